@@ -1,0 +1,261 @@
+// include/hotfix/client.h
+//
+// Client is the application's view of the current flags. It owns the sources
+// that keep a compiled Snapshot up to date in the background and publishes
+// each new snapshot so that evaluations never block, never allocate and never
+// see half a snapshot.
+//
+// Thread-safe: every method may be called concurrently from any thread, except
+// that the Client must outlive every evaluation, FlagHandle and returned
+// string_view (string values stay valid until the Client is destroyed).
+//
+// Example:
+//
+//   hotfix::ClientOptions options;
+//   options.file.path = "/etc/myservice/flags.json";
+//   auto client = hotfix::Client::Create(options);
+//   if (!client.ok()) { /* bad options or bootstrap: report and exit */ }
+//   hotfix::Client& flags = **client;
+//   if (flags.Enabled("fix-123")) { NewCodePath(); } else { OldCodePath(); }
+
+#ifndef HOTFIX_CLIENT_H_
+#define HOTFIX_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "hotfix/context.h"
+#include "hotfix/evaluation.h"
+#include "hotfix/export.h"
+#include "hotfix/options.h"
+#include "hotfix/snapshot.h"
+#include "hotfix/value.h"
+
+namespace hotfix {
+
+class Client;
+
+namespace internal {
+class ClientCore;
+struct ClientAccess;
+
+// The published per-handle state read by FlagHandle::Enabled(). Bits 0-1 are
+// the state below; for kDynamic, bits 2-31 hold the flag's index in the
+// snapshot whose publication generation is in bits 32-63.
+struct HandleCell {
+  static constexpr std::uint64_t kDynamic = 0;
+  static constexpr std::uint64_t kStaticFalse = 1;
+  static constexpr std::uint64_t kStaticTrue = 2;
+  std::atomic<std::uint64_t> word{kStaticFalse};
+  std::string key;
+};
+}  // namespace internal
+
+// Where the snapshot being served came from. Numeric values are frozen.
+enum class SnapshotOrigin : std::uint8_t {
+  kNone = 0,       // no snapshot: every evaluation serves the caller's default
+  kBootstrap = 1,  // ClientOptions::bootstrap_json / bootstrap_path
+  kCache = 2,      // the last-known-good cache file
+  kFile = 3,       // the file source
+  kPoll = 4,       // HTTP polling
+  kStream = 5,     // SSE streaming
+  kTest = 6,       // hotfix::testing::TestFlags or Client::Publish
+};
+
+// Health of the client's sources. Numeric values are frozen.
+enum class SourceState : std::uint8_t {
+  kInitializing = 0,  // no snapshot yet; sources still trying
+  kValid = 1,         // the last source attempt succeeded
+  kStale = 2,         // sources failing; the last good snapshot is served
+  kError = 3,         // sources failing and no snapshot: defaults are served
+  kOff = 4,           // no live source (bootstrap or test data only)
+};
+
+std::string_view SnapshotOriginName(SnapshotOrigin origin) noexcept;
+std::string_view SourceStateName(SourceState state) noexcept;
+
+struct ClientStatus {
+  SourceState state = SourceState::kOff;
+  SnapshotOrigin origin = SnapshotOrigin::kNone;
+  // Version of the snapshot being served; 0 when none.
+  std::uint64_t version = 0;
+  // When the snapshot being served was accepted.
+  absl::Time snapshot_time = absl::InfinitePast();
+  // Last successful source attempt (including "unchanged").
+  absl::Time last_success = absl::InfinitePast();
+  // The last source error, OkStatus() if none since the last success.
+  absl::Status last_error;
+  absl::Time last_error_time = absl::InfinitePast();
+};
+
+// One accepted change, delivered to listeners.
+struct ChangeEvent {
+  std::uint64_t old_version = 0;
+  std::uint64_t new_version = 0;
+  SnapshotOrigin origin = SnapshotOrigin::kNone;
+  // Keys whose evaluation may differ: added, removed or changed flags, and the
+  // flags depending on them through prerequisites or segments. Sorted.
+  std::vector<std::string> changed_keys;
+};
+
+using ChangeListener = std::function<void(const ChangeEvent&)>;
+
+// FlagHandle is a flag key resolved once. Enabled() on a flag whose value does
+// not depend on the context costs one atomic load.
+//
+// Thread-safe; cheap to copy; valid while its Client lives.
+class HOTFIX_EXPORT FlagHandle {
+ public:
+  // Enabled()
+  //
+  // Same result as Client::Enabled(key, context).
+  //
+  // Cost: one atomic load for context-independent flags (static, killed,
+  // unknown); else a snapshot read plus the flag's rules. No allocation.
+  bool Enabled(const Context& context = {}) const noexcept {
+    const std::uint64_t word = cell_->word.load(std::memory_order_acquire);
+    if ((word & 3) == internal::HandleCell::kStaticTrue) return true;
+    if ((word & 3) == internal::HandleCell::kStaticFalse) return false;
+    return EnabledSlow(word, context);
+  }
+  bool GetBool(bool default_value, const Context& context = {}) const noexcept;
+  std::string_view GetString(std::string_view default_value,
+                             const Context& context = {}) const noexcept;
+  std::int64_t GetInt(std::int64_t default_value,
+                      const Context& context = {}) const noexcept;
+  double GetDouble(double default_value,
+                   const Context& context = {}) const noexcept;
+  std::string_view GetJson(std::string_view default_value,
+                           const Context& context = {}) const noexcept;
+  EvaluationDetail Evaluate(const Context& context = {},
+                            ValueType expected = ValueType::kNone) const noexcept;
+
+  const std::string& key() const noexcept { return cell_->key; }
+
+ private:
+  friend class Client;
+  FlagHandle(const Client* client, const internal::HandleCell* cell) noexcept
+      : client_(client), cell_(cell) {}
+  bool EnabledSlow(std::uint64_t word, const Context& context) const noexcept;
+
+  const Client* client_;
+  const internal::HandleCell* cell_;
+};
+
+class HOTFIX_EXPORT Client {
+ public:
+  // Create()
+  //
+  // Builds a client and starts its sources. Never blocks on the network: local
+  // files (bootstrap, file source) are read before returning, remote sources
+  // continue in the background. Fails (InvalidArgument) only on invalid
+  // options or an invalid bootstrap document; a missing or bad flag *file* is
+  // reported through GetStatus() and retried.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(
+      const ClientOptions& options);
+
+  // Stops the sources and frees every snapshot. No evaluation may be running.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Enabled()
+  //
+  // Returns the boolean value of `flag` for `context`, or false when the flag
+  // is unknown, killed without an off variant, or not boolean.
+  //
+  // Cost: one hash lookup plus the flag's rules; no allocation, no lock.
+  //
+  // Example:
+  //
+  //   if (flags.Enabled("fix-123", ctx)) { NewCheckout(); }
+  bool Enabled(std::string_view flag, const Context& context = {}) const noexcept;
+
+  // Typed getters: the flag's value, or `default_value` when the flag is
+  // unknown, killed without an off variant, or of another type. GetInt
+  // truncates toward zero and serves the default outside the int64 range.
+  // String results point into the client and live as long as it does.
+  //
+  // Cost: as Enabled().
+  bool GetBool(std::string_view flag, bool default_value,
+               const Context& context = {}) const noexcept;
+  std::string_view GetString(std::string_view flag,
+                             std::string_view default_value,
+                             const Context& context = {}) const noexcept;
+  std::int64_t GetInt(std::string_view flag, std::int64_t default_value,
+                      const Context& context = {}) const noexcept;
+  double GetDouble(std::string_view flag, double default_value,
+                   const Context& context = {}) const noexcept;
+  // The JSON variant's serialized text.
+  std::string_view GetJson(std::string_view flag, std::string_view default_value,
+                           const Context& context = {}) const noexcept;
+
+  // Evaluate()
+  //
+  // The full story of one evaluation: value, variant, reason, error kind, rule
+  // index and snapshot version. `expected` other than kNone turns a type
+  // difference into kError/kTypeMismatch.
+  //
+  // Cost: as Enabled().
+  EvaluationDetail Evaluate(std::string_view flag, const Context& context = {},
+                            ValueType expected = ValueType::kNone) const noexcept;
+
+  // Flag()
+  //
+  // Resolves `key` once; the handle follows every later snapshot.
+  //
+  // Cost: a lock and, the first time per key, an allocation. Call it at
+  // start-up and keep the handle.
+  FlagHandle Flag(std::string_view key);
+
+  // AddListener()
+  //
+  // Registers `listener`, called once per accepted snapshot that changes any
+  // flag, on the thread that published it (a source thread), never on the
+  // evaluation path. Calls are serialized. Exceptions thrown by the listener
+  // are caught and logged. Returns an id for RemoveListener().
+  int AddListener(ChangeListener listener);
+  // Unregisters; when it returns the listener is not running and will not be
+  // called again (unless called from within that listener).
+  void RemoveListener(int id);
+
+  // GetStatus()
+  //
+  // Cost: a lock and a copy.
+  ClientStatus GetStatus() const;
+
+  // WaitUntilReady()
+  //
+  // Blocks until a snapshot is being served or `timeout` passes. Returns true
+  // if one is. A snapshot arriving after the timeout is still applied.
+  bool WaitUntilReady(absl::Duration timeout) const;
+
+  // Version of the snapshot being served, 0 when none. Cost: one atomic load.
+  std::uint64_t version() const noexcept;
+
+  // Publish()
+  //
+  // Compiles `json` and serves it (origin kTest), as if a source had delivered
+  // it. For tests and embedders that fetch flags themselves. A document that
+  // fails to compile changes nothing and returns the error.
+  absl::Status Publish(std::string_view json,
+                       SnapshotOrigin origin = SnapshotOrigin::kTest);
+
+ private:
+  friend class FlagHandle;
+  friend struct internal::ClientAccess;
+  Client();
+  std::unique_ptr<internal::ClientCore> core_;
+};
+
+}  // namespace hotfix
+
+#endif  // HOTFIX_CLIENT_H_

@@ -1,0 +1,31 @@
+// include/hotfix/log.h
+//
+// The library's only output channel. hotfix never writes to stdout; by default
+// warnings and errors go to stderr. Install a sink to route them to your
+// logger.
+//
+// Thread-safe: SetLogSink may race with logging threads; a sink must itself be
+// thread-safe and must not call back into hotfix.
+
+#ifndef HOTFIX_LOG_H_
+#define HOTFIX_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "hotfix/export.h"
+
+namespace hotfix {
+
+enum class LogLevel : std::uint8_t { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+using LogSink = std::function<void(LogLevel level, std::string_view message)>;
+
+// Replaces the process-wide sink; an empty function restores the default
+// (stderr). Messages below `min_level` are dropped. Default: kWarning.
+HOTFIX_EXPORT void SetLogSink(LogSink sink, LogLevel min_level = LogLevel::kWarning);
+
+}  // namespace hotfix
+
+#endif  // HOTFIX_LOG_H_

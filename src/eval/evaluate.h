@@ -1,0 +1,66 @@
+// src/eval/evaluate.h
+//
+// The evaluation engine: walks one compiled flag for one context. Pure,
+// noexcept and allocation-free; the only clock read is for before/after
+// clauses without an attribute, and only when such a clause is reached.
+//
+// Thread-safe (reads immutable data).
+
+#ifndef HOTFIX_SRC_EVAL_EVALUATE_H_
+#define HOTFIX_SRC_EVAL_EVALUATE_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "hotfix/context.h"
+#include "hotfix/evaluation.h"
+#include "hotfix/value.h"
+#include "snapshot/model.h"
+
+namespace hotfix {
+namespace internal {
+
+// The evaluation time: fixed by the caller, or read from the clock on first
+// use (absl::InfinitePast() in `fixed` means "read the clock").
+class EvalClock {
+ public:
+  EvalClock() = default;
+  explicit EvalClock(absl::Time fixed) : now_(fixed), have_(true) {}
+  std::int64_t NowMicros() noexcept;
+
+ private:
+  absl::Time now_;
+  bool have_ = false;
+};
+
+// EvaluateFlag()
+//
+// Evaluates set.flags[index] for `context`. `expected` other than kNone turns
+// a type difference into kError/kTypeMismatch. snapshot_version is filled.
+EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
+                              const Context& context, ValueType expected,
+                              EvalClock& clock) noexcept;
+
+// EvaluateByName()
+//
+// As EvaluateFlag after a name lookup; kError/kFlagNotFound if absent.
+EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
+                                std::string_view flag, const Context& context,
+                                ValueType expected, EvalClock& clock) noexcept;
+
+// Finds `flag`; returns false if absent.
+bool FindFlag(const CompiledFlagSet& set, std::string_view flag,
+              std::uint32_t* index) noexcept;
+
+// StaticBool()
+//
+// If set.flags[index]'s Enabled() answer is the same for every context (a
+// static boolean flag, a killed flag, a non-boolean flag), stores it in
+// *value and returns true.
+bool StaticBool(const CompiledFlag& flag, bool* value) noexcept;
+
+}  // namespace internal
+}  // namespace hotfix
+
+#endif  // HOTFIX_SRC_EVAL_EVALUATE_H_

@@ -1,0 +1,158 @@
+// src/snapshot/model.h
+//
+// The compiled representation of a flag set: what Compile() produces and what
+// evaluation reads. Everything is parsed and validated once here so that
+// evaluation is branchy arithmetic over plain data — no JSON, no parsing, no
+// allocation. The representation is deliberately neutral (generic clause
+// operators, per-rule bucketing attribute and salt) so that other formats
+// (flagd, Unleash) can compile into it later.
+//
+// Immutable after compilation; thread-safe to read.
+
+#ifndef HOTFIX_SRC_SNAPSHOT_MODEL_H_
+#define HOTFIX_SRC_SNAPSHOT_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "eval/semver.h"
+#include "hotfix/value.h"
+#include "re2/re2.h"
+#include "snapshot/string_pool.h"
+
+namespace hotfix {
+namespace internal {
+
+enum class Op : std::uint8_t {
+  kIn,          // "eq", "in"
+  kNotIn,       // "not_in"
+  kStartsWith,
+  kEndsWith,
+  kContains,
+  kMatches,     // RE2 partial match
+  kLt,
+  kLte,
+  kGt,
+  kGte,
+  kSemverEq,
+  kSemverLt,
+  kSemverLte,
+  kSemverGt,
+  kSemverGte,
+  kBefore,
+  kAfter,
+  kSegment,
+  kNever,       // unknown operator compiled under UnknownOperatorPolicy::kFailClosed
+};
+
+struct Clause {
+  // Attribute tested; "key" is the context key. Empty for kSegment, kNever, and
+  // kBefore/kAfter that compare the evaluation time (use_now).
+  std::string attribute;
+  bool use_now = false;
+  Op op = Op::kNever;
+  bool negate = false;
+
+  // Values, filled according to op and the JSON type of the values:
+  // kIn/kNotIn: any of strings / numbers / bools; string/prefix/suffix/contains
+  // ops: strings; kMatches: regexes; numeric ops: numbers; semver ops: semvers
+  // (whose text lives in `strings`); kBefore/kAfter: times_micros (Unix
+  // microseconds); kSegment: segments (indexes into CompiledFlagSet::segments).
+  std::vector<std::string> strings;
+  // For kIn/kNotIn with more than kSmallSet strings, a hash set of the same.
+  absl::flat_hash_set<std::string> string_set;
+  static constexpr std::size_t kSmallSet = 8;
+  std::vector<double> numbers;
+  bool match_true = false;   // kIn/kNotIn: the values include true
+  bool match_false = false;  // ... false
+  std::vector<std::unique_ptr<RE2>> regexes;
+  std::vector<SemVer> semvers;  // views into `strings`
+  std::vector<std::int64_t> times_micros;
+  std::vector<std::uint32_t> segments;
+};
+
+// A percentage split. `ranges` are (exclusive cumulative upper bound in
+// buckets of 0.001 %, variant index), ascending, last bound == kBucketCount.
+struct Rollout {
+  std::string bucket_by = "key";
+  std::string salt;
+  std::vector<std::pair<std::uint32_t, std::int32_t>> ranges;
+};
+
+// What a rule or the fallthrough serves: a fixed variant or a split.
+struct Serve {
+  std::int32_t variant = -1;          // >= 0: fixed variant
+  std::unique_ptr<Rollout> rollout;   // non-null: split
+};
+
+struct Rule {
+  std::vector<Clause> clauses;  // all must match; empty matches
+  Serve serve;
+};
+
+struct Prerequisite {
+  std::uint32_t flag = 0;       // index into CompiledFlagSet::flags
+  std::int32_t variant = 0;     // index into that flag's variants
+};
+
+struct Variant {
+  std::string_view name;  // interned
+  Value value;            // string/JSON text interned
+};
+
+struct FlagMeta {
+  std::string owner;
+  std::string ticket;
+  std::string description;
+  std::optional<absl::Time> expires;
+  std::vector<std::string> tags;
+};
+
+struct CompiledFlag {
+  std::string key;
+  ValueType type = ValueType::kNone;
+  std::vector<Variant> variants;
+  std::int32_t off_variant = -1;   // -1: serve the caller's default when off
+  bool killed = false;
+  // >= 0 when the flag is not killed and has no prerequisites, targets or
+  // rules, and its fallthrough is a fixed variant: the answer for every context.
+  std::int32_t static_variant = -1;
+  std::vector<Prerequisite> prerequisites;
+  absl::flat_hash_map<std::string, std::int32_t> targets;  // key -> variant
+  std::vector<Rule> rules;
+  Serve fallthrough;
+  FlagMeta meta;
+  // Changes whenever the flag's evaluation could change: a hash of its own
+  // definition and of the segments and prerequisite flags it depends on.
+  std::uint64_t fingerprint = 0;
+};
+
+struct CompiledSegment {
+  std::string key;
+  absl::flat_hash_set<std::string> included;
+  absl::flat_hash_set<std::string> excluded;
+  std::vector<std::vector<Clause>> rules;  // any rule whose clauses all match
+};
+
+struct CompiledFlagSet {
+  std::uint64_t version = 0;
+  std::vector<CompiledFlag> flags;  // sorted by key
+  absl::flat_hash_map<std::string, std::uint32_t> index;  // key -> flags[i]
+  std::vector<CompiledSegment> segments;
+  std::vector<std::string> warnings;
+  // Owner of every interned view above; shared with the Client.
+  std::shared_ptr<StringPool> strings;
+};
+
+}  // namespace internal
+}  // namespace hotfix
+
+#endif  // HOTFIX_SRC_SNAPSHOT_MODEL_H_

@@ -1,0 +1,21 @@
+#include "snapshot/string_pool.h"
+
+#include "absl/strings/string_view.h"
+
+namespace hotfix {
+namespace internal {
+
+std::string_view StringPool::Intern(std::string_view s) {
+  absl::MutexLock lock(&mu_);
+  auto it = strings_.find(absl::string_view(s.data(), s.size()));
+  if (it == strings_.end()) it = strings_.emplace(s).first;
+  return std::string_view(*it);
+}
+
+std::size_t StringPool::size() const {
+  absl::MutexLock lock(&mu_);
+  return strings_.size();
+}
+
+}  // namespace internal
+}  // namespace hotfix
