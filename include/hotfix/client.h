@@ -241,6 +241,13 @@ class HOTFIX_EXPORT Client {
   // Version of the snapshot being served, 0 when none. Cost: one atomic load.
   std::uint64_t version() const noexcept;
 
+  // AfterFork()
+  //
+  // Call in the child after fork() (not needed before exec): restarts the
+  // background threads that fork() did not copy, so the child's flags keep
+  // following their sources. Flags already loaded keep being served either way.
+  void AfterFork();
+
   // Publish()
   //
   // Compiles `json` and serves it (origin kTest), as if a source had delivered

@@ -60,7 +60,8 @@ class HOTFIX_EXPORT TestFlags {
   Client& client() { return *client_; }
 
  private:
-  void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes definitions_ with killed_ applied; the compile error otherwise.
+  absl::Status PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   std::uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,1 +1,364 @@
-// placeholder: being written
+#include "eval/evaluate.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "eval/bucket.h"
+#include "eval/semver.h"
+#include "eval/time_parse.h"
+#include "internal/strings.h"
+
+namespace hotfix {
+namespace internal {
+namespace {
+
+using AttrType = AttributeValue::Type;
+
+// Outcome of the core walk, before it is turned into an EvaluationDetail.
+struct Outcome {
+  std::int32_t variant = -1;  // -1: the caller's default
+  Reason reason = Reason::kError;
+  ErrorKind error = ErrorKind::kNone;
+  int rule_index = -1;
+};
+
+// Prerequisite chains are at most this deep (the compiler rejects deeper ones);
+// the guard keeps a corrupted model from recursing without bound.
+constexpr int kMaxDepth = 64;
+
+bool StringIn(const Clause& clause, std::string_view s) noexcept {
+  if (!clause.string_set.empty()) return clause.string_set.contains(ToAbsl(s));
+  for (const std::string& v : clause.strings) {
+    if (v == s) return true;
+  }
+  return false;
+}
+
+bool InSegment(const CompiledFlagSet& set, std::uint32_t segment,
+               const Context& context, EvalClock& clock) noexcept;
+
+// Returns whether the clause matches, or false when its attribute is missing or
+// of a type that does not fit the operator (fail closed: negate is not applied
+// then).
+bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
+                 const Context& context, EvalClock& clock) noexcept {
+  bool hit = false;
+  switch (clause.op) {
+    case Op::kNever:
+      return false;
+    case Op::kSegment:
+      for (std::uint32_t s : clause.segments) {
+        if (InSegment(set, s, context, clock)) {
+          hit = true;
+          break;
+        }
+      }
+      return hit != clause.negate;
+    case Op::kBefore:
+    case Op::kAfter: {
+      std::int64_t t = 0;
+      if (clause.use_now) {
+        t = clock.NowMicros();
+      } else {
+        const AttributeValue* a = context.Find(clause.attribute);
+        if (a == nullptr) return false;
+        if (a->type == AttrType::kNumber) {
+          const double micros = a->number_value * 1e6;
+          if (!std::isfinite(micros) || std::fabs(micros) > 9.0e18) return false;
+          t = static_cast<std::int64_t>(micros);
+        } else if (a->type == AttrType::kString) {
+          if (!ParseRfc3339(a->string_value, &t)) return false;
+        } else {
+          return false;
+        }
+      }
+      for (std::int64_t v : clause.times_micros) {
+        if (clause.op == Op::kBefore ? t < v : t > v) {
+          hit = true;
+          break;
+        }
+      }
+      return hit != clause.negate;
+    }
+    default:
+      break;
+  }
+
+  const AttributeValue* a = context.Find(clause.attribute);
+  if (a == nullptr) return false;
+  switch (clause.op) {
+    case Op::kIn:
+    case Op::kNotIn: {
+      if (a->type == AttrType::kString) {
+        if (clause.strings.empty()) return false;
+        hit = StringIn(clause, a->string_value);
+      } else if (a->type == AttrType::kNumber) {
+        if (clause.numbers.empty()) return false;
+        for (double v : clause.numbers) {
+          if (v == a->number_value) {
+            hit = true;
+            break;
+          }
+        }
+      } else {
+        if (!clause.match_true && !clause.match_false) return false;
+        hit = a->bool_value ? clause.match_true : clause.match_false;
+      }
+      if (clause.op == Op::kNotIn) hit = !hit;
+      break;
+    }
+    case Op::kStartsWith:
+    case Op::kEndsWith:
+    case Op::kContains: {
+      if (a->type != AttrType::kString) return false;
+      const std::string_view s = a->string_value;
+      for (const std::string& v : clause.strings) {
+        if (clause.op == Op::kStartsWith) {
+          hit = s.size() >= v.size() && s.compare(0, v.size(), v) == 0;
+        } else if (clause.op == Op::kEndsWith) {
+          hit = s.size() >= v.size() &&
+                s.compare(s.size() - v.size(), v.size(), v) == 0;
+        } else {
+          hit = s.find(v) != std::string_view::npos;
+        }
+        if (hit) break;
+      }
+      break;
+    }
+    case Op::kMatches: {
+      if (a->type != AttrType::kString) return false;
+      const re2::StringPiece text(a->string_value.data(), a->string_value.size());
+      for (const auto& re : clause.regexes) {
+        if (RE2::PartialMatch(text, *re)) {
+          hit = true;
+          break;
+        }
+      }
+      break;
+    }
+    case Op::kLt:
+    case Op::kLte:
+    case Op::kGt:
+    case Op::kGte: {
+      if (a->type != AttrType::kNumber) return false;
+      const double x = a->number_value;
+      for (double v : clause.numbers) {
+        switch (clause.op) {
+          case Op::kLt: hit = x < v; break;
+          case Op::kLte: hit = x <= v; break;
+          case Op::kGt: hit = x > v; break;
+          default: hit = x >= v; break;
+        }
+        if (hit) break;
+      }
+      break;
+    }
+    case Op::kSemverEq:
+    case Op::kSemverLt:
+    case Op::kSemverLte:
+    case Op::kSemverGt:
+    case Op::kSemverGte: {
+      if (a->type != AttrType::kString) return false;
+      SemVer x;
+      if (!ParseSemVer(a->string_value, &x)) return false;
+      for (const SemVer& v : clause.semvers) {
+        const int c = CompareSemVer(x, v);
+        switch (clause.op) {
+          case Op::kSemverEq: hit = c == 0; break;
+          case Op::kSemverLt: hit = c < 0; break;
+          case Op::kSemverLte: hit = c <= 0; break;
+          case Op::kSemverGt: hit = c > 0; break;
+          default: hit = c >= 0; break;
+        }
+        if (hit) break;
+      }
+      break;
+    }
+    default:
+      return false;
+  }
+  return hit != clause.negate;
+}
+
+bool AllMatch(const CompiledFlagSet& set, const std::vector<Clause>& clauses,
+              const Context& context, EvalClock& clock) noexcept {
+  for (const Clause& clause : clauses) {
+    if (!MatchClause(set, clause, context, clock)) return false;
+  }
+  return true;
+}
+
+bool InSegment(const CompiledFlagSet& set, std::uint32_t segment,
+               const Context& context, EvalClock& clock) noexcept {
+  const CompiledSegment& s = set.segments[segment];
+  if (context.has_key()) {
+    const absl::string_view key = ToAbsl(context.key());
+    if (s.included.contains(key)) return true;
+    if (s.excluded.contains(key)) return false;
+  }
+  for (const std::vector<Clause>& rule : s.rules) {
+    if (AllMatch(set, rule, context, clock)) return true;
+  }
+  return false;
+}
+
+// Returns the variant a split chooses, or -1 when the context has no string
+// value for the bucketing attribute.
+std::int32_t Bucket(const Rollout& rollout, const Context& context) noexcept {
+  const AttributeValue* a = context.Find(rollout.bucket_by);
+  if (a == nullptr || a->type != AttrType::kString) return -1;
+  const std::uint32_t bucket = BucketOf(rollout.salt, a->string_value);
+  for (const auto& [upper, variant] : rollout.ranges) {
+    if (bucket < upper) return variant;
+  }
+  return -1;
+}
+
+Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
+             const Context& context, EvalClock& clock, int depth) noexcept {
+  const CompiledFlag& flag = set.flags[index];
+  Outcome out;
+  if (flag.killed) {
+    out.variant = flag.off_variant;
+    out.reason = Reason::kKilled;
+    return out;
+  }
+  if (flag.static_variant >= 0) {
+    out.variant = flag.static_variant;
+    out.reason = Reason::kStatic;
+    return out;
+  }
+  for (const Prerequisite& p : flag.prerequisites) {
+    const Outcome pre = depth < kMaxDepth
+                            ? Walk(set, p.flag, context, clock, depth + 1)
+                            : Outcome{};
+    if (pre.variant != p.variant) {
+      out.variant = flag.off_variant;
+      out.reason = Reason::kPrerequisiteFailed;
+      return out;
+    }
+  }
+  if (!flag.targets.empty() && context.has_key()) {
+    auto it = flag.targets.find(ToAbsl(context.key()));
+    if (it != flag.targets.end()) {
+      out.variant = it->second;
+      out.reason = Reason::kTargetMatch;
+      return out;
+    }
+  }
+  for (std::size_t i = 0; i < flag.rules.size(); ++i) {
+    const Rule& rule = flag.rules[i];
+    if (!AllMatch(set, rule.clauses, context, clock)) continue;
+    std::int32_t variant = rule.serve.variant;
+    if (rule.serve.rollout != nullptr) {
+      variant = Bucket(*rule.serve.rollout, context);
+      if (variant < 0) continue;  // no bucketing key: the rule does not match
+    }
+    out.variant = variant;
+    out.reason = Reason::kRuleMatch;
+    out.rule_index = static_cast<int>(i);
+    return out;
+  }
+  if (flag.fallthrough.rollout != nullptr) {
+    out.variant = Bucket(*flag.fallthrough.rollout, context);
+    if (out.variant < 0) {
+      out.reason = Reason::kError;
+      out.error = ErrorKind::kMissingBucketKey;
+      return out;
+    }
+    out.reason = Reason::kRollout;
+    return out;
+  }
+  out.variant = flag.fallthrough.variant;
+  out.reason = Reason::kDefault;
+  return out;
+}
+
+}  // namespace
+
+std::int64_t EvalClock::NowMicros() noexcept {
+  if (!have_) {
+    now_ = absl::Now();
+    have_ = true;
+  }
+  return absl::ToUnixMicros(now_);
+}
+
+bool FindFlag(const CompiledFlagSet& set, std::string_view flag,
+              std::uint32_t* index) noexcept {
+  auto it = set.index.find(ToAbsl(flag));
+  if (it == set.index.end()) return false;
+  *index = it->second;
+  return true;
+}
+
+EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
+                              const Context& context, ValueType expected,
+                              EvalClock& clock) noexcept {
+  const Outcome out = Walk(set, index, context, clock, 0);
+  const CompiledFlag& flag = set.flags[index];
+  EvaluationDetail detail;
+  detail.snapshot_version = set.version;
+  detail.reason = out.reason;
+  detail.error = out.error;
+  detail.rule_index = out.rule_index;
+  if (out.variant >= 0) {
+    const Variant& v = flag.variants[out.variant];
+    detail.variant = v.name;
+    detail.value = v.value;
+  }
+  if (expected != ValueType::kNone && flag.type != expected) {
+    detail.value = Value();
+    detail.variant = {};
+    detail.reason = Reason::kError;
+    detail.error = ErrorKind::kTypeMismatch;
+    detail.rule_index = -1;
+  }
+  return detail;
+}
+
+EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
+                                std::string_view flag, const Context& context,
+                                ValueType expected, EvalClock& clock) noexcept {
+  std::uint32_t index;
+  if (!FindFlag(set, flag, &index)) {
+    EvaluationDetail detail;
+    detail.snapshot_version = set.version;
+    detail.reason = Reason::kError;
+    detail.error = ErrorKind::kFlagNotFound;
+    return detail;
+  }
+  return EvaluateFlag(set, index, context, expected, clock);
+}
+
+std::int64_t Int64Or(const EvaluationDetail& d,
+                     std::int64_t default_value) noexcept {
+  if (d.value.type != ValueType::kNumber) return default_value;
+  const double v = d.value.number_value;
+  if (!std::isfinite(v) || v < -9223372036854775808.0 ||
+      v >= 9223372036854775808.0) {
+    return default_value;
+  }
+  return static_cast<std::int64_t>(v);
+}
+
+bool StaticBool(const CompiledFlag& flag, bool* value) noexcept {
+  if (flag.type != ValueType::kBool) {
+    *value = false;
+    return true;
+  }
+  std::int32_t variant;
+  if (flag.killed) {
+    variant = flag.off_variant;
+  } else if (flag.static_variant >= 0) {
+    variant = flag.static_variant;
+  } else {
+    return false;
+  }
+  *value = variant >= 0 && flag.variants[variant].value.bool_value;
+  return true;
+}
+
+}  // namespace internal
+}  // namespace hotfix

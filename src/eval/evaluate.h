@@ -60,6 +60,22 @@ bool FindFlag(const CompiledFlagSet& set, std::string_view flag,
 // *value and returns true.
 bool StaticBool(const CompiledFlag& flag, bool* value) noexcept;
 
+// Typed reads of an evaluation result: the served value if it has the type,
+// else `default_value`. Shared by Client and FlagHandle getters.
+inline bool BoolOr(const EvaluationDetail& d, bool default_value) noexcept {
+  return d.value.type == ValueType::kBool ? d.value.bool_value : default_value;
+}
+inline std::string_view StringOr(const EvaluationDetail& d, ValueType type,
+                                 std::string_view default_value) noexcept {
+  return d.value.type == type ? d.value.string_value : default_value;
+}
+inline double DoubleOr(const EvaluationDetail& d, double default_value) noexcept {
+  return d.value.type == ValueType::kNumber ? d.value.number_value
+                                            : default_value;
+}
+// Truncates toward zero; the default when not a number or out of range.
+std::int64_t Int64Or(const EvaluationDetail& d, std::int64_t default_value) noexcept;
+
 }  // namespace internal
 }  // namespace hotfix
 

@@ -1,0 +1,78 @@
+// src/sources/file_source.h
+//
+// FileSource serves a flag-set document from a local file and reloads it when
+// the file changes (checked by inode, size and mtime every poll interval, so
+// both in-place writes and atomic rename-over edits are seen). A bad edit is
+// reported and the last good snapshot stays; fixing the file recovers.
+//
+// Thread-safe: Start/Stop/RestartAfterFork from the owning Client; the watch
+// thread only talks to the sink.
+
+#ifndef HOTFIX_SRC_SOURCES_FILE_SOURCE_H_
+#define HOTFIX_SRC_SOURCES_FILE_SOURCE_H_
+
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "hotfix/options.h"
+#include "sources/source.h"
+
+namespace hotfix {
+namespace internal {
+
+// ReadFileToString()
+//
+// Reads a whole file of at most `max_bytes`. NotFound, ResourceExhausted (too
+// large) or Unavailable with the path and errno text.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path,
+                                             std::size_t max_bytes);
+
+class FileSource : public Source {
+ public:
+  FileSource(FileSourceOptions options, SourceSink* sink);
+  ~FileSource() override;
+
+  // Loads the file now, on the calling thread (used at Client creation).
+  // Errors are reported to the sink and returned.
+  absl::Status LoadNow();
+
+  void Start() override;
+  void Stop() override;
+  void RestartAfterFork() override;
+
+ private:
+  struct Identity {
+    bool exists = false;
+    std::uint64_t inode = 0;
+    std::int64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+    bool operator==(const Identity& o) const {
+      return exists == o.exists && inode == o.inode && size == o.size &&
+             mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns;
+    }
+  };
+  Identity Stat() const;
+  void Run();
+  void CheckOnce();
+
+  const FileSourceOptions options_;
+  SourceSink* const sink_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  Identity last_identity_;  // watch thread (or LoadNow before Start) only
+  std::uint64_t last_content_hash_ = 0;
+  bool have_content_ = false;
+  std::string last_error_;  // to log each distinct error once
+  std::thread thread_;
+};
+
+}  // namespace internal
+}  // namespace hotfix
+
+#endif  // HOTFIX_SRC_SOURCES_FILE_SOURCE_H_
