@@ -1,1 +1,76 @@
-// placeholder: being written
+// src/snapshot/snapshot.cc
+//
+// Snapshot: the public face of a CompiledFlagSet. Everything here is a thin
+// forwarder to the compiled model (snapshot/model.h) and the evaluation engine
+// (eval/evaluate.h); hotfix::Compile lives with the compiler in compile.cc.
+
+#include "hotfix/snapshot.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "eval/evaluate.h"
+#include "snapshot/model.h"
+
+namespace hotfix {
+
+Snapshot::Snapshot(std::unique_ptr<internal::CompiledFlagSet> impl)
+    : impl_(std::move(impl)) {}
+
+Snapshot::~Snapshot() = default;
+
+std::uint64_t Snapshot::version() const noexcept { return impl_->version; }
+
+std::size_t Snapshot::size() const noexcept { return impl_->flags.size(); }
+
+const std::vector<std::string>& Snapshot::warnings() const noexcept {
+  return impl_->warnings;
+}
+
+EvaluationDetail Snapshot::Evaluate(std::string_view flag,
+                                    const Context& context,
+                                    ValueType expected) const noexcept {
+  internal::EvalClock clock;
+  return internal::EvaluateByName(*impl_, flag, context, expected, clock);
+}
+
+EvaluationDetail Snapshot::Evaluate(std::string_view flag,
+                                    const Context& context, ValueType expected,
+                                    absl::Time now) const noexcept {
+  internal::EvalClock clock(now);
+  return internal::EvaluateByName(*impl_, flag, context, expected, clock);
+}
+
+bool Snapshot::Contains(std::string_view flag) const noexcept {
+  std::uint32_t index = 0;
+  return internal::FindFlag(*impl_, flag, &index);
+}
+
+std::vector<FlagInfo> Snapshot::Flags() const {
+  std::vector<FlagInfo> infos;
+  infos.reserve(impl_->flags.size());
+  for (const internal::CompiledFlag& flag : impl_->flags) {
+    FlagInfo info;
+    info.key = flag.key;
+    info.type = flag.type;
+    info.killed = flag.killed;
+    info.variants.reserve(flag.variants.size());
+    for (const internal::Variant& variant : flag.variants) {
+      info.variants.emplace_back(variant.name);
+    }
+    info.owner = flag.meta.owner;
+    info.ticket = flag.meta.ticket;
+    info.description = flag.meta.description;
+    info.expires = flag.meta.expires;
+    info.tags = flag.meta.tags;
+    info.rule_count = flag.rules.size();
+    info.target_count = flag.targets.size();
+    info.prerequisite_count = flag.prerequisites.size();
+    infos.push_back(std::move(info));
+  }
+  return infos;
+}
+
+}  // namespace hotfix

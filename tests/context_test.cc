@@ -1,0 +1,54 @@
+#include "hotfix/context.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace hotfix {
+namespace {
+
+TEST(ContextTest, KeyIsFoundAsTheKeyAttribute) {
+  Context ctx("user-1");
+  ASSERT_NE(ctx.Find("key"), nullptr);
+  EXPECT_EQ(ctx.Find("key")->string_value, "user-1");
+  EXPECT_EQ(Context().Find("key"), nullptr);
+}
+
+TEST(ContextTest, SetStoresTypedValuesAndReplaces) {
+  Context ctx("u");
+  ctx.Set("region", "eu").Set("age", 31).Set("beta", true).SetNumber("score", 0.5);
+  EXPECT_EQ(ctx.Find("region")->type, AttributeValue::Type::kString);
+  EXPECT_EQ(ctx.Find("age")->number_value, 31);
+  EXPECT_EQ(ctx.Find("beta")->type, AttributeValue::Type::kBool);
+  EXPECT_EQ(ctx.Find("score")->number_value, 0.5);
+  ctx.Set("region", "us");
+  EXPECT_EQ(ctx.Find("region")->string_value, "us");
+  EXPECT_EQ(ctx.size(), 4u);
+  EXPECT_EQ(ctx.Find("missing"), nullptr);
+}
+
+TEST(ContextTest, SettingKeyAttributeSetsTheKey) {
+  Context ctx;
+  ctx.Set("key", "user-9");
+  EXPECT_TRUE(ctx.has_key());
+  EXPECT_EQ(ctx.key(), "user-9");
+  EXPECT_EQ(ctx.size(), 0u);
+}
+
+TEST(ContextTest, ManyAttributesSpillBeyondTheInlineArray) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back(absl::StrCat("a", i));
+  Context ctx("u");
+  for (int i = 0; i < 20; ++i) ctx.Set(names[i], i);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_NE(ctx.Find(names[i]), nullptr) << names[i];
+    EXPECT_EQ(ctx.Find(names[i])->number_value, i);
+  }
+  ctx.Set(names[15], 99);
+  EXPECT_EQ(ctx.Find(names[15])->number_value, 99);
+  EXPECT_EQ(ctx.size(), 20u);
+}
+
+}  // namespace
+}  // namespace hotfix
