@@ -9,7 +9,9 @@
 // frames that are rendered only when an error is reported.
 //
 // Decisions the spec (docs/flag-format.md) leaves open, resolved strictly:
-// - Strings must be valid UTF-8; numbers are parsed to the nearest double.
+// - Strings must be valid UTF-8; numbers are converted to the nearest
+//   double, and numbers that overflow a double or underflow to zero are
+//   errors.
 // - Documents may nest at most kMaxJsonDepth levels (bounds memory and stack).
 // - A NUL byte after the root value is an error.
 // - `$schema` and `x-*` are ignored in objects with a fixed set of fields;
@@ -22,10 +24,15 @@
 //   `included` (likewise `excluded`).
 // - Under UnknownOperatorPolicy::kFailClosed the values of an unknown
 //   operator are not type-checked (a newer server may give them any shape).
+//
+// Fingerprints hash a canonical binary encoding of the flag's JSON (type
+// tags, lengths, raw bytes; member order kept) rather than Writer output: the
+// same information at a fraction of the cost.
 
 #include "snapshot/compile.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +40,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -45,6 +53,15 @@
 #include "eval/bucket.h"
 #include "eval/semver.h"
 #include "eval/time_parse.h"
+#include "re2/re2.h"
+
+// RapidJSON 1.1.0's internal::Stack evaluates `nullptr + n` on its first push
+// (benign, but UBSan's pointer-overflow check aborts the fuzzer on it). Its
+// functions are force-inlined here, so exempting the declarations suffices.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), \
+                             apply_to = function)
+#endif
 #include "rapidjson/document.h"
 #include "rapidjson/encodedstream.h"
 #include "rapidjson/error/en.h"
@@ -52,7 +69,9 @@
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#include "re2/re2.h"
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -61,11 +80,13 @@ namespace hotfix {
 namespace internal {
 namespace {
 
-// Strict JSON (RFC 8259) plus: strings must be valid UTF-8, numbers are
-// converted exactly (an `eq 0.1` clause must equal the caller's 0.1).
+// Strict JSON (RFC 8259) plus: strings must be valid UTF-8. Numbers reach
+// the handler as text and are converted with std::from_chars, which rounds
+// correctly (an `eq 0.1` clause must equal the caller's 0.1) and avoids
+// RapidJSON's full-precision path (undefined behaviour on long zero runs).
 constexpr unsigned kParseFlags = rapidjson::kParseDefaultFlags |
                                  rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
+                                 rapidjson::kParseNumbersAsStringsFlag;
 // Arrays and objects nested deeper than this are rejected while parsing. The
 // format itself needs 8 levels; the rest is room for JSON variant values.
 constexpr int kMaxJsonDepth = 128;
@@ -80,9 +101,9 @@ constexpr std::size_t kMaxQuotedBytes = 128;
 
 using Json = rapidjson::Value;
 
-#define HOTFIX_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    absl::Status hotfix_status_ = (expr);     \
+#define HOTFIX_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    absl::Status hotfix_status_ = (expr);            \
     if (!hotfix_status_.ok()) return hotfix_status_; \
   } while (0)
 
@@ -110,11 +131,21 @@ std::string Quote(std::string_view s) {
   for (char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -137,7 +168,8 @@ std::string Quote(std::string_view s) {
 class Path {
  public:
   Path() = default;  // the document root
-  Path(const Path& parent, std::string_view key) : parent_(&parent), key_(key) {}
+  Path(const Path& parent, std::string_view key)
+      : parent_(&parent), key_(key) {}
   Path(const Path& parent, std::size_t index)
       : parent_(&parent), index_(index), is_index_(true) {}
 
@@ -196,7 +228,8 @@ absl::Status DuplicateKey(const Path& parent, std::string_view key) {
 }
 
 bool IsExtension(std::string_view name) {
-  return name == "$schema" || (name.size() >= 2 && name[0] == 'x' && name[1] == '-');
+  return name == "$schema" ||
+         (name.size() >= 2 && name[0] == 'x' && name[1] == '-');
 }
 
 // Flag and segment keys: 1-256 bytes of [A-Za-z0-9._-].
@@ -242,7 +275,8 @@ absl::Status CheckFreeJson(const Json& v, const Path& path) {
     HOTFIX_RETURN_IF_ERROR(CheckDuplicateMembers(v, path));
     for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
       if (m->value.IsObject() || m->value.IsArray()) {
-        HOTFIX_RETURN_IF_ERROR(CheckFreeJson(m->value, Path(path, View(m->name))));
+        HOTFIX_RETURN_IF_ERROR(
+            CheckFreeJson(m->value, Path(path, View(m->name))));
       }
     }
   } else if (v.IsArray()) {
@@ -275,7 +309,8 @@ absl::Status ReadObject(const Json& v, const Path& path,
       continue;
     }
     if (!IsExtension(name)) {
-      return Error(Path(path, name), absl::StrCat("unknown field ", Quote(name)));
+      return Error(Path(path, name),
+                   absl::StrCat("unknown field ", Quote(name)));
     }
     for (auto prev = v.MemberBegin(); prev != m; ++prev) {
       if (View(prev->name) == name) return DuplicateKey(path, name);
@@ -285,7 +320,8 @@ absl::Status ReadObject(const Json& v, const Path& path,
   return absl::OkStatus();
 }
 
-absl::Status ReadString(const Json& v, const Path& path, std::string_view* out) {
+absl::Status ReadString(const Json& v, const Path& path,
+                        std::string_view* out) {
   if (!v.IsString()) return Error(path, "expected a string");
   *out = View(v);
   return absl::OkStatus();
@@ -311,11 +347,16 @@ absl::Status ReadArray(const Json& v, const Path& path) {
 
 std::string_view TypeLabel(ValueType type) {
   switch (type) {
-    case ValueType::kBool: return "bool";
-    case ValueType::kString: return "string";
-    case ValueType::kNumber: return "number";
-    case ValueType::kJson: return "JSON object or array";
-    case ValueType::kNone: break;
+    case ValueType::kBool:
+      return "bool";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kNumber:
+      return "number";
+    case ValueType::kJson:
+      return "JSON object or array";
+    case ValueType::kNone:
+      break;
   }
   return "none";
 }
@@ -373,11 +414,12 @@ bool IsSemverOp(Op op) {
          op == Op::kSemverGt || op == Op::kSemverGte;
 }
 
-// A SAX handler that builds the document and fails once nesting exceeds
-// kMaxJsonDepth, so hostile input can bound neither stack nor memory.
-class DepthLimitedHandler {
+// A SAX handler that builds the document, converts numbers, and fails once
+// nesting exceeds kMaxJsonDepth, so hostile input bounds neither stack nor
+// memory.
+class BuildHandler {
  public:
-  explicit DepthLimitedHandler(rapidjson::Document* doc) : doc_(doc) {}
+  explicit BuildHandler(rapidjson::Document* doc) : doc_(doc) {}
 
   bool Null() { return doc_->Null(); }
   bool Bool(bool b) { return doc_->Bool(b); }
@@ -386,8 +428,31 @@ class DepthLimitedHandler {
   bool Int64(std::int64_t i) { return doc_->Int64(i); }
   bool Uint64(std::uint64_t u) { return doc_->Uint64(u); }
   bool Double(double d) { return doc_->Double(d); }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
-    return doc_->RawNumber(s, n, copy);
+  // `s` is a valid JSON number (the reader checked the grammar). Integers
+  // that fit 64 bits stay integers, like RapidJSON's own conversion.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+    const char* end = s + n;
+    const bool integral = std::find_if(s, end, [](char c) {
+                            return c == '.' || c == 'e' || c == 'E';
+                          }) == end;
+    if (integral) {
+      if (*s == '-') {
+        std::int64_t i = 0;
+        const auto [ptr, ec] = std::from_chars(s, end, i);
+        if (ec == std::errc() && ptr == end) return doc_->Int64(i);
+      } else {
+        std::uint64_t u = 0;
+        const auto [ptr, ec] = std::from_chars(s, end, u);
+        if (ec == std::errc() && ptr == end) return doc_->Uint64(u);
+      }
+    }
+    double d = 0;
+    const auto [ptr, ec] = std::from_chars(s, end, d);
+    if (ec != std::errc() || ptr != end) {
+      bad_number_ = true;  // overflows to infinity or underflows to zero
+      return false;
+    }
+    return doc_->Double(d);
   }
   bool String(const char* s, rapidjson::SizeType n, bool copy) {
     return doc_->String(s, n, copy);
@@ -407,6 +472,7 @@ class DepthLimitedHandler {
   }
 
   bool too_deep() const { return too_deep_; }
+  bool bad_number() const { return bad_number_; }
 
  private:
   bool Enter() {
@@ -420,29 +486,36 @@ class DepthLimitedHandler {
   rapidjson::Document* doc_;
   int depth_ = 0;
   bool too_deep_ = false;
+  bool bad_number_ = false;
 };
 
 absl::Status ParseDocument(std::string_view json, rapidjson::Document* doc) {
   rapidjson::ParseResult result;
   bool too_deep = false;
+  bool bad_number = false;
   std::size_t end = 0;
   auto generate = [&](rapidjson::Document& d) {
-    DepthLimitedHandler handler(&d);
+    BuildHandler handler(&d);
     rapidjson::MemoryStream memory(json.data(), json.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>
         stream(memory);
     rapidjson::Reader reader;
     result = reader.Parse<kParseFlags>(stream, handler);
     too_deep = handler.too_deep();
+    bad_number = handler.bad_number();
     end = stream.Tell();
     return !result.IsError();
   };
   doc->Populate(generate);
   if (too_deep) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid JSON at offset ", result.Offset(),
+        ": arrays and objects nested deeper than ", kMaxJsonDepth, " levels"));
+  }
+  if (bad_number) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid JSON at offset ", result.Offset(),
-                     ": arrays and objects nested deeper than ", kMaxJsonDepth,
-                     " levels"));
+                     ": number out of the range of a double"));
   }
   if (result.IsError()) {
     return absl::InvalidArgumentError(
@@ -451,8 +524,9 @@ absl::Status ParseDocument(std::string_view json, rapidjson::Document* doc) {
   }
   // RapidJSON stops at a NUL byte as if it were the end of the text.
   if (end != json.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid JSON at offset ", end, ": unexpected NUL byte after the root value"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at offset ", end,
+                     ": unexpected NUL byte after the root value"));
   }
   return absl::OkStatus();
 }
@@ -478,7 +552,8 @@ struct FlagWork {
 
 class Compiler {
  public:
-  Compiler(const CompileOptions& options, StringPool* pool, CompiledFlagSet* out)
+  Compiler(const CompileOptions& options, StringPool* pool,
+           CompiledFlagSet* out)
       : options_(options), pool_(pool), out_(out), writer_(buffer_) {}
 
   absl::Status Run(const Json& root);
@@ -494,9 +569,8 @@ class Compiler {
   absl::Status CompileKeySet(const Json& v, const Path& path,
                              absl::flat_hash_set<std::string>* out);
   absl::Status CompileFlags(const Json& map, const Path& path);
-  absl::Status CompileFlag(const Json& v, const Path& path,
-                           std::uint32_t self, CompiledFlag* flag,
-                           FlagWork* work);
+  absl::Status CompileFlag(const Json& v, const Path& path, std::uint32_t self,
+                           CompiledFlag* flag, FlagWork* work);
   absl::Status CompileVariants(const Json& v, const Path& path,
                                CompiledFlag* flag, FlagWork* work);
   absl::Status ResolveVariant(const Json& v, const Path& path,
@@ -513,10 +587,10 @@ class Compiler {
   absl::Status CompilePrerequisites(const Json& v, const Path& path,
                                     std::uint32_t self, CompiledFlag* flag,
                                     FlagWork* work);
-  absl::Status CompileRules(const Json& v, const Path& path,
-                            CompiledFlag* flag, FlagWork* work);
-  absl::Status CompileClauses(const Json& v, const Path& path,
-                              bool in_segment, std::vector<Clause>* out,
+  absl::Status CompileRules(const Json& v, const Path& path, CompiledFlag* flag,
+                            FlagWork* work);
+  absl::Status CompileClauses(const Json& v, const Path& path, bool in_segment,
+                              std::vector<Clause>* out,
                               std::vector<std::uint32_t>* segment_refs);
   absl::Status CompileClause(const Json& v, const Path& path, bool in_segment,
                              Clause* clause,
@@ -538,12 +612,13 @@ class Compiler {
   const CompileOptions& options_;
   StringPool* pool_;
   CompiledFlagSet* out_;
-  std::vector<FlagWork> work_;  // parallel to out_->flags
+  std::vector<FlagWork> work_;             // parallel to out_->flags
   std::vector<const Json*> segment_json_;  // parallel to out_->segments
   absl::flat_hash_map<absl::string_view, std::uint32_t> segment_index_;
   std::vector<std::uint32_t> dependency_order_;  // prerequisites first
-  rapidjson::StringBuffer buffer_;
+  rapidjson::StringBuffer buffer_;               // for Serialize()
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
+  std::string canonical_;  // for HashJson()
 };
 
 std::string_view Compiler::Serialize(const Json& v) {
@@ -553,17 +628,64 @@ std::string_view Compiler::Serialize(const Json& v) {
   return std::string_view(buffer_.GetString(), buffer_.GetSize());
 }
 
+// Appends an unambiguous binary encoding of `v` (type tags, lengths, raw
+// bytes) to `out`: cheaper to produce than JSON text and hashed the same way.
+// Recursion is bounded by kMaxJsonDepth.
+void AppendCanonical(const Json& v, std::string* out) {
+  const auto append_string = [out](const Json& s) {
+    const std::uint32_t n = s.GetStringLength();
+    out->append(reinterpret_cast<const char*>(&n), sizeof n);
+    out->append(s.GetString(), n);
+  };
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      out->push_back('n');
+      break;
+    case rapidjson::kFalseType:
+      out->push_back('f');
+      break;
+    case rapidjson::kTrueType:
+      out->push_back('t');
+      break;
+    case rapidjson::kNumberType: {
+      const double d = v.GetDouble();
+      out->push_back('d');
+      out->append(reinterpret_cast<const char*>(&d), sizeof d);
+      break;
+    }
+    case rapidjson::kStringType:
+      out->push_back('s');
+      append_string(v);
+      break;
+    case rapidjson::kArrayType:
+      out->push_back('[');
+      for (const Json& item : v.GetArray()) AppendCanonical(item, out);
+      out->push_back(']');
+      break;
+    case rapidjson::kObjectType:
+      out->push_back('{');
+      for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+        append_string(m->name);
+        AppendCanonical(m->value, out);
+      }
+      out->push_back('}');
+      break;
+  }
+}
+
 std::uint64_t Compiler::HashJson(std::string_view key, const Json& v) {
-  const std::uint64_t seed = XXH3_64bits(key.data(), key.size());
-  const std::string_view text = Serialize(v);
-  return XXH3_64bits_withSeed(text.data(), text.size(), seed);
+  canonical_.clear();
+  canonical_.append(key);
+  canonical_.push_back('\0');
+  AppendCanonical(v, &canonical_);
+  return XXH3_64bits(canonical_.data(), canonical_.size());
 }
 
 absl::Status Compiler::Run(const Json& root) {
   const Path path;
   enum { kVersion, kFlags, kSegments, kEnvironment, kCount };
-  static constexpr std::string_view kNames[kCount] = {"version", "flags",
-                                                      "segments", "environment"};
+  static constexpr std::string_view kNames[kCount] = {
+      "version", "flags", "segments", "environment"};
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(root, path, kNames, f));
 
@@ -579,7 +701,8 @@ absl::Status Compiler::Run(const Json& root) {
   }
   if (f[kFlags] == nullptr) return Missing(path, "flags");
   if (f[kSegments] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(CompileSegments(*f[kSegments], Path(path, "segments")));
+    HOTFIX_RETURN_IF_ERROR(
+        CompileSegments(*f[kSegments], Path(path, "segments")));
   }
   HOTFIX_RETURN_IF_ERROR(CompileFlags(*f[kFlags], Path(path, "flags")));
   HOTFIX_RETURN_IF_ERROR(ResolvePrerequisiteVariants());
@@ -598,15 +721,17 @@ absl::Status Compiler::CollectKeys(const Json& map, const Path& path,
   for (auto m = map.MemberBegin(); m != map.MemberEnd(); ++m, ++i) {
     const std::string_view key = View(m->name);
     if (!IsValidKey(key)) {
-      return Error(Path(path, key),
-                   absl::StrCat("invalid ", AbslView(what), " key ", Quote(key),
-                                ": must be 1-256 characters of [A-Za-z0-9._-]"));
+      return Error(
+          Path(path, key),
+          absl::StrCat("invalid ", AbslView(what), " key ", Quote(key),
+                       ": must be 1-256 characters of [A-Za-z0-9._-]"));
     }
     sorted->push_back(KeyedMember{key, &m->value, i});
   }
   std::sort(sorted->begin(), sorted->end(),
             [](const KeyedMember& a, const KeyedMember& b) {
-              return a.key < b.key || (a.key == b.key && a.doc_index < b.doc_index);
+              return a.key < b.key ||
+                     (a.key == b.key && a.doc_index < b.doc_index);
             });
   position->resize(sorted->size());
   for (std::size_t k = 0; k < sorted->size(); ++k) {
@@ -716,13 +841,25 @@ absl::Status Compiler::CompileFlag(const Json& v, const Path& path,
                                    std::uint32_t self, CompiledFlag* flag,
                                    FlagWork* work) {
   enum {
-    kVariants, kDefault, kOffVariant, kKilled, kEnabled, kPrerequisites,
-    kTargets, kRules, kOwner, kTicket, kDescription, kExpires, kTags, kCount
+    kVariants,
+    kDefault,
+    kOffVariant,
+    kKilled,
+    kEnabled,
+    kPrerequisites,
+    kTargets,
+    kRules,
+    kOwner,
+    kTicket,
+    kDescription,
+    kExpires,
+    kTags,
+    kCount
   };
   static constexpr std::string_view kNames[kCount] = {
-      "variants", "default", "off_variant", "killed", "enabled",
-      "prerequisites", "targets", "rules", "owner", "ticket", "description",
-      "expires", "tags"};
+      "variants",      "default", "off_variant", "killed", "enabled",
+      "prerequisites", "targets", "rules",       "owner",  "ticket",
+      "description",   "expires", "tags"};
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, kNames, f));
 
@@ -731,8 +868,8 @@ absl::Status Compiler::CompileFlag(const Json& v, const Path& path,
       CompileVariants(*f[kVariants], Path(path, "variants"), flag, work));
 
   if (f[kDefault] == nullptr) return Missing(path, "default");
-  HOTFIX_RETURN_IF_ERROR(CompileServe(*f[kDefault], Path(path, "default"), *flag,
-                                      *work, &flag->fallthrough));
+  HOTFIX_RETURN_IF_ERROR(CompileServe(*f[kDefault], Path(path, "default"),
+                                      *flag, *work, &flag->fallthrough));
   if (f[kOffVariant] != nullptr) {
     HOTFIX_RETURN_IF_ERROR(ResolveVariant(*f[kOffVariant],
                                           Path(path, "off_variant"), *flag,
@@ -741,10 +878,12 @@ absl::Status Compiler::CompileFlag(const Json& v, const Path& path,
   bool killed = false;
   bool enabled = true;
   if (f[kKilled] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(ReadBool(*f[kKilled], Path(path, "killed"), &killed));
+    HOTFIX_RETURN_IF_ERROR(
+        ReadBool(*f[kKilled], Path(path, "killed"), &killed));
   }
   if (f[kEnabled] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(ReadBool(*f[kEnabled], Path(path, "enabled"), &enabled));
+    HOTFIX_RETURN_IF_ERROR(
+        ReadBool(*f[kEnabled], Path(path, "enabled"), &enabled));
   }
   flag->killed = killed || !enabled;
 
@@ -757,7 +896,8 @@ absl::Status Compiler::CompileFlag(const Json& v, const Path& path,
         CompileTargets(*f[kTargets], Path(path, "targets"), flag, *work));
   }
   if (f[kRules] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(CompileRules(*f[kRules], Path(path, "rules"), flag, work));
+    HOTFIX_RETURN_IF_ERROR(
+        CompileRules(*f[kRules], Path(path, "rules"), flag, work));
   }
   HOTFIX_RETURN_IF_ERROR(CompileMeta(&f[kOwner], path, &flag->meta));
 
@@ -778,7 +918,8 @@ absl::Status Compiler::CompileMeta(const Json* const* fields, const Path& path,
   for (int i = 0; i < 3; ++i) {
     if (fields[i] == nullptr) continue;
     std::string_view s;
-    HOTFIX_RETURN_IF_ERROR(ReadString(*fields[i], Path(path, kStringFields[i]), &s));
+    HOTFIX_RETURN_IF_ERROR(
+        ReadString(*fields[i], Path(path, kStringFields[i]), &s));
     targets[i]->assign(s);
   }
   if (const Json* expires = fields[3]; expires != nullptr) {
@@ -816,7 +957,8 @@ absl::Status Compiler::CompileVariants(const Json& v, const Path& path,
   for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
     const std::string_view name = View(m->name);
     const Path variant_path(path, name);
-    if (name.empty()) return Error(variant_path, "variant name must not be empty");
+    if (name.empty())
+      return Error(variant_path, "variant name must not be empty");
     const Json& value = m->value;
     ValueType type;
     if (value.IsBool()) {
@@ -890,7 +1032,8 @@ absl::Status Compiler::ResolveVariant(const Json& v, const Path& path,
   std::string_view name;
   HOTFIX_RETURN_IF_ERROR(ReadString(v, path, &name));
   *out = FindVariant(flag, work, name);
-  if (*out < 0) return Error(path, absl::StrCat("unknown variant ", Quote(name)));
+  if (*out < 0)
+    return Error(path, absl::StrCat("unknown variant ", Quote(name)));
   return absl::OkStatus();
 }
 
@@ -913,8 +1056,8 @@ absl::Status Compiler::CompileServe(const Json& v, const Path& path,
                           &out->variant);
   }
   auto rollout = std::make_unique<Rollout>();
-  HOTFIX_RETURN_IF_ERROR(
-      CompileRollout(*f[kRollout], Path(path, "rollout"), flag, work, rollout.get()));
+  HOTFIX_RETURN_IF_ERROR(CompileRollout(*f[kRollout], Path(path, "rollout"),
+                                        flag, work, rollout.get()));
   out->rollout = std::move(rollout);
   return absl::OkStatus();
 }
@@ -924,7 +1067,8 @@ absl::Status Compiler::CompileRollout(const Json& v, const Path& path,
                                       const FlagWork& work,
                                       Rollout* out) const {
   enum { kBucketBy, kSalt, kSplit, kCount };
-  static constexpr std::string_view kNames[kCount] = {"bucket_by", "salt", "split"};
+  static constexpr std::string_view kNames[kCount] = {"bucket_by", "salt",
+                                                      "split"};
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, kNames, f));
   if (f[kBucketBy] != nullptr) {
@@ -973,10 +1117,12 @@ absl::Status Compiler::CompileRollout(const Json& v, const Path& path,
     if (!e[kWeight]->IsNumber()) return Error(weight_path, "expected a number");
     const double weight = e[kWeight]->GetDouble();
     if (!(weight >= 0)) {
-      return Error(weight_path, absl::StrCat("weight ", weight, " is negative"));
+      return Error(weight_path,
+                   absl::StrCat("weight ", weight, " is negative"));
     }
     if (weight > 100) {
-      return Error(weight_path, absl::StrCat("weight ", weight, " exceeds 100"));
+      return Error(weight_path,
+                   absl::StrCat("weight ", weight, " exceeds 100"));
     }
     const double scaled = weight * 1000;
     const double rounded = std::round(scaled);
@@ -999,7 +1145,8 @@ absl::Status Compiler::CompileRollout(const Json& v, const Path& path,
 }
 
 absl::Status Compiler::CompileTargets(const Json& v, const Path& path,
-                                      CompiledFlag* flag, const FlagWork& work) {
+                                      CompiledFlag* flag,
+                                      const FlagWork& work) {
   HOTFIX_RETURN_IF_ERROR(ReadArray(v, path));
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
     const Path target_path(path, std::size_t{i});
@@ -1021,7 +1168,8 @@ absl::Status Compiler::CompileTargets(const Json& v, const Path& path,
       std::string_view key;
       HOTFIX_RETURN_IF_ERROR(ReadString(keys[j], key_path, &key));
       if (!flag->targets.emplace(key, variant).second) {
-        return Error(key_path, absl::StrCat("duplicate target key ", Quote(key)));
+        return Error(key_path,
+                     absl::StrCat("duplicate target key ", Quote(key)));
       }
     }
   }
@@ -1047,8 +1195,8 @@ absl::Status Compiler::CompilePrerequisites(const Json& v, const Path& path,
     std::string_view key;
     HOTFIX_RETURN_IF_ERROR(ReadString(*f[kFlag], flag_path, &key));
     std::string_view variant;
-    HOTFIX_RETURN_IF_ERROR(ReadString(*f[kVariant], Path(item_path, "variant"),
-                                      &variant));
+    HOTFIX_RETURN_IF_ERROR(
+        ReadString(*f[kVariant], Path(item_path, "variant"), &variant));
     auto it = out_->index.find(AbslView(key));
     if (it == out_->index.end()) {
       return Error(flag_path, absl::StrCat("unknown flag ", Quote(key)));
@@ -1090,9 +1238,9 @@ absl::Status Compiler::CompileRules(const Json& v, const Path& path,
   return absl::OkStatus();
 }
 
-absl::Status Compiler::CompileClauses(const Json& v, const Path& path,
-                                      bool in_segment, std::vector<Clause>* out,
-                                      std::vector<std::uint32_t>* segment_refs) {
+absl::Status Compiler::CompileClauses(
+    const Json& v, const Path& path, bool in_segment, std::vector<Clause>* out,
+    std::vector<std::uint32_t>* segment_refs) {
   HOTFIX_RETURN_IF_ERROR(ReadArray(v, path));
   out->resize(v.Size());
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
@@ -1106,8 +1254,8 @@ absl::Status Compiler::CompileClause(const Json& v, const Path& path,
                                      bool in_segment, Clause* clause,
                                      std::vector<std::uint32_t>* segment_refs) {
   enum { kAttribute, kOp, kValue, kValues, kNegate, kCount };
-  static constexpr std::string_view kNames[kCount] = {"attribute", "op", "value",
-                                                      "values", "negate"};
+  static constexpr std::string_view kNames[kCount] = {
+      "attribute", "op", "value", "values", "negate"};
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, kNames, f));
 
@@ -1122,8 +1270,8 @@ absl::Status Compiler::CompileClause(const Json& v, const Path& path,
         ReadNonEmptyString(*f[kAttribute], attribute_path, &attribute));
   }
   if (f[kNegate] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(ReadBool(*f[kNegate], Path(path, "negate"),
-                                    &clause->negate));
+    HOTFIX_RETURN_IF_ERROR(
+        ReadBool(*f[kNegate], Path(path, "negate"), &clause->negate));
   }
 
   const Op* op = LookupOp(op_name);
@@ -1176,12 +1324,22 @@ absl::Status Compiler::CompileClause(const Json& v, const Path& path,
   if (values.Empty()) return Error(values_path, "expected a non-empty array");
   const std::size_t n = values.Size();
   switch (*op) {
-    case Op::kMatches: clause->regexes.reserve(n); break;
-    case Op::kLt: case Op::kLte: case Op::kGt: case Op::kGte:
+    case Op::kMatches:
+      clause->regexes.reserve(n);
+      break;
+    case Op::kLt:
+    case Op::kLte:
+    case Op::kGt:
+    case Op::kGte:
       clause->numbers.reserve(n);
       break;
-    case Op::kBefore: case Op::kAfter: clause->times_micros.reserve(n); break;
-    case Op::kSegment: clause->segments.reserve(n); break;
+    case Op::kBefore:
+    case Op::kAfter:
+      clause->times_micros.reserve(n);
+      break;
+    case Op::kSegment:
+      clause->segments.reserve(n);
+      break;
     default:
       if (IsSemverOp(*op)) clause->semvers.reserve(n);
       clause->strings.reserve(n);
@@ -1246,9 +1404,9 @@ absl::Status Compiler::CompileClauseValue(
       std::string_view pattern;
       HOTFIX_RETURN_IF_ERROR(ReadString(x, path, &pattern));
       if (pattern.size() > kMaxRegexBytes) {
-        return Error(path, absl::StrCat("regex of ", pattern.size(),
-                                        " bytes exceeds the limit of ",
-                                        kMaxRegexBytes));
+        return Error(
+            path, absl::StrCat("regex of ", pattern.size(),
+                               " bytes exceeds the limit of ", kMaxRegexBytes));
       }
       RE2::Options re_options;
       re_options.set_max_mem(kRegexMaxMem);
@@ -1398,10 +1556,10 @@ absl::Status Compiler::CheckPrerequisiteGraph() {
         const Path root_path;
         const Path flags_path(root_path, "flags");
         const Path flag_path(flags_path, flag.key);
-        return Error(Path(flag_path, "prerequisites"),
-                     absl::StrCat("prerequisite chain ", d,
-                                  " deep exceeds the limit of ",
-                                  kMaxPrerequisiteDepth));
+        return Error(
+            Path(flag_path, "prerequisites"),
+            absl::StrCat("prerequisite chain ", d,
+                         " deep exceeds the limit of ", kMaxPrerequisiteDepth));
       }
       depth[node] = d;
       state[node] = kDone;
@@ -1437,9 +1595,10 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     std::string_view json, const CompileOptions& options,
     std::shared_ptr<StringPool> pool) {
   if (json.size() > options.max_document_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "document of ", json.size(), " bytes exceeds the limit of ",
-        options.max_document_bytes, " bytes (CompileOptions::max_document_bytes)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("document of ", json.size(),
+                     " bytes exceeds the limit of ", options.max_document_bytes,
+                     " bytes (CompileOptions::max_document_bytes)"));
   }
   if (pool == nullptr) pool = std::make_shared<StringPool>();
   try {
@@ -1451,7 +1610,8 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     HOTFIX_RETURN_IF_ERROR(compiler.Run(doc));
     return set;
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError("out of memory while compiling flag set");
+    return absl::ResourceExhaustedError(
+        "out of memory while compiling flag set");
   }
 }
 

@@ -64,7 +64,7 @@ struct Clause {
   // Values, filled according to op and the JSON type of the values:
   // kIn/kNotIn: any of strings / numbers / bools; string/prefix/suffix/contains
   // ops: strings; kMatches: regexes; numeric ops: numbers; semver ops: semvers
-  // (whose text lives in `strings`); kBefore/kAfter: times_micros (Unix
+  // (text also kept in `strings`); kBefore/kAfter: times_micros (Unix
   // microseconds); kSegment: segments (indexes into CompiledFlagSet::segments).
   std::vector<std::string> strings;
   // For kIn/kNotIn with more than kSmallSet strings, a hash set of the same.
@@ -74,7 +74,9 @@ struct Clause {
   bool match_true = false;   // kIn/kNotIn: the values include true
   bool match_false = false;  // ... false
   std::vector<std::unique_ptr<RE2>> regexes;
-  std::vector<SemVer> semvers;  // views into `strings`
+  // Views into pooled copies of the text (CompiledFlagSet::strings), never
+  // into `strings`: a short std::string's bytes move with the Clause (SSO).
+  std::vector<SemVer> semvers;
   std::vector<std::int64_t> times_micros;
   std::vector<std::uint32_t> segments;
 };
