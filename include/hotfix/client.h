@@ -8,6 +8,8 @@
 // Thread-safe: every method may be called concurrently from any thread, except
 // that the Client must outlive every evaluation, FlagHandle and returned
 // string_view (string values stay valid until the Client is destroyed).
+// Every string_view an evaluation returns (string and JSON values, variant
+// names) is followed by a NUL byte, so `.data()` is also a C string.
 //
 // Example:
 //
@@ -79,6 +81,14 @@ enum class SourceState : std::uint8_t {
   kOff = 4,           // no live source (bootstrap or test data only)
 };
 
+// What the remote source is doing. Numeric values are frozen.
+enum class RemoteConnection : std::uint8_t {
+  kNone = 0,        // no remote source (RemoteOptions::base_url empty or kOff)
+  kConnecting = 1,  // first attempt in progress; no answer yet
+  kStreaming = 2,   // an SSE stream is open and delivering events
+  kPolling = 3,     // polling GET /v1/flags (kPolling, or the stream is down)
+};
+
 std::string_view SnapshotOriginName(SnapshotOrigin origin) noexcept;
 std::string_view SourceStateName(SourceState state) noexcept;
 
@@ -94,6 +104,21 @@ struct ClientStatus {
   // The last source error, OkStatus() if none since the last success.
   absl::Status last_error;
   absl::Time last_error_time = absl::InfinitePast();
+  // Time since snapshot_time, as of the GetStatus() call; infinite when no
+  // snapshot is served.
+  absl::Duration age = absl::InfiniteDuration();
+  // State of the remote source's connection.
+  RemoteConnection connection = RemoteConnection::kNone;
+  // True while last_error is a configuration problem that retrying will not
+  // fix (the server answered 401, 403 or 404: wrong key or URL). Such errors
+  // are retried only every RemoteOptions::config_error_retry.
+  bool config_error = false;
+  // The last document a source delivered and the client refused (invalid
+  // JSON, schema error, truncated or oversize body or event, older version,
+  // patch that does not apply). Unlike last_error it survives later
+  // successes. OkStatus() if none.
+  absl::Status last_rejection;
+  absl::Time last_rejection_time = absl::InfinitePast();
 };
 
 // One accepted change, delivered to listeners.
@@ -155,10 +180,12 @@ class HOTFIX_EXPORT Client {
   // Create()
   //
   // Builds a client and starts its sources. Never blocks on the network: local
-  // files (bootstrap, file source) are read before returning, remote sources
-  // continue in the background. Fails (InvalidArgument) only on invalid
-  // options or an invalid bootstrap document; a missing or bad flag *file* is
-  // reported through GetStatus() and retried.
+  // files (last-known-good cache, bootstrap, file source) are read before
+  // returning, remote sources continue in the background. Until the server
+  // answers, the cache is served if there is one, else the bootstrap, else
+  // callers' defaults (GetStatus().origin says which). Fails (InvalidArgument)
+  // only on invalid options or an invalid bootstrap document; a missing or bad
+  // flag *file* is reported through GetStatus() and retried.
   static absl::StatusOr<std::unique_ptr<Client>> Create(
       const ClientOptions& options);
 

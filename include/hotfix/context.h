@@ -19,7 +19,6 @@
 #ifndef HOTFIX_CONTEXT_H_
 #define HOTFIX_CONTEXT_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -45,8 +44,14 @@ class HOTFIX_EXPORT Context {
   // Attributes stored without allocating; more than this spill to the heap.
   static constexpr std::size_t kInlineAttributes = 8;
 
-  Context() = default;
+  // Cost: a handful of stores; the inline attribute storage is left
+  // uninitialized (only the first size() entries are ever read).
+  Context() noexcept {}
   explicit Context(std::string_view key) noexcept { set_key(key); }
+  Context(const Context& other) = default;
+  Context& operator=(const Context& other) = default;
+  Context(Context&& other) = default;
+  Context& operator=(Context&& other) = default;
   explicit Context(const char* key) noexcept : Context(std::string_view(key)) {}
   Context(std::string&&) = delete;  // would dangle: pass a longer-lived string
 
@@ -98,7 +103,12 @@ class HOTFIX_EXPORT Context {
   AttributeValue key_;  // the context key, as a string attribute
   bool has_key_ = false;
   std::size_t size_ = 0;
-  std::array<Attribute, kInlineAttributes> inline_{};
+  // Not value-initialized: building a Context on the stack must not zero
+  // kInlineAttributes entries. Attribute is trivially copyable, so copies are
+  // plain byte copies.
+  union {
+    Attribute inline_[kInlineAttributes];
+  };
   std::vector<Attribute> overflow_;
 };
 

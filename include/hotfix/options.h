@@ -7,6 +7,7 @@
 #define HOTFIX_OPTIONS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/time/time.h"
@@ -25,6 +26,74 @@ struct FileSourceOptions {
   std::size_t max_bytes = std::size_t{16} << 20;
 };
 
+// How the remote source keeps the flags current.
+enum class RemoteMode : std::uint8_t {
+  // An SSE stream (GET /v1/stream) delivers every change as it happens; while
+  // the stream cannot be held, the client polls GET /v1/flags instead.
+  kStreaming = 0,
+  // Polls GET /v1/flags (with If-None-Match) every poll_interval.
+  kPolling = 1,
+  // No remote source, even if base_url is set (file, bootstrap and cache
+  // only).
+  kOff = 2,
+};
+
+// The remote (HTTP) source: a hotfixd server or anything speaking
+// docs/protocol.md. Used only when base_url is set and mode is not kOff.
+//
+// Example:
+//
+//   hotfix::ClientOptions options;
+//   options.remote.base_url = "https://flags.internal:8420";
+//   options.remote.sdk_key = LoadSecret("hotfix-sdk-key");
+//   options.cache_path = "/var/cache/myservice/flags.json";
+//   auto client = hotfix::Client::Create(options);  // returns at once
+//   (*client)->WaitUntilReady(absl::Seconds(2));     // optional
+struct RemoteOptions {
+  // "http://host[:port][/prefix]" or "https://...". The protocol's paths
+  // (/v1/flags, /v1/stream) are appended to it. Default: "" (no remote
+  // source).
+  std::string base_url;
+  // Sent as "Authorization: Bearer <sdk_key>"; never logged. Default: "".
+  std::string sdk_key;
+  // Default: kStreaming (falling back to polling while the stream is down).
+  RemoteMode mode = RemoteMode::kStreaming;
+  // Polling period (kPolling, and kStreaming while the stream is down). Each
+  // wait is jittered uniformly by +/- poll_jitter of it. Default: 30 s, 0.1.
+  absl::Duration poll_interval = absl::Seconds(30);
+  double poll_jitter = 0.1;
+  // Time allowed to open a connection (TCP and TLS). Default: 5 s.
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // Longest silence tolerated while waiting for a poll's response bytes.
+  // Default: 10 s.
+  absl::Duration read_timeout = absl::Seconds(10);
+  // A stream on which no event (heartbeats included) arrives for this long is
+  // dead even if TCP says otherwise: it is dropped, polling takes over, and it
+  // is reconnected. Should be about 3x the server's heartbeat interval.
+  // Default: 45 s.
+  absl::Duration heartbeat_timeout = absl::Seconds(45);
+  // Largest accepted response body or SSE event (after decompression); a
+  // larger one is rejected. Default: 16 MiB.
+  std::size_t max_body_bytes = std::size_t{16} << 20;
+  // Verify the server's TLS certificate and host name. Turn off only for
+  // tests. Default: true.
+  bool verify_tls = true;
+  // PEM file of trusted CA certificates for https. Default: "" (the system's
+  // trust store).
+  std::string ca_file;
+  // Reconnect backoff with full jitter: the n-th consecutive failure
+  // (n = 0, 1, ...) waits uniform(0, min(backoff_cap, backoff_base * 2^n)).
+  // Default: 500 ms, 30 s.
+  absl::Duration backoff_base = absl::Milliseconds(500);
+  absl::Duration backoff_cap = absl::Seconds(30);
+  // A connection that stayed healthy this long resets the backoff. Default:
+  // 60 s.
+  absl::Duration backoff_reset_after = absl::Seconds(60);
+  // Minimum wait after a configuration error (HTTP 401, 403, 404): the key or
+  // URL is wrong and retrying fast would not help. Default: 60 s.
+  absl::Duration config_error_retry = absl::Seconds(60);
+};
+
 struct ClientOptions {
   // Flag set compiled into the client at creation (an embedded JSON string),
   // served until a source delivers something. Must be valid if non-empty:
@@ -35,6 +104,14 @@ struct ClientOptions {
   std::string bootstrap_path;
   // Local file source (reloaded on change). Default: none.
   FileSourceOptions file;
+  // Remote source (polling or streaming from a flag server). Default: none.
+  RemoteOptions remote;
+  // Last-known-good cache: every snapshot accepted from the remote source is
+  // written here atomically (temporary file, fsync, rename), and at creation
+  // the cache is served, before any bootstrap, until the server answers. The
+  // file records the base_url and a hash of the sdk_key it came from; a cache
+  // from another server or key is ignored. Default: "" (no cache).
+  std::string cache_path;
   // Compiler options for every document this client compiles.
   // Default: CompileOptions{} (unknown operators rejected).
   CompileOptions compile;

@@ -3,6 +3,11 @@
 
 #include "hotfix/client.h"
 
+#include <pthread.h>
+
+#include <algorithm>
+#include <mutex>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,7 +18,13 @@
 #include "internal/log.h"
 #include "internal/strings.h"
 #include "snapshot/compile.h"
+#include "snapshot/string_pool.h"
+#include "sources/cache.h"
 #include "sources/file_source.h"
+#include "sources/http_fetcher.h"
+#include "sources/poll_source.h"
+#include "sources/remote_document.h"
+#include "sources/stream_source.h"
 
 namespace hotfix {
 namespace internal {
@@ -49,10 +60,82 @@ std::vector<std::string> ChangedKeys(const CompiledFlagSet* old,
 
 }  // namespace
 
-ClientCore::ClientCore(const ClientOptions& options)
-    : compile_options_(options.compile) {}
+namespace {
 
-ClientCore::~ClientCore() { StopSources(); }
+// Every live ClientCore, for the fork handlers.
+absl::Mutex& CoresMutex() {
+  static absl::Mutex* const mu = new absl::Mutex;  // never destroyed
+  return *mu;
+}
+std::vector<ClientCore*>& Cores() ABSL_EXCLUSIVE_LOCKS_REQUIRED(CoresMutex()) {
+  static auto* const cores = new std::vector<ClientCore*>;  // never destroyed
+  return *cores;
+}
+
+void PrepareForkAll() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  CoresMutex().Lock();
+  for (ClientCore* core : Cores()) core->PrepareFork();
+}
+void ParentAfterForkAll() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (ClientCore* core : Cores()) core->ParentAfterFork();
+  CoresMutex().Unlock();
+}
+void ChildAfterForkAll() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (ClientCore* core : Cores()) core->ChildAfterFork();
+  CoresMutex().Unlock();
+}
+
+}  // namespace
+
+ClientCore::ClientCore(const ClientOptions& options)
+    : compile_options_(options.compile) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pthread_atfork(&PrepareForkAll, &ParentAfterForkAll, &ChildAfterForkAll);
+  });
+  absl::MutexLock lock(&CoresMutex());
+  Cores().push_back(this);
+}
+
+ClientCore::~ClientCore() {
+  {
+    absl::MutexLock lock(&CoresMutex());
+    auto& cores = Cores();
+    cores.erase(std::find(cores.begin(), cores.end(), this));
+  }
+  StopSources();
+}
+
+// Lock order, as in Offer: publish_mu_ -> publisher -> status_mu_; the pool
+// and listeners_mu_ are only ever taken alone. dispatch_mu_ is not taken: a
+// listener (in Python, one waiting for the GIL the forking thread holds) may
+// be running under it, so the child replaces it instead.
+void ClientCore::PrepareFork() {
+  publish_mu_.Lock();
+  publisher_.LockForFork();
+  status_mu_.Lock();
+  listeners_mu_.Lock();
+  pool_->LockForFork();
+}
+
+void ClientCore::ParentAfterFork() {
+  pool_->UnlockAfterFork();
+  listeners_mu_.Unlock();
+  status_mu_.Unlock();
+  publisher_.UnlockAfterFork();
+  publish_mu_.Unlock();
+}
+
+void ClientCore::ChildAfterFork() {
+  ParentAfterFork();
+  // A dispatch may have been in flight (or waiting to publish) in a thread
+  // that did not survive fork(): start from a fresh, unheld mutex. The old
+  // one is leaked, not destroyed, since it may be held (possibly by this very
+  // thread, if it forked from inside a listener, which then unlocks it).
+  dispatch_mu_.release();  // NOLINT: deliberately leaked
+  dispatch_mu_ = std::make_unique<absl::Mutex>();
+  dispatching_thread_.store(std::thread::id(), std::memory_order_relaxed);
+}
 
 absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
                                bool require_newer) {
@@ -66,7 +149,7 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
       CompileFlagSet(json, compile_options_, pool_);
   if (!set.ok()) return set.status();
 
-  absl::MutexLock dispatch(&dispatch_mu_);
+  absl::MutexLock dispatch(dispatch_mu_.get());
   ChangeEvent event;
   {
     absl::MutexLock lock(&publish_mu_);
@@ -81,7 +164,11 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
     event.changed_keys = ChangedKeys(old_set, **set);
     if (old_set != nullptr && event.changed_keys.empty() &&
         old_set->version == (*set)->version) {
-      return absl::OkStatus();  // identical: nothing to publish
+      // Identical: nothing to publish, but `origin` now confirms the snapshot
+      // (e.g. the server agreeing with the cache served at start-up).
+      absl::MutexLock status_lock(&status_mu_);
+      status_.origin = origin;
+      return absl::OkStatus();
     }
     event.old_version = old_set == nullptr ? 0 : old_set->version;
     event.new_version = (*set)->version;
@@ -95,6 +182,17 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
       status_.origin = origin;
       status_.version = event.new_version;
       status_.snapshot_time = now;
+      // A live source's accepted document is its success, recorded together
+      // with the snapshot so that no reader (WaitUntilReady) sees one
+      // without the other.
+      if (has_live_source_ && (origin == SnapshotOrigin::kFile ||
+                               origin == SnapshotOrigin::kPoll ||
+                               origin == SnapshotOrigin::kStream)) {
+        status_.state = SourceState::kValid;
+        status_.last_success = now;
+        status_.last_error = absl::OkStatus();
+        status_.config_error = false;
+      }
     }
   }
   if (!event.changed_keys.empty()) Notify(event);
@@ -105,13 +203,16 @@ void ClientCore::ReportSuccess(SnapshotOrigin origin) {
   absl::MutexLock lock(&status_mu_);
   status_.last_success = absl::Now();
   status_.last_error = absl::OkStatus();
+  status_.config_error = false;
   status_.state = has_live_source_ ? SourceState::kValid : SourceState::kOff;
 }
 
 void ClientCore::ReportError(SnapshotOrigin origin, const absl::Status& error) {
   absl::MutexLock lock(&status_mu_);
-  status_.last_error = error;
+  // Without payloads: they are how sources tag errors, not part of the text.
+  status_.last_error = absl::Status(error.code(), error.message());
   status_.last_error_time = absl::Now();
+  status_.config_error = IsConfigError(error);
   if (has_live_source_) {
     status_.state =
         status_.version != 0 || status_.origin != SnapshotOrigin::kNone
@@ -120,13 +221,27 @@ void ClientCore::ReportError(SnapshotOrigin origin, const absl::Status& error) {
   }
 }
 
+void ClientCore::ReportRejected(SnapshotOrigin origin,
+                                const absl::Status& error) {
+  ReportError(origin, error);
+  absl::MutexLock lock(&status_mu_);
+  status_.last_rejection = absl::Status(error.code(), error.message());
+  status_.last_rejection_time = absl::Now();
+}
+
+void ClientCore::ReportConnection(RemoteConnection connection) {
+  absl::MutexLock lock(&status_mu_);
+  status_.connection = connection;
+}
+
 void ClientCore::AddSource(std::unique_ptr<Source> source) {
   {
     absl::MutexLock lock(&status_mu_);
     if (!has_live_source_) {
       has_live_source_ = true;
       if (status_.origin == SnapshotOrigin::kNone ||
-          status_.origin == SnapshotOrigin::kBootstrap) {
+          status_.origin == SnapshotOrigin::kBootstrap ||
+          status_.origin == SnapshotOrigin::kCache) {
         status_.state = SourceState::kInitializing;
       }
     }
@@ -185,7 +300,7 @@ void ClientCore::RemoveListener(int id) {
   const bool in_listener = dispatching_thread_.load(std::memory_order_relaxed) ==
                            std::this_thread::get_id();
   // Outside a listener, wait for an in-flight dispatch to finish first.
-  if (!in_listener) dispatch_mu_.Lock();
+  if (!in_listener) dispatch_mu_->Lock();
   {
     absl::MutexLock lock(&listeners_mu_);
     for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
@@ -195,7 +310,7 @@ void ClientCore::RemoveListener(int id) {
       }
     }
   }
-  if (!in_listener) dispatch_mu_.Unlock();
+  if (!in_listener) dispatch_mu_->Unlock();
 }
 
 void ClientCore::Notify(const ChangeEvent& event) {
@@ -226,7 +341,11 @@ void ClientCore::Notify(const ChangeEvent& event) {
 
 ClientStatus ClientCore::GetStatus() const {
   absl::MutexLock lock(&status_mu_);
-  return status_;
+  ClientStatus status = status_;
+  if (status.origin != SnapshotOrigin::kNone) {
+    status.age = absl::Now() - status.snapshot_time;
+  }
+  return status;
 }
 
 bool ClientCore::WaitUntilReady(absl::Duration timeout) const {
@@ -256,15 +375,96 @@ EvaluationDetail NotReady() {
 Client::Client() = default;
 Client::~Client() = default;
 
+namespace {
+
+// Checks the remote options that matter when a remote source is configured.
+absl::Status ValidateRemote(const RemoteOptions& remote) {
+  auto positive = [](absl::Duration d, std::string_view field) {
+    if (d > absl::ZeroDuration() && d != absl::InfiniteDuration()) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("remote.", absl::string_view(field.data(), field.size()),
+                     ": must be positive and finite"));
+  };
+  absl::Status status;
+  status.Update(positive(remote.poll_interval, "poll_interval"));
+  status.Update(positive(remote.connect_timeout, "connect_timeout"));
+  status.Update(positive(remote.read_timeout, "read_timeout"));
+  status.Update(positive(remote.heartbeat_timeout, "heartbeat_timeout"));
+  status.Update(positive(remote.backoff_base, "backoff_base"));
+  status.Update(positive(remote.backoff_cap, "backoff_cap"));
+  if (!status.ok()) return status;
+  if (remote.backoff_cap < remote.backoff_base) {
+    return absl::InvalidArgumentError(
+        "remote.backoff_cap: must not be less than remote.backoff_base");
+  }
+  if (!(remote.poll_jitter >= 0.0 && remote.poll_jitter <= 1.0)) {
+    return absl::InvalidArgumentError("remote.poll_jitter: must be in [0, 1]");
+  }
+  if (remote.max_body_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "remote.max_body_bytes: must be positive");
+  }
+  if (remote.config_error_retry < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "remote.config_error_retry: must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     const ClientOptions& options) {
   if (options.file.max_bytes == 0) {
     return absl::InvalidArgumentError("file.max_bytes: must be positive");
   }
+  const bool remote = !options.remote.base_url.empty() &&
+                      options.remote.mode != RemoteMode::kOff;
+  internal::HttpEndpoint endpoint;
+  if (remote) {
+    absl::StatusOr<internal::HttpEndpoint> parsed =
+        internal::ParseBaseUrl(options.remote.base_url);
+    if (!parsed.ok()) return parsed.status();
+    endpoint = *std::move(parsed);
+    absl::Status valid = ValidateRemote(options.remote);
+    if (!valid.ok()) return valid;
+  }
   std::unique_ptr<Client> client(new Client());
   client->core_ = std::make_unique<internal::ClientCore>(options);
   internal::ClientCore& core = *client->core_;
 
+  // 1. The last-known-good cache, if it was written for this server and key
+  //    and still compiles.
+  std::shared_ptr<internal::Cache> cache;
+  std::string cached;
+  bool cache_served = false;
+  if (!options.cache_path.empty()) {
+    cache = std::make_shared<internal::Cache>(
+        options.cache_path, internal::CacheIdentity(options.remote.base_url,
+                                                    options.remote.sdk_key));
+    absl::StatusOr<std::string> data =
+        cache->Load(options.remote.max_body_bytes);
+    if (data.ok()) {
+      absl::Status status =
+          core.Offer(*data, SnapshotOrigin::kCache, /*require_newer=*/false);
+      if (status.ok()) {
+        cache_served = true;
+        cached = *std::move(data);
+      } else {
+        internal::Log(LogLevel::kWarning,
+                      absl::StrCat("last-known-good cache ", options.cache_path,
+                                   " ignored: ", status.message()));
+      }
+    } else if (!absl::IsNotFound(data.status())) {
+      internal::Log(LogLevel::kWarning,
+                    absl::StrCat("last-known-good cache ignored: ",
+                                 data.status().message()));
+    }
+  }
+
+  // 2. The bootstrap: served only without a cache, but always validated.
   std::string bootstrap = options.bootstrap_json;
   if (!options.bootstrap_path.empty()) {
     if (!bootstrap.empty()) {
@@ -274,24 +474,49 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     absl::StatusOr<std::string> data = internal::ReadFileToString(
         options.bootstrap_path, options.file.max_bytes);
     if (!data.ok()) {
-      return absl::Status(data.status().code(),
-                          absl::StrCat("bootstrap_path: ", data.status().message()));
+      return absl::Status(
+          data.status().code(),
+          absl::StrCat("bootstrap_path: ", data.status().message()));
     }
     bootstrap = *std::move(data);
   }
   if (!bootstrap.empty()) {
-    absl::Status status = core.Offer(bootstrap, SnapshotOrigin::kBootstrap,
-                                     /*require_newer=*/false);
+    absl::Status status;
+    if (cache_served) {
+      status =
+          internal::CompileFlagSet(bootstrap, options.compile,
+                                   std::make_shared<internal::StringPool>())
+              .status();
+    } else {
+      status = core.Offer(bootstrap, SnapshotOrigin::kBootstrap,
+                          /*require_newer=*/false);
+    }
     if (!status.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("bootstrap: ", status.message()));
     }
   }
+
+  // 3. The file source, loaded before returning.
   if (!options.file.path.empty()) {
     auto file = std::make_unique<internal::FileSource>(options.file, &core);
     internal::FileSource* raw = file.get();
     core.AddSource(std::move(file));
     raw->LoadNow().IgnoreError();  // reported through GetStatus()
+  }
+
+  // 4. The remote source, entirely in the background.
+  if (remote) {
+    auto document = std::make_shared<internal::RemoteDocument>(&core, cache);
+    if (cache_served) document->Seed(cached);  // a stream may resume from it
+    if (options.remote.mode == RemoteMode::kPolling) {
+      core.AddSource(std::make_unique<internal::PollSource>(
+          endpoint, options.remote, &core, std::move(document),
+          /*fallback=*/false));
+    } else {
+      core.AddSource(std::make_unique<internal::StreamSource>(
+          endpoint, options.remote, &core, std::move(document)));
+    }
   }
   core.StartSources();
   return client;
@@ -304,11 +529,8 @@ bool Client::Enabled(std::string_view flag, const Context& context) const noexce
   const internal::CompiledFlagSet& set = *p->set;
   std::uint32_t index;
   if (!internal::FindFlag(set, flag, &index)) return false;
-  const internal::CompiledFlag& f = set.flags[index];
-  if (f.static_variant >= 0) {  // set only for flags that are not killed
-    const Value& v = f.variants[f.static_variant].value;
-    return v.type == ValueType::kBool && v.bool_value;
-  }
+  const std::int8_t answer = set.enabled_answer[index];
+  if (answer >= 0) return answer != 0;  // context-independent
   EvalClock clock;
   const EvaluationDetail d =
       internal::EvaluateFlag(set, index, context, ValueType::kBool, clock);

@@ -39,6 +39,8 @@ class ClientCore : public SourceSink {
                      bool require_newer) override;
   void ReportSuccess(SnapshotOrigin origin) override;
   void ReportError(SnapshotOrigin origin, const absl::Status& error) override;
+  void ReportRejected(SnapshotOrigin origin, const absl::Status& error) override;
+  void ReportConnection(RemoteConnection connection) override;
 
   // Adds a source; `live` sources make the state kInitializing/kValid/kStale
   // instead of kOff. Not started.
@@ -51,6 +53,15 @@ class ClientCore : public SourceSink {
 
   int AddListener(ChangeListener listener);
   void RemoveListener(int id);
+
+  // fork() support, called by pthread_atfork handlers for every live core:
+  // the prepare step takes the core's locks (in the order Offer takes them)
+  // so the child never inherits one held by a thread that is gone; the child
+  // step also resets the listener dispatch state. Sources are restarted
+  // separately by Client::AfterFork().
+  void PrepareFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void ParentAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   ClientStatus GetStatus() const;
   bool WaitUntilReady(absl::Duration timeout) const;
@@ -80,7 +91,9 @@ class ClientCore : public SourceSink {
 
   // Listeners: calls are serialized by dispatch_mu_ (taken before
   // listeners_mu_ is released by the dispatcher).
-  absl::Mutex dispatch_mu_;
+  // Heap-allocated so a forked child can replace it: a dispatch in flight at
+  // fork() leaves it held by a thread that does not exist in the child.
+  std::unique_ptr<absl::Mutex> dispatch_mu_ = std::make_unique<absl::Mutex>();
   absl::Mutex listeners_mu_;
   std::vector<std::pair<int, std::shared_ptr<ChangeListener>>> listeners_
       ABSL_GUARDED_BY(listeners_mu_);

@@ -155,6 +155,11 @@ class Publisher {
   // Frees retired snapshots no reader holds. Publish() calls it too.
   void Reclaim();
 
+  // fork() support (see ClientCore::PrepareFork): hold / release the writer
+  // lock across fork().
+  void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Lock(); }
+  void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
+
   // Number of retired snapshots not yet freed (for tests).
   std::size_t retired_count() const;
 

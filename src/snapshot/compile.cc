@@ -51,6 +51,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "eval/bucket.h"
+#include "eval/evaluate.h"
 #include "eval/semver.h"
 #include "eval/time_parse.h"
 #include "re2/re2.h"
@@ -1608,6 +1609,12 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     set->strings = pool;
     Compiler compiler(options, pool.get(), set.get());
     HOTFIX_RETURN_IF_ERROR(compiler.Run(doc));
+    set->enabled_answer.resize(set->flags.size());
+    for (std::size_t i = 0; i < set->flags.size(); ++i) {
+      bool value;
+      set->enabled_answer[i] =
+          StaticBool(set->flags[i], &value) ? static_cast<std::int8_t>(value) : -1;
+    }
     return set;
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(

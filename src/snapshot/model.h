@@ -148,6 +148,11 @@ struct CompiledFlagSet {
   std::uint64_t version = 0;
   std::vector<CompiledFlag> flags;  // sorted by key
   absl::flat_hash_map<std::string, std::uint32_t> index;  // key -> flags[i]
+  // Per flag, Client::Enabled()'s answer when it cannot depend on the context
+  // (1 true, 0 false: static, killed, or not boolean), else -1. A dense byte
+  // array so the by-name fast path touches only the index and this line, not
+  // the much larger CompiledFlag.
+  std::vector<std::int8_t> enabled_answer;
   std::vector<CompiledSegment> segments;
   std::vector<std::string> warnings;
   // Owner of every interned view above; shared with the Client.

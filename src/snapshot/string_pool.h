@@ -33,6 +33,10 @@ class StringPool {
 
   std::size_t size() const;
 
+  // fork() support: hold / release the lock across fork().
+  void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Lock(); }
+  void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
+
  private:
   mutable absl::Mutex mu_;
   // node_hash_set: element addresses (and so SSO buffers) never move.

@@ -111,41 +111,47 @@ void FileSource::CheckOnce() {
   LoadNow().IgnoreError();  // reported to the sink
 }
 
-void FileSource::Run() {
-  absl::MutexLock lock(&mu_);
-  while (!stop_) {
-    if (mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.poll_interval)) {
+void FileSource::Run(Worker* worker) {
+  absl::MutexLock lock(&worker->mu);
+  while (!worker->stop) {
+    if (worker->mu.AwaitWithTimeout(absl::Condition(&worker->stop),
+                                    options_.poll_interval)) {
       break;
     }
-    mu_.Unlock();
+    worker->mu.Unlock();
     CheckOnce();
-    mu_.Lock();
+    worker->mu.Lock();
   }
 }
 
 void FileSource::Start() {
-  if (options_.poll_interval <= absl::ZeroDuration()) return;
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = false;
+  if (options_.poll_interval <= absl::ZeroDuration() || worker_ != nullptr) {
+    return;
   }
-  thread_ = std::thread([this] { Run(); });
+  worker_ = std::make_unique<Worker>();
+  worker_->pid = ::getpid();
+  Worker* worker = worker_.get();
+  worker->thread = std::thread([this, worker] { Run(worker); });
 }
 
 void FileSource::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
+  if (worker_ == nullptr) return;
+  if (worker_->pid != ::getpid()) {
+    // A forked child that never called AfterFork(): the thread is not ours.
+    worker_.release();  // NOLINT: deliberately leaked, see Worker
+    return;
   }
-  if (thread_.joinable()) thread_.join();
+  {
+    absl::MutexLock lock(&worker_->mu);
+    worker_->stop = true;
+  }
+  worker_->thread.join();
+  worker_.reset();
 }
 
 void FileSource::RestartAfterFork() {
-  // The thread object refers to a thread that does not exist in the child:
-  // forget it without joining, then start afresh.
-  if (thread_.joinable()) {
-    std::thread dead = std::move(thread_);
-    dead.detach();
+  if (worker_ != nullptr && worker_->pid != ::getpid()) {
+    worker_.release();  // NOLINT: deliberately leaked, see Worker
   }
   Start();
 }

@@ -11,7 +11,10 @@
 #ifndef HOTFIX_SRC_SOURCES_FILE_SOURCE_H_
 #define HOTFIX_SRC_SOURCES_FILE_SOURCE_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -57,19 +60,27 @@ class FileSource : public Source {
              mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns;
     }
   };
+  // The watch thread and what it waits on. Replaced wholesale in a forked
+  // child: the parent's thread does not exist there and its mutex may still
+  // list that thread as a waiter, so neither may be touched again.
+  struct Worker {
+    absl::Mutex mu;
+    bool stop ABSL_GUARDED_BY(mu) = false;
+    std::thread thread;
+    pid_t pid = 0;  // process that started the thread
+  };
+
   Identity Stat() const;
-  void Run();
+  void Run(Worker* worker);
   void CheckOnce();
 
   const FileSourceOptions options_;
   SourceSink* const sink_;
-  absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<Worker> worker_;
   Identity last_identity_;  // watch thread (or LoadNow before Start) only
   std::uint64_t last_content_hash_ = 0;
   bool have_content_ = false;
   std::string last_error_;  // to log each distinct error once
-  std::thread thread_;
 };
 
 }  // namespace internal

@@ -13,10 +13,25 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "hotfix/client.h"
 
 namespace hotfix {
 namespace internal {
+
+// A status payload marking a configuration error (ClientStatus::config_error):
+// the server refused the key (401/403) or does not know the path (404).
+inline constexpr absl::string_view kConfigErrorPayloadUrl =
+    "type.hotfix.dev/config-error";
+
+inline void MarkConfigError(absl::Status* status) {
+  status->SetPayload(kConfigErrorPayloadUrl, absl::Cord("1"));
+}
+
+inline bool IsConfigError(const absl::Status& status) {
+  return status.GetPayload(kConfigErrorPayloadUrl).has_value();
+}
 
 class SourceSink {
  public:
@@ -35,7 +50,24 @@ class SourceSink {
   //
   // Record the health of the last attempt (an unchanged fetch is a success).
   virtual void ReportSuccess(SnapshotOrigin origin) = 0;
-  virtual void ReportError(SnapshotOrigin origin, const absl::Status& error) = 0;
+  virtual void ReportError(SnapshotOrigin origin,
+                           const absl::Status& error) = 0;
+
+  // ReportRejected()
+  //
+  // A document (or patch) from the source was refused: recorded as the last
+  // error and, separately, as the last rejection (which later successes do
+  // not clear).
+  virtual void ReportRejected(SnapshotOrigin origin,
+                              const absl::Status& error) {
+    ReportError(origin, error);
+  }
+
+  // ReportConnection()
+  //
+  // Remote sources: what the connection is doing now
+  // (ClientStatus::connection).
+  virtual void ReportConnection(RemoteConnection connection) {}
 };
 
 class Source {

@@ -1,0 +1,460 @@
+/* bindings/c/tests/c_api_test.c
+ *
+ * The C API's happy paths, compiled as C99: creating a client from a
+ * bootstrap document, enabled, typed getters, evaluate with reasons and
+ * variants, contexts, flag handles, publish with a change callback, status,
+ * names and validation. */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "hotfix/hotfix_c.h"
+
+static hotfix_client_t* NewClient(const char* json) {
+  hotfix_options_t* options = hotfix_options_create();
+  hotfix_client_t* client = NULL;
+  char* err = NULL;
+  CHECK(options != NULL);
+  CHECK(hotfix_options_set_bootstrap_json(options, json) == HOTFIX_OK);
+  CHECK(hotfix_client_create(options, &client, &err) == HOTFIX_OK);
+  CHECK(err == NULL);
+  CHECK(client != NULL);
+  hotfix_options_destroy(options);
+  return client;
+}
+
+static void EnabledServesBooleanFlags(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  CHECK(hotfix_client_enabled(flags, "fix-123", NULL) == 1);
+  CHECK(hotfix_client_enabled(flags, "dark", NULL) == 0);
+  CHECK(hotfix_client_enabled(flags, "killed", NULL) == 0);
+  CHECK(hotfix_client_enabled(flags, "no-such-flag", NULL) == 0);
+  /* Not boolean: false. */
+  CHECK(hotfix_client_enabled(flags, "banner", NULL) == 0);
+  CHECK(hotfix_client_version(flags) == 3);
+  hotfix_client_destroy(flags);
+}
+
+static void ContextAttributesDriveRules(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  hotfix_context_t* ctx = hotfix_context_create("user-1");
+  CHECK(ctx != NULL);
+  CHECK(hotfix_client_enabled(flags, "eu-only", ctx) == 0);
+  CHECK(hotfix_context_set_string(ctx, "region", "eu") == HOTFIX_OK);
+  CHECK(hotfix_client_enabled(flags, "eu-only", ctx) == 1);
+  /* Replacing an attribute. */
+  CHECK(hotfix_context_set_string(ctx, "region", "us") == HOTFIX_OK);
+  CHECK(hotfix_client_enabled(flags, "eu-only", ctx) == 0);
+
+  CHECK(hotfix_context_set_string(ctx, "region", "fr") == HOTFIX_OK);
+  CHECK(hotfix_context_set_number(ctx, "age", 31) == HOTFIX_OK);
+  CHECK(hotfix_client_enabled(flags, "adults-beta", ctx) == 0);
+  CHECK(hotfix_context_set_bool(ctx, "beta", 1) == HOTFIX_OK);
+  CHECK(hotfix_client_enabled(flags, "adults-beta", ctx) == 1);
+  CHECK(hotfix_context_set_number(ctx, "age", 17.5) == HOTFIX_OK);
+  CHECK(hotfix_client_enabled(flags, "adults-beta", ctx) == 0);
+
+  /* Clear forgets everything; the context is reusable. */
+  hotfix_context_clear(ctx);
+  CHECK(hotfix_client_enabled(flags, "eu-only", ctx) == 0);
+  CHECK(hotfix_context_set_string(ctx, "region", "uk") == HOTFIX_OK);
+  CHECK(hotfix_client_enabled(flags, "eu-only", ctx) == 1);
+  hotfix_context_destroy(ctx);
+  hotfix_client_destroy(flags);
+}
+
+static void ContextCopiesItsStrings(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  hotfix_context_t* ctx = hotfix_context_create(NULL);
+  char* name = malloc(16);
+  char* value = malloc(16);
+  char* key = malloc(16);
+  strcpy(name, "region");
+  strcpy(value, "eu");
+  strcpy(key, "user-fr");
+  CHECK(hotfix_context_set_string(ctx, name, value) == HOTFIX_OK);
+  CHECK(hotfix_context_set_key(ctx, key) == HOTFIX_OK);
+  /* Overwrite and free the caller's buffers: the context kept copies. */
+  memset(name, 'x', 15);
+  memset(value, 'y', 15);
+  memset(key, 'z', 15);
+  free(name);
+  free(value);
+  free(key);
+  CHECK(hotfix_client_enabled(flags, "eu-only", ctx) == 1);
+  CHECK_STREQ(hotfix_client_get_string(flags, "banner", "?", ctx), "bonjour");
+  /* Many attributes (past the inline capacity) stay valid. */
+  {
+    int i;
+    char attr[32];
+    for (i = 0; i < 40; ++i) {
+      sprintf(attr, "attr-%d", i);
+      CHECK(hotfix_context_set_string(ctx, attr, attr) == HOTFIX_OK);
+    }
+  }
+  CHECK(hotfix_client_enabled(flags, "eu-only", ctx) == 1);
+  hotfix_context_destroy(ctx);
+  hotfix_client_destroy(flags);
+}
+
+static void KeyAttributeIsTheContextKey(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  hotfix_context_t* ctx = hotfix_context_create(NULL);
+  CHECK(hotfix_context_set_string(ctx, "key", "user-fr") == HOTFIX_OK);
+  CHECK_STREQ(hotfix_client_get_string(flags, "banner", "?", ctx), "bonjour");
+  CHECK(hotfix_context_set_number(ctx, "key", 1) == HOTFIX_INVALID_ARGUMENT);
+  CHECK(hotfix_context_set_bool(ctx, "key", 1) == HOTFIX_INVALID_ARGUMENT);
+  CHECK_STREQ(hotfix_client_get_string(flags, "banner", "?", ctx), "bonjour");
+  hotfix_context_destroy(ctx);
+  hotfix_client_destroy(flags);
+}
+
+static void TypedGettersServeValuesOrDefaults(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  hotfix_context_t* fr = hotfix_context_create("user-fr");
+  const char* json;
+
+  CHECK(hotfix_client_get_bool(flags, "fix-123", 0, NULL) == 1);
+  CHECK(hotfix_client_get_bool(flags, "killed", 7, NULL) == 0); /* off variant */
+  CHECK(hotfix_client_get_bool(flags, "banner", 7, NULL) == 7); /* mismatch */
+  CHECK(hotfix_client_get_bool(flags, "missing", 7, NULL) == 7);
+
+  CHECK_STREQ(hotfix_client_get_string(flags, "banner", "?", NULL), "hello");
+  CHECK_STREQ(hotfix_client_get_string(flags, "banner", "?", fr), "bonjour");
+  CHECK_STREQ(hotfix_client_get_string(flags, "limit", "?", NULL), "?");
+  CHECK(hotfix_client_get_string(flags, "missing", NULL, NULL) == NULL);
+
+  CHECK(hotfix_client_get_int(flags, "limit", -1, NULL) == 1000);
+  CHECK(hotfix_client_get_int(flags, "banner", -1, NULL) == -1);
+  CHECK(fabs(hotfix_client_get_double(flags, "limit", 0, NULL) - 1000.75) <
+        1e-9);
+  CHECK(hotfix_client_get_double(flags, "missing", 2.5, NULL) == 2.5);
+
+  json = hotfix_client_get_json(flags, "config", "{}", NULL);
+  CHECK(json != NULL && strstr(json, "\"retries\"") != NULL);
+  CHECK_STREQ(hotfix_client_get_json(flags, "banner", "{}", NULL), "{}");
+  hotfix_context_destroy(fr);
+  hotfix_client_destroy(flags);
+}
+
+static void EvaluateExplainsTheAnswer(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  hotfix_detail_t* d = hotfix_detail_create();
+  hotfix_context_t* ctx = hotfix_context_create("user-1");
+  size_t length = 99;
+
+  CHECK(d != NULL);
+  /* A new detail: nothing evaluated yet. */
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_ERROR);
+  CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_NOT_READY);
+
+  CHECK(hotfix_client_evaluate(flags, "fix-123", NULL, HOTFIX_VALUE_NONE, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_value_type(d) == HOTFIX_VALUE_BOOL);
+  CHECK(hotfix_detail_bool_value(d) == 1);
+  CHECK_STREQ(hotfix_detail_variant(d), "on");
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_STATIC);
+  CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_NONE);
+  CHECK(hotfix_detail_rule_index(d) == -1);
+  CHECK(hotfix_detail_version(d) == 3);
+
+  CHECK(hotfix_context_set_string(ctx, "region", "uk") == HOTFIX_OK);
+  CHECK(hotfix_client_evaluate(flags, "eu-only", ctx, HOTFIX_VALUE_BOOL, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_RULE_MATCH);
+  CHECK(hotfix_detail_rule_index(d) == 0);
+  CHECK_STREQ(hotfix_detail_variant(d), "on");
+
+  CHECK(hotfix_client_evaluate(flags, "killed", NULL, HOTFIX_VALUE_NONE, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_KILLED);
+  CHECK_STREQ(hotfix_detail_variant(d), "off");
+  CHECK(hotfix_detail_bool_value(d) == 0);
+
+  CHECK(hotfix_client_evaluate(flags, "banner", NULL, HOTFIX_VALUE_STRING, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_value_type(d) == HOTFIX_VALUE_STRING);
+  CHECK_STREQ(hotfix_detail_string_value(d, &length), "hello");
+  CHECK(length == 5);
+
+  CHECK(hotfix_client_evaluate(flags, "banner", NULL, HOTFIX_VALUE_BOOL, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_ERROR);
+  CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_TYPE_MISMATCH);
+  CHECK(hotfix_detail_value_type(d) == HOTFIX_VALUE_NONE);
+  CHECK(hotfix_detail_string_value(d, &length) == NULL);
+  CHECK(length == 0);
+
+  CHECK(hotfix_client_evaluate(flags, "nope", NULL, HOTFIX_VALUE_NONE, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_ERROR);
+  CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_FLAG_NOT_FOUND);
+  CHECK_STREQ(hotfix_detail_variant(d), "");
+
+  CHECK(hotfix_client_evaluate(flags, "limit", NULL, HOTFIX_VALUE_NUMBER, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_number_value(d) == 1000.75);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_STATIC);
+
+  hotfix_context_destroy(ctx);
+  hotfix_detail_destroy(d);
+  hotfix_client_destroy(flags);
+}
+
+static void FlagHandlesMatchClientResults(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  hotfix_flag_t* fix = NULL;
+  hotfix_flag_t* eu = NULL;
+  hotfix_flag_t* banner = NULL;
+  hotfix_flag_t* limit = NULL;
+  hotfix_flag_t* config = NULL;
+  hotfix_flag_t* later = NULL;
+  hotfix_context_t* ctx = hotfix_context_create("user-fr");
+  hotfix_detail_t* d = hotfix_detail_create();
+  char* err = NULL;
+
+  CHECK(hotfix_client_flag(flags, "fix-123", &fix, &err) == HOTFIX_OK);
+  CHECK(err == NULL);
+  CHECK(hotfix_client_flag(flags, "eu-only", &eu, NULL) == HOTFIX_OK);
+  CHECK(hotfix_client_flag(flags, "banner", &banner, NULL) == HOTFIX_OK);
+  CHECK(hotfix_client_flag(flags, "limit", &limit, NULL) == HOTFIX_OK);
+  CHECK(hotfix_client_flag(flags, "config", &config, NULL) == HOTFIX_OK);
+  CHECK(hotfix_client_flag(flags, "added-later", &later, NULL) == HOTFIX_OK);
+  CHECK_STREQ(hotfix_flag_key(fix), "fix-123");
+
+  CHECK(hotfix_flag_enabled(fix, NULL) == 1);
+  CHECK(hotfix_flag_get_bool(fix, 0, NULL) == 1);
+  CHECK(hotfix_flag_enabled(eu, ctx) == 0);
+  CHECK(hotfix_context_set_string(ctx, "region", "eu") == HOTFIX_OK);
+  CHECK(hotfix_flag_enabled(eu, ctx) == 1);
+  CHECK_STREQ(hotfix_flag_get_string(banner, "?", ctx), "bonjour");
+  CHECK_STREQ(hotfix_flag_get_string(banner, "?", NULL), "hello");
+  CHECK(hotfix_flag_get_int(limit, 0, NULL) == 1000);
+  CHECK(hotfix_flag_get_double(limit, 0, NULL) == 1000.75);
+  CHECK(strstr(hotfix_flag_get_json(config, "{}", NULL), "retries") != NULL);
+  CHECK(hotfix_flag_evaluate(eu, ctx, HOTFIX_VALUE_BOOL, d) == HOTFIX_OK);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_RULE_MATCH);
+
+  /* A handle follows later flag sets, including flags it did not find. */
+  CHECK(hotfix_flag_enabled(later, NULL) == 0);
+  CHECK(hotfix_client_publish(
+            flags,
+            "{\"version\": 4, \"flags\": {\"added-later\": {\"variants\": "
+            "{\"on\": true}, \"default\": \"on\"}}}",
+            &err) == HOTFIX_OK);
+  CHECK(err == NULL);
+  CHECK(hotfix_flag_enabled(later, NULL) == 1);
+  CHECK(hotfix_flag_enabled(fix, NULL) == 0);
+  CHECK(hotfix_flag_evaluate(fix, NULL, HOTFIX_VALUE_BOOL, d) == HOTFIX_OK);
+  CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_FLAG_NOT_FOUND);
+
+  /* Handles may be destroyed after their client. */
+  hotfix_client_destroy(flags);
+  hotfix_flag_destroy(fix);
+  hotfix_flag_destroy(eu);
+  hotfix_flag_destroy(banner);
+  hotfix_flag_destroy(limit);
+  hotfix_flag_destroy(config);
+  hotfix_flag_destroy(later);
+  hotfix_detail_destroy(d);
+  hotfix_context_destroy(ctx);
+}
+
+struct Changes {
+  int calls;
+  uint64_t old_version;
+  uint64_t new_version;
+  hotfix_origin_t origin;
+  char keys[256];
+  int enabled_inside;
+  hotfix_client_t* client;
+};
+
+static void RecordChange(void* user_data, const hotfix_change_event_t* event) {
+  struct Changes* changes = (struct Changes*)user_data;
+  size_t i;
+  ++changes->calls;
+  changes->old_version = hotfix_change_event_old_version(event);
+  changes->new_version = hotfix_change_event_new_version(event);
+  changes->origin = hotfix_change_event_origin(event);
+  changes->keys[0] = '\0';
+  for (i = 0; i < hotfix_change_event_key_count(event); ++i) {
+    strcat(changes->keys, hotfix_change_event_key(event, i));
+    strcat(changes->keys, ",");
+  }
+  CHECK(hotfix_change_event_key(event, i) == NULL);
+  /* Evaluating from a callback sees the new flags. */
+  changes->enabled_inside = hotfix_client_enabled(changes->client, "dark", NULL);
+}
+
+static void PublishCallsChangeListeners(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  struct Changes changes;
+  int id = -1;
+  char* err = NULL;
+  memset(&changes, 0, sizeof changes);
+  changes.client = flags;
+
+  CHECK(hotfix_client_add_listener(flags, RecordChange, &changes, &id, &err) ==
+        HOTFIX_OK);
+  CHECK(err == NULL);
+  CHECK(hotfix_client_publish(
+            flags,
+            "{\"version\": 9, \"flags\": {"
+            " \"dark\": {\"variants\": {\"on\": true}, \"default\": \"on\"},"
+            " \"fix-123\": {\"variants\": {\"on\": true, \"off\": false},"
+            "   \"off_variant\": \"off\", \"default\": \"on\"}}}",
+            NULL) == HOTFIX_OK);
+  CHECK(changes.calls == 1);
+  CHECK(changes.old_version == 3);
+  CHECK(changes.new_version == 9);
+  CHECK(changes.origin == HOTFIX_ORIGIN_TEST);
+  /* Removed flags and the changed one, sorted; fix-123 is unchanged. */
+  CHECK_STREQ(changes.keys,
+              "adults-beta,banner,config,dark,eu-only,killed,limit,");
+  CHECK(changes.enabled_inside == 1);
+  CHECK(hotfix_client_enabled(flags, "dark", NULL) == 1);
+
+  CHECK(hotfix_client_remove_listener(flags, id) == HOTFIX_OK);
+  CHECK(hotfix_client_publish(flags, kTestFlags, NULL) == HOTFIX_OK);
+  CHECK(changes.calls == 1);
+  CHECK(hotfix_client_version(flags) == 3);
+  hotfix_client_destroy(flags);
+}
+
+static void StatusDescribesTheSource(void) {
+  hotfix_client_t* flags = NewClient(kTestFlags);
+  hotfix_client_status_t* status = NULL;
+  char* err = NULL;
+  CHECK(hotfix_client_get_status(flags, &status, &err) == HOTFIX_OK);
+  CHECK(err == NULL);
+  CHECK(status != NULL);
+  CHECK(hotfix_client_status_state(status) == HOTFIX_STATE_OFF);
+  CHECK(hotfix_client_status_origin(status) == HOTFIX_ORIGIN_BOOTSTRAP);
+  CHECK(hotfix_client_status_version(status) == 3);
+  CHECK(hotfix_client_status_snapshot_time_us(status) > 0);
+  CHECK(hotfix_client_status_last_error_code(status) == HOTFIX_OK);
+  CHECK_STREQ(hotfix_client_status_last_error(status), "");
+  CHECK(hotfix_client_status_last_error_time_us(status) == 0);
+  CHECK(hotfix_client_status_connection(status) == HOTFIX_CONNECTION_NONE);
+  CHECK(hotfix_client_status_config_error(status) == 0);
+  CHECK(hotfix_client_status_last_rejection_code(status) == HOTFIX_OK);
+  CHECK_STREQ(hotfix_client_status_last_rejection(status), "");
+  CHECK(hotfix_client_wait_until_ready(flags, 0) == 1);
+  hotfix_client_status_destroy(status);
+  hotfix_client_destroy(flags);
+}
+
+static void ClientWithoutFlagsServesDefaults(void) {
+  hotfix_options_t* options = hotfix_options_create();
+  hotfix_client_t* flags = NULL;
+  hotfix_detail_t* d = hotfix_detail_create();
+  CHECK(hotfix_client_create(options, &flags, NULL) == HOTFIX_OK);
+  hotfix_options_destroy(options);
+  CHECK(hotfix_client_enabled(flags, "fix-123", NULL) == 0);
+  CHECK(hotfix_client_get_int(flags, "limit", 42, NULL) == 42);
+  CHECK(hotfix_client_version(flags) == 0);
+  CHECK(hotfix_client_wait_until_ready(flags, 1) == 0);
+  CHECK(hotfix_client_evaluate(flags, "fix-123", NULL, HOTFIX_VALUE_NONE, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_NOT_READY);
+  hotfix_detail_destroy(d);
+  hotfix_client_destroy(flags);
+}
+
+static void UnreachableServerNeverBlocksCreation(void) {
+  hotfix_options_t* options = hotfix_options_create();
+  hotfix_client_t* flags = NULL;
+  hotfix_client_status_t* status = NULL;
+  char* err = NULL;
+  /* Port 1 on loopback: connection refused. The bootstrap is served. */
+  CHECK(hotfix_options_set_server_url(options, "http://127.0.0.1:1") ==
+        HOTFIX_OK);
+  CHECK(hotfix_options_set_sdk_key(options, "sdk-test-key-0123456789") ==
+        HOTFIX_OK);
+  CHECK(hotfix_options_set_remote_mode(options, HOTFIX_REMOTE_POLLING) ==
+        HOTFIX_OK);
+  CHECK(hotfix_options_set_remote_poll_interval_ms(options, 60000) ==
+        HOTFIX_OK);
+  CHECK(hotfix_options_set_connect_timeout_ms(options, 1000) == HOTFIX_OK);
+  CHECK(hotfix_options_set_bootstrap_json(options, kTestFlags) == HOTFIX_OK);
+  CHECK(hotfix_client_create(options, &flags, &err) == HOTFIX_OK);
+  CHECK(err == NULL);
+  hotfix_options_destroy(options);
+  CHECK(hotfix_client_enabled(flags, "fix-123", NULL) == 1);
+  CHECK(hotfix_client_get_status(flags, &status, NULL) == HOTFIX_OK);
+  CHECK(hotfix_client_status_origin(status) == HOTFIX_ORIGIN_BOOTSTRAP);
+  CHECK(hotfix_client_status_connection(status) != HOTFIX_CONNECTION_NONE);
+  hotfix_client_status_destroy(status);
+  hotfix_client_destroy(flags);
+}
+
+static void NamesMatchTheDocumentedSpelling(void) {
+  CHECK_STREQ(hotfix_code_name(HOTFIX_OK), "OK");
+  CHECK_STREQ(hotfix_code_name(HOTFIX_INVALID_ARGUMENT), "INVALID_ARGUMENT");
+  CHECK_STREQ(hotfix_code_name((hotfix_code_t)99), "UNKNOWN");
+  CHECK_STREQ(hotfix_value_type_name(HOTFIX_VALUE_JSON), "json");
+  CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_RULE_MATCH), "RULE_MATCH");
+  CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_PREREQUISITE_FAILED),
+              "PREREQUISITE_FAILED");
+  CHECK_STREQ(hotfix_error_kind_name(HOTFIX_ERROR_FLAG_NOT_FOUND),
+              "FLAG_NOT_FOUND");
+  CHECK_STREQ(hotfix_origin_name(HOTFIX_ORIGIN_FILE), "file");
+  CHECK_STREQ(hotfix_source_state_name(HOTFIX_STATE_STALE), "stale");
+  CHECK_STREQ(hotfix_connection_name(HOTFIX_CONNECTION_STREAMING), "streaming");
+  CHECK_STREQ(hotfix_connection_name((hotfix_connection_t)42), "unknown");
+  CHECK(strlen(hotfix_version()) > 0);
+  /* The frozen numbers. */
+  CHECK(HOTFIX_REASON_ERROR == 7);
+  CHECK(HOTFIX_ERROR_MISSING_BUCKET_KEY == 4);
+  CHECK(HOTFIX_ORIGIN_TEST == 6);
+  CHECK(HOTFIX_STATE_OFF == 4);
+  CHECK(HOTFIX_UNAUTHENTICATED == 16);
+}
+
+static void ValidateAcceptsGoodDocuments(void) {
+  char* err = (char*)"not touched?";
+  CHECK(hotfix_validate(kTestFlags, &err) == HOTFIX_OK);
+  CHECK(err == NULL);
+}
+
+static int log_calls = 0;
+static void CountLog(void* user_data, hotfix_log_level_t level,
+                     const char* message) {
+  (void)level;
+  CHECK(user_data == &log_calls);
+  CHECK(message != NULL && strlen(message) > 0);
+  ++log_calls;
+}
+
+static void LogCallbackReceivesLibraryMessages(void) {
+  hotfix_options_t* options = hotfix_options_create();
+  CHECK(hotfix_set_log_callback(CountLog, &log_calls, HOTFIX_LOG_WARNING) ==
+        HOTFIX_OK);
+  /* Destroying twice is reported through the log. */
+  hotfix_options_destroy(options);
+  hotfix_options_destroy(options);
+  CHECK(log_calls == 1);
+  CHECK(hotfix_set_log_callback(NULL, NULL, HOTFIX_LOG_WARNING) == HOTFIX_OK);
+}
+
+int main(void) {
+  RUN(EnabledServesBooleanFlags);
+  RUN(ContextAttributesDriveRules);
+  RUN(ContextCopiesItsStrings);
+  RUN(KeyAttributeIsTheContextKey);
+  RUN(TypedGettersServeValuesOrDefaults);
+  RUN(EvaluateExplainsTheAnswer);
+  RUN(FlagHandlesMatchClientResults);
+  RUN(PublishCallsChangeListeners);
+  RUN(StatusDescribesTheSource);
+  RUN(ClientWithoutFlagsServesDefaults);
+  RUN(UnreachableServerNeverBlocksCreation);
+  RUN(NamesMatchTheDocumentedSpelling);
+  RUN(ValidateAcceptsGoodDocuments);
+  RUN(LogCallbackReceivesLibraryMessages);
+  return check_failures == 0 ? 0 : 1;
+}

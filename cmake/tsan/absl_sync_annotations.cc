@@ -1,0 +1,323 @@
+// cmake/tsan/absl_sync_annotations.cc
+//
+// ThreadSanitizer support for a system Abseil that was not built with TSan.
+//
+// Debian's Abseil libraries are compiled without -fsanitize=thread, so TSan
+// never sees the happens-before that absl::Mutex, absl::CondVar,
+// absl::Notification and absl::Status's reference count create, and reports
+// the data they order as races. This file, compiled into libhotfix only when
+// HOTFIX_SANITIZE=thread, fixes that for the code linked with it:
+//
+//  - it interposes the Mutex / CondVar / Notification entry points: each
+//    forwards to the real Abseil function (dlsym(RTLD_NEXT)) and tells TSan
+//    that the object was acquired after it returns and released before it is
+//    given up (conditions are wrapped the same way, see AnnotatedCondition);
+//  - it replaces Status::UnrefNonInlined() with an instrumented equivalent,
+//    so dropping the last reference is ordered after the other owners' reads;
+//  - it turns off Abseil's lock-order (deadlock) detection, whose global graph
+//    is guarded by an uninstrumented spinlock.
+//
+// What it does not model: TSan's own deadlock detection for absl::Mutex.
+// Real races on data not guarded by these primitives are still reported.
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if !defined(__SANITIZE_THREAD__) && !__has_feature(thread_sanitizer)
+#error "absl_sync_annotations.cc is only for ThreadSanitizer builds"
+#endif
+
+#include <dlfcn.h>
+#include <sanitizer/tsan_interface.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/base/options.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+
+#define HOTFIX_STR2(x) #x
+#define HOTFIX_STR(x) HOTFIX_STR2(x)
+
+namespace {
+
+// Returns the real Abseil function whose Itanium-mangled name, inside
+// absl::<inline namespace>::, is `suffix` (e.g. "5Mutex4LockEv"); `is_const`
+// for const member functions.
+void* Real(const char* suffix, bool is_const) {
+  std::string name = is_const ? "_ZNK4absl" : "_ZN4absl";
+#if ABSL_OPTION_USE_INLINE_NAMESPACE
+  const std::string ns = HOTFIX_STR(ABSL_OPTION_INLINE_NAMESPACE_NAME);
+  name += std::to_string(ns.size()) + ns;
+#endif
+  name += suffix;
+  void* fn = dlsym(RTLD_NEXT, name.c_str());
+  if (fn == nullptr) {
+    std::fprintf(stderr, "hotfix TSan shim: %s not found\n", name.c_str());
+    std::abort();
+  }
+  return fn;
+}
+
+template <typename Fn>
+Fn Get(const char* suffix, bool is_const = false) {
+  return reinterpret_cast<Fn>(Real(suffix, is_const));
+}
+
+void Acquire(const void* p) { __tsan_acquire(const_cast<void*>(p)); }
+void Release(const void* p) { __tsan_release(const_cast<void*>(p)); }
+
+// Abseil evaluates a Condition inside the uninstrumented Await()/LockWhen()
+// and Unlock(), with the mutex held, in the waiting thread or in the thread
+// that unlocks. Wrapping the condition brackets each evaluation with an
+// acquire and a release of the mutex, so the predicate's reads are ordered
+// with the writes other threads make under that mutex. The wrapper itself
+// is constructed before the Release() that precedes each call, so that a
+// thread evaluating it on the caller's behalf sees it initialized.
+class AnnotatedCondition {
+ public:
+  AnnotatedCondition(const absl::Condition& cond, const absl::Mutex* mu)
+      : cond_(&cond), mu_(mu) {}
+  absl::Condition condition() { return absl::Condition(&Eval, this); }
+
+ private:
+  static bool Eval(void* self) {
+    const auto* c = static_cast<const AnnotatedCondition*>(self);
+    Acquire(c->mu_);
+    const bool result = c->cond_->Eval();
+    Release(c->mu_);
+    return result;
+  }
+  const absl::Condition* cond_;
+  const absl::Mutex* mu_;
+};
+
+// Runs before main(): Abseil's deadlock detection (on in Debian's build) is
+// invisible to TSan and would be reported as races on its cycle graph.
+const bool kDeadlockDetectionOff = [] {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  return true;
+}();
+
+}  // namespace
+
+namespace absl {
+ABSL_NAMESPACE_BEGIN
+
+// ---------------------------------------------------------------- Status
+
+// Drops one reference to a heap-allocated status representation and deletes
+// it when that was the last one. Compiled here, with TSan, so the acquire /
+// release ordering of the count is visible to it.
+void Status::UnrefNonInlined(uintptr_t rep) {
+  status_internal::StatusRep* r = RepToPointer(rep);
+  if (r->ref.load(std::memory_order_acquire) == 1 ||
+      r->ref.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    delete r;
+  }
+}
+
+// ---------------------------------------------------------------- Mutex
+
+void Mutex::Lock() {
+  static const auto real = Get<void (*)(Mutex*)>("5Mutex4LockEv");
+  real(this);
+  Acquire(this);
+}
+
+void Mutex::ReaderLock() {
+  static const auto real = Get<void (*)(Mutex*)>("5Mutex10ReaderLockEv");
+  real(this);
+  Acquire(this);
+}
+
+bool Mutex::TryLock() {
+  static const auto real = Get<bool (*)(Mutex*)>("5Mutex7TryLockEv");
+  const bool locked = real(this);
+  if (locked) Acquire(this);
+  return locked;
+}
+
+bool Mutex::ReaderTryLock() {
+  static const auto real = Get<bool (*)(Mutex*)>("5Mutex13ReaderTryLockEv");
+  const bool locked = real(this);
+  if (locked) Acquire(this);
+  return locked;
+}
+
+void Mutex::Unlock() {
+  static const auto real = Get<void (*)(Mutex*)>("5Mutex6UnlockEv");
+  Release(this);
+  real(this);
+}
+
+void Mutex::ReaderUnlock() {
+  static const auto real = Get<void (*)(Mutex*)>("5Mutex12ReaderUnlockEv");
+  Release(this);
+  real(this);
+}
+
+void Mutex::LockWhen(const Condition& cond) {
+  static const auto real = Get<void (*)(Mutex*, const Condition&)>(
+      "5Mutex8LockWhenERKNS0_9ConditionE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  real(this, wrapped_cond);
+  Acquire(this);
+}
+
+void Mutex::ReaderLockWhen(const Condition& cond) {
+  static const auto real = Get<void (*)(Mutex*, const Condition&)>(
+      "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  real(this, wrapped_cond);
+  Acquire(this);
+}
+
+bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
+  static const auto real = Get<bool (*)(Mutex*, const Condition&, Duration)>(
+      "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  const bool result = real(this, wrapped_cond, timeout);
+  Acquire(this);  // the mutex is held whatever the result
+  return result;
+}
+
+bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
+  static const auto real = Get<bool (*)(Mutex*, const Condition&, Time)>(
+      "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  const bool result = real(this, wrapped_cond, deadline);
+  Acquire(this);
+  return result;
+}
+
+bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
+  static const auto real = Get<bool (*)(Mutex*, const Condition&, Duration)>(
+      "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  const bool result = real(this, wrapped_cond, timeout);
+  Acquire(this);
+  return result;
+}
+
+bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
+  static const auto real = Get<bool (*)(Mutex*, const Condition&, Time)>(
+      "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  const bool result = real(this, wrapped_cond, deadline);
+  Acquire(this);
+  return result;
+}
+
+void Mutex::Await(const Condition& cond) {
+  static const auto real =
+      Get<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  real(this, wrapped_cond);
+  Acquire(this);
+}
+
+bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
+  static const auto real = Get<bool (*)(Mutex*, const Condition&, Duration)>(
+      "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  const bool result = real(this, wrapped_cond, timeout);
+  Acquire(this);
+  return result;
+}
+
+bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
+  static const auto real = Get<bool (*)(Mutex*, const Condition&, Time)>(
+      "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
+  AnnotatedCondition wrapped(cond, this);
+  const Condition wrapped_cond = wrapped.condition();
+  Release(this);
+  const bool result = real(this, wrapped_cond, deadline);
+  Acquire(this);
+  return result;
+}
+
+// ---------------------------------------------------------------- CondVar
+
+void CondVar::Wait(Mutex* mu) {
+  static const auto real =
+      Get<void (*)(CondVar*, Mutex*)>("7CondVar4WaitEPNS0_5MutexE");
+  Release(mu);
+  real(this, mu);
+  Acquire(mu);
+}
+
+bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
+  static const auto real = Get<bool (*)(CondVar*, Mutex*, Duration)>(
+      "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  Release(mu);
+  const bool result = real(this, mu, timeout);
+  Acquire(mu);
+  return result;
+}
+
+bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
+  static const auto real = Get<bool (*)(CondVar*, Mutex*, Time)>(
+      "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  Release(mu);
+  const bool result = real(this, mu, deadline);
+  Acquire(mu);
+  return result;
+}
+
+// ---------------------------------------------------------------- Notification
+
+void Notification::Notify() {
+  static const auto real =
+      Get<void (*)(Notification*)>("12Notification6NotifyEv");
+  Release(this);
+  real(this);
+}
+
+void Notification::WaitForNotification() const {
+  static const auto real = Get<void (*)(const Notification*)>(
+      "12Notification19WaitForNotificationEv", true);
+  real(this);
+  Acquire(this);
+}
+
+bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
+  static const auto real = Get<bool (*)(const Notification*, Duration)>(
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", true);
+  const bool notified = real(this, timeout);
+  if (notified) Acquire(this);
+  return notified;
+}
+
+bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
+  static const auto real = Get<bool (*)(const Notification*, Time)>(
+      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", true);
+  const bool notified = real(this, deadline);
+  if (notified) Acquire(this);
+  return notified;
+}
+
+ABSL_NAMESPACE_END
+}  // namespace absl

@@ -1,0 +1,209 @@
+#include "sources/poll_source.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "internal/log.h"
+
+namespace hotfix {
+namespace internal {
+namespace {
+
+constexpr char kFlagsPath[] = "/v1/flags";
+
+// How often Stop() re-aborts the worker's request while waiting for it to
+// exit (a request that began just after one abort is caught by the next).
+constexpr absl::Duration kStopRetry = absl::Milliseconds(10);
+
+}  // namespace
+
+PollSource::Worker::Worker(const RemoteOptions& options)
+    : pid(::getpid()),
+      backoff(options.backoff_base, options.backoff_cap,
+              options.backoff_reset_after),
+      rng(Backoff::DefaultRng()) {}
+
+PollSource::PollSource(HttpEndpoint endpoint, RemoteOptions options,
+                       SourceSink* sink,
+                       std::shared_ptr<RemoteDocument> document, bool fallback)
+    : endpoint_(std::move(endpoint)),
+      options_(std::move(options)),
+      sink_(sink),
+      fallback_(fallback),
+      document_(std::move(document)) {}
+
+PollSource::~PollSource() { Stop(); }
+
+std::unique_ptr<PollSource::Worker> PollSource::NewWorker(bool paused) const {
+  auto worker = std::make_unique<Worker>(options_);
+  worker->fetcher =
+      std::make_unique<HttpFetcher>(endpoint_, options_, options_.read_timeout);
+  absl::MutexLock lock(&worker->mu);
+  worker->paused = paused;
+  return worker;
+}
+
+void PollSource::Start() {
+  if (worker_ != nullptr) return;
+  worker_ = NewWorker(/*paused=*/fallback_);
+  if (!fallback_) sink_->ReportConnection(RemoteConnection::kConnecting);
+  Worker* worker = worker_.get();
+  worker->thread = std::thread([this, worker] { Run(worker); });
+}
+
+void PollSource::Stop() {
+  Worker* worker = worker_.get();
+  if (worker == nullptr || !worker->thread.joinable()) return;
+  if (worker->pid != ::getpid()) {
+    // A forked child that never called AfterFork(): the thread is not ours.
+    HttpFetcher::AbandonInForkedChild(std::move(worker->fetcher));
+    worker_.release();  // NOLINT: deliberately leaked
+    return;
+  }
+  {
+    absl::MutexLock lock(&worker->mu);
+    worker->stop = true;
+    worker->cv.SignalAll();
+    while (!worker->done) {
+      worker->mu.Unlock();
+      worker->fetcher->Cancel();
+      worker->mu.Lock();
+      worker->mu.AwaitWithTimeout(absl::Condition(&worker->done), kStopRetry);
+    }
+  }
+  worker->thread.join();
+}
+
+void PollSource::RestartAfterFork() {
+  RestartAfterFork(document_->FreshAfterFork());
+}
+
+void PollSource::RestartAfterFork(std::shared_ptr<RemoteDocument> document) {
+  if (worker_ != nullptr) {
+    // The thread did not survive fork(); its lock and connection must not be
+    // touched (see HttpFetcher::AbandonInForkedChild). Leak the rest.
+    HttpFetcher::AbandonInForkedChild(std::move(worker_->fetcher));
+    worker_.release();  // NOLINT: deliberately leaked
+  }
+  // The old document may be mid-update too; keep a reference forever.
+  new std::shared_ptr<RemoteDocument>(std::move(document_));  // NOLINT
+  document_ = std::move(document);
+  Start();
+}
+
+void PollSource::Pause() {
+  Worker* worker = worker_.get();
+  if (worker == nullptr) return;
+  absl::MutexLock lock(&worker->mu);
+  worker->paused = true;
+}
+
+void PollSource::Resume() {
+  Worker* worker = worker_.get();
+  if (worker == nullptr) return;
+  absl::MutexLock lock(&worker->mu);
+  if (!worker->paused) return;
+  worker->paused = false;
+  worker->poll_now = true;
+  worker->cv.SignalAll();
+}
+
+void PollSource::Run(Worker* worker) {
+  absl::Time next = absl::InfinitePast();  // first poll at once
+  worker->mu.Lock();
+  for (;;) {
+    while (!worker->stop &&
+           (worker->paused || (!worker->poll_now && absl::Now() < next))) {
+      worker->cv.WaitWithDeadline(
+          &worker->mu, worker->paused ? absl::InfiniteFuture() : next);
+    }
+    if (worker->stop) break;
+    worker->poll_now = false;
+    worker->mu.Unlock();
+    const absl::Duration wait = PollOnce(worker);
+    worker->mu.Lock();
+    next = absl::Now() + wait;
+  }
+  worker->done = true;
+  worker->mu.Unlock();
+}
+
+absl::Duration PollSource::PollOnce(Worker* worker) {
+  const absl::Duration interval =
+      Jittered(options_.poll_interval, options_.poll_jitter, worker->rng);
+  HttpHeaders headers = {{"Accept", "application/json"},
+                         {"Accept-Encoding", "gzip"}};
+  if (!worker->etag.empty() && document_->has_document()) {
+    headers.emplace_back("If-None-Match", worker->etag);
+  }
+  absl::StatusOr<HttpFetcher::Response> response =
+      worker->fetcher->Get(kFlagsPath, headers, options_.max_body_bytes);
+  if (!fallback_) sink_->ReportConnection(RemoteConnection::kPolling);
+  const std::string url = worker->fetcher->Url(kFlagsPath);
+
+  auto report_error = [&](const absl::Status& error, bool rejected) {
+    if (rejected) {
+      sink_->ReportRejected(SnapshotOrigin::kPoll, error);
+    } else {
+      sink_->ReportError(SnapshotOrigin::kPoll, error);
+    }
+    std::string text =
+        error.ToString(absl::StatusToStringMode::kWithNoExtraData);
+    if (text != worker->last_logged_error) {
+      Log(LogLevel::kWarning,
+          absl::StrCat("flag poll failed, keeping the current flags: ", text));
+      worker->last_logged_error = std::move(text);
+    }
+  };
+  auto succeeded = [&] {
+    sink_->ReportSuccess(SnapshotOrigin::kPoll);
+    worker->backoff.Reset();
+    worker->last_logged_error.clear();
+  };
+
+  if (!response.ok()) {
+    if (absl::IsCancelled(response.status())) return interval;  // stopping
+    // An oversize body is bad data; anything else is the transport's fault.
+    const bool rejected = absl::IsResourceExhausted(response.status());
+    report_error(response.status(), rejected);
+    return std::min(interval, worker->backoff.Next());
+  }
+  switch (response->status) {
+    case 304:
+      succeeded();
+      return interval;
+    case 200: {
+      RemoteDocument::Result result =
+          document_->ApplyFull(response->body, SnapshotOrigin::kPoll);
+      if (result.outcome == RemoteDocument::Outcome::kApplied) {
+        worker->etag = response->etag;
+        succeeded();
+        return interval;
+      }
+      // Older or invalid: the server answered, but with nothing usable. The
+      // ETag is not kept, so the next poll fetches the body again.
+      report_error(
+          absl::Status(result.error.code(),
+                       absl::StrCat("GET ", url, ": ", result.error.message())),
+          /*rejected=*/true);
+      worker->backoff.Reset();
+      return interval;
+    }
+    default: {
+      absl::Status error =
+          HttpStatusError(url, response->status, response->body);
+      report_error(error, /*rejected=*/false);
+      if (IsConfigError(error)) {
+        return std::max(interval, options_.config_error_retry);
+      }
+      return std::min(interval, worker->backoff.Next());
+    }
+  }
+}
+
+}  // namespace internal
+}  // namespace hotfix

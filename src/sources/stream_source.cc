@@ -1,0 +1,261 @@
+#include "sources/stream_source.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "internal/log.h"
+#include "sources/sse_parser.h"
+
+namespace hotfix {
+namespace internal {
+namespace {
+
+constexpr char kStreamPath[] = "/v1/stream";
+constexpr absl::Duration kStopRetry = absl::Milliseconds(10);
+
+absl::Status Annotate(std::string_view what, const absl::Status& error) {
+  return absl::Status(error.code(),
+                      absl::StrCat(absl::string_view(what.data(), what.size()),
+                                   ": ", error.message()));
+}
+
+}  // namespace
+
+StreamSource::Worker::Worker(const RemoteOptions& options)
+    : pid(::getpid()),
+      backoff(options.backoff_base, options.backoff_cap,
+              options.backoff_reset_after) {}
+
+StreamSource::StreamSource(HttpEndpoint endpoint, RemoteOptions options,
+                           SourceSink* sink,
+                           std::shared_ptr<RemoteDocument> document)
+    : endpoint_(std::move(endpoint)),
+      options_(std::move(options)),
+      sink_(sink),
+      document_(std::move(document)),
+      poller_(std::make_unique<PollSource>(endpoint_, options_, sink_,
+                                           document_, /*fallback=*/true)) {}
+
+StreamSource::~StreamSource() { Stop(); }
+
+void StreamSource::Start() {
+  if (worker_ != nullptr) return;
+  worker_ = std::make_unique<Worker>(options_);
+  worker_->fetcher = std::make_unique<HttpFetcher>(endpoint_, options_,
+                                                   options_.heartbeat_timeout);
+  poller_->Start();  // paused until the stream fails
+  sink_->ReportConnection(RemoteConnection::kConnecting);
+  Worker* worker = worker_.get();
+  worker->thread = std::thread([this, worker] { Run(worker); });
+}
+
+void StreamSource::Stop() {
+  Worker* worker = worker_.get();
+  if (worker != nullptr && worker->pid != ::getpid()) {
+    // A forked child that never called AfterFork(): the thread is not ours.
+    HttpFetcher::AbandonInForkedChild(std::move(worker->fetcher));
+    worker_.release();  // NOLINT: deliberately leaked
+    worker = nullptr;
+  }
+  if (worker != nullptr && worker->thread.joinable()) {
+    {
+      absl::MutexLock lock(&worker->mu);
+      worker->stop = true;
+      worker->cv.SignalAll();
+      while (!worker->done) {
+        worker->mu.Unlock();
+        worker->fetcher->Cancel();  // unblocks a read; see kStopRetry
+        worker->mu.Lock();
+        worker->mu.AwaitWithTimeout(absl::Condition(&worker->done), kStopRetry);
+      }
+    }
+    worker->thread.join();
+  }
+  poller_->Stop();
+}
+
+void StreamSource::RestartAfterFork() {
+  if (worker_ != nullptr) {
+    HttpFetcher::AbandonInForkedChild(std::move(worker_->fetcher));
+    worker_.release();  // NOLINT: deliberately leaked, see PollSource
+  }
+  std::shared_ptr<RemoteDocument> fresh = document_->FreshAfterFork();
+  new std::shared_ptr<RemoteDocument>(std::move(document_));  // NOLINT: leak
+  document_ = std::move(fresh);
+  poller_->RestartAfterFork(document_);  // starts it, paused
+  Start();
+}
+
+bool StreamSource::Stopping(Worker* worker) {
+  absl::MutexLock lock(&worker->mu);
+  return worker->stop;
+}
+
+void StreamSource::Run(Worker* worker) {
+  bool resync = false;
+  std::string last_logged;
+  while (!Stopping(worker)) {
+    const bool resume = !resync && document_->has_document();
+    Ending ending = Connect(worker, resume);
+    if (Stopping(worker)) break;
+    resync = ending.resync;
+    worker->backoff.RecordHealthy(ending.healthy_for);
+    if (!ending.reported)
+      sink_->ReportError(SnapshotOrigin::kStream, ending.error);
+    std::string text =
+        ending.error.ToString(absl::StatusToStringMode::kWithNoExtraData);
+    if (text != last_logged) {
+      Log(ending.gap ? LogLevel::kInfo : LogLevel::kWarning,
+          absl::StrCat("flag stream lost, polling until it reconnects: ",
+                       text));
+      last_logged = std::move(text);
+    }
+    if (ending.healthy_for > absl::ZeroDuration()) last_logged.clear();
+    poller_->Resume();
+    sink_->ReportConnection(RemoteConnection::kPolling);
+    absl::Duration delay = worker->backoff.Next();
+    if (ending.config_error)
+      delay = std::max(delay, options_.config_error_retry);
+    const absl::Time deadline = absl::Now() + delay;
+    absl::MutexLock lock(&worker->mu);
+    while (!worker->stop && absl::Now() < deadline) {
+      worker->cv.WaitWithDeadline(&worker->mu, deadline);
+    }
+  }
+  absl::MutexLock lock(&worker->mu);
+  worker->done = true;
+}
+
+StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
+  Ending ending;
+  HttpHeaders headers = {{"Accept", "text/event-stream"},
+                         {"Cache-Control", "no-cache"},
+                         {"Accept-Encoding", "identity"}};
+  if (resume) {
+    headers.emplace_back("Last-Event-ID", absl::StrCat(document_->version()));
+  }
+  const std::string url = worker->fetcher->Url(kStreamPath);
+  SseParser parser(options_.max_body_bytes);
+  bool streaming = false;
+  absl::Time first_event = absl::InfinitePast();
+  absl::Time last_event = absl::Now();
+
+  // Ends the connection; returns false for the callbacks to return.
+  auto end = [&](absl::Status error, bool reported, bool resync) {
+    ending.error = std::move(error);
+    ending.reported = reported;
+    ending.resync = resync;
+    return false;
+  };
+  auto reject = [&](std::string_view what, const absl::Status& error) {
+    absl::Status annotated = Annotate(what, error);
+    sink_->ReportRejected(SnapshotOrigin::kStream, annotated);
+    return annotated;
+  };
+  auto mark_streaming = [&] {
+    if (streaming) return;
+    streaming = true;
+    first_event = absl::Now();
+    poller_->Pause();
+    sink_->ReportConnection(RemoteConnection::kStreaming);
+  };
+  auto on_event = [&](const SseEvent& event) {
+    last_event = absl::Now();
+    if (event.type == "put" || event.type == "patch") {
+      const bool put = event.type == "put";
+      const RemoteDocument::Result result =
+          put ? document_->ApplyFull(event.data, SnapshotOrigin::kStream)
+              : document_->ApplyPatch(event.data, SnapshotOrigin::kStream);
+      const std::string what = absl::StrCat(
+          "GET ", url, ": ", put ? "put" : "patch", " event",
+          event.id.empty() ? "" : absl::StrCat(" (id ", event.id, ")"));
+      switch (result.outcome) {
+        case RemoteDocument::Outcome::kApplied:
+        case RemoteDocument::Outcome::kUnchanged:
+          mark_streaming();
+          sink_->ReportSuccess(SnapshotOrigin::kStream);
+          return true;
+        case RemoteDocument::Outcome::kOlder:
+          // Ignored; the stream itself is fine.
+          Log(LogLevel::kWarning,
+              absl::StrCat("flag update ignored: ",
+                           reject(what, result.error).message()));
+          mark_streaming();
+          return true;
+        case RemoteDocument::Outcome::kGap:
+          // Not an error: re-sync with a fresh put.
+          ending.gap = true;
+          return end(Annotate(absl::StrCat(what, ": re-syncing"), result.error),
+                     /*reported=*/true, /*resync=*/true);
+        case RemoteDocument::Outcome::kRejected:
+          return end(reject(what, result.error), /*reported=*/true,
+                     /*resync=*/true);
+      }
+      return true;
+    }
+    if (event.type == "heartbeat") {
+      const RemoteDocument::Result result =
+          document_->CheckHeartbeat(event.data);
+      if (result.outcome == RemoteDocument::Outcome::kGap) {
+        ending.gap = true;
+        return end(
+            Annotate(absl::StrCat("GET ", url, ": heartbeat: re-syncing"),
+                     result.error),
+            /*reported=*/true, /*resync=*/true);
+      }
+      mark_streaming();
+      sink_->ReportSuccess(SnapshotOrigin::kStream);
+      return true;
+    }
+    return true;  // unknown event types are ignored (forward compatibility)
+  };
+  auto on_headers = [&](int status, const std::string& content_type) {
+    if (status != 200) {
+      absl::Status error = HttpStatusError(url, status, "");
+      ending.config_error = IsConfigError(error);
+      return end(std::move(error), /*reported=*/false, /*resync=*/false);
+    }
+    if (!absl::StartsWith(absl::AsciiStrToLower(content_type),
+                          "text/event-stream")) {
+      return end(absl::UnavailableError(absl::StrCat(
+                     "GET ", url, ": expected text/event-stream, got \"",
+                     content_type, "\"")),
+                 /*reported=*/false, /*resync=*/false);
+    }
+    return true;
+  };
+  auto on_data = [&](std::string_view data) {
+    if (absl::Now() - last_event > options_.heartbeat_timeout) {
+      return end(absl::DeadlineExceededError(absl::StrCat(
+                     "GET ", url, ": no event for ",
+                     absl::FormatDuration(options_.heartbeat_timeout))),
+                 /*reported=*/false, /*resync=*/false);
+    }
+    absl::Status parsed = parser.Feed(data, on_event);
+    if (parsed.ok()) return true;
+    if (absl::IsCancelled(parsed)) return false;  // `ending` is set
+    return end(reject(absl::StrCat("GET ", url), parsed), /*reported=*/true,
+               /*resync=*/true);
+  };
+
+  absl::Status status =
+      worker->fetcher->Stream(kStreamPath, headers, on_headers, on_data);
+  if (streaming) ending.healthy_for = absl::Now() - first_event;
+  if (ending.error.ok()) {
+    ending.error = status.ok()
+                       ? absl::UnavailableError(absl::StrCat(
+                             "GET ", url, ": the server closed the stream"))
+                       : status;
+  }
+  return ending;
+}
+
+}  // namespace internal
+}  // namespace hotfix

@@ -1,0 +1,105 @@
+// src/sources/stream_source.h
+//
+// StreamSource holds an SSE stream (GET /v1/stream, docs/protocol.md) on one
+// background thread and applies its events as they arrive: `put` replaces the
+// flag set, `patch` changes one flag on top of its base version, `heartbeat`
+// proves liveness (and that no change was missed).
+//
+// Connection state machine (ClientStatus::connection):
+//
+//   kConnecting ──first event──► kStreaming ──stream lost──► kPolling
+//        │                           ▲                           │
+//        └──────attempt failed───────┼──────────► kPolling       │
+//                                    └──── reconnected, first event ◄┘
+//
+// - "Stream lost" is any of: the server closed it, a transport error, no event
+//   for heartbeat_timeout (the read timeout of the stream's socket, and
+//   checked per received chunk as well), a rejected event, or a gap.
+// - While not streaming, the fall-back PollSource polls GET /v1/flags (at once,
+//   then every poll interval); the first event of a new stream pauses it.
+// - Reconnects wait Backoff::Next() (full jitter, reset once a stream stayed
+//   healthy for backoff_reset_after); configuration errors (401/403/404/400)
+//   wait at least config_error_retry.
+// - A reconnect sends Last-Event-ID (the document's version) so the server can
+//   send only the missed patches; after a gap or a rejected event it does not,
+//   forcing a full `put` (a gap is never papered over).
+//
+// Stop() is prompt: it aborts the request in flight by shutting its socket
+// down, even if the stream is blocked in a read.
+//
+// Thread-safe: Start/Stop/RestartAfterFork from the owning Client.
+
+#ifndef HOTFIX_SRC_SOURCES_STREAM_SOURCE_H_
+#define HOTFIX_SRC_SOURCES_STREAM_SOURCE_H_
+
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "hotfix/options.h"
+#include "sources/backoff.h"
+#include "sources/http_fetcher.h"
+#include "sources/poll_source.h"
+#include "sources/remote_document.h"
+#include "sources/source.h"
+
+namespace hotfix {
+namespace internal {
+
+class StreamSource : public Source {
+ public:
+  StreamSource(HttpEndpoint endpoint, RemoteOptions options, SourceSink* sink,
+               std::shared_ptr<RemoteDocument> document);
+  ~StreamSource() override;
+
+  void Start() override;
+  // Prompt; in a forked child that did not call RestartAfterFork(), only
+  // forgets the parent's threads (see PollSource::Stop()).
+  void Stop() override;
+  void RestartAfterFork() override;
+
+ private:
+  struct Worker {
+    absl::Mutex mu;
+    absl::CondVar cv;
+    bool stop ABSL_GUARDED_BY(mu) = false;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    std::unique_ptr<HttpFetcher> fetcher;
+    std::thread thread;
+    // The process that started the thread (see Stop()).
+    const int pid;
+    // Stream-thread state.
+    Backoff backoff;
+
+    explicit Worker(const RemoteOptions& options);
+  };
+
+  // How one connection ended.
+  struct Ending {
+    absl::Status error;          // why (OK only when stopping)
+    bool reported = false;       // already reported (a rejection)
+    bool resync = false;         // reconnect without Last-Event-ID
+    bool gap = false;            // a version gap (not an error)
+    bool config_error = false;   // wait at least config_error_retry
+    absl::Duration healthy_for;  // time since the first event, if any
+  };
+
+  void Run(Worker* worker);
+  Ending Connect(Worker* worker, bool resume);
+  bool Stopping(Worker* worker);
+
+  const HttpEndpoint endpoint_;
+  const RemoteOptions options_;
+  SourceSink* const sink_;
+  std::shared_ptr<RemoteDocument> document_;
+  std::unique_ptr<PollSource> poller_;
+  std::unique_ptr<Worker> worker_;
+};
+
+}  // namespace internal
+}  // namespace hotfix
+
+#endif  // HOTFIX_SRC_SOURCES_STREAM_SOURCE_H_

@@ -1,0 +1,202 @@
+// tests/integration/harness.h
+//
+// Test harness for the integration tests: runs the real hotfixd binary as a
+// subprocess on 127.0.0.1 with an ephemeral port and a temporary data
+// directory (stderr captured to a file), runs the real hotfixctl binary,
+// speaks HTTP with cpp-httplib, and reads SSE streams on a background
+// thread. Every wait is bounded.
+//
+// Thread-safety: ServerProcess and the free functions are thread-compatible
+// (HTTP helpers may be called concurrently); SseReader is thread-safe.
+
+#ifndef HOTFIX_TESTS_INTEGRATION_HARNESS_H_
+#define HOTFIX_TESTS_INTEGRATION_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "absl/time/time.h"
+#include "rapidjson/document.h"
+
+namespace hotfix {
+namespace integration {
+
+inline constexpr char kAdminToken[] = "test-admin-token-5a1b0c9d8e7f6a5b";
+inline constexpr char kSdkKey[] = "test-sdk-key-0f1e2d3c4b5a69788796";
+
+// A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct ServerOptions {
+  std::string data_dir;  // required
+  // Passed as HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY when not empty.
+  std::string admin_token = kAdminToken;
+  std::string sdk_key = kSdkKey;
+  // Appended to the command line (after --data-dir, --port 0, --port-file
+  // and --heartbeat-interval 1s, so they may override the latter).
+  std::vector<std::string> args;
+};
+
+class ServerProcess {
+ public:
+  // Start()
+  //
+  // Starts hotfixd and waits (at most 15 s) until it listens. Fails the
+  // current test (and returns null) if it does not.
+  static std::unique_ptr<ServerProcess> Start(const ServerOptions& options);
+
+  // Kills the process (SIGKILL) if it still runs.
+  ~ServerProcess();
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string url() const;
+  // The process's stderr so far.
+  std::string Stderr() const;
+
+  // SIGKILL and reap.
+  void Kill9();
+  // SIGTERM; waits at most `timeout` for exit. Returns the exit status
+  // (-1 if it had to be killed).
+  int Terminate(absl::Duration timeout = absl::Seconds(15));
+
+ private:
+  ServerProcess() = default;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string stderr_path_;
+};
+
+struct HttpReply {
+  int status = 0;  // 0: transport error
+  std::string body;
+  httplib::Headers headers;
+  std::string error;  // transport error text
+
+  std::string Header(const std::string& name) const;
+  // Parses `body` as JSON (asserts it parses).
+  rapidjson::Document Json() const;
+};
+
+// Sends one request to 127.0.0.1:port. `token` empty: no Authorization.
+HttpReply Http(int port, const std::string& method, const std::string& path,
+               const std::string& token, const std::string& body = "",
+               const httplib::Headers& headers = {});
+
+// Result of one hotfixctl run.
+struct CtlResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// RunCtl()
+//
+// Runs hotfixctl with `args` and an environment holding only PATH, HOME and
+// `env` (so the caller's HOTFIX_* never leak in). Bounded: killed after 30 s.
+CtlResult RunCtl(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env = {},
+                 const std::string& stdin_data = "");
+
+// Runs hotfixd with `args` (bounded: killed after `timeout`) and returns its
+// exit code and output, for configurations that must refuse to start.
+CtlResult RunHotfixd(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {},
+                     absl::Duration timeout = absl::Seconds(30));
+
+// The environment hotfixctl needs to reach `server` with `token`.
+std::map<std::string, std::string> CtlEnv(
+    const ServerProcess& server, const std::string& token = kAdminToken);
+
+struct SseEvent {
+  std::string type;  // "message" when the event had no `event:` line
+  std::string id;
+  std::string data;
+};
+
+// Reads GET /v1/stream on a background thread and records every event.
+class SseReader {
+ public:
+  SseReader(int port, const std::string& token,
+            std::optional<std::uint64_t> last_event_id = std::nullopt,
+            const std::string& query = "");
+  ~SseReader();
+  SseReader(const SseReader&) = delete;
+  SseReader& operator=(const SseReader&) = delete;
+
+  // WaitFor()
+  //
+  // Returns the first recorded event at index >= `from` satisfying `pred`,
+  // waiting at most `timeout`; nullopt on timeout.
+  std::optional<SseEvent> WaitFor(
+      const std::function<bool(const SseEvent&)>& pred, absl::Duration timeout,
+      std::size_t from = 0);
+  // Waits for an event with `id` == version (any type).
+  std::optional<SseEvent> WaitForVersion(std::uint64_t version,
+                                         absl::Duration timeout);
+  // Waits until the stream has ended (server closed it).
+  bool WaitForEnd(absl::Duration timeout);
+
+  std::vector<SseEvent> Events() const;
+  // HTTP status of the stream response; 0 until headers arrive.
+  int status() const;
+
+ private:
+  void Run(std::string path, httplib::Headers headers);
+
+  const int port_;
+  std::unique_ptr<httplib::Client> client_;
+  std::atomic<bool> stop_{false};
+  // std::mutex, not absl::Mutex: the system Abseil is not TSan-instrumented
+  // and its deadlock detector's internals are reported as races.
+  mutable std::mutex mu_;
+  std::vector<SseEvent> events_;  // guarded by mu_
+  std::string buffer_;            // guarded by mu_
+  int status_ = 0;                // guarded by mu_
+  bool ended_ = false;            // guarded by mu_
+  std::thread thread_;
+};
+
+// Polls `pred` every 10 ms until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& pred, absl::Duration timeout);
+
+// Writes `content` to `path`.
+void WriteFile(const std::string& path, const std::string& content);
+std::string ReadFile(const std::string& path);
+
+// Applies an SSE `put` / `patch` data payload to `doc` the way an SDK does
+// (docs/protocol.md); returns false if a patch does not apply to `doc`'s
+// version.
+bool ApplyEvent(const SseEvent& event, rapidjson::Document* doc);
+
+// Writes a self-signed certificate for 127.0.0.1 / localhost and its key
+// (PEM) to the given paths.
+void MakeSelfSignedCertificate(const std::string& cert_path,
+                               const std::string& key_path);
+
+}  // namespace integration
+}  // namespace hotfix
+
+#endif  // HOTFIX_TESTS_INTEGRATION_HARNESS_H_

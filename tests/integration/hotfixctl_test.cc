@@ -1,0 +1,277 @@
+// tests/integration/hotfixctl_test.cc
+//
+// hotfixctl as an operator and a script use it: offline validate / eval with
+// the SDK's compiler, human and --json output, --reason enforced for writes,
+// and exit codes that say what went wrong (0 ok, 1 rejected, 2 usage,
+// 3 unauthorized, 4 not found, 5 conflict, 6 unreachable).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "harness.h"
+#include "json_util.h"
+
+namespace hotfix {
+namespace integration {
+namespace {
+
+constexpr char kFlagSet[] = R"({
+  "version": 7,
+  "flags": {
+    "fix-123": {
+      "variants": {"on": true, "off": false},
+      "off_variant": "off",
+      "rules": [{"if": [{"attribute": "region", "op": "in", "values": ["eu"]}],
+                 "serve": "on"},
+                {"if": [{"attribute": "age_days", "op": "gte", "value": 30}],
+                 "serve": "on"}],
+      "default": "off"
+    },
+    "old": {"variants": {"on": true}, "default": "on", "expires": "2020-01-01"}
+  }
+})";
+
+TEST(HotfixctlOfflineTest,
+     ValidateAcceptsAGoodFileAndNamesTheProblemInABadOne) {
+  TempDir dir;
+  const std::string good = dir.path() + "/good.json";
+  const std::string bad = dir.path() + "/bad.json";
+  WriteFile(good, kFlagSet);
+  WriteFile(bad, R"({"version":1,"flags":{"f":{"variants":{"on":true},
+      "default":"on","rules":[{"if":[{"attribute":"a","op":"betwen","value":1}],
+      "serve":"on"}]}}})");
+  CtlResult r = RunCtl({"validate", good});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, good + ": ok (version 7, 2 flags)\n");
+  r = RunCtl({"validate", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("flags.f.rules[0].if[0]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("betwen"), std::string::npos) << r.err;
+  r = RunCtl({"validate", bad, "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(r.out, "out", &doc).ok()) << r.out;
+  EXPECT_FALSE(doc["valid"].GetBool());
+  r = RunCtl({"validate", "-"}, {}, kFlagSet);  // stdin
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunCtl({"validate", dir.path() + "/missing.json"});
+  EXPECT_EQ(r.exit_code, 4);
+  r = RunCtl({"validate"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(HotfixctlOfflineTest, EvalPrintsValueVariantAndReason) {
+  TempDir dir;
+  const std::string file = dir.path() + "/flags.json";
+  WriteFile(file, kFlagSet);
+  CtlResult r = RunCtl(
+      {"eval", file, "fix-123", "--ctx", "key=user-1", "--ctx", "region=eu"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "fix-123: true\n  variant  on\n  reason   RULE_MATCH (rule 0)\n"
+            "  version  7\n");
+  // Typed attribute: age_days:=45 is the number 45 (rule 1); as a string it
+  // does not match a numeric clause (fails closed).
+  r = RunCtl({"eval", file, "fix-123", "--ctx", "age_days:=45", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(r.out, "out", &doc).ok()) << r.out;
+  EXPECT_TRUE(doc["value"].GetBool());
+  EXPECT_EQ(std::string(doc["reason"].GetString()), "RULE_MATCH");
+  EXPECT_EQ(doc["rule_index"].GetInt(), 1);
+  r = RunCtl({"eval", file, "fix-123", "--ctx", "age_days=45", "--json"});
+  ASSERT_TRUE(tools::ParseJson(r.out, "out", &doc).ok()) << r.out;
+  EXPECT_FALSE(doc["value"].GetBool());
+  EXPECT_EQ(std::string(doc["reason"].GetString()), "DEFAULT");
+  r = RunCtl({"eval", file, "no-such-flag"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.out.find("FLAG_NOT_FOUND"), std::string::npos) << r.out;
+  r = RunCtl({"eval", file, "fix-123", "--ctx", "novalue"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+class HotfixctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.data_dir = dir_.path() + "/data";
+    server_ = ServerProcess::Start(options);
+    ASSERT_NE(server_, nullptr);
+  }
+
+  CtlResult Ctl(std::vector<std::string> args,
+                const std::string& token = kAdminToken) {
+    return RunCtl(args, CtlEnv(*server_, token));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(HotfixctlTest, WritesRequireAReason) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"kill", "kill-recommendations"},
+           {"revive", "--tag", "payments"},
+           {"rollout", "fix-double-charge", "5"},
+           {"rollback", "1"},
+           {"delete", "fix-double-charge"},
+           {"tokens", "create", "x"}}) {
+    CtlResult r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.err.find("--reason"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(Http(server_->port(), "GET", "/v1/flags", kSdkKey)
+                .Header("X-Hotfix-Version"),
+            "1");
+}
+
+TEST_F(HotfixctlTest, ExitCodesSayWhatWentWrong) {
+  EXPECT_EQ(Ctl({"kill", "no-such-flag", "--reason", "x"}).exit_code, 4);
+  EXPECT_EQ(Ctl({"list"}, "wrong-token-0123456789abcdef").exit_code, 3);
+  EXPECT_EQ(
+      Ctl({"kill", "kill-recommendations", "--reason", "x"}, kSdkKey).exit_code,
+      3);
+  CtlResult conflict =
+      Ctl({"kill", "kill-recommendations", "--reason", "x", "--if-match", "0"});
+  EXPECT_EQ(conflict.exit_code, 5);
+  EXPECT_NE(conflict.err.find("If-Match"), std::string::npos) << conflict.err;
+  EXPECT_EQ(
+      Ctl({"rollout", "fix-double-charge", "150", "--reason", "x"}).exit_code,
+      2);
+  const std::string bad = dir_.path() + "/bad.json";
+  WriteFile(bad, R"({"variants":{"on":true},"default":"missing"})");
+  CtlResult rejected = Ctl({"set", "f", "--file", bad, "--reason", "x"});
+  EXPECT_EQ(rejected.exit_code, 1);
+  EXPECT_NE(rejected.err.find("flags.f"), std::string::npos) << rejected.err;
+  EXPECT_EQ(Ctl({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"list", "--bogus"}).exit_code, 2);
+  CtlResult unreachable = RunCtl(
+      {"list"},
+      {{"HOTFIX_URL", "http://127.0.0.1:1"}, {"HOTFIX_TOKEN", kAdminToken}});
+  EXPECT_EQ(unreachable.exit_code, 6);
+  EXPECT_EQ(RunCtl({"list"}, {{"HOTFIX_URL", server_->url()}}).exit_code, 2);
+}
+
+TEST_F(HotfixctlTest, HumanAndJsonOutput) {
+  CtlResult list = Ctl({"list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(
+                "fix-double-charge     bool  live   rollout on 25% / off 75%"),
+            std::string::npos)
+      << list.out;
+  CtlResult json = Ctl({"list", "--json"});
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(json.out, "out", &doc).ok()) << json.out;
+  EXPECT_EQ(doc["flags"].Size(), 2u);
+
+  CtlResult kill =
+      Ctl({"kill", "kill-recommendations", "--reason", "incident", "--json"});
+  ASSERT_EQ(kill.exit_code, 0) << kill.err;
+  ASSERT_TRUE(tools::ParseJson(kill.out, "out", &doc).ok()) << kill.out;
+  EXPECT_EQ(doc["version"].GetUint64(), 2u);
+  EXPECT_EQ(std::string(doc["event"].GetString()), "patch");
+
+  CtlResult history = Ctl({"history"});
+  ASSERT_EQ(history.exit_code, 0);
+  EXPECT_NE(history.out.find("bootstrap-admin  flag.kill"), std::string::npos)
+      << history.out;
+  EXPECT_NE(history.out.find("incident"), std::string::npos);
+  CtlResult audit = Ctl({"audit", "--json"});
+  ASSERT_TRUE(tools::ParseJson(audit.out, "out", &doc).ok()) << audit.out;
+  EXPECT_EQ(std::string(doc["entries"][0]["reason"].GetString()), "incident");
+
+  CtlResult envs = Ctl({"envs"});
+  EXPECT_NE(envs.out.find("production  2"), std::string::npos) << envs.out;
+  CtlResult who = Ctl({"whoami"});
+  EXPECT_NE(who.out.find("bootstrap-admin"), std::string::npos) << who.out;
+}
+
+TEST_F(HotfixctlTest, SetGetAndWholeSetRoundTrip) {
+  const std::string flag = dir_.path() + "/flag.json";
+  WriteFile(flag, R"({"variants":{"on":true,"off":false},"off_variant":"off",
+                      "default":"off","owner":"me"})");
+  ASSERT_EQ(Ctl({"set", "my-fix", "--file", flag, "--reason", "add"}).exit_code,
+            0);
+  CtlResult get = Ctl({"get", "my-fix"});
+  ASSERT_EQ(get.exit_code, 0);
+  EXPECT_NE(get.out.find("\"owner\": \"me\""), std::string::npos) << get.out;
+
+  // get (whole set) -> edit -> set --file: a full round trip.
+  CtlResult whole = Ctl({"get", "--json"});
+  ASSERT_EQ(whole.exit_code, 0);
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(whole.out, "out", &doc).ok());
+  doc["flags"].RemoveMember("my-fix");
+  const std::string set_file = dir_.path() + "/set.json";
+  WriteFile(set_file, tools::ToJson(doc));
+  CtlResult set = Ctl({"set", "--file", set_file, "--reason", "drop my-fix",
+                       "--if-match", "2"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_NE(set.out.find("version 3 (patch: my-fix)"), std::string::npos)
+      << set.out;
+  EXPECT_EQ(Ctl({"get", "my-fix"}).exit_code, 4);
+  CtlResult at = Ctl({"get", "--at", "2"});
+  EXPECT_NE(at.out.find("my-fix"), std::string::npos);
+
+  CtlResult rollout =
+      Ctl({"rollout", "fix-double-charge", "40%", "--reason", "ramp"});
+  ASSERT_EQ(rollout.exit_code, 0) << rollout.err;
+  CtlResult list = Ctl({"list"});
+  EXPECT_NE(list.out.find("rollout on 40% / off 60%"), std::string::npos)
+      << list.out;
+  CtlResult rollback = Ctl({"rollback", "1", "--reason", "undo"});
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.err;
+  EXPECT_NE(Ctl({"list"}).out.find("rollout on 25% / off 75%"),
+            std::string::npos);
+}
+
+TEST_F(HotfixctlTest, StaleListsExpiredFlags) {
+  CtlResult none = Ctl({"stale"});
+  ASSERT_EQ(none.exit_code, 0);
+  EXPECT_NE(none.out.find("no stale flags"), std::string::npos) << none.out;
+  const std::string flag = dir_.path() + "/flag.json";
+  WriteFile(flag, R"({"variants":{"on":true},"default":"on","owner":"payments",
+                      "ticket":"PAY-9","expires":"2021-06-30"})");
+  ASSERT_EQ(
+      Ctl({"set", "fix-2021", "--file", flag, "--reason", "old"}).exit_code, 0);
+  CtlResult stale = Ctl({"stale"});
+  ASSERT_EQ(stale.exit_code, 0);
+  EXPECT_NE(stale.out.find("fix-2021"), std::string::npos) << stale.out;
+  EXPECT_NE(stale.out.find("PAY-9"), std::string::npos) << stale.out;
+  EXPECT_EQ(stale.out.find("kill-recommendations"), std::string::npos);
+}
+
+TEST_F(HotfixctlTest, TokensCreateUseAndRevoke) {
+  CtlResult created = Ctl(
+      {"tokens", "create", "deploy-bot", "--kind", "admin", "--reason", "ci"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string secret = created.out.substr(0, created.out.find('\n'));
+  EXPECT_EQ(secret.substr(0, 4), "hfa_");
+  CtlResult who = Ctl({"whoami"}, secret);
+  EXPECT_NE(who.out.find("deploy-bot"), std::string::npos) << who.out;
+  CtlResult list = Ctl({"tokens", "list", "--json"});
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(list.out, "out", &doc).ok());
+  std::string id;
+  for (const rapidjson::Value& t : doc["tokens"].GetArray()) {
+    if (std::string(t["name"].GetString()) == "deploy-bot")
+      id = t["id"].GetString();
+  }
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(list.out.find(secret), std::string::npos);
+  ASSERT_EQ(Ctl({"tokens", "revoke", id, "--reason", "rotated"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"whoami"}, secret).exit_code, 3);
+  // An SDK key for the current environment.
+  CtlResult sdk = Ctl({"tokens", "create", "web", "--reason", "new service"});
+  ASSERT_EQ(sdk.exit_code, 0) << sdk.err;
+  const std::string key = sdk.out.substr(0, sdk.out.find('\n'));
+  EXPECT_EQ(Http(server_->port(), "GET", "/v1/flags", key).status, 200);
+}
+
+}  // namespace
+}  // namespace integration
+}  // namespace hotfix

@@ -1,0 +1,102 @@
+// tests/integration/server_start_test.cc
+//
+// Starting hotfixd: the --config file (command-line flags win), a custom
+// default environment and bootstrap flag set, and the configurations it must
+// refuse with a clear message and a non-zero exit: bad flags, an invalid
+// bootstrap set, a weak bootstrap token, a data directory already in use.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "harness.h"
+
+namespace hotfix {
+namespace integration {
+namespace {
+
+TEST(ServerStartTest, ConfigFileSetsOptionsAndCommandLineWins) {
+  TempDir dir;
+  const std::string config = dir.path() + "/hotfixd.conf";
+  const std::string flags = dir.path() + "/flags.json";
+  WriteFile(
+      flags,
+      R"({"flags":{"only-flag":{"variants":{"on":true},"default":"on"}}})");
+  WriteFile(config, absl::StrCat("# hotfixd settings\n"
+                                 "default-env = staging\n"
+                                 "bootstrap-flags = ",
+                                 flags,
+                                 "\n"
+                                 "max-streams = 7\n"
+                                 "heartbeat-interval = 20s\n"));
+  ServerOptions options;
+  options.data_dir = dir.path() + "/data";
+  // --heartbeat-interval 1s (from the harness) overrides the file's 20s.
+  options.args = {"--config", config};
+  auto server = ServerProcess::Start(options);
+  ASSERT_NE(server, nullptr);
+  HttpReply envs = Http(server->port(), "GET", "/v1/admin/envs", kAdminToken);
+  ASSERT_EQ(envs.status, 200);
+  rapidjson::Document doc = envs.Json();
+  ASSERT_EQ(doc["environments"].Size(), 1u);
+  EXPECT_EQ(std::string(doc["environments"][0]["name"].GetString()), "staging");
+  EXPECT_EQ(doc["environments"][0]["flags"].GetUint64(), 1u);
+  // The SDK key belongs to the default environment.
+  HttpReply flags_reply = Http(server->port(), "GET", "/v1/flags", kSdkKey);
+  EXPECT_EQ(flags_reply.Header("ETag"), "\"staging-1\"");
+  // Heartbeats come every second (the command line), not every 20 s.
+  SseReader stream(server->port(), kSdkKey, 1);
+  EXPECT_TRUE(
+      stream
+          .WaitFor([](const SseEvent& e) { return e.type == "heartbeat"; },
+                   absl::Seconds(10), 1)
+          .has_value());
+}
+
+TEST(ServerStartTest, RefusesBadConfigurationsWithAClearMessage) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  CtlResult r = RunHotfixd({"--data-dir", data, "--no-such-flag", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--no-such-flag"), std::string::npos) << r.err;
+  r = RunHotfixd({"--data-dir", data, "--heartbeat-interval", "45s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("at most 30s"), std::string::npos) << r.err;
+  r = RunHotfixd({"--data-dir", data, "--tls-cert", "/nonexistent.pem"});
+  EXPECT_EQ(r.exit_code, 2);
+
+  const std::string bad = dir.path() + "/bad.json";
+  WriteFile(bad,
+            R"({"flags":{"f":{"variants":{"on":true},"default":"nope"}}})");
+  r = RunHotfixd({"--data-dir", data, "--port", "0", "--bootstrap-flags", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("flags.f"), std::string::npos) << r.err;
+
+  r = RunHotfixd({"--data-dir", dir.path() + "/data2", "--port", "0"},
+                 {{"HOTFIX_ADMIN_TOKEN", "short"}});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("16 to 512 characters"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("short"), std::string::npos) << "the token was logged";
+  EXPECT_TRUE(ReadFile(dir.path() + "/data2/hotfixd.db").empty())
+      << "nothing is initialized before the secrets are checked";
+}
+
+TEST(ServerStartTest, SecondServerOnTheSameDataDirectoryRefuses) {
+  TempDir dir;
+  ServerOptions options;
+  options.data_dir = dir.path() + "/data";
+  auto server = ServerProcess::Start(options);
+  ASSERT_NE(server, nullptr);
+  CtlResult r = RunHotfixd({"--data-dir", options.data_dir, "--port", "0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("another hotfixd"), std::string::npos) << r.err;
+  // The first one is unharmed.
+  EXPECT_EQ(Http(server->port(), "GET", "/healthz", "").status, 200);
+}
+
+}  // namespace
+}  // namespace integration
+}  // namespace hotfix

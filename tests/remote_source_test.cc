@@ -1,0 +1,686 @@
+// The remote sources against a real HTTP(S) server on 127.0.0.1
+// (tests/support/flag_server.h): ETag polling, SSE streaming with put / patch /
+// heartbeat, resumption and re-sync, bad payloads, outages, the last-known-good
+// cache, configuration errors, TLS, and a client that never blocks its owner.
+//
+// No assertion depends on timing: tests wait for states (bounded by
+// FlagServer::Eventually) and check what the client did.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hotfix/client.h"
+#include "hotfix/log.h"
+#include "sources/cache.h"
+#include "support/flag_server.h"
+
+namespace hotfix {
+namespace {
+
+using ::hotfix::testing_support::BoolFlag;
+using ::hotfix::testing_support::Certificate;
+using ::hotfix::testing_support::Document;
+using ::hotfix::testing_support::FlagServer;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+template <typename F>
+bool Eventually(F done) {
+  return FlagServer::Eventually(done);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Records change events.
+class Recorder {
+ public:
+  ChangeListener Listener() {
+    return [this](const ChangeEvent& event) {
+      absl::MutexLock lock(&mu_);
+      events_.push_back(event);
+    };
+  }
+  std::vector<ChangeEvent> events() const {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+  std::size_t size() const {
+    absl::MutexLock lock(&mu_);
+    return events_.size();
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<ChangeEvent> events_;
+};
+
+class RemoteSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(
+        ::testing::TempDir(), "/hotfix_remote_", getpid(), "_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_EQ(
+        std::system(absl::StrCat("rm -rf '", dir_, "' && mkdir -p '", dir_, "'")
+                        .c_str()),
+        0);
+    server_.SetAll(5, {{"a", BoolFlag(true)}});
+    ASSERT_TRUE(server_.Start(0));
+    SetLogSink(
+        [this](LogLevel, std::string_view message) {
+          absl::MutexLock lock(&log_mu_);
+          logs_.emplace_back(message);
+        },
+        LogLevel::kDebug);
+  }
+  void TearDown() override {
+    SetLogSink(nullptr);
+    server_.ReleaseHeld();
+    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+  }
+
+  // Short intervals so that every test takes a second or two.
+  ClientOptions Options(RemoteMode mode) const {
+    ClientOptions options;
+    options.remote.base_url = server_.url();
+    options.remote.sdk_key = FlagServer::kSdkKey;
+    options.remote.mode = mode;
+    options.remote.poll_interval = absl::Milliseconds(100);
+    options.remote.connect_timeout = absl::Seconds(5);
+    options.remote.read_timeout = absl::Seconds(5);
+    options.remote.heartbeat_timeout =
+        absl::Seconds(2);  // server beats at 50 ms
+    options.remote.backoff_base = absl::Milliseconds(20);
+    options.remote.backoff_cap = absl::Milliseconds(200);
+    options.remote.backoff_reset_after = absl::Seconds(1);
+    options.remote.config_error_retry = absl::Milliseconds(200);
+    return options;
+  }
+
+  static std::unique_ptr<Client> Create(const ClientOptions& options) {
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
+  bool Logged(std::string_view text) {
+    absl::MutexLock lock(&log_mu_);
+    for (const std::string& line : logs_) {
+      if (absl::StrContains(line,
+                            absl::string_view(text.data(), text.size()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  FlagServer server_;
+  std::string dir_;
+  absl::Mutex log_mu_;
+  std::vector<std::string> logs_ ABSL_GUARDED_BY(log_mu_);
+};
+
+// ------------------------------------------------------------------ polling
+
+TEST_F(RemoteSourceTest, PollingRevalidatesWithEtagAndAppliesChanges) {
+  auto client = Create(Options(RemoteMode::kPolling));
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  EXPECT_TRUE(client->Enabled("a"));
+  ClientStatus status = client->GetStatus();
+  EXPECT_EQ(status.origin, SnapshotOrigin::kPoll);
+  EXPECT_EQ(status.version, 5u);
+  EXPECT_EQ(status.connection, RemoteConnection::kPolling);
+  EXPECT_EQ(server_.last_authorization(), "Bearer test-sdk-key");
+
+  // Unchanged: the server answers 304 and the client stays valid.
+  ASSERT_TRUE(
+      Eventually([&] { return server_.not_modified_responses() >= 2; }));
+  status = client->GetStatus();
+  EXPECT_EQ(status.state, SourceState::kValid);
+  EXPECT_TRUE(status.last_error.ok()) << status.last_error;
+
+  server_.SetFlagQuietly("a", BoolFlag(false));
+  ASSERT_TRUE(Eventually([&] { return !client->Enabled("a"); }));
+  EXPECT_EQ(client->version(), 6u);
+  EXPECT_EQ(server_.stream_connections(), 0);
+}
+
+TEST_F(RemoteSourceTest, OlderVersionFromAPollIsRejected) {
+  auto client = Create(Options(RemoteMode::kPolling));
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  server_.SetAll(3, {{"a", BoolFlag(false)}});  // the server went backwards
+  ASSERT_TRUE(
+      Eventually([&] { return !client->GetStatus().last_rejection.ok(); }));
+  const ClientStatus status = client->GetStatus();
+  EXPECT_THAT(std::string(status.last_rejection.message()), HasSubstr("older"));
+  EXPECT_TRUE(client->Enabled("a"));
+  EXPECT_EQ(client->version(), 5u);
+}
+
+TEST_F(RemoteSourceTest, OversizeAndInvalidPollBodiesAreRejected) {
+  ClientOptions options = Options(RemoteMode::kPolling);
+  options.remote.max_body_bytes = 512;
+  auto client = Create(options);
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+
+  for (int i = 0; i < 20; ++i) {
+    server_.SetFlagQuietly(absl::StrCat("padding-flag-", i), BoolFlag(true));
+  }
+  ASSERT_TRUE(Eventually([&] {
+    return absl::IsResourceExhausted(client->GetStatus().last_rejection);
+  }));
+  EXPECT_THAT(std::string(client->GetStatus().last_rejection.message()),
+              HasSubstr("larger than the limit of 512 bytes"));
+  EXPECT_EQ(client->version(), 5u);
+
+  server_.SetFlagsResponse(200, "{\"version\": 99, \"flags\": {\"x\": tru");
+  ASSERT_TRUE(Eventually([&] {
+    return absl::IsInvalidArgument(client->GetStatus().last_rejection);
+  }));
+  EXPECT_THAT(std::string(client->GetStatus().last_rejection.message()),
+              HasSubstr("invalid JSON"));
+  EXPECT_EQ(client->version(), 5u);
+  EXPECT_TRUE(client->Enabled("a"));
+
+  // A server error never replaces flags either.
+  server_.SetFlagsResponse(
+      503, R"({"error":{"code":"UNAVAILABLE","message":"overloaded"}})");
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains(client->GetStatus().last_error.message(),
+                             "HTTP 503");
+  }));
+  EXPECT_EQ(client->GetStatus().state, SourceState::kStale);
+  EXPECT_TRUE(client->Enabled("a"));
+}
+
+// ------------------------------------------------------------------ streaming
+
+TEST_F(RemoteSourceTest, StreamingAppliesPutPatchesAndHeartbeats) {
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  EXPECT_TRUE(client->Enabled("a"));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  Recorder recorder;
+  client->AddListener(recorder.Listener());
+
+  EXPECT_EQ(server_.SetFlag("b", BoolFlag(true)), 6u);
+  ASSERT_TRUE(Eventually([&] { return recorder.size() == 1; }));
+  EXPECT_TRUE(client->Enabled("b"));
+  EXPECT_EQ(server_.DeleteFlag("a"), 7u);
+  ASSERT_TRUE(Eventually([&] { return recorder.size() == 2; }));
+  EXPECT_FALSE(client->Enabled("a"));
+
+  const std::vector<ChangeEvent> events = recorder.events();
+  EXPECT_THAT(events[0].changed_keys, ElementsAre("b"));
+  EXPECT_EQ(events[0].old_version, 5u);
+  EXPECT_EQ(events[0].new_version, 6u);
+  EXPECT_EQ(events[0].origin, SnapshotOrigin::kStream);
+  EXPECT_THAT(events[1].changed_keys, ElementsAre("a"));
+
+  // Heartbeats keep the source fresh.
+  const absl::Time success = client->GetStatus().last_success;
+  ASSERT_TRUE(
+      Eventually([&] { return client->GetStatus().last_success > success; }));
+  const ClientStatus status = client->GetStatus();
+  EXPECT_EQ(status.state, SourceState::kValid);
+  EXPECT_EQ(status.origin, SnapshotOrigin::kStream);
+  EXPECT_EQ(status.version, 7u);
+  // The fall-back poller stayed paused: the stream never failed.
+  EXPECT_EQ(server_.flags_requests(), 0);
+  EXPECT_EQ(server_.stream_connections(), 1);
+}
+
+TEST_F(RemoteSourceTest, ListenersFireOncePerAcceptedChange) {
+  auto client = Create(Options(RemoteMode::kStreaming));
+  // Streaming means the first put's listeners have run.
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  Recorder recorder;
+  client->AddListener(recorder.Listener());
+
+  for (int i = 0; i < 20; ++i) server_.SetFlag("k", BoolFlag(i % 2 == 0));
+  ASSERT_TRUE(Eventually([&] { return client->version() == 25; }));
+  std::vector<ChangeEvent> events = recorder.events();
+  ASSERT_EQ(events.size(), 20u);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_THAT(events[i].changed_keys, ElementsAre("k"));
+    EXPECT_EQ(events[i].new_version, 6 + i);
+  }
+
+  // A reconnect that re-delivers what the client has, and a new version that
+  // changes nothing, fire no listener.
+  server_.CloseStreams();
+  ASSERT_TRUE(Eventually([&] {
+    return server_.stream_connections() >= 2 &&
+           client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  EXPECT_EQ(server_.last_event_ids()[1], "25");
+  server_.SetFlag("k", BoolFlag(false));  // already false
+  ASSERT_TRUE(Eventually([&] { return client->version() == 26; }));
+  EXPECT_EQ(recorder.size(), 20u);
+}
+
+TEST_F(RemoteSourceTest, ServerKilledMidStreamGoesStaleThenResyncs) {
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+
+  server_.Stop();
+  ASSERT_TRUE(Eventually(
+      [&] { return client->GetStatus().state == SourceState::kStale; }));
+  ClientStatus status = client->GetStatus();
+  EXPECT_FALSE(status.last_error.ok());
+  EXPECT_NE(status.connection, RemoteConnection::kStreaming);
+  EXPECT_TRUE(client->Enabled("a"));  // the last good snapshot is still served
+  EXPECT_EQ(client->version(), 5u);
+
+  server_.SetFlagQuietly("a", BoolFlag(false));  // changed while down
+  ASSERT_TRUE(server_.Start());                  // same port
+  ASSERT_TRUE(Eventually([&] {
+    const ClientStatus s = client->GetStatus();
+    return s.version == 6 && s.state == SourceState::kValid &&
+           s.connection == RemoteConnection::kStreaming;
+  }));
+  EXPECT_FALSE(client->Enabled("a"));
+  EXPECT_GE(server_.stream_connections(), 2);
+}
+
+TEST_F(RemoteSourceTest,
+       ReconnectResumesWithLastEventIdAndGetsOnlyMissedPatches) {
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  Recorder recorder;
+  client->AddListener(recorder.Listener());
+
+  // Drop the stream and keep the client's reconnect (and its fall-back poll)
+  // waiting while two single-flag changes happen.
+  server_.Hold("/v1/stream");
+  server_.Hold("/v1/flags");
+  server_.CloseStreams();
+  ASSERT_TRUE(Eventually([&] { return server_.stream_connections() >= 2; }));
+  server_.SetFlag("b", BoolFlag(true));
+  server_.SetFlag("c", BoolFlag(true));
+  server_.Release("/v1/stream");
+
+  ASSERT_TRUE(Eventually([&] { return client->version() == 7; }));
+  EXPECT_EQ(server_.last_event_ids()[1], "5");
+  // Two patches, not one put: one event per change.
+  const std::vector<ChangeEvent> events = recorder.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_THAT(events[0].changed_keys, ElementsAre("b"));
+  EXPECT_THAT(events[1].changed_keys, ElementsAre("c"));
+  EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kStream);
+}
+
+TEST_F(RemoteSourceTest, PatchThatDoesNotFollowForcesAFullResync) {
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  server_.SendRaw(
+      absl::StrCat("event: patch\nid: 9\ndata: "
+                   "{\"version\":9,\"base_version\":8,\"key\":\"gap\","
+                   "\"flag\":",
+                   BoolFlag(true), "}\n\n"));
+  // Reconnected without Last-Event-ID, i.e. asking for a whole put.
+  ASSERT_TRUE(Eventually([&] {
+    const std::vector<std::string> ids = server_.last_event_ids();
+    return ids.size() >= 2 && ids.back().empty();
+  }));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  EXPECT_EQ(client->Evaluate("gap").error, ErrorKind::kFlagNotFound);
+  EXPECT_EQ(client->version(), 5u);
+}
+
+TEST_F(RemoteSourceTest, BadStreamEventsAreRejectedAndTheSnapshotStays) {
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.remote.max_body_bytes = 2048;
+  auto client = Create(options);
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+
+  struct Case {
+    std::string name;
+    std::string bytes;
+    std::string error;
+    bool resyncs;
+  };
+  const std::vector<Case> cases = {
+      {"garbage", "event: put\nid: 6\ndata: this is not json\n\n",
+       "invalid JSON", true},
+      {"schema error",
+       "event: put\nid: 6\ndata: "
+       "{\"version\":6,\"flags\":{\"a\":{\"variants\":{}}}}\n\n",
+       "flags.a", true},
+      {"older version",
+       absl::StrCat("event: put\nid: 3\ndata: ",
+                    Document(3, {{"a", BoolFlag(false)}}), "\n\n"),
+       "older", false},
+      {"patch without a key",
+       "event: patch\ndata: {\"version\":6,\"base_version\":5}\n\n", "\"key\"",
+       true},
+      {"patch breaking the flag",
+       "event: patch\ndata: {\"version\":6,\"base_version\":5,\"key\":\"a\","
+       "\"flag\":{\"variants\":{\"on\":true},\"default\":\"nope\"}}\n\n",
+       "patch of \"a\"", true},
+      {"oversize event",
+       absl::StrCat("event: put\ndata: ", std::string(4096, 'x'), "\n\n"),
+       "larger than the limit", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_TRUE(Eventually([&] {
+      return client->GetStatus().connection == RemoteConnection::kStreaming;
+    }));
+    const absl::Time before = client->GetStatus().last_rejection_time;
+    const int connections = server_.stream_connections();
+    server_.SendRaw(c.bytes);
+    ASSERT_TRUE(Eventually(
+        [&] { return client->GetStatus().last_rejection_time > before; }));
+    const ClientStatus status = client->GetStatus();
+    EXPECT_THAT(std::string(status.last_rejection.message()),
+                HasSubstr(c.error));
+    EXPECT_TRUE(client->Enabled("a"));
+    EXPECT_EQ(client->version(), 5u);
+    if (c.resyncs) {
+      // The stream re-syncs: a new connection, asking for a whole put.
+      ASSERT_TRUE(Eventually(
+          [&] { return server_.stream_connections() > connections; }));
+      EXPECT_EQ(server_.last_event_ids().back(), "");
+    }
+  }
+  EXPECT_EQ(client->version(), 5u);
+}
+
+TEST_F(RemoteSourceTest, TruncatedStreamEventIsNeverApplied) {
+  // The first stream carries the start of a put for version 9 and is cut.
+  const std::string put = absl::StrCat(
+      "event: put\nid: 9\ndata: ",
+      Document(9, {{"a", BoolFlag(false)}, {"t", BoolFlag(true)}}), "\n\n");
+  server_.QueueStreamOpening(put.substr(0, put.size() - 12),
+                             /*close_after=*/true);
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(Eventually([&] {
+    return server_.stream_connections() >= 2 &&
+           client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  // Had version 9 been applied, the server's version 5 would now be refused.
+  EXPECT_EQ(client->version(), 5u);
+  EXPECT_TRUE(client->Enabled("a"));
+  EXPECT_EQ(client->Evaluate("t").error, ErrorKind::kFlagNotFound);
+}
+
+TEST_F(RemoteSourceTest, SilentStreamIsDeclaredDeadAndPollingTakesOver) {
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.remote.heartbeat_timeout = absl::Milliseconds(300);
+  auto client = Create(options);
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+
+  // The connection stays open but nothing, not even a heartbeat, arrives.
+  server_.SetSilent(true);
+  server_.SetFlagQuietly("a", BoolFlag(false));
+  ASSERT_TRUE(Eventually([&] { return !client->Enabled("a"); }));
+  const ClientStatus status = client->GetStatus();
+  EXPECT_EQ(status.origin, SnapshotOrigin::kPoll);
+  EXPECT_EQ(status.connection, RemoteConnection::kPolling);
+  EXPECT_TRUE(Logged("no data for 300ms") || Logged("no event for 300ms"));
+}
+
+// ------------------------------------------------------------------ errors
+
+TEST_F(RemoteSourceTest, UnauthorizedIsAConfigurationErrorRetriedSlowly) {
+  for (RemoteMode mode : {RemoteMode::kPolling, RemoteMode::kStreaming}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    const int flags_before = server_.flags_requests();
+    const int streams_before = server_.stream_connections();
+    ClientOptions options = Options(mode);
+    options.remote.sdk_key = "wrong-key";
+    options.remote.poll_interval = absl::Milliseconds(10);
+    options.remote.backoff_base = absl::Milliseconds(10);
+    options.remote.backoff_cap = absl::Milliseconds(10);
+    options.remote.config_error_retry = absl::Hours(1);
+    auto client = Create(options);
+    ASSERT_TRUE(Eventually([&] {
+      return absl::IsUnauthenticated(client->GetStatus().last_error);
+    }));
+    const ClientStatus status = client->GetStatus();
+    EXPECT_TRUE(status.config_error);
+    EXPECT_EQ(status.state, SourceState::kError);
+    EXPECT_THAT(std::string(status.last_error.message()), HasSubstr("sdk_key"));
+    EXPECT_THAT(std::string(status.last_error.message()),
+                Not(HasSubstr("wrong-key")));
+    // Retried only slowly: with 10 ms intervals a fast retry would have sent
+    // dozens of requests by now.
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_LE(server_.flags_requests() - flags_before, 1);
+    EXPECT_LE(server_.stream_connections() - streams_before, 1);
+  }
+}
+
+TEST_F(RemoteSourceTest, InvalidOptionsAreRefusedAtCreation) {
+  for (const char* url : {"ftp://127.0.0.1", "http://", "127.0.0.1:80",
+                          "http://h:99999", "http://user@h", "http://h/x?y"}) {
+    ClientOptions options = Options(RemoteMode::kStreaming);
+    options.remote.base_url = url;
+    EXPECT_TRUE(absl::IsInvalidArgument(Client::Create(options).status()))
+        << url;
+  }
+  ClientOptions options = Options(RemoteMode::kPolling);
+  options.remote.poll_interval = absl::ZeroDuration();
+  EXPECT_THAT(std::string(Client::Create(options).status().message()),
+              HasSubstr("remote.poll_interval"));
+  // kOff ignores the remote options entirely.
+  options.remote.mode = RemoteMode::kOff;
+  auto client = Create(options);
+  EXPECT_EQ(client->GetStatus().connection, RemoteConnection::kNone);
+}
+
+// ------------------------------------------------------------------ start-up
+
+TEST_F(RemoteSourceTest, CreationNeverBlocksAndALateAnswerIsApplied) {
+  server_.Hold("/v1/stream");
+  server_.Hold("/v1/flags");
+  auto client = Create(Options(RemoteMode::kStreaming));
+  // Create has returned while the server holds the client's request, which
+  // it will not answer until released.
+  ASSERT_TRUE(Eventually([&] { return server_.held_now() >= 1; }));
+  EXPECT_EQ(client->version(), 0u);
+  const ClientStatus status = client->GetStatus();
+  EXPECT_EQ(status.state, SourceState::kInitializing);
+  EXPECT_EQ(status.connection, RemoteConnection::kConnecting);
+  EXPECT_FALSE(client->Enabled("a"));  // the caller's default meanwhile
+  EXPECT_FALSE(client->WaitUntilReady(absl::Milliseconds(50)));
+
+  server_.ReleaseHeld();
+  EXPECT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  EXPECT_TRUE(client->Enabled("a"));
+}
+
+TEST_F(RemoteSourceTest, ServerDownAtStartServesTheCacheThenLiveData) {
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.cache_path = dir_ + "/flags.cache";
+  {
+    auto client = Create(options);
+    ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+    ASSERT_TRUE(Eventually([&] {
+      return absl::StrContains(ReadFile(options.cache_path), "\"version\":5");
+    }));
+    server_.SetFlag("b", BoolFlag(true));  // a patch is cached too
+    ASSERT_TRUE(Eventually([&] {
+      return absl::StrContains(ReadFile(options.cache_path), "\"version\":6");
+    }));
+  }
+  server_.Stop();
+  server_.SetFlagQuietly("a", BoolFlag(false));  // version 7, while down
+
+  auto client = Create(options);
+  ClientStatus status = client->GetStatus();
+  EXPECT_EQ(status.origin, SnapshotOrigin::kCache);
+  EXPECT_EQ(status.version, 6u);
+  EXPECT_TRUE(client->Enabled("a"));
+  EXPECT_TRUE(client->Enabled("b"));
+  ASSERT_TRUE(Eventually(
+      [&] { return client->GetStatus().state == SourceState::kStale; }));
+  EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kCache);
+
+  ASSERT_TRUE(server_.Start());
+  ASSERT_TRUE(Eventually([&] {
+    const ClientStatus s = client->GetStatus();
+    return s.version == 7 && s.state == SourceState::kValid;
+  }));
+  EXPECT_FALSE(client->Enabled("a"));
+  status = client->GetStatus();
+  EXPECT_TRUE(status.origin == SnapshotOrigin::kStream ||
+              status.origin == SnapshotOrigin::kPoll);
+  EXPECT_LT(status.age, absl::Minutes(1));
+}
+
+TEST_F(RemoteSourceTest, CacheWinsOverBootstrapWhichWinsOverNothing) {
+  server_.Stop();
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.cache_path = dir_ + "/flags.cache";
+  options.bootstrap_json = Document(1, {{"a", BoolFlag(false)}});
+  {
+    auto client = Create(options);  // no cache yet
+    EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kBootstrap);
+    EXPECT_FALSE(client->Enabled("a"));
+  }
+  ASSERT_TRUE(internal::Cache(options.cache_path,
+                              internal::CacheIdentity(options.remote.base_url,
+                                                      options.remote.sdk_key))
+                  .Store(Document(4, {{"a", BoolFlag(true)}}))
+                  .ok());
+  {
+    auto client = Create(options);
+    EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kCache);
+    EXPECT_EQ(client->version(), 4u);
+    EXPECT_TRUE(client->Enabled("a"));
+  }
+  {
+    // A cache written for another key is not this environment's.
+    options.remote.sdk_key = "another-key";
+    auto client = Create(options);
+    EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kBootstrap);
+  }
+  // An invalid bootstrap fails creation even when the cache is served.
+  options.remote.sdk_key = FlagServer::kSdkKey;
+  options.bootstrap_json = "{\"version\":1}";
+  EXPECT_TRUE(absl::IsInvalidArgument(Client::Create(options).status()));
+}
+
+// ------------------------------------------------------------------ stopping
+
+TEST_F(RemoteSourceTest, DestroyIsPromptWhileRequestsAreBlocked) {
+  // Timeouts of an hour: a destructor that waited for the network would hang
+  // the test instead of passing.
+  for (RemoteMode mode : {RemoteMode::kStreaming, RemoteMode::kPolling}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    ClientOptions options = Options(mode);
+    options.remote.read_timeout = absl::Hours(1);
+    options.remote.heartbeat_timeout = absl::Hours(1);
+    server_.Hold(mode == RemoteMode::kStreaming ? "/v1/stream" : "/v1/flags");
+    auto client = Create(options);
+    ASSERT_TRUE(Eventually([&] { return server_.held_now() >= 1; }));
+    client.reset();
+    // Destroyed while the server still holds the request unanswered.
+    EXPECT_GE(server_.held_now(), 1);
+    server_.ReleaseHeld();
+    ASSERT_TRUE(Eventually([&] { return server_.held_now() == 0; }));
+  }
+  // And while an open stream is blocked in a read.
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.remote.heartbeat_timeout = absl::Hours(1);
+  auto client = Create(options);
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  server_.SetSilent(true);
+  client.reset();
+  EXPECT_EQ(client, nullptr);
+}
+
+// ------------------------------------------------------------------ TLS
+
+class RemoteTlsTest : public RemoteSourceTest {
+ protected:
+  void SetUp() override {
+    RemoteSourceTest::SetUp();
+    tls_server_.SetAll(5, {{"a", BoolFlag(true)}});
+    ASSERT_TRUE(tls_server_.Start(0));
+    ca_file_ = dir_ + "/ca.pem";
+    ASSERT_TRUE(certificate_.WritePem(ca_file_));
+  }
+  ClientOptions TlsOptions() const {
+    ClientOptions options = Options(RemoteMode::kStreaming);
+    options.remote.base_url = tls_server_.url();
+    return options;
+  }
+
+  Certificate certificate_;
+  FlagServer tls_server_{&certificate_};
+  std::string ca_file_;
+};
+
+TEST_F(RemoteTlsTest, TrustedSelfSignedCertificateIsAccepted) {
+  ClientOptions options = TlsOptions();
+  options.remote.ca_file = ca_file_;
+  for (RemoteMode mode : {RemoteMode::kStreaming, RemoteMode::kPolling}) {
+    options.remote.mode = mode;
+    auto client = Create(options);
+    ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+    EXPECT_TRUE(client->Enabled("a"));
+  }
+  EXPECT_TRUE(absl::StartsWith(options.remote.base_url, "https://"));
+}
+
+TEST_F(RemoteTlsTest, UntrustedCertificateIsRefused) {
+  Certificate other;
+  const std::string other_ca = dir_ + "/other.pem";
+  ASSERT_TRUE(other.WritePem(other_ca));
+  for (const std::string& ca : {std::string(), other_ca}) {
+    SCOPED_TRACE(ca.empty() ? "system trust store" : "another CA");
+    ClientOptions options = TlsOptions();
+    options.remote.ca_file = ca;
+    auto client = Create(options);
+    ASSERT_TRUE(Eventually([&] {
+      return absl::StrContains(client->GetStatus().last_error.message(),
+                               "certificate verification failed");
+    }));
+    EXPECT_EQ(client->version(), 0u);
+    EXPECT_EQ(client->GetStatus().state, SourceState::kError);
+    EXPECT_FALSE(client->WaitUntilReady(absl::Milliseconds(10)));
+  }
+}
+
+}  // namespace
+}  // namespace hotfix

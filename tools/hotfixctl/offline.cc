@@ -1,0 +1,249 @@
+// tools/hotfixctl/offline.cc
+
+#include "offline.h"
+
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "hotfix/context.h"
+#include "hotfix/evaluation.h"
+#include "hotfix/snapshot.h"
+#include "json_util.h"
+#include "output.h"
+
+namespace hotfix {
+namespace hotfixctl {
+namespace {
+
+constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin),
+                std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return absl::NotFoundError(absl::StrCat(path, ": cannot read the file"));
+    }
+    std::ostringstream out;
+    out << in.rdbuf();
+    text = out.str();
+  }
+  if (text.size() > kMaxFileBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": larger than 64 MiB"));
+  }
+  return text;
+}
+
+std::string FormatValue(const Value& v) {
+  switch (v.type) {
+    case ValueType::kBool:
+      return v.bool_value ? "true" : "false";
+    case ValueType::kNumber: {
+      rapidjson::Value n(v.number_value);
+      return tools::ToJson(n);
+    }
+    case ValueType::kString:
+      return tools::JsonQuote(v.string_value);
+    case ValueType::kJson:
+      return std::string(v.string_value);
+    case ValueType::kNone:
+      break;
+  }
+  return "(caller's default)";
+}
+
+absl::StatusOr<absl::Time> ParseNow(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return t;
+  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err))
+    return t;
+  double seconds = 0;
+  if (absl::SimpleAtod(text, &seconds)) {
+    return absl::FromUnixMicros(static_cast<std::int64_t>(seconds * 1e6));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--now: expected RFC 3339 (2026-01-02T15:04:05Z), YYYY-MM-DD or Unix "
+      "seconds, got \"",
+      text, "\""));
+}
+
+}  // namespace
+
+int Validate(const Args& args) {
+  if (args.positional.size() != 2) {
+    std::fprintf(stderr, "usage: hotfixctl validate FILE\n");
+    return kExitUsage;
+  }
+  const std::string& path = args.positional[1];
+  auto text = ReadInput(path);
+  if (!text.ok()) return ReportError(text.status());
+  auto snapshot = Compile(*text);
+  if (args.json) {
+    rapidjson::StringBuffer buffer;
+    tools::JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("file");
+    tools::WriteString(w, path);
+    w.Key("valid");
+    w.Bool(snapshot.ok());
+    if (snapshot.ok()) {
+      w.Key("version");
+      w.Uint64((*snapshot)->version());
+      w.Key("flags");
+      w.Uint64((*snapshot)->size());
+    } else {
+      w.Key("error");
+      tools::WriteString(w, std::string(snapshot.status().message()));
+    }
+    w.EndObject();
+    std::printf("%s\n", buffer.GetString());
+  } else if (snapshot.ok()) {
+    std::printf("%s: ok (version %llu, %zu flags)\n", path.c_str(),
+                static_cast<unsigned long long>((*snapshot)->version()),
+                (*snapshot)->size());
+    for (const std::string& warning : (*snapshot)->warnings()) {
+      std::printf("%s: warning: %s\n", path.c_str(), warning.c_str());
+    }
+  } else {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(),
+                 std::string(snapshot.status().message()).c_str());
+  }
+  return snapshot.ok() ? kExitOk : kExitFailed;
+}
+
+int Eval(const Args& args) {
+  if (args.positional.size() != 3) {
+    std::fprintf(
+        stderr,
+        "usage: hotfixctl eval FILE FLAG [--ctx K=V]... [--now TIME]\n");
+    return kExitUsage;
+  }
+  const std::string& path = args.positional[1];
+  const std::string& flag = args.positional[2];
+  auto text = ReadInput(path);
+  if (!text.ok()) return ReportError(text.status());
+  auto snapshot = Compile(*text);
+  if (!snapshot.ok()) {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(),
+                 std::string(snapshot.status().message()).c_str());
+    return kExitFailed;
+  }
+
+  // The context holds views: keep every string alive here.
+  std::deque<std::string> storage;
+  Context ctx;
+  auto it = args.options.find("ctx");
+  if (it != args.options.end()) {
+    for (const std::string& item : it->second) {
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr,
+                     "hotfixctl: --ctx %s: expected NAME=VALUE or "
+                     "NAME:=JSON\n",
+                     item.c_str());
+        return kExitUsage;
+      }
+      const bool typed = item[eq - 1] == ':';
+      const std::string& name =
+          storage.emplace_back(item.substr(0, typed ? eq - 1 : eq));
+      const std::string& raw = storage.emplace_back(item.substr(eq + 1));
+      if (name == "key") {
+        ctx.set_key(raw);
+        continue;
+      }
+      if (!typed) {
+        ctx.Set(std::string_view(name), std::string_view(raw));
+        continue;
+      }
+      rapidjson::Document v;
+      if (!tools::ParseJson(raw, "--ctx", &v).ok() ||
+          !(v.IsNumber() || v.IsBool() || v.IsString())) {
+        std::fprintf(stderr,
+                     "hotfixctl: --ctx %s: after := give a JSON "
+                     "number, true/false or a \"string\"\n",
+                     item.c_str());
+        return kExitUsage;
+      }
+      if (v.IsNumber()) {
+        ctx.SetNumber(name, v.GetDouble());
+      } else if (v.IsBool()) {
+        ctx.Set(std::string_view(name), v.GetBool());
+      } else {
+        const std::string& s =
+            storage.emplace_back(v.GetString(), v.GetStringLength());
+        ctx.Set(std::string_view(name), std::string_view(s));
+      }
+    }
+  }
+  absl::Time now = absl::Now();
+  if (args.Has("now")) {
+    auto parsed = ParseNow(args.Get("now"));
+    if (!parsed.ok()) return ReportError(parsed.status());
+    now = *parsed;
+  }
+  const EvaluationDetail d =
+      (*snapshot)->Evaluate(flag, ctx, ValueType::kNone, now);
+  const std::string value = FormatValue(d.value);
+  if (args.json) {
+    rapidjson::StringBuffer buffer;
+    tools::JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("flag");
+    tools::WriteString(w, flag);
+    w.Key("value");
+    if (d.value.type == ValueType::kNone) {
+      w.Null();
+    } else {
+      w.RawValue(value.data(), value.size(), rapidjson::kObjectType);
+    }
+    w.Key("type");
+    tools::WriteString(w, ValueTypeName(d.value.type));
+    w.Key("variant");
+    tools::WriteString(w, d.variant);
+    w.Key("reason");
+    tools::WriteString(w, ReasonName(d.reason));
+    w.Key("error");
+    tools::WriteString(w, ErrorKindName(d.error));
+    w.Key("rule_index");
+    w.Int(d.rule_index);
+    w.Key("version");
+    w.Uint64(d.snapshot_version);
+    w.EndObject();
+    std::printf("%s\n", buffer.GetString());
+  } else {
+    std::printf("%s: %s\n", flag.c_str(), value.c_str());
+    std::printf("  variant  %s\n",
+                d.variant.empty() ? "-" : std::string(d.variant).c_str());
+    std::string reason(ReasonName(d.reason));
+    if (d.reason == Reason::kRuleMatch) {
+      reason += absl::StrCat(" (rule ", d.rule_index, ")");
+    } else if (d.reason == Reason::kError) {
+      reason += absl::StrCat(" (", std::string(ErrorKindName(d.error)), ")");
+    }
+    std::printf("  reason   %s\n", reason.c_str());
+    std::printf("  version  %llu\n",
+                static_cast<unsigned long long>(d.snapshot_version));
+  }
+  if (d.reason == Reason::kError && d.error == ErrorKind::kFlagNotFound) {
+    return kExitNotFound;
+  }
+  return kExitOk;
+}
+
+}  // namespace hotfixctl
+}  // namespace hotfix

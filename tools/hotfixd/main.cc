@@ -1,0 +1,344 @@
+// tools/hotfixd/main.cc
+//
+// hotfixd: the flag server. Parses the configuration, opens the data
+// directory (one hotfixd per directory, enforced with a lock file), creates
+// the default environment and bootstrap tokens on first start, serves until
+// SIGTERM / SIGINT, then stops accepting, ends the streams, lets requests in
+// flight finish and closes the database.
+//
+// stderr gets start-up lines ("hotfixd: listening on HOST:PORT"), one line
+// per committed change, warnings and errors — never a token, except the
+// generated bootstrap token and SDK key printed once on first start.
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "auth.h"
+#include "config.h"
+#include "default_flags.h"
+#include "documents.h"
+#include "flag_service.h"
+#include "http_server.h"
+#include "http_util.h"
+#include "metrics.h"
+#include "sse_hub.h"
+#include "store.h"
+
+namespace hotfix {
+namespace hotfixd {
+namespace {
+
+void Log(const std::string& line) {
+  std::fprintf(stderr, "hotfixd: %s\n", line.c_str());
+}
+
+int Fail(const absl::Status& status) {
+  Log(absl::StrCat("error: ", status.message()));
+  return 1;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read \"", path, "\""));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The first line of `path`, or of environment variable `var`; "" if neither.
+absl::StatusOr<std::string> ReadSecret(const std::string& path,
+                                       const char* var) {
+  std::string secret;
+  if (!path.empty()) {
+    auto text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    secret = text->substr(0, text->find('\n'));
+  } else if (const char* v = std::getenv(var); v != nullptr) {
+    secret = v;
+    unsetenv(var);  // not inherited by anything we might start
+  }
+  secret = std::string(absl::StripAsciiWhitespace(secret));
+  if (!secret.empty()) {
+    absl::Status st =
+        CheckSecretShape(secret, path.empty() ? std::string(var) : path);
+    if (!st.ok()) return st;
+  }
+  return secret;
+}
+
+void RaiseFileLimit(const ServerConfig& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur =
+        limit.rlim_max == RLIM_INFINITY ? 1 << 20 : limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const rlim_t needed =
+      static_cast<rlim_t>(config.max_streams) + config.workers + 64;
+  if (limit.rlim_cur < needed) {
+    Log(absl::StrCat("warning: the open-file limit is ", limit.rlim_cur,
+                     " but --max-streams ", config.max_streams, " + --workers ",
+                     config.workers, " need about ", needed,
+                     "; raise `ulimit -n` (hard limit)"));
+  }
+}
+
+// Holds an exclusive lock on DATA_DIR/hotfixd.lock for the process's life.
+absl::Status LockDataDir(const std::string& dir) {
+  const std::string path = dir + "/hotfixd.lock";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open \"", path, "\": ", std::strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another hotfixd is using the data directory \"", dir, "\""));
+  }
+  return absl::OkStatus();  // fd stays open: the lock lasts until exit
+}
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp));
+  }
+  return absl::OkStatus();
+}
+
+// First start: the default environment with the embedded (or given) set.
+absl::Status CreateDefaultEnvironment(const ServerConfig& config,
+                                      FlagService& flags) {
+  std::string document = kDefaultFlagSet;
+  std::string source = "embedded default flag set";
+  if (!config.bootstrap_flags_file.empty()) {
+    auto text = ReadFile(config.bootstrap_flags_file);
+    if (!text.ok()) return text.status();
+    document = std::move(*text);
+    source = config.bootstrap_flags_file;
+  }
+  auto result =
+      flags.CreateEnvironment(config.default_env, document, "hotfixd",
+                              absl::StrCat("first start: ", source), "");
+  if (!result.ok()) {
+    return absl::Status(result.status().code(),
+                        absl::StrCat(source, ": ", result.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+// `admin` / `sdk`: the configured bootstrap secrets ("" if none).
+absl::Status BootstrapTokens(const ServerConfig& config, bool first_start,
+                             const std::string* admin, const std::string* sdk,
+                             Store& store, Authenticator& auth) {
+  auto existing = store.ListTokens();
+  if (!existing.ok()) return existing.status();
+  const bool no_tokens = existing->empty();
+
+  Principal server;
+  server.name = "hotfixd";
+  server.scopes = kAdminScopes;
+  if (!admin->empty()) {
+    bool revoked = false;
+    auto inserted =
+        auth.EnsureToken(*admin, "bootstrap-admin", kAdminScopes, "", &revoked);
+    if (!inserted.ok()) return inserted.status();
+    if (revoked) {
+      Log("warning: the configured bootstrap admin token has been revoked; "
+          "it stays revoked");
+    } else if (*inserted) {
+      Log("registered the configured bootstrap admin token as "
+          "\"bootstrap-admin\"");
+    }
+  } else if (no_tokens) {
+    auto created = auth.CreateToken("bootstrap-admin", kAdminScopes, "", server,
+                                    "first start: bootstrap admin token");
+    if (!created.ok()) return created.status();
+    Log(absl::StrCat("first start: admin token (shown once, store it now): ",
+                     created->secret));
+  }
+  if (!sdk->empty()) {
+    bool revoked = false;
+    auto inserted = auth.EnsureToken(*sdk, "sdk-" + config.default_env,
+                                     kScopeSdk, config.default_env, &revoked);
+    if (!inserted.ok()) return inserted.status();
+    if (revoked) {
+      Log("warning: the configured bootstrap SDK key has been revoked; it "
+          "stays revoked");
+    } else if (*inserted) {
+      Log(absl::StrCat("registered the configured SDK key as \"sdk-",
+                       config.default_env, "\""));
+    }
+  } else if (first_start) {
+    auto created =
+        auth.CreateToken("sdk-" + config.default_env, kScopeSdk,
+                         config.default_env, server, "first start: SDK key");
+    if (!created.ok()) return created.status();
+    Log(absl::StrCat("first start: SDK key for \"", config.default_env,
+                     "\" (shown once): ", created->secret));
+  }
+  return absl::OkStatus();
+}
+
+int Run(int argc, char** argv) {
+  ServerConfig config;
+  auto outcome = ParseServerConfig(argc, argv, &config);
+  if (!outcome.ok()) {
+    Log(std::string(outcome.status().message()));
+    return 2;
+  }
+  if (*outcome == ParseOutcome::kHelp) {
+    std::fputs(ServerUsage().c_str(), stdout);
+    return 0;
+  }
+  if (*outcome == ParseOutcome::kVersion) {
+    std::printf("hotfixd %s\n", HOTFIX_VERSION_STRING);
+    return 0;
+  }
+  if (!IsValidKey(config.default_env) || config.default_env.size() > 64) {
+    Log("--default-env: 1-64 characters of [A-Za-z0-9._-]");
+    return 2;
+  }
+
+  // SIGINT/SIGTERM are taken by a dedicated thread (sigwait); every other
+  // thread inherits the blocked mask. Writes to a vanished peer must not
+  // kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // Secrets first: a bad one must not leave a half-initialized data dir.
+  auto admin_secret = ReadSecret(config.admin_token_file, "HOTFIX_ADMIN_TOKEN");
+  if (!admin_secret.ok()) return Fail(admin_secret.status());
+  auto sdk_secret = ReadSecret(config.sdk_key_file, "HOTFIX_SDK_KEY");
+  if (!sdk_secret.ok()) return Fail(sdk_secret.status());
+
+  RaiseFileLimit(config);
+  if (mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail(absl::UnavailableError(
+        absl::StrCat("cannot create the data directory \"", config.data_dir,
+                     "\": ", std::strerror(errno))));
+  }
+  if (absl::Status st = LockDataDir(config.data_dir); !st.ok()) return Fail(st);
+  auto store = Store::Open(config.data_dir + "/hotfixd.db");
+  if (!store.ok()) return Fail(store.status());
+
+  Metrics metrics;
+  SseHub hub(config.heartbeat_interval,
+             static_cast<std::size_t>(config.resume_history),
+             config.max_streams);
+  FlagService flags(store->get(), &hub, &metrics,
+                    static_cast<std::size_t>(config.resume_history));
+  if (absl::Status st = flags.Load(); !st.ok()) return Fail(st);
+  const bool first_start = flags.List().empty();
+  if (first_start) {
+    if (absl::Status st = CreateDefaultEnvironment(config, flags); !st.ok()) {
+      return Fail(st);
+    }
+  }
+  Authenticator auth(store->get());
+  if (absl::Status st = auth.Load(); !st.ok()) return Fail(st);
+  if (absl::Status st = BootstrapTokens(config, first_start, &*admin_secret,
+                                        &*sdk_secret, **store, auth);
+      !st.ok()) {
+    return Fail(st);
+  }
+
+  ApiContext api;
+  api.config = &config;
+  api.store = store->get();
+  api.auth = &auth;
+  api.flags = &flags;
+  api.hub = &hub;
+  api.metrics = &metrics;
+  auto server = HttpServer::Create(&api);
+  if (!server.ok()) return Fail(server.status());
+  auto port = (*server)->Bind();
+  if (!port.ok()) return Fail(port.status());
+  for (const auto& env : flags.List()) {
+    Log(absl::StrCat("environment \"", env->name, "\" at version ",
+                     env->version));
+  }
+  Log(absl::StrCat("listening on ", config.host, ":", *port,
+                   (*server)->tls() ? " (https)" : " (http)", ", data in ",
+                   config.data_dir));
+  if (!config.port_file.empty()) {
+    if (absl::Status st = WritePortFile(config.port_file, *port); !st.ok()) {
+      return Fail(st);
+    }
+  }
+
+  std::atomic<bool> finished{false};
+  HttpServer* http = server->get();
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (finished.load()) return;
+    Log(absl::StrCat("received ", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                     ", shutting down"));
+    while (!http->IsRunning() && !finished.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!finished.load()) http->Stop();
+    hub.Shutdown();
+  });
+  const bool ok = http->Run();
+  finished.store(true);
+  hub.Shutdown();
+  // Wake the stopper if no signal came (Run() failed).
+  kill(getpid(), SIGTERM);
+  stopper.join();
+  server->reset();
+  Log(ok ? "stopped" : "error: accepting connections failed");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace hotfixd
+}  // namespace hotfix
+
+#if defined(HOTFIX_TSAN)
+// ThreadSanitizer builds: the system cpp-httplib and libstdc++ are not
+// instrumented, so TSan cannot see their synchronization and reports the
+// memcpy/memcmp they make through its interceptors as races. Ignore accesses
+// made by uninstrumented modules; races in hotfixd's own code still count.
+extern "C" const char* __tsan_default_options() {
+  return "ignore_noninstrumented_modules=1";
+}
+#endif
+
+int main(int argc, char** argv) {
+  umask(077);  // the database holds token hashes: owner-only
+  return hotfix::hotfixd::Run(argc, argv);
+}
