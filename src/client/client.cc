@@ -342,6 +342,14 @@ void ClientCore::Notify(const ChangeEvent& event) {
 ClientStatus ClientCore::GetStatus() const {
   absl::MutexLock lock(&status_mu_);
   ClientStatus status = status_;
+  // Give the caller statuses of its own rather than references to ours: an
+  // absl::Status shares its message through a reference count kept inside
+  // the (uninstrumented, for ThreadSanitizer) Abseil library, and a private
+  // copy needs no cross-thread reference counting at all.
+  status.last_error = absl::Status(status_.last_error.code(),
+                                   status_.last_error.message());
+  status.last_rejection = absl::Status(status_.last_rejection.code(),
+                                       status_.last_rejection.message());
   if (status.origin != SnapshotOrigin::kNone) {
     status.age = absl::Now() - status.snapshot_time;
   }
