@@ -37,6 +37,8 @@ void OnSignal(int) { g_stop = 1; }
 
 struct Options {
   std::string flags_path;  // empty: embedded defaults only
+  std::string server_url;  // empty: no server
+  std::string sdk_key;
   int seconds = 10;
   int users = 1000;
   bool print_default_flags = false;
@@ -44,11 +46,15 @@ struct Options {
 
 void PrintUsage(std::FILE* out) {
   std::fprintf(out,
-               "usage: kill_switch_service [--flags PATH] [--seconds N] [--users N]\n"
+               "usage: kill_switch_service [--flags PATH | --server URL --sdk-key KEY]\n"
+               "                           [--seconds N] [--users N]\n"
                "       kill_switch_service --print-default-flags\n"
                "\n"
                "  --flags PATH            flag file to follow (checked every 100 ms);\n"
                "                          the embedded defaults are served until it loads\n"
+               "  --server URL            hotfixd to stream flags from (falls back to\n"
+               "                          polling while the stream is down)\n"
+               "  --sdk-key KEY           the environment's SDK key for --server\n"
                "  --seconds N             how long to serve traffic (default 10)\n"
                "  --users N               simulated users user-0..user-N-1 (default 1000)\n"
                "  --print-default-flags   print the embedded flag set and exit\n");
@@ -74,6 +80,10 @@ int ParseArgs(int argc, char** argv, Options* options) {
       options->print_default_flags = true;
     } else if (arg == "--flags" && has_value) {
       options->flags_path = argv[++i];
+    } else if (arg == "--server" && has_value) {
+      options->server_url = argv[++i];
+    } else if (arg == "--sdk-key" && has_value) {
+      options->sdk_key = argv[++i];
     } else if (arg == "--seconds" && has_value) {
       if (!ParsePositive(argv[++i], &options->seconds)) {
         std::fprintf(stderr, "kill_switch_service: bad --seconds %s\n", argv[i]);
@@ -207,6 +217,8 @@ int main(int argc, char** argv) {
   hotfix::ClientOptions client_options;
   client_options.bootstrap_json = kDefaultFlags;
   client_options.file.path = options.flags_path;
+  client_options.remote.base_url = options.server_url;
+  client_options.remote.sdk_key = options.sdk_key;
   client_options.file.poll_interval = absl::Milliseconds(100);
   auto client = hotfix::Client::Create(client_options);
   if (!client.ok()) {
@@ -226,8 +238,9 @@ int main(int argc, char** argv) {
   const hotfix::ClientStatus start = flags.GetStatus();
   std::printf("kill_switch_service: %d users, %d s, flags %s%s%s\n", options.users,
               options.seconds, Describe(start).c_str(),
-              options.flags_path.empty() ? "" : ", following ",
-              options.flags_path.c_str());
+              options.flags_path.empty() && options.server_url.empty() ? "" : ", following ",
+              options.flags_path.empty() ? options.server_url.c_str()
+                                         : options.flags_path.c_str());
   if (!start.last_error.ok()) {
     std::printf("kill_switch_service: flag file not loaded yet (%s); serving the "
                 "embedded defaults\n",
