@@ -29,9 +29,10 @@ namespace bench {
 // The i-th synthetic flag key; distinct for distinct i (the number is i).
 inline std::string FlagKey(std::size_t i) {
   static constexpr const char* kTeams[] = {
-      "payments",  "search-api", "checkout-web", "ads", "identity",
-      "inventory", "mobile-ios", "notifications", "billing-core", "growth",
-      "risk",      "shipping",  "catalog-service", "pricing", "web", "infra"};
+      "payments",        "search-api", "checkout-web", "ads",
+      "identity",        "inventory",  "mobile-ios",   "notifications",
+      "billing-core",    "growth",     "risk",         "shipping",
+      "catalog-service", "pricing",    "web",          "infra"};
   static constexpr const char* kKinds[] = {"fix", "kill", "exp", "rollout",
                                            "perf-guard"};
   constexpr std::size_t kTeamCount = sizeof(kTeams) / sizeof(kTeams[0]);
@@ -67,22 +68,26 @@ inline void AppendClause(std::string& out, std::size_t pick,
                          std::size_t segment_count) {
   if (pick % 70 == 69) {
     // Regexes are rare in real sets and the most expensive to compile.
-    out += "{\"attribute\":\"user_agent\",\"op\":\"matches\","
-           "\"value\":\"^Mozilla/5\\\\.0 .*Chrome/1[0-9]{2}\"}";
+    out +=
+        "{\"attribute\":\"user_agent\",\"op\":\"matches\","
+        "\"value\":\"^Mozilla/5\\\\.0 .*Chrome/1[0-9]{2}\"}";
     return;
   }
   switch (pick % 6) {
     case 0:
-      out += "{\"attribute\":\"region\",\"op\":\"in\","
-             "\"values\":[\"us-east\",\"us-west\",\"ca-central\"]}";
+      out +=
+          "{\"attribute\":\"region\",\"op\":\"in\","
+          "\"values\":[\"us-east\",\"us-west\",\"ca-central\"]}";
       break;
     case 1:
-      out += "{\"attribute\":\"app_version\",\"op\":\"semver_gte\","
-             "\"value\":\"5.2.0\"}";
+      out +=
+          "{\"attribute\":\"app_version\",\"op\":\"semver_gte\","
+          "\"value\":\"5.2.0\"}";
       break;
     case 2:
-      out += "{\"attribute\":\"email\",\"op\":\"ends_with\","
-             "\"value\":\"@example.com\"}";
+      out +=
+          "{\"attribute\":\"email\",\"op\":\"ends_with\","
+          "\"value\":\"@example.com\"}";
       break;
     case 3:
       out += "{\"attribute\":\"age_days\",\"op\":\"lt\",\"value\":30}";
@@ -92,8 +97,9 @@ inline void AppendClause(std::string& out, std::size_t pick,
                       pick % segment_count, "\"]}");
       break;
     default:
-      out += "{\"attribute\":\"plan\",\"op\":\"not_in\","
-             "\"values\":[\"free\",\"trial\"]}";
+      out +=
+          "{\"attribute\":\"plan\",\"op\":\"not_in\","
+          "\"values\":[\"free\",\"trial\"]}";
       break;
   }
 }
@@ -102,8 +108,10 @@ inline void AppendSplit(std::string& out, std::size_t i) {
   // Ramps as seen in practice: 1 %, 12.5 %, 50 %.
   static constexpr const char* kSplits[] = {
       "[{\"variant\":\"on\",\"weight\":1},{\"variant\":\"off\",\"weight\":99}]",
-      "[{\"variant\":\"on\",\"weight\":12.5},{\"variant\":\"off\",\"weight\":87.5}]",
-      "[{\"variant\":\"on\",\"weight\":50},{\"variant\":\"off\",\"weight\":50}]"};
+      "[{\"variant\":\"on\",\"weight\":12.5},{\"variant\":\"off\",\"weight\":"
+      "87.5}]",
+      "[{\"variant\":\"on\",\"weight\":50},{\"variant\":\"off\",\"weight\":50}"
+      "]"};
   absl::StrAppend(&out, "{\"rollout\":{\"split\":", kSplits[i % 3], "}}");
 }
 
@@ -161,8 +169,7 @@ inline std::string MixedFlagSetJson(std::size_t n, std::uint64_t version = 1) {
         absl::StrAppend(&out,
                         ",\"description\":\"Guards the change shipped in "
                         "OPS-",
-                        1000 + i,
-                        "\",\"tags\":[\"hotfix\",\"team-", i % 16,
+                        1000 + i, "\",\"tags\":[\"hotfix\",\"team-", i % 16,
                         "\"],\"expires\":\"2026-12-31\"");
       }
     } else if (slot == 83) {
@@ -181,9 +188,10 @@ inline std::string MixedFlagSetJson(std::size_t n, std::uint64_t version = 1) {
                       "\":{\"variants\":{\"on\":true,\"off\":false},"
                       "\"off_variant\":\"off\",\"default\":\"off\"");
       if (i % 3 == 0) {
-        absl::StrAppend(&out, ",\"targets\":[{\"variant\":\"on\",\"keys\":["
-                              "\"user-", i, "\",\"user-", i + 1, "\",\"user-",
-                        i + 2, "\"]}]");
+        absl::StrAppend(&out,
+                        ",\"targets\":[{\"variant\":\"on\",\"keys\":["
+                        "\"user-",
+                        i, "\",\"user-", i + 1, "\",\"user-", i + 2, "\"]}]");
       }
       out += ",\"rules\":[";
       const std::size_t rules = 1 + i % 3;

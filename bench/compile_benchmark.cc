@@ -37,7 +37,8 @@ const std::string* CompileDocument(std::size_t flags, std::string* error) {
   if (it == documents->end()) {
     Entry entry;
     entry.json = MixedFlagSetJson(flags);
-    absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot = Compile(entry.json);
+    absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot =
+        Compile(entry.json);
     if (!snapshot.ok()) {
       entry.error = std::string(snapshot.status().message());
     } else if ((*snapshot)->size() != flags) {
@@ -68,7 +69,8 @@ void BM_Compile(benchmark::State& state) {
     if (snapshot.ok()) snapshot->reset();  // freeing is not part of compiling
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(flags));
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<std::int64_t>(flags));
   state.SetBytesProcessed(state.iterations() *
                           static_cast<std::int64_t>(json->size()));
 }

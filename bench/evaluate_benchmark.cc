@@ -86,7 +86,8 @@ constexpr char kRulesFlagJson[] =
     R"({"variant":"off","weight":50}]}},"owner":"checkout","ticket":"OPS-77"})";
 
 const std::vector<std::string>& SnapshotKeys() {
-  static const auto* keys = new std::vector<std::string>(FlagKeys(kSnapshotFlags));
+  static const auto* keys =
+      new std::vector<std::string>(FlagKeys(kSnapshotFlags));
   return *keys;
 }
 
@@ -102,9 +103,8 @@ std::size_t StartIndex(const benchmark::State& state, std::size_t n) {
 Client* SharedClient() {
   static Client* const client = []() -> Client* {
     ClientOptions options;
-    options.bootstrap_json =
-        StaticFlagSetJson(kSnapshotFlags, /*version=*/1, /*flip=*/false,
-                          kRulesFlagJson);
+    options.bootstrap_json = StaticFlagSetJson(kSnapshotFlags, /*version=*/1,
+                                               /*flip=*/false, kRulesFlagJson);
     absl::StatusOr<std::unique_ptr<Client>> created = Client::Create(options);
     if (!created.ok()) {
       std::fprintf(stderr, "evaluate_benchmark: Client::Create: %s\n",
@@ -280,7 +280,8 @@ constexpr auto kPublishPeriod = std::chrono::milliseconds(1);
 constexpr std::size_t kPoolTarget = 2000;
 
 const std::vector<std::string>& WriterSetKeys() {
-  static const auto* keys = new std::vector<std::string>(FlagKeys(kWriterSetFlags));
+  static const auto* keys =
+      new std::vector<std::string>(FlagKeys(kWriterSetFlags));
   return *keys;
 }
 
@@ -326,7 +327,8 @@ class SnapshotPool {
   }
 
  private:
-  std::unique_ptr<const Snapshot> CompileOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  std::unique_ptr<const Snapshot> CompileOne()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const std::string& json = documents_[next_++ % 2];
     absl::StatusOr<std::unique_ptr<internal::CompiledFlagSet>> set =
         internal::CompileFlagSet(json, CompileOptions{}, strings_);
@@ -396,7 +398,8 @@ class Writer {
   }
   // Time spent inside Publisher::Publish, summed.
   std::chrono::nanoseconds publish_time() const {
-    return std::chrono::nanoseconds(publish_ns_.load(std::memory_order_relaxed));
+    return std::chrono::nanoseconds(
+        publish_ns_.load(std::memory_order_relaxed));
   }
   // CPU time the writer thread has used so far (sleeping excluded).
   std::chrono::nanoseconds cpu_time() {
@@ -407,7 +410,8 @@ class Writer {
         clock_gettime(id, &ts) != 0) {
       return std::chrono::nanoseconds(0);
     }
-    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    return std::chrono::seconds(ts.tv_sec) +
+           std::chrono::nanoseconds(ts.tv_nsec);
   }
   bool realtime() const { return realtime_.load(std::memory_order_relaxed); }
   std::chrono::steady_clock::duration elapsed() const {
@@ -425,8 +429,9 @@ class Writer {
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     sched_param param{};
     param.sched_priority = 1;
-    realtime_.store(pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0,
-                    std::memory_order_relaxed);
+    realtime_.store(
+        pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0,
+        std::memory_order_relaxed);
     using Clock = std::chrono::steady_clock;
     Clock::time_point next = start_ + kPublishPeriod;
     while (!stop_.load(std::memory_order_relaxed)) {
@@ -438,7 +443,8 @@ class Writer {
       publisher_->Publish(std::move(s), SnapshotOrigin::kTest, absl::Now());
       const Clock::time_point end = Clock::now();
       publish_ns_.fetch_add(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(end - begin).count(),
+          std::chrono::duration_cast<std::chrono::nanoseconds>(end - begin)
+              .count(),
           std::memory_order_relaxed);
       publications_.fetch_add(1, std::memory_order_relaxed);
       next += kPublishPeriod;
@@ -489,7 +495,8 @@ void TearDownRun(const benchmark::State&) {
 
 void ReadWhilePublishing(benchmark::State& state) {
   if (!g_read_run_ok) {
-    state.SkipWithError("could not compile the writer's snapshots (see stderr)");
+    state.SkipWithError(
+        "could not compile the writer's snapshots (see stderr)");
     return;
   }
   const internal::Publisher& publisher = g_read_run->publisher;
@@ -511,10 +518,11 @@ void ReadWhilePublishing(benchmark::State& state) {
     state.counters["publish_period_us"] =
         n == 0 ? 0.0 : elapsed_us / static_cast<double>(n);
     state.counters["publish_us"] =
-        n == 0 ? 0.0
-               : std::chrono::duration<double, std::micro>(writer->publish_time())
-                         .count() /
-                     static_cast<double>(n);
+        n == 0
+            ? 0.0
+            : std::chrono::duration<double, std::micro>(writer->publish_time())
+                      .count() /
+                  static_cast<double>(n);
     state.counters["writer_cpu_pct"] =
         100.0 *
         std::chrono::duration<double, std::micro>(writer->cpu_time()).count() /

@@ -45,25 +45,29 @@ struct Options {
 };
 
 void PrintUsage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: kill_switch_service [--flags PATH | --server URL --sdk-key KEY]\n"
-               "                           [--seconds N] [--users N]\n"
-               "       kill_switch_service --print-default-flags\n"
-               "\n"
-               "  --flags PATH            flag file to follow (checked every 100 ms);\n"
-               "                          the embedded defaults are served until it loads\n"
-               "  --server URL            hotfixd to stream flags from (falls back to\n"
-               "                          polling while the stream is down)\n"
-               "  --sdk-key KEY           the environment's SDK key for --server\n"
-               "  --seconds N             how long to serve traffic (default 10)\n"
-               "  --users N               simulated users user-0..user-N-1 (default 1000)\n"
-               "  --print-default-flags   print the embedded flag set and exit\n");
+  std::fprintf(
+      out,
+      "usage: kill_switch_service [--flags PATH | --server URL --sdk-key KEY]\n"
+      "                           [--seconds N] [--users N]\n"
+      "       kill_switch_service --print-default-flags\n"
+      "\n"
+      "  --flags PATH            flag file to follow (checked every 100 ms);\n"
+      "                          the embedded defaults are served until it "
+      "loads\n"
+      "  --server URL            hotfixd to stream flags from (falls back to\n"
+      "                          polling while the stream is down)\n"
+      "  --sdk-key KEY           the environment's SDK key for --server\n"
+      "  --seconds N             how long to serve traffic (default 10)\n"
+      "  --users N               simulated users user-0..user-N-1 (default "
+      "1000)\n"
+      "  --print-default-flags   print the embedded flag set and exit\n");
 }
 
 bool ParsePositive(const char* text, int* out) {
   char* end = nullptr;
   const long value = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || value <= 0 || value > 1000000) return false;
+  if (end == text || *end != '\0' || value <= 0 || value > 1000000)
+    return false;
   *out = static_cast<int>(value);
   return true;
 }
@@ -86,7 +90,8 @@ int ParseArgs(int argc, char** argv, Options* options) {
       options->sdk_key = argv[++i];
     } else if (arg == "--seconds" && has_value) {
       if (!ParsePositive(argv[++i], &options->seconds)) {
-        std::fprintf(stderr, "kill_switch_service: bad --seconds %s\n", argv[i]);
+        std::fprintf(stderr, "kill_switch_service: bad --seconds %s\n",
+                     argv[i]);
         return 1;
       }
     } else if (arg == "--users" && has_value) {
@@ -95,7 +100,8 @@ int ParseArgs(int argc, char** argv, Options* options) {
         return 1;
       }
     } else {
-      std::fprintf(stderr, "kill_switch_service: unknown or incomplete argument %s\n",
+      std::fprintf(stderr,
+                   "kill_switch_service: unknown or incomplete argument %s\n",
                    argv[i]);
       PrintUsage(stderr);
       return 1;
@@ -180,34 +186,39 @@ std::string Describe(const hotfix::ClientStatus& status) {
 
 void PrintSummary(int second, const WindowStats& stats,
                   const hotfix::ClientStatus& status) {
-  const double fix_percent =
-      stats.requests == 0 ? 0.0 : 100.0 * static_cast<double>(stats.fix_path) /
-                                      static_cast<double>(stats.requests);
+  const double fix_percent = stats.requests == 0
+                                 ? 0.0
+                                 : 100.0 * static_cast<double>(stats.fix_path) /
+                                       static_cast<double>(stats.requests);
   std::string recommendations;
   if (stats.recommendations == stats.requests) {
     recommendations = "on";
   } else if (stats.recommendations == 0) {
     recommendations = "OFF (skipped)";
   } else {
-    recommendations = "partly (" + std::to_string(stats.recommendations) + " of " +
-                      std::to_string(stats.requests) + ")";
+    recommendations = "partly (" + std::to_string(stats.recommendations) +
+                      " of " + std::to_string(stats.requests) + ")";
   }
-  std::printf("[%3ds] %5lld requests | fix path %5.1f%% | recommendations %-22s| flags %s\n",
-              second, static_cast<long long>(stats.requests), fix_percent,
-              recommendations.c_str(), Describe(status).c_str());
+  std::printf(
+      "[%3ds] %5lld requests | fix path %5.1f%% | recommendations %-22s| flags "
+      "%s\n",
+      second, static_cast<long long>(stats.requests), fix_percent,
+      recommendations.c_str(), Describe(status).c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options options;
-  if (const int rc = ParseArgs(argc, argv, &options); rc != 0) return rc == 2 ? 0 : rc;
+  if (const int rc = ParseArgs(argc, argv, &options); rc != 0)
+    return rc == 2 ? 0 : rc;
   if (options.print_default_flags) {
     std::fputs(kDefaultFlags, stdout);
     std::fputc('\n', stdout);
     return 0;
   }
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one line at a time, even into a pipe
+  std::setvbuf(stdout, nullptr, _IOLBF,
+               0);  // one line at a time, even into a pipe
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
 
@@ -222,7 +233,8 @@ int main(int argc, char** argv) {
   client_options.file.poll_interval = absl::Milliseconds(100);
   auto client = hotfix::Client::Create(client_options);
   if (!client.ok()) {
-    std::fprintf(stderr, "kill_switch_service: %s\n", client.status().ToString().c_str());
+    std::fprintf(stderr, "kill_switch_service: %s\n",
+                 client.status().ToString().c_str());
     return 1;
   }
   hotfix::Client& flags = **client;
@@ -236,15 +248,18 @@ int main(int argc, char** argv) {
   });
 
   const hotfix::ClientStatus start = flags.GetStatus();
-  std::printf("kill_switch_service: %d users, %d s, flags %s%s%s\n", options.users,
-              options.seconds, Describe(start).c_str(),
-              options.flags_path.empty() && options.server_url.empty() ? "" : ", following ",
+  std::printf("kill_switch_service: %d users, %d s, flags %s%s%s\n",
+              options.users, options.seconds, Describe(start).c_str(),
+              options.flags_path.empty() && options.server_url.empty()
+                  ? ""
+                  : ", following ",
               options.flags_path.empty() ? options.server_url.c_str()
                                          : options.flags_path.c_str());
   if (!start.last_error.ok()) {
-    std::printf("kill_switch_service: flag file not loaded yet (%s); serving the "
-                "embedded defaults\n",
-                start.last_error.ToString().c_str());
+    std::printf(
+        "kill_switch_service: flag file not loaded yet (%s); serving the "
+        "embedded defaults\n",
+        start.last_error.ToString().c_str());
   }
 
   const std::vector<User> users = MakeUsers(options.users);

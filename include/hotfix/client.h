@@ -160,8 +160,9 @@ class HOTFIX_EXPORT FlagHandle {
                    const Context& context = {}) const noexcept;
   std::string_view GetJson(std::string_view default_value,
                            const Context& context = {}) const noexcept;
-  EvaluationDetail Evaluate(const Context& context = {},
-                            ValueType expected = ValueType::kNone) const noexcept;
+  EvaluationDetail Evaluate(
+      const Context& context = {},
+      ValueType expected = ValueType::kNone) const noexcept;
 
   const std::string& key() const noexcept { return cell_->key; }
 
@@ -204,7 +205,8 @@ class HOTFIX_EXPORT Client {
   // Example:
   //
   //   if (flags.Enabled("fix-123", ctx)) { NewCheckout(); }
-  bool Enabled(std::string_view flag, const Context& context = {}) const noexcept;
+  bool Enabled(std::string_view flag,
+               const Context& context = {}) const noexcept;
 
   // Typed getters: the flag's value, or `default_value` when the flag is
   // unknown, killed without an off variant, or of another type. GetInt
@@ -222,7 +224,8 @@ class HOTFIX_EXPORT Client {
   double GetDouble(std::string_view flag, double default_value,
                    const Context& context = {}) const noexcept;
   // The JSON variant's serialized text.
-  std::string_view GetJson(std::string_view flag, std::string_view default_value,
+  std::string_view GetJson(std::string_view flag,
+                           std::string_view default_value,
                            const Context& context = {}) const noexcept;
 
   // Evaluate()
@@ -232,8 +235,9 @@ class HOTFIX_EXPORT Client {
   // difference into kError/kTypeMismatch.
   //
   // Cost: as Enabled().
-  EvaluationDetail Evaluate(std::string_view flag, const Context& context = {},
-                            ValueType expected = ValueType::kNone) const noexcept;
+  EvaluationDetail Evaluate(
+      std::string_view flag, const Context& context = {},
+      ValueType expected = ValueType::kNone) const noexcept;
 
   // Flag()
   //

@@ -68,9 +68,8 @@ class HOTFIX_EXPORT Context {
   }
   Context& Set(std::string_view name, std::string&&) = delete;  // would dangle
   Context& Set(std::string_view name, bool value);
-  template <typename T,
-            typename = std::enable_if_t<std::is_arithmetic_v<T> &&
-                                        !std::is_same_v<T, bool>>>
+  template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T> &&
+                                                    !std::is_same_v<T, bool>>>
   Context& Set(std::string_view name, T value) {
     return SetNumber(name, static_cast<double>(value));
   }

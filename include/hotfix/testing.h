@@ -39,11 +39,17 @@ class HOTFIX_EXPORT TestFlags {
   // Each setter makes `key` a static flag serving `value` (replacing any
   // earlier definition) and publishes at once.
   void Set(std::string_view key, bool value);
-  void Set(std::string_view key, const char* value) { Set(key, std::string_view(value)); }
+  void Set(std::string_view key, const char* value) {
+    Set(key, std::string_view(value));
+  }
   void Set(std::string_view key, std::string_view value);
   void Set(std::string_view key, double value);
-  void Set(std::string_view key, int value) { Set(key, static_cast<double>(value)); }
-  void Set(std::string_view key, std::int64_t value) { Set(key, static_cast<double>(value)); }
+  void Set(std::string_view key, int value) {
+    Set(key, static_cast<double>(value));
+  }
+  void Set(std::string_view key, std::int64_t value) {
+    Set(key, static_cast<double>(value));
+  }
   // `json` must be a JSON object or array; InvalidArgument otherwise.
   absl::Status SetJson(std::string_view key, std::string_view json);
   // A full native flag definition (docs/flag-format.md), for tests of rules,

@@ -45,7 +45,8 @@ std::vector<std::string> ChangedKeys(const CompiledFlagSet* old,
     if (j == next.flags.size() ||
         (i < old->flags.size() && old->flags[i].key < next.flags[j].key)) {
       changed.push_back(old->flags[i++].key);  // removed
-    } else if (i == old->flags.size() || next.flags[j].key < old->flags[i].key) {
+    } else if (i == old->flags.size() ||
+               next.flags[j].key < old->flags[i].key) {
       changed.push_back(next.flags[j++].key);  // added
     } else {
       if (old->flags[i].fingerprint != next.flags[j].fingerprint) {
@@ -185,9 +186,9 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
       // A live source's accepted document is its success, recorded together
       // with the snapshot so that no reader (WaitUntilReady) sees one
       // without the other.
-      if (has_live_source_ && (origin == SnapshotOrigin::kFile ||
-                               origin == SnapshotOrigin::kPoll ||
-                               origin == SnapshotOrigin::kStream)) {
+      if (has_live_source_ &&
+          (origin == SnapshotOrigin::kFile || origin == SnapshotOrigin::kPoll ||
+           origin == SnapshotOrigin::kStream)) {
         status_.state = SourceState::kValid;
         status_.last_success = now;
         status_.last_error = absl::OkStatus();
@@ -291,14 +292,15 @@ const HandleCell* ClientCore::Cell(std::string_view key) {
 int ClientCore::AddListener(ChangeListener listener) {
   absl::MutexLock lock(&listeners_mu_);
   const int id = next_listener_id_++;
-  listeners_.emplace_back(id,
-                          std::make_shared<ChangeListener>(std::move(listener)));
+  listeners_.emplace_back(
+      id, std::make_shared<ChangeListener>(std::move(listener)));
   return id;
 }
 
 void ClientCore::RemoveListener(int id) {
-  const bool in_listener = dispatching_thread_.load(std::memory_order_relaxed) ==
-                           std::this_thread::get_id();
+  const bool in_listener =
+      dispatching_thread_.load(std::memory_order_relaxed) ==
+      std::this_thread::get_id();
   // Outside a listener, wait for an in-flight dispatch to finish first.
   if (!in_listener) dispatch_mu_->Lock();
   {
@@ -319,7 +321,8 @@ void ClientCore::Notify(const ChangeEvent& event) {
     absl::MutexLock lock(&listeners_mu_);
     listeners = listeners_;
   }
-  dispatching_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  dispatching_thread_.store(std::this_thread::get_id(),
+                            std::memory_order_relaxed);
   for (const auto& [id, listener] : listeners) {
     {
       // Skip listeners removed by an earlier listener in this dispatch.
@@ -346,8 +349,8 @@ ClientStatus ClientCore::GetStatus() const {
   // absl::Status shares its message through a reference count kept inside
   // the (uninstrumented, for ThreadSanitizer) Abseil library, and a private
   // copy needs no cross-thread reference counting at all.
-  status.last_error = absl::Status(status_.last_error.code(),
-                                   status_.last_error.message());
+  status.last_error =
+      absl::Status(status_.last_error.code(), status_.last_error.message());
   status.last_rejection = absl::Status(status_.last_rejection.code(),
                                        status_.last_rejection.message());
   if (status.origin != SnapshotOrigin::kNone) {
@@ -530,7 +533,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   return client;
 }
 
-bool Client::Enabled(std::string_view flag, const Context& context) const noexcept {
+bool Client::Enabled(std::string_view flag,
+                     const Context& context) const noexcept {
   Publisher::ReadGuard guard(core_->publisher());
   const internal::Published* p = guard.get();
   if (p == nullptr) return false;

@@ -39,7 +39,8 @@ class ClientCore : public SourceSink {
                      bool require_newer) override;
   void ReportSuccess(SnapshotOrigin origin) override;
   void ReportError(SnapshotOrigin origin, const absl::Status& error) override;
-  void ReportRejected(SnapshotOrigin origin, const absl::Status& error) override;
+  void ReportRejected(SnapshotOrigin origin,
+                      const absl::Status& error) override;
   void ReportConnection(RemoteConnection connection) override;
 
   // Adds a source; `live` sources make the state kInitializing/kValid/kStale

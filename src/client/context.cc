@@ -4,11 +4,13 @@ namespace hotfix {
 
 Context& Context::Put(std::string_view name, const AttributeValue& value) {
   if (name == "key") {
-    if (value.type == AttributeValue::Type::kString) set_key(value.string_value);
+    if (value.type == AttributeValue::Type::kString)
+      set_key(value.string_value);
     return *this;  // a non-string key is ignored: keys are strings
   }
   for (std::size_t i = 0; i < size_; ++i) {
-    Attribute& a = i < kInlineAttributes ? inline_[i] : overflow_[i - kInlineAttributes];
+    Attribute& a =
+        i < kInlineAttributes ? inline_[i] : overflow_[i - kInlineAttributes];
     if (a.name == name) {
       a.value = value;
       return *this;
@@ -46,7 +48,8 @@ Context& Context::SetNumber(std::string_view name, double value) {
 
 const AttributeValue* Context::Find(std::string_view name) const noexcept {
   if (name.size() == 3 && name == "key") return has_key_ ? &key_ : nullptr;
-  const std::size_t inline_count = size_ < kInlineAttributes ? size_ : kInlineAttributes;
+  const std::size_t inline_count =
+      size_ < kInlineAttributes ? size_ : kInlineAttributes;
   for (std::size_t i = 0; i < inline_count; ++i) {
     if (inline_[i].name == name) return &inline_[i].value;
   }

@@ -61,7 +61,8 @@ EvaluationDetail FlagHandle::Evaluate(const Context& context,
   return EvaluateCell(p, word, *cell_, context, expected);
 }
 
-bool FlagHandle::GetBool(bool default_value, const Context& context) const noexcept {
+bool FlagHandle::GetBool(bool default_value,
+                         const Context& context) const noexcept {
   return internal::BoolOr(Evaluate(context, ValueType::kBool), default_value);
 }
 
@@ -73,18 +74,20 @@ std::string_view FlagHandle::GetString(std::string_view default_value,
 
 std::int64_t FlagHandle::GetInt(std::int64_t default_value,
                                 const Context& context) const noexcept {
-  return internal::Int64Or(Evaluate(context, ValueType::kNumber), default_value);
+  return internal::Int64Or(Evaluate(context, ValueType::kNumber),
+                           default_value);
 }
 
 double FlagHandle::GetDouble(double default_value,
                              const Context& context) const noexcept {
-  return internal::DoubleOr(Evaluate(context, ValueType::kNumber), default_value);
+  return internal::DoubleOr(Evaluate(context, ValueType::kNumber),
+                            default_value);
 }
 
 std::string_view FlagHandle::GetJson(std::string_view default_value,
                                      const Context& context) const noexcept {
-  return internal::StringOr(Evaluate(context, ValueType::kJson), ValueType::kJson,
-                            default_value);
+  return internal::StringOr(Evaluate(context, ValueType::kJson),
+                            ValueType::kJson, default_value);
 }
 
 }  // namespace hotfix

@@ -60,9 +60,7 @@ struct SlotReturner {
 };
 thread_local SlotReturner tls_slot_returner;
 
-bool Membarrier(int cmd) {
-  return syscall(__NR_membarrier, cmd, 0, 0) == 0;
-}
+bool Membarrier(int cmd) { return syscall(__NR_membarrier, cmd, 0, 0) == 0; }
 
 // After fork() only the forking thread exists in the child: every other slot's
 // owner is gone, and a hazard it held would pin a snapshot forever.

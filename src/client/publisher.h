@@ -11,7 +11,8 @@
 //    process-wide registry (claimed on its first read, given back when the
 //    thread exits). A read is:
 //        p = current.load(acquire)
-//        loop { slot.hazard = p; <fence>; q = current.load(); if q == p break; p = q }
+//        loop { slot.hazard = p; <fence>; q = current.load(); if q == p break;
+//        p = q }
 //        ... evaluate against *p ...
 //        slot.hazard.store(nullptr, release)
 //    The only stores are to the thread's own slot: no shared reference count,
@@ -100,7 +101,8 @@ class Publisher {
     explicit ReadGuard(const Publisher& publisher) noexcept {
       HazardSlot* slot = tls_hazard_slot;
       if (ABSL_PREDICT_FALSE(slot == nullptr)) slot = ClaimHazardSlot();
-      if (ABSL_PREDICT_FALSE(slot->hazard.load(std::memory_order_relaxed) != nullptr)) {
+      if (ABSL_PREDICT_FALSE(slot->hazard.load(std::memory_order_relaxed) !=
+                             nullptr)) {
         // Nested read on this thread: pin with a spare slot instead.
         slot = ClaimSpareSlot();
         nested_ = true;

@@ -65,7 +65,8 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
         if (a == nullptr) return false;
         if (a->type == AttrType::kNumber) {
           const double micros = a->number_value * 1e6;
-          if (!std::isfinite(micros) || std::fabs(micros) > 9.0e18) return false;
+          if (!std::isfinite(micros) || std::fabs(micros) > 9.0e18)
+            return false;
           t = static_cast<std::int64_t>(micros);
         } else if (a->type == AttrType::kString) {
           if (!ParseRfc3339(a->string_value, &t)) return false;
@@ -128,7 +129,8 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
     }
     case Op::kMatches: {
       if (a->type != AttrType::kString) return false;
-      const re2::StringPiece text(a->string_value.data(), a->string_value.size());
+      const re2::StringPiece text(a->string_value.data(),
+                                  a->string_value.size());
       for (const auto& re : clause.regexes) {
         if (RE2::PartialMatch(text, *re)) {
           hit = true;
@@ -145,10 +147,18 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
       const double x = a->number_value;
       for (double v : clause.numbers) {
         switch (clause.op) {
-          case Op::kLt: hit = x < v; break;
-          case Op::kLte: hit = x <= v; break;
-          case Op::kGt: hit = x > v; break;
-          default: hit = x >= v; break;
+          case Op::kLt:
+            hit = x < v;
+            break;
+          case Op::kLte:
+            hit = x <= v;
+            break;
+          case Op::kGt:
+            hit = x > v;
+            break;
+          default:
+            hit = x >= v;
+            break;
         }
         if (hit) break;
       }
@@ -165,11 +175,21 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
       for (const SemVer& v : clause.semvers) {
         const int c = CompareSemVer(x, v);
         switch (clause.op) {
-          case Op::kSemverEq: hit = c == 0; break;
-          case Op::kSemverLt: hit = c < 0; break;
-          case Op::kSemverLte: hit = c <= 0; break;
-          case Op::kSemverGt: hit = c > 0; break;
-          default: hit = c >= 0; break;
+          case Op::kSemverEq:
+            hit = c == 0;
+            break;
+          case Op::kSemverLt:
+            hit = c < 0;
+            break;
+          case Op::kSemverLte:
+            hit = c <= 0;
+            break;
+          case Op::kSemverGt:
+            hit = c > 0;
+            break;
+          default:
+            hit = c >= 0;
+            break;
         }
         if (hit) break;
       }

@@ -69,12 +69,14 @@ inline std::string_view StringOr(const EvaluationDetail& d, ValueType type,
                                  std::string_view default_value) noexcept {
   return d.value.type == type ? d.value.string_value : default_value;
 }
-inline double DoubleOr(const EvaluationDetail& d, double default_value) noexcept {
+inline double DoubleOr(const EvaluationDetail& d,
+                       double default_value) noexcept {
   return d.value.type == ValueType::kNumber ? d.value.number_value
                                             : default_value;
 }
 // Truncates toward zero; the default when not a number or out of range.
-std::int64_t Int64Or(const EvaluationDetail& d, std::int64_t default_value) noexcept;
+std::int64_t Int64Or(const EvaluationDetail& d,
+                     std::int64_t default_value) noexcept;
 
 }  // namespace internal
 }  // namespace hotfix

@@ -41,8 +41,8 @@ bool ParseNumber(std::string_view text, std::size_t* pos,
     value = value * 10 + digit;
     ++i;
   }
-  if (i == start) return false;                              // empty
-  if (i - start > 1 && text[start] == '0') return false;     // leading zero
+  if (i == start) return false;                           // empty
+  if (i - start > 1 && text[start] == '0') return false;  // leading zero
   *pos = i;
   *out = value;
   return true;

@@ -1612,8 +1612,9 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     set->enabled_answer.resize(set->flags.size());
     for (std::size_t i = 0; i < set->flags.size(); ++i) {
       bool value;
-      set->enabled_answer[i] =
-          StaticBool(set->flags[i], &value) ? static_cast<std::int8_t>(value) : -1;
+      set->enabled_answer[i] = StaticBool(set->flags[i], &value)
+                                   ? static_cast<std::int8_t>(value)
+                                   : -1;
     }
     return set;
   } catch (const std::bad_alloc&) {

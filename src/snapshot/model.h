@@ -32,12 +32,12 @@ namespace hotfix {
 namespace internal {
 
 enum class Op : std::uint8_t {
-  kIn,          // "eq", "in"
-  kNotIn,       // "not_in"
+  kIn,     // "eq", "in"
+  kNotIn,  // "not_in"
   kStartsWith,
   kEndsWith,
   kContains,
-  kMatches,     // RE2 partial match
+  kMatches,  // RE2 partial match
   kLt,
   kLte,
   kGt,
@@ -50,7 +50,7 @@ enum class Op : std::uint8_t {
   kBefore,
   kAfter,
   kSegment,
-  kNever,       // unknown operator compiled under UnknownOperatorPolicy::kFailClosed
+  kNever,  // unknown operator compiled under UnknownOperatorPolicy::kFailClosed
 };
 
 struct Clause {
@@ -91,8 +91,8 @@ struct Rollout {
 
 // What a rule or the fallthrough serves: a fixed variant or a split.
 struct Serve {
-  std::int32_t variant = -1;          // >= 0: fixed variant
-  std::unique_ptr<Rollout> rollout;   // non-null: split
+  std::int32_t variant = -1;         // >= 0: fixed variant
+  std::unique_ptr<Rollout> rollout;  // non-null: split
 };
 
 struct Rule {
@@ -101,8 +101,8 @@ struct Rule {
 };
 
 struct Prerequisite {
-  std::uint32_t flag = 0;       // index into CompiledFlagSet::flags
-  std::int32_t variant = 0;     // index into that flag's variants
+  std::uint32_t flag = 0;    // index into CompiledFlagSet::flags
+  std::int32_t variant = 0;  // index into that flag's variants
 };
 
 struct Variant {
@@ -122,10 +122,11 @@ struct CompiledFlag {
   std::string key;
   ValueType type = ValueType::kNone;
   std::vector<Variant> variants;
-  std::int32_t off_variant = -1;   // -1: serve the caller's default when off
+  std::int32_t off_variant = -1;  // -1: serve the caller's default when off
   bool killed = false;
   // >= 0 when the flag is not killed and has no prerequisites, targets or
-  // rules, and its fallthrough is a fixed variant: the answer for every context.
+  // rules, and its fallthrough is a fixed variant: the answer for every
+  // context.
   std::int32_t static_variant = -1;
   std::vector<Prerequisite> prerequisites;
   absl::flat_hash_map<std::string, std::int32_t> targets;  // key -> variant
@@ -146,7 +147,7 @@ struct CompiledSegment {
 
 struct CompiledFlagSet {
   std::uint64_t version = 0;
-  std::vector<CompiledFlag> flags;  // sorted by key
+  std::vector<CompiledFlag> flags;                        // sorted by key
   absl::flat_hash_map<std::string, std::uint32_t> index;  // key -> flags[i]
   // Per flag, Client::Enabled()'s answer when it cannot depend on the context
   // (1 true, 0 false: static, killed, or not boolean), else -1. A dense byte
