@@ -11,12 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "../examples/kill_switch_service/default_flags.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "hotfix/client.h"
 #include "hotfix/snapshot.h"
+#include "hotfix_embedded/checkout_demo.h"
 
 #ifndef HOTFIX_SOURCE_DIR
 #error "HOTFIX_SOURCE_DIR must name the source tree (set in CMakeLists.txt)"
@@ -68,7 +68,8 @@ TEST(DocsExamplesTest, EveryExampleCompiles) {
     names.insert(entry.path().filename().string());
   }
   EXPECT_EQ(names, (std::set<std::string>{
-                       "gradual-rollout.json", "kill-switch.json",
+                       "checkout-demo.json", "gradual-rollout.json",
+                       "kill-switch.json",
                        "prerequisites-and-variants.json",
                        "rules-and-segments.json"}));
   for (const std::string& name : names) {
@@ -411,10 +412,10 @@ TEST_F(PrerequisitesExampleTest, KillingThePrerequisiteTurnsDependentsOff) {
             Reason::kPrerequisiteFailed);
 }
 
-// ------------------------------- examples/kill_switch_service/default_flags.h
+// ------------- docs/examples/checkout-demo.json (hotfixd and the example service)
 
 TEST(KillSwitchServiceDefaultsTest, FixIsOnInEuAndForAQuarterElsewhere) {
-  auto snapshot = MustCompile(kDefaultFlags);
+  auto snapshot = MustCompile(kCheckoutDemoFlags);
   ASSERT_NE(snapshot, nullptr);
   EXPECT_EQ(snapshot->version(), 1u);
   int on = 0;
@@ -436,13 +437,13 @@ TEST(KillSwitchServiceDefaultsTest, FixIsOnInEuAndForAQuarterElsewhere) {
 }
 
 TEST(KillSwitchServiceDefaultsTest, RecommendationsAreOnUntilKilled) {
-  auto snapshot = MustCompile(kDefaultFlags);
+  auto snapshot = MustCompile(kCheckoutDemoFlags);
   ASSERT_NE(snapshot, nullptr);
   const EvaluationDetail d = snapshot->Evaluate("kill-recommendations", Context("user-1"));
   EXPECT_EQ(d.reason, Reason::kStatic);
   EXPECT_TRUE(IsOn(d));
 
-  auto killed = MustCompile(Edit(kDefaultFlags, R"("killed": false)", R"("killed": true)"));
+  auto killed = MustCompile(Edit(kCheckoutDemoFlags, R"("killed": false)", R"("killed": true)"));
   ASSERT_NE(killed, nullptr);
   const EvaluationDetail k = killed->Evaluate("kill-recommendations", Context("user-1"));
   EXPECT_EQ(k.reason, Reason::kKilled);

@@ -40,53 +40,36 @@ trap cleanup EXIT
 
 # write_flags VERSION FIX_PERCENT RECOMMENDATIONS_KILLED [KILLED_FIELD_NAME]
 #
-# Renders the service's flag set (the same flags as its embedded defaults) and
-# replaces the flag file atomically. The last argument exists only to make the
-# operator's typo.
+# Edits the service's own flag set (its embedded defaults, saved in $base)
+# and replaces the flag file atomically. The last argument exists only to make
+# the operator's typo.
 write_flags() {
-  local version="$1" fix_on="$2" killed="$3" killed_field="${4:-killed}"
-  local fix_off=$((100 - fix_on))
-  cat >"$flags.tmp" <<EOF
-{
-  "version": $version,
-  "environment": "demo",
-  "flags": {
-    "fix-double-charge": {
-      "variants": { "on": true, "off": false },
-      "off_variant": "off",
-      "rules": [
-        { "if": [ { "attribute": "region", "op": "eq", "value": "eu" } ],
-          "serve": "on" }
-      ],
-      "default": { "rollout": { "bucket_by": "key",
-                                "split": [ { "variant": "on",  "weight": $fix_on },
-                                           { "variant": "off", "weight": $fix_off } ] } },
-      "owner": "payments-oncall",
-      "ticket": "PAY-123",
-      "description": "Charge once when the payment provider times out and the client retries",
-      "expires": "2026-12-31",
-      "tags": ["payments", "hotfix"]
-    },
-    "kill-recommendations": {
-      "variants": { "on": true, "off": false },
-      "off_variant": "off",
-      "default": "on",
-      "$killed_field": $killed,
-      "owner": "discovery-oncall",
-      "description": "Kill switch: false skips the recommendation service call at checkout",
-      "tags": ["checkout", "kill-switch"]
-    }
-  }
-}
-EOF
+  python3 - "$base" "$flags.tmp" "$@" <<'PY'
+import json, sys
+base, out, version, fix_on, killed = sys.argv[1:6]
+killed_field = sys.argv[6] if len(sys.argv) > 6 else "killed"
+with open(base) as f:
+    doc = json.load(f)
+doc["version"] = int(version)
+split = doc["flags"]["fix-double-charge"]["default"]["rollout"]["split"]
+split[0]["weight"], split[1]["weight"] = int(fix_on), 100 - int(fix_on)
+recommendations = doc["flags"]["kill-recommendations"]
+doc["flags"]["kill-recommendations"] = {
+    (killed_field if k == "killed" else k): (killed == "true" if k == "killed" else v)
+    for k, v in recommendations.items()}
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2)
+PY
   mv -f "$flags.tmp" "$flags"
 }
 
 operator() { printf '\noperator> %s\n\n' "$*"; }
 
 # Start from the flags compiled into the service, as a fresh deployment would.
-"$bin" --print-default-flags >"$flags"
-"$bin" --flags "$flags" --seconds 10 > >(tee "$out") 2>&1 &
+base="$work/defaults.json"
+"$bin" --print-default-flags >"$base"
+cp "$base" "$flags"
+"$bin" --flags "$flags" --seconds 11 > >(tee "$out") 2>&1 &
 pid=$!
 
 sleep 2.5

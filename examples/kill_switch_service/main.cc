@@ -3,7 +3,8 @@
 // A small service-like program that shows hotfix the way an application uses
 // it: a checkout handler guards a risky fix with `fix-double-charge` and an
 // expensive dependency with the kill switch `kill-recommendations`. Flags come
-// from the embedded default set (default_flags.h) and, with --flags PATH, from
+// from the embedded default set (docs/examples/checkout-demo.json, compiled
+// in) and, with --flags PATH, from
 // a file that an operator edits while the service runs; every accepted change
 // is printed by a change listener, and once a second a summary line shows what
 // the traffic experienced.
@@ -26,8 +27,8 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
-#include "default_flags.h"
 #include "hotfix/hotfix.h"
+#include "hotfix_embedded/checkout_demo.h"
 
 namespace {
 
@@ -213,7 +214,7 @@ int main(int argc, char** argv) {
   if (const int rc = ParseArgs(argc, argv, &options); rc != 0)
     return rc == 2 ? 0 : rc;
   if (options.print_default_flags) {
-    std::fputs(kDefaultFlags, stdout);
+    std::fputs(kCheckoutDemoFlags, stdout);
     std::fputc('\n', stdout);
     return 0;
   }
@@ -226,7 +227,7 @@ int main(int argc, char** argv) {
   // followed from then on. A missing or broken file is not fatal: it shows in
   // the status, and the last good flags keep being served.
   hotfix::ClientOptions client_options;
-  client_options.bootstrap_json = kDefaultFlags;
+  client_options.bootstrap_json = kCheckoutDemoFlags;
   client_options.file.path = options.flags_path;
   client_options.remote.base_url = options.server_url;
   client_options.remote.sdk_key = options.sdk_key;

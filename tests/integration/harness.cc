@@ -2,7 +2,10 @@
 
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -23,7 +26,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "json_util.h"
@@ -35,6 +40,8 @@ extern "C" const char* __tsan_default_options() {
   return "ignore_noninstrumented_modules=1";
 }
 #endif
+
+extern char** environ;
 
 namespace hotfix {
 namespace integration {
@@ -48,13 +55,26 @@ std::string TmpRoot() {
 }
 
 // Environment for a child: PATH, HOME, sanitizer options, plus `extra`.
+// Under libfaketime (`faketime DATE ctest ...`, see `./scripts/dev soak`) its
+// preload and settings are passed on too, so that every process of a test
+// lives at the same fake date.
 std::vector<std::string> ChildEnv(
     const std::map<std::string, std::string>& extra) {
   std::vector<std::string> env;
   for (const char* name : {"PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-                           "TSAN_OPTIONS", "LSAN_OPTIONS"}) {
+                           "TSAN_OPTIONS", "LSAN_OPTIONS", "TZ"}) {
     if (const char* v = std::getenv(name); v != nullptr) {
       env.push_back(absl::StrCat(name, "=", v));
+    }
+  }
+  if (std::getenv("FAKETIME") != nullptr) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      const absl::string_view var(*e);
+      if (absl::StartsWith(var, "FAKETIME") ||
+          absl::StartsWith(var, "LD_PRELOAD=") ||
+          absl::StartsWith(var, "DONT_FAKE_MONOTONIC=")) {
+        env.emplace_back(var);
+      }
     }
   }
   for (const auto& [k, v] : extra) env.push_back(absl::StrCat(k, "=", v));
@@ -69,7 +89,8 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 }
 
 // Spawns `argv` with stdin/stdout/stderr redirected to the given files
-// ("" = /dev/null). Returns the pid or -1.
+// ("" = /dev/null) and, if `fd3` >= 0, that descriptor as descriptor 3.
+// Returns the pid or -1.
 //
 // posix_spawn, not fork: fork in a multi-threaded, sanitizer-instrumented
 // test process can crash the child. So that a crashed or timed-out test
@@ -77,7 +98,7 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 // --pdeathsig KILL` when available (killed when the test process dies).
 pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env,
             const std::string& stdin_path, const std::string& stdout_path,
-            const std::string& stderr_path) {
+            const std::string& stderr_path, int fd3 = -1) {
   static const bool kHaveSetpriv = access("/usr/bin/setpriv", X_OK) == 0;
   if (kHaveSetpriv) {
     argv.insert(argv.begin(),
@@ -99,6 +120,7 @@ pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env,
         &actions, 2, stderr_path.empty() ? "/dev/null" : stderr_path.c_str(),
         flags, 0600);
   }
+  if (fd3 >= 0) posix_spawn_file_actions_adddup2(&actions, fd3, 3);
   std::vector<char*> args = CStrings(argv);
   std::vector<char*> envp = CStrings(env);
   pid_t pid = -1;
@@ -170,6 +192,27 @@ bool WaitUntil(const std::function<bool()>& pred, absl::Duration timeout) {
   }
 }
 
+// ---------------------------------------------------------- ListeningSocket
+
+ListeningSocket::ListeningSocket() {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      listen(fd_, 1024) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ADD_FAILURE() << "cannot listen on 127.0.0.1: " << std::strerror(errno);
+    return;
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+ListeningSocket::~ListeningSocket() {
+  if (fd_ >= 0) close(fd_);
+}
+
 // ------------------------------------------------------------ ServerProcess
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(
@@ -182,13 +225,18 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
   std::vector<std::string> argv = {
       HOTFIXD_PATH,  "--data-dir", options.data_dir,       "--port", "0",
       "--port-file", port_file,    "--heartbeat-interval", "1s"};
+  if (options.socket != nullptr) {
+    argv.insert(argv.end(), {"--listen-fd", "3"});
+  }
   for (const std::string& a : options.args) argv.push_back(a);
   std::map<std::string, std::string> env;
   if (!options.admin_token.empty())
     env["HOTFIX_ADMIN_TOKEN"] = options.admin_token;
   if (!options.sdk_key.empty()) env["HOTFIX_SDK_KEY"] = options.sdk_key;
-  server->pid_ = Spawn(argv, ChildEnv(env), "", server->stderr_path_,
-                       server->stderr_path_);
+  server->pid_ =
+      Spawn(argv, ChildEnv(env), "", server->stderr_path_,
+            server->stderr_path_,
+            options.socket != nullptr ? options.socket->fd() : -1);
   if (server->pid_ < 0) {
     ADD_FAILURE() << "cannot start " << HOTFIXD_PATH;
     return nullptr;

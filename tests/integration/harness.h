@@ -49,6 +49,24 @@ class TempDir {
   std::string path_;
 };
 
+// A listening TCP socket on 127.0.0.1 (ephemeral port) owned by the test, for
+// restarting hotfixd on the same port: each ServerProcess started with it
+// serves it (--listen-fd) and, while none runs, connections wait in its
+// backlog. Nothing else can take the port between two servers.
+class ListeningSocket {
+ public:
+  ListeningSocket();
+  ~ListeningSocket();
+  ListeningSocket(const ListeningSocket&) = delete;
+  ListeningSocket& operator=(const ListeningSocket&) = delete;
+  int fd() const { return fd_; }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 struct ServerOptions {
   std::string data_dir;  // required
   // Passed as HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY when not empty.
@@ -57,6 +75,9 @@ struct ServerOptions {
   // Appended to the command line (after --data-dir, --port 0, --port-file
   // and --heartbeat-interval 1s, so they may override the latter).
   std::vector<std::string> args;
+  // When set, hotfixd serves this socket (passed as descriptor 3) instead of
+  // binding a new port.
+  const ListeningSocket* socket = nullptr;
 };
 
 class ServerProcess {
@@ -114,8 +135,9 @@ struct CtlResult {
 
 // RunCtl()
 //
-// Runs hotfixctl with `args` and an environment holding only PATH, HOME and
-// `env` (so the caller's HOTFIX_* never leak in). Bounded: killed after 30 s.
+// Runs hotfixctl with `args` and an environment holding only PATH, HOME, the
+// sanitizer and libfaketime settings and `env` (so the caller's HOTFIX_*
+// never leak in). Bounded: killed after 30 s.
 CtlResult RunCtl(const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env = {},
                  const std::string& stdin_data = "");

@@ -5,15 +5,10 @@
 // rollback, every client converges to the right values; after a kill -9 and
 // restart of the server they reconnect and keep converging.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "harness.h"
 #include "hotfix/client.h"
@@ -26,23 +21,9 @@ namespace {
 
 constexpr absl::Duration kConverge = absl::Seconds(10);
 
-// A port that was free a moment ago (for restarting hotfixd on the same one).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class SdkClientsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    port_ = FreePort();
     StartServer();
     for (RemoteMode mode : {RemoteMode::kStreaming, RemoteMode::kStreaming,
                             RemoteMode::kPolling, RemoteMode::kPolling}) {
@@ -64,7 +45,8 @@ class SdkClientsTest : public ::testing::Test {
   void StartServer() {
     ServerOptions options;
     options.data_dir = dir_.path() + "/data";
-    options.args = {"--port", absl::StrCat(port_)};
+    // The same port across restarts: the test holds the listening socket.
+    options.socket = &socket_;
     server_ = ServerProcess::Start(options);
     ASSERT_NE(server_, nullptr);
   }
@@ -94,7 +76,7 @@ class SdkClientsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  int port_ = 0;
+  ListeningSocket socket_;
   std::unique_ptr<ServerProcess> server_;
   std::vector<std::unique_ptr<Client>> clients_;
 };

@@ -66,6 +66,8 @@ absl::Status Apply(const Setting& s, ServerConfig* c) {
     c->host = s.value;
   } else if (n == "port") {
     return ParseInt(s, 0, 65535, &c->port);
+  } else if (n == "listen-fd") {
+    return ParseInt(s, 0, 1 << 20, &c->listen_fd);
   } else if (n == "port-file") {
     c->port_file = s.value;
   } else if (n == "tls-cert") {
@@ -162,6 +164,8 @@ SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
   --host ADDR               listen address (default: 127.0.0.1)
   --port N                  listen port; 0 picks a free one (default: 8420)
   --port-file FILE          write the bound port to FILE once listening
+  --listen-fd N             serve an inherited listening socket (descriptor
+                            N) instead of binding --host/--port
   --tls-cert FILE           PEM certificate chain; with --tls-key: HTTPS only
   --tls-key FILE            PEM private key
   --admin-token-file FILE   bootstrap admin token (else $HOTFIX_ADMIN_TOKEN)

@@ -29,6 +29,10 @@ struct ServerConfig {
   // Port; 0 picks a free one. Either way the bound address is printed to
   // stderr as "hotfixd: listening on HOST:PORT". Default: 8420.
   int port = 8420;
+  // An already-listening socket inherited as this descriptor, served instead
+  // of binding --host/--port: a supervisor (or a test) that holds the socket
+  // keeps the port, and queues connections, across restarts. Default: -1.
+  int listen_fd = -1;
   // When set, the bound port is written to this file (atomically) once the
   // server accepts connections. Default: "".
   std::string port_file;
@@ -42,7 +46,7 @@ struct ServerConfig {
   // The environment created on first start. Default: "production".
   std::string default_env = "production";
   // Initial flag set of the default environment on first start. Default: ""
-  // (the embedded set, see default_flags.h).
+  // (the embedded demo set, docs/examples/checkout-demo.json).
   std::string bootstrap_flags_file;
   // Request bodies larger than this get 413. Default: 16 MiB.
   std::size_t max_body_bytes = std::size_t{16} << 20;

@@ -145,6 +145,27 @@ absl::Status DeleteFlag(rapidjson::Document& doc, std::string_view key) {
   return absl::OkStatus();
 }
 
+std::vector<std::string> StampHotfixExpiry(rapidjson::Document& doc,
+                                           std::string_view date) {
+  std::vector<std::string> stamped;
+  for (auto& m : Flags(doc).GetObject()) {
+    Value& flag = m.value;
+    if (!flag.IsObject() || flag.HasMember("expires")) continue;
+    const Value* tags = tools::FindMember(flag, "tags");
+    if (tags == nullptr || !tags->IsArray()) continue;
+    const bool hotfix =
+        std::any_of(tags->Begin(), tags->End(), [](const Value& t) {
+          return t.IsString() && A(t) == "hotfix";
+        });
+    if (!hotfix) continue;
+    flag.AddMember("expires", tools::StringCopy(date, doc.GetAllocator()),
+                   doc.GetAllocator());
+    stamped.emplace_back(m.name.GetString(), m.name.GetStringLength());
+  }
+  std::sort(stamped.begin(), stamped.end());
+  return stamped;
+}
+
 absl::Status SetKilled(rapidjson::Document& doc, std::string_view key,
                        bool killed) {
   Value* flag = FindFlag(doc, key);

@@ -73,6 +73,16 @@ absl::StatusOr<std::vector<std::string>> SetKilledByTag(
 absl::Status SetRollout(rapidjson::Document& doc, std::string_view key,
                         double percent);
 
+// StampHotfixExpiry()
+//
+// Gives every flag tagged "hotfix" that has no "expires" the given date
+// (YYYY-MM-DD). hotfixd applies it to its embedded demo set on first start, so
+// the demo's hotfix goes stale a fixed time after the server was set up
+// rather than on a date written into the repository. Returns the keys
+// stamped, sorted.
+std::vector<std::string> StampHotfixExpiry(rapidjson::Document& doc,
+                                           std::string_view date);
+
 // A short human description of flags[key]'s fallthrough: `on`, or
 // `rollout on 25% / off 75%`.
 std::string DescribeFallthrough(const rapidjson::Value& flag);

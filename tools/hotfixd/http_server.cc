@@ -2,6 +2,8 @@
 
 #include "http_server.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cmath>
@@ -24,6 +26,7 @@ class Listener : public Base {
  public:
   using Base::Base;
   void SetBacklog(int backlog) { ::listen(this->svr_sock_, backlog); }
+  void Adopt(int fd) { this->svr_sock_ = fd; }
 };
 
 constexpr int kBacklog = 4096;  // capped by net.core.somaxconn
@@ -49,12 +52,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
     }
     auto* raw = server.get();
     http->set_backlog_ = [raw](int n) { raw->SetBacklog(n); };
+    http->adopt_ = [raw](int fd) { raw->Adopt(fd); };
     http->server_ = std::move(server);
     http->tls_ = true;
   } else {
     auto server = std::make_unique<Listener<httplib::Server>>();
     auto* raw = server.get();
     http->set_backlog_ = [raw](int n) { raw->SetBacklog(n); };
+    http->adopt_ = [raw](int fd) { raw->Adopt(fd); };
     http->server_ = std::move(server);
   }
   httplib::Server& s = *http->server_;
@@ -75,6 +80,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
 
 absl::StatusOr<int> HttpServer::Bind() {
   const ServerConfig& config = *api_->config;
+  if (config.listen_fd >= 0) return AdoptListeningSocket(config.listen_fd);
   int port = config.port;
   if (port == 0) {
     port = server_->bind_to_any_port(config.host);
@@ -87,6 +93,28 @@ absl::StatusOr<int> HttpServer::Bind() {
         absl::StrCat("cannot listen on ", config.host, ":", config.port,
                      " (address in use, or not a local address?)"));
   }
+  set_backlog_(kBacklog);
+  return port;
+}
+
+absl::StatusOr<int> HttpServer::AdoptListeningSocket(int fd) {
+  int listening = 0;
+  socklen_t len = sizeof(listening);
+  sockaddr_storage addr{};
+  socklen_t addr_len = sizeof(addr);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+      listening == 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0 ||
+      (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen-fd ", fd, ": not a listening TCP socket"));
+  }
+  const int port =
+      addr.ss_family == AF_INET
+          ? ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port)
+          : ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  adopt_(fd);
   set_backlog_(kBacklog);
   return port;
 }

@@ -33,7 +33,8 @@ class HttpServer {
 
   // Bind()
   //
-  // Binds --host:--port and returns the bound port (useful with --port 0).
+  // Binds --host:--port (or adopts --listen-fd) and returns the bound port
+  // (useful with --port 0).
   absl::StatusOr<int> Bind();
 
   // Run()
@@ -55,10 +56,13 @@ class HttpServer {
  private:
   HttpServer() = default;
 
+  absl::StatusOr<int> AdoptListeningSocket(int fd);
+
   ApiContext* api_ = nullptr;
   bool tls_ = false;
   std::unique_ptr<httplib::Server> server_;
   std::function<void(int)> set_backlog_;
+  std::function<void(int)> adopt_;
 };
 
 }  // namespace hotfixd

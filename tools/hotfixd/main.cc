@@ -31,10 +31,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "auth.h"
 #include "config.h"
-#include "default_flags.h"
 #include "documents.h"
+#include "hotfix_embedded/checkout_demo.h"
+#include "json_util.h"
 #include "flag_service.h"
 #include "http_server.h"
 #include "http_util.h"
@@ -134,16 +137,33 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
-// First start: the default environment with the embedded (or given) set.
+// How long the embedded demo set's hotfix lives: it expires this long after
+// the first start (see StampHotfixExpiry), so `hotfixctl stale` has something
+// meaningful to say about a demo server that was left running.
+constexpr absl::Duration kDemoHotfixLifetime = absl::Hours(24 * 30);
+
+// First start: the default environment with the embedded demo set
+// (docs/examples/checkout-demo.json, the flags examples/kill_switch_service
+// evaluates) or --bootstrap-flags.
 absl::Status CreateDefaultEnvironment(const ServerConfig& config,
                                       FlagService& flags) {
-  std::string document = kDefaultFlagSet;
-  std::string source = "embedded default flag set";
+  std::string document;
+  std::string source;
   if (!config.bootstrap_flags_file.empty()) {
     auto text = ReadFile(config.bootstrap_flags_file);
     if (!text.ok()) return text.status();
     document = std::move(*text);
     source = config.bootstrap_flags_file;
+  } else {
+    rapidjson::Document demo;
+    absl::Status st = tools::ParseJson(kCheckoutDemoFlags, "demo set", &demo);
+    if (!st.ok()) return st;
+    const std::string expires = absl::FormatTime(
+        "%Y-%m-%d", absl::Now() + kDemoHotfixLifetime, absl::UTCTimeZone());
+    StampHotfixExpiry(demo, expires);
+    document = tools::ToJson(demo);
+    source = absl::StrCat("embedded demo flag set (hotfixes expire ", expires,
+                          ")");
   }
   auto result =
       flags.CreateEnvironment(config.default_env, document, "hotfixd",

@@ -79,7 +79,7 @@ def test_streaming_client_follows_a_kill_switch(server, tmp_path):
     with hotfix.Client.from_url(server.url, SDK_KEY,
                                 cache_path=cache) as client:
         assert client.wait_until_ready(30)
-        # The server's default flag set (tools/hotfixd/default_flags.h).
+        # The server's default flag set (docs/examples/checkout-demo.json).
         assert client.enabled("kill-recommendations") is True
         assert client.enabled("fix-double-charge",
                               {"key": "u1", "region": "eu"}) is True
