@@ -59,8 +59,8 @@
 #include "eval/evaluate.h"
 #include "hotfix/client.h"
 #include "snapshot/compile.h"
-#include "snapshot/model.h"
-#include "snapshot/string_pool.h"
+#include "model/model.h"
+#include "model/string_pool.h"
 
 namespace hotfix {
 namespace bench {

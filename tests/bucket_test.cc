@@ -1,10 +1,10 @@
 // tests/bucket_test.cc
 //
-// Percentage-rollout bucketing (src/eval/bucket.h): golden vectors that any
+// Percentage-rollout bucketing (src/util/bucket.h): golden vectors that any
 // other implementation must reproduce, rollout properties, and the agreement
 // of the stack-buffer and streaming paths.
 
-#include "eval/bucket.h"
+#include "util/bucket.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -18,8 +18,8 @@
 #include "gtest/gtest.h"
 #include "hotfix/snapshot.h"
 #include "snapshot/compile.h"
-#include "snapshot/model.h"
-#include "snapshot/string_pool.h"
+#include "model/model.h"
+#include "model/string_pool.h"
 
 namespace hotfix {
 namespace {
@@ -90,17 +90,21 @@ const Clause& FirstClause(const Snapshot& s) {
 
 // ------------------------------------------------------------ the document
 
-TEST(DocumentTest, InvalidJsonNamesTheOffset) {
+TEST(DocumentTest, InvalidJsonNamesLineColumnAndOffset) {
   const absl::Status s = CompileStatus(R"({"version": 1 "flags": {}})");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()),
-              StartsWith("invalid JSON at offset 14: "));
+              StartsWith("invalid JSON at line 1, column 15 (offset 14): "));
   EXPECT_THAT(s.message(), HasSubstr("Missing a comma"));
+  const absl::Status multi =
+      CompileStatus("{\n  \"version\": 1,\n  \"flags\": {\n    \"f\": tru\n}}");
+  EXPECT_THAT(std::string(multi.message()),
+              StartsWith("invalid JSON at line 4, column 13 (offset 43): "));
 }
 
 TEST(DocumentTest, EmptyDocumentIsInvalidJson) {
   EXPECT_THAT(std::string(CompileStatus("").message()),
-              StartsWith("invalid JSON at offset 0"));
+              StartsWith("invalid JSON at line 1, column 1 (offset 0)"));
 }
 
 TEST(DocumentTest, JsonIsStrict) {
@@ -113,7 +117,7 @@ TEST(DocumentTest, JsonIsStrict) {
        }) {
     const absl::Status s = CompileStatus(doc);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << doc;
-    EXPECT_THAT(std::string(s.message()), StartsWith("invalid JSON at offset "))
+    EXPECT_THAT(std::string(s.message()), StartsWith("invalid JSON at line "))
         << doc;
   }
 }
@@ -122,7 +126,7 @@ TEST(DocumentTest, InvalidUtf8IsRejected) {
   const std::string doc = Doc(absl::StrCat(
       R"("f": {"variants": {"a": "caf)", "\xC3\x28", R"("}, "default": "a"})"));
   EXPECT_THAT(std::string(CompileStatus(doc).message()),
-              StartsWith("invalid JSON at offset "));
+              StartsWith("invalid JSON at line "));
 }
 
 TEST(DocumentTest, NulByteAfterTheRootIsRejected) {
@@ -155,7 +159,7 @@ TEST(DocumentTest, NumbersOutOfDoubleRangeAreRejected) {
     const absl::Status s = CompileStatus(Doc(absl::StrCat(
         R"("n": {"variants": {"a": )", number, R"(}, "default": "a"})")));
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << number;
-    EXPECT_THAT(std::string(s.message()), StartsWith("invalid JSON at offset "))
+    EXPECT_THAT(std::string(s.message()), StartsWith("invalid JSON at line "))
         << number;
   }
 }

@@ -1,8 +1,8 @@
 // tests/semver_test.cc
 //
-// SemVer 2.0.0 parsing and precedence (src/eval/semver.h).
+// SemVer 2.0.0 parsing and precedence (src/util/semver.h).
 
-#include "eval/semver.h"
+#include "util/semver.h"
 
 #include <cstdint>
 #include <string>

@@ -1,10 +1,10 @@
 // tests/time_parse_test.cc
 //
-// RFC 3339 parsing (src/eval/time_parse.h), checked against absl's civil-time
+// RFC 3339 parsing (src/util/time_parse.h), checked against absl's civil-time
 // conversions and absl::ParseTime (which the test may use; the parser under
 // test may not, because it allocates).
 
-#include "eval/time_parse.h"
+#include "util/time_parse.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -34,7 +34,6 @@
 #include "hotfix/options.h"
 #include "hotfix/snapshot.h"
 #include "hotfix/value.h"
-#include "internal/log.h"
 
 // ---------------------------------------------------------------- handles
 
@@ -388,17 +387,8 @@ const char* hotfix_source_state_name(hotfix_source_state_t state) {
 }
 
 const char* hotfix_connection_name(hotfix_connection_t connection) {
-  switch (EnumValue(connection)) {
-    case HOTFIX_CONNECTION_NONE:
-      return "none";
-    case HOTFIX_CONNECTION_CONNECTING:
-      return "connecting";
-    case HOTFIX_CONNECTION_STREAMING:
-      return "streaming";
-    case HOTFIX_CONNECTION_POLLING:
-      return "polling";
-  }
-  return "unknown";
+  return Name(
+      hotfix::RemoteConnectionName(ToCxx<hotfix::RemoteConnection>(connection)));
 }
 
 hotfix_code_t hotfix_validate(const char* json, char** errptr) {
@@ -449,7 +439,7 @@ hotfix_options_t* hotfix_options_create(void) {
 void hotfix_options_destroy(hotfix_options_t* options) {
   if (options == nullptr) return;
   if (!LiveHandles::Get().Remove(LiveHandles::kOptions, options)) {
-    hotfix::internal::Log(hotfix::LogLevel::kError,
+    hotfix::Log(hotfix::LogLevel::kError,
                           "hotfix_options_destroy: not a live options object "
                           "(destroyed twice?); ignored");
     return;
@@ -652,14 +642,14 @@ hotfix_code_t hotfix_client_create(const hotfix_options_t* options,
 void hotfix_client_destroy(hotfix_client_t* client) {
   if (client == nullptr) return;
   if (DispatchingOnThisThread(client)) {
-    hotfix::internal::Log(hotfix::LogLevel::kError,
+    hotfix::Log(hotfix::LogLevel::kError,
                           "hotfix_client_destroy: called from the client's own "
                           "change callback; ignored (the client is still "
                           "alive)");
     return;
   }
   if (!LiveHandles::Get().Remove(LiveHandles::kClient, client)) {
-    hotfix::internal::Log(hotfix::LogLevel::kError,
+    hotfix::Log(hotfix::LogLevel::kError,
                           "hotfix_client_destroy: not a live client "
                           "(destroyed twice?); ignored");
     return;
@@ -959,7 +949,7 @@ hotfix_code_t hotfix_client_flag(hotfix_client_t* client, const char* key,
 void hotfix_flag_destroy(hotfix_flag_t* flag) {
   if (flag == nullptr) return;
   if (!LiveHandles::Get().Remove(LiveHandles::kFlag, flag)) {
-    hotfix::internal::Log(hotfix::LogLevel::kError,
+    hotfix::Log(hotfix::LogLevel::kError,
                           "hotfix_flag_destroy: not a live flag handle "
                           "(destroyed twice?); ignored");
     return;

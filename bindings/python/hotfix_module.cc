@@ -296,20 +296,6 @@ struct Status {
   py::object last_rejection_time;
 };
 
-const char* ConnectionName(hotfix::RemoteConnection connection) {
-  switch (connection) {
-    case hotfix::RemoteConnection::kNone:
-      return "none";
-    case hotfix::RemoteConnection::kConnecting:
-      return "connecting";
-    case hotfix::RemoteConnection::kStreaming:
-      return "streaming";
-    case hotfix::RemoteConnection::kPolling:
-      return "polling";
-  }
-  return "unknown";
-}
-
 struct ChangeEvent {
   std::uint64_t old_version = 0;
   std::uint64_t new_version = 0;
@@ -552,7 +538,7 @@ class PyClient {
                   ? py::object(py::none())
                   : py::object(py::float_(absl::ToDoubleSeconds(s.age)));
     out.config_error = s.config_error;
-    out.connection = ConnectionName(s.connection);
+    out.connection = std::string(hotfix::RemoteConnectionName(s.connection));
     out.last_rejection =
         s.last_rejection.ok()
             ? py::object(py::none())

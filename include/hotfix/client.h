@@ -39,6 +39,7 @@
 #include "hotfix/export.h"
 #include "hotfix/options.h"
 #include "hotfix/snapshot.h"
+#include "hotfix/status.h"
 #include "hotfix/value.h"
 
 namespace hotfix {
@@ -61,76 +62,7 @@ struct HandleCell {
 };
 }  // namespace internal
 
-// Where the snapshot being served came from. Numeric values are frozen.
-enum class SnapshotOrigin : std::uint8_t {
-  kNone = 0,       // no snapshot: every evaluation serves the caller's default
-  kBootstrap = 1,  // ClientOptions::bootstrap_json / bootstrap_path
-  kCache = 2,      // the last-known-good cache file
-  kFile = 3,       // the file source
-  kPoll = 4,       // HTTP polling
-  kStream = 5,     // SSE streaming
-  kTest = 6,       // hotfix::testing::TestFlags or Client::Publish
-};
-
-// Health of the client's sources. Numeric values are frozen.
-enum class SourceState : std::uint8_t {
-  kInitializing = 0,  // no snapshot yet; sources still trying
-  kValid = 1,         // the last source attempt succeeded
-  kStale = 2,         // sources failing; the last good snapshot is served
-  kError = 3,         // sources failing and no snapshot: defaults are served
-  kOff = 4,           // no live source (bootstrap or test data only)
-};
-
-// What the remote source is doing. Numeric values are frozen.
-enum class RemoteConnection : std::uint8_t {
-  kNone = 0,        // no remote source (RemoteOptions::base_url empty or kOff)
-  kConnecting = 1,  // first attempt in progress; no answer yet
-  kStreaming = 2,   // an SSE stream is open and delivering events
-  kPolling = 3,     // polling GET /v1/flags (kPolling, or the stream is down)
-};
-
-std::string_view SnapshotOriginName(SnapshotOrigin origin) noexcept;
-std::string_view SourceStateName(SourceState state) noexcept;
-
-struct ClientStatus {
-  SourceState state = SourceState::kOff;
-  SnapshotOrigin origin = SnapshotOrigin::kNone;
-  // Version of the snapshot being served; 0 when none.
-  std::uint64_t version = 0;
-  // When the snapshot being served was accepted.
-  absl::Time snapshot_time = absl::InfinitePast();
-  // Last successful source attempt (including "unchanged").
-  absl::Time last_success = absl::InfinitePast();
-  // The last source error, OkStatus() if none since the last success.
-  absl::Status last_error;
-  absl::Time last_error_time = absl::InfinitePast();
-  // Time since snapshot_time, as of the GetStatus() call; infinite when no
-  // snapshot is served.
-  absl::Duration age = absl::InfiniteDuration();
-  // State of the remote source's connection.
-  RemoteConnection connection = RemoteConnection::kNone;
-  // True while last_error is a configuration problem that retrying will not
-  // fix (the server answered 401, 403 or 404: wrong key or URL). Such errors
-  // are retried only every RemoteOptions::config_error_retry.
-  bool config_error = false;
-  // The last document a source delivered and the client refused (invalid
-  // JSON, schema error, truncated or oversize body or event, older version,
-  // patch that does not apply). Unlike last_error it survives later
-  // successes. OkStatus() if none.
-  absl::Status last_rejection;
-  absl::Time last_rejection_time = absl::InfinitePast();
-};
-
-// One accepted change, delivered to listeners.
-struct ChangeEvent {
-  std::uint64_t old_version = 0;
-  std::uint64_t new_version = 0;
-  SnapshotOrigin origin = SnapshotOrigin::kNone;
-  // Keys whose evaluation may differ: added, removed or changed flags, and the
-  // flags depending on them through prerequisites or segments. Sorted.
-  std::vector<std::string> changed_keys;
-};
-
+// Called with each accepted change; see Client::AddListener().
 using ChangeListener = std::function<void(const ChangeEvent&)>;
 
 // FlagHandle is a flag key resolved once. Enabled() on a flag whose value does

@@ -12,20 +12,21 @@
 #include <cstdint>
 #include <string_view>
 
+#include "hotfix/export.h"
 #include "hotfix/value.h"
 
 namespace hotfix {
 
 // Why a value was served. The numeric values are frozen (C ABI).
 enum class Reason : std::uint8_t {
-  kStatic = 0,               // a context-independent flag served its default
-  kTargetMatch = 1,          // the context key was listed in a target
-  kRuleMatch = 2,            // a rule matched (rule_index says which)
-  kRollout = 3,              // the fallthrough percentage split chose
-  kDefault = 4,              // no target or rule matched; fallthrough variant
-  kKilled = 5,               // killed / enabled:false
-  kPrerequisiteFailed = 6,   // a prerequisite did not serve the required variant
-  kError = 7,                // see ErrorKind; the caller's default was served
+  kStatic = 0,              // a context-independent flag served its default
+  kTargetMatch = 1,         // the context key was listed in a target
+  kRuleMatch = 2,           // a rule matched (rule_index says which)
+  kRollout = 3,             // the fallthrough percentage split chose
+  kDefault = 4,             // no target or rule matched; fallthrough variant
+  kKilled = 5,              // killed / enabled:false
+  kPrerequisiteFailed = 6,  // a prerequisite did not serve the required variant
+  kError = 7,               // see ErrorKind; the caller's default was served
 };
 
 // What went wrong when reason == kError. The numeric values are frozen.
@@ -38,9 +39,9 @@ enum class ErrorKind : std::uint8_t {
 };
 
 // Returns "STATIC", "TARGET_MATCH", ... as written in docs/flag-format.md.
-std::string_view ReasonName(Reason reason) noexcept;
+HOTFIX_EXPORT std::string_view ReasonName(Reason reason) noexcept;
 // Returns "NONE", "FLAG_NOT_FOUND", "TYPE_MISMATCH", ...
-std::string_view ErrorKindName(ErrorKind kind) noexcept;
+HOTFIX_EXPORT std::string_view ErrorKindName(ErrorKind kind) noexcept;
 
 struct EvaluationDetail {
   // The value served; type kNone when the caller's default applies (errors,

@@ -18,13 +18,28 @@
 
 namespace hotfix {
 
-enum class LogLevel : std::uint8_t { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+enum class LogLevel : std::uint8_t {
+  kDebug = 0,
+  kInfo = 1,
+  kWarning = 2,
+  kError = 3
+};
 
 using LogSink = std::function<void(LogLevel level, std::string_view message)>;
 
 // Replaces the process-wide sink; an empty function restores the default
 // (stderr). Messages below `min_level` are dropped. Default: kWarning.
-HOTFIX_EXPORT void SetLogSink(LogSink sink, LogLevel min_level = LogLevel::kWarning);
+HOTFIX_EXPORT void SetLogSink(LogSink sink,
+                              LogLevel min_level = LogLevel::kWarning);
+
+// Log()
+//
+// Sends `message` through the installed sink (or to stderr) if `level` passes
+// its threshold: the library's own messages, and those of code built on it
+// (the C and Python bindings report misuse this way).
+//
+// Cost: an atomic load when filtered out; else a lock and the sink's cost.
+HOTFIX_EXPORT void Log(LogLevel level, std::string_view message);
 
 }  // namespace hotfix
 

@@ -1,7 +1,7 @@
 // include/hotfix/snapshot.h
 //
-// A Snapshot is the immutable, compiled form of one flag-set version: flags in a
-// dense array, a name index, rules with every set, number, semver, time and
+// A Snapshot is the immutable, compiled form of one flag-set version: flags in
+// a dense array, a name index, rules with every set, number, semver, time and
 // regex parsed once. Compile() is the only place that allocates; evaluation on
 // a Snapshot never allocates, locks or fails.
 //
@@ -87,8 +87,9 @@ class HOTFIX_EXPORT Snapshot {
   //
   // Cost: one hash lookup plus the flag's rules; no allocation, no lock
   // (RE2 `matches` clauses may take RE2's internal cache lock).
-  EvaluationDetail Evaluate(std::string_view flag, const Context& context = {},
-                            ValueType expected = ValueType::kNone) const noexcept;
+  EvaluationDetail Evaluate(
+      std::string_view flag, const Context& context = {},
+      ValueType expected = ValueType::kNone) const noexcept;
   EvaluationDetail Evaluate(std::string_view flag, const Context& context,
                             ValueType expected, absl::Time now) const noexcept;
 

@@ -1,8 +1,9 @@
 // include/hotfix/value.h
 //
 // Value is the result of evaluating a flag: a boolean, a string, a number or a
-// JSON document (as its serialized text). It is a small trivially-copyable view;
-// string data it points at is owned by the Snapshot or Client that produced it.
+// JSON document (as its serialized text). It is a small trivially-copyable
+// view; string data it points at is owned by the Snapshot or Client that
+// produced it.
 //
 // Thread-compatible (a plain value type).
 
@@ -11,6 +12,8 @@
 
 #include <cstdint>
 #include <string_view>
+
+#include "hotfix/export.h"
 
 namespace hotfix {
 
@@ -24,7 +27,7 @@ enum class ValueType : std::uint8_t {
 };
 
 // Returns "none", "bool", "string", "number" or "json".
-std::string_view ValueTypeName(ValueType type) noexcept;
+HOTFIX_EXPORT std::string_view ValueTypeName(ValueType type) noexcept;
 
 struct Value {
   ValueType type = ValueType::kNone;

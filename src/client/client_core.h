@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "client/publisher.h"
 #include "hotfix/client.h"
-#include "snapshot/string_pool.h"
+#include "model/string_pool.h"
 #include "sources/source.h"
 
 namespace hotfix {
@@ -68,11 +68,6 @@ class ClientCore : public SourceSink {
   bool WaitUntilReady(absl::Duration timeout) const;
 
  private:
-  // Publishes `set` (already compiled). Returns FailedPrecondition for an
-  // older version under `require_newer`.
-  absl::Status PublishCompiled(std::unique_ptr<CompiledFlagSet> set,
-                               SnapshotOrigin origin, bool require_newer)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
   void UpdateCell(HandleCell* cell, const Published* published)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
   void Notify(const ChangeEvent& event);

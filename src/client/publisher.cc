@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "internal/log.h"
+#include "util/log.h"
 
 namespace hotfix {
 namespace internal {

@@ -49,9 +49,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "hotfix/client.h"
 #include "hotfix/snapshot.h"
-#include "snapshot/model.h"
+#include "hotfix/status.h"
+#include "model/model.h"
 
 namespace hotfix {
 namespace internal {

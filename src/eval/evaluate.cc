@@ -4,10 +4,10 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "eval/bucket.h"
-#include "eval/semver.h"
-#include "eval/time_parse.h"
-#include "internal/strings.h"
+#include "util/bucket.h"
+#include "util/semver.h"
+#include "util/strings.h"
+#include "util/time_parse.h"
 
 namespace hotfix {
 namespace internal {
@@ -22,10 +22,6 @@ struct Outcome {
   ErrorKind error = ErrorKind::kNone;
   int rule_index = -1;
 };
-
-// Prerequisite chains are at most this deep (the compiler rejects deeper ones);
-// the guard keeps a corrupted model from recursing without bound.
-constexpr int kMaxDepth = 64;
 
 bool StringIn(const Clause& clause, std::string_view s) noexcept {
   if (!clause.string_set.empty()) return clause.string_set.contains(ToAbsl(s));
@@ -250,7 +246,7 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
     return out;
   }
   for (const Prerequisite& p : flag.prerequisites) {
-    const Outcome pre = depth < kMaxDepth
+    const Outcome pre = depth < kMaxPrerequisiteDepth
                             ? Walk(set, p.flag, context, clock, depth + 1)
                             : Outcome{};
     if (pre.variant != p.variant) {

@@ -16,7 +16,7 @@
 #include "hotfix/context.h"
 #include "hotfix/evaluation.h"
 #include "hotfix/value.h"
-#include "snapshot/model.h"
+#include "model/model.h"
 
 namespace hotfix {
 namespace internal {

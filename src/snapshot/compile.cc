@@ -24,15 +24,10 @@
 //   `included` (likewise `excluded`).
 // - Under UnknownOperatorPolicy::kFailClosed the values of an unknown
 //   operator are not type-checked (a newer server may give them any shape).
-//
-// Fingerprints hash a canonical binary encoding of the flag's JSON (type
-// tags, lengths, raw bytes; member order kept) rather than Writer output: the
-// same information at a fraction of the cost.
 
 #include "snapshot/compile.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +35,6 @@
 #include <new>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -50,301 +44,27 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "eval/bucket.h"
 #include "eval/evaluate.h"
-#include "eval/semver.h"
-#include "eval/time_parse.h"
-#include "re2/re2.h"
-
-// RapidJSON 1.1.0's internal::Stack evaluates `nullptr + n` on its first push
-// (benign, but UBSan's pointer-overflow check aborts the fuzzer on it). Its
-// functions are force-inlined here, so exempting the declarations suffices.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), \
-                             apply_to = function)
-#endif
-#include "rapidjson/document.h"
-#include "rapidjson/encodedstream.h"
-#include "rapidjson/error/en.h"
-#include "rapidjson/memorystream.h"
-#include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
+#include "re2/re2.h"
+#include "snapshot/fingerprint.h"
+#include "snapshot/json_reader.h"
+#include "util/bucket.h"
+#include "util/keys.h"
+#include "util/semver.h"
+#include "util/status_macros.h"
+#include "util/strings.h"
+#include "util/time_parse.h"
 
 namespace hotfix {
 namespace internal {
 namespace {
 
-// Strict JSON (RFC 8259) plus: strings must be valid UTF-8. Numbers reach
-// the handler as text and are converted with std::from_chars, which rounds
-// correctly (an `eq 0.1` clause must equal the caller's 0.1) and avoids
-// RapidJSON's full-precision path (undefined behaviour on long zero runs).
-constexpr unsigned kParseFlags = rapidjson::kParseDefaultFlags |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag;
-// Arrays and objects nested deeper than this are rejected while parsing. The
-// format itself needs 8 levels; the rest is room for JSON variant values.
-constexpr int kMaxJsonDepth = 128;
-constexpr std::size_t kMaxKeyBytes = 256;
 constexpr std::size_t kMaxRegexBytes = 4096;
 constexpr std::int64_t kRegexMaxMem = std::int64_t{1} << 20;
-constexpr int kMaxPrerequisiteDepth = 32;
 // Flags with more variants than this get a name → index map while compiling.
 constexpr std::size_t kVariantIndexThreshold = 16;
-// Offending values longer than this are cut in error messages.
-constexpr std::size_t kMaxQuotedBytes = 128;
-
-using Json = rapidjson::Value;
-
-#define HOTFIX_RETURN_IF_ERROR(expr)                 \
-  do {                                               \
-    absl::Status hotfix_status_ = (expr);            \
-    if (!hotfix_status_.ok()) return hotfix_status_; \
-  } while (0)
-
-std::string_view View(const Json& v) {
-  return std::string_view(v.GetString(), v.GetStringLength());
-}
-
-absl::string_view AbslView(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-// Returns `s` in double quotes with JSON escapes, cut (at a UTF-8 character
-// boundary) after kMaxQuotedBytes.
-std::string Quote(std::string_view s) {
-  bool cut = false;
-  if (s.size() > kMaxQuotedBytes) {
-    std::size_t n = kMaxQuotedBytes;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    s = s.substr(0, n);
-    cut = true;
-  }
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-  if (cut) out += "...";
-  return out;
-}
-
-// A JSON path as a chain of stack frames: `Path child(parent, "rules")`,
-// `Path item(child, 2)`. Costs two stores to build; rendered only on error.
-// A Path must not outlive its parent.
-class Path {
- public:
-  Path() = default;  // the document root
-  Path(const Path& parent, std::string_view key)
-      : parent_(&parent), key_(key) {}
-  Path(const Path& parent, std::size_t index)
-      : parent_(&parent), index_(index), is_index_(true) {}
-
-  // Renders e.g. `flags.fix-123.rules[2].if[0].op`. Keys outside
-  // [A-Za-z0-9_$-] are written quoted: `flags["a.b"].default`.
-  std::string ToString() const {
-    std::vector<const Path*> chain;
-    for (const Path* p = this; p->parent_ != nullptr; p = p->parent_) {
-      chain.push_back(p);
-    }
-    if (chain.empty()) return "(root)";
-    std::string out;
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      const Path& p = **it;
-      if (p.is_index_) {
-        absl::StrAppend(&out, "[", p.index_, "]");
-      } else if (IsPlain(p.key_)) {
-        if (!out.empty()) out.push_back('.');
-        out.append(p.key_);
-      } else {
-        absl::StrAppend(&out, "[", Quote(p.key_), "]");
-      }
-    }
-    return out;
-  }
-
- private:
-  static bool IsPlain(std::string_view key) {
-    if (key.empty()) return false;
-    for (char c : key) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                      c == '$';
-      if (!ok) return false;
-    }
-    return true;
-  }
-
-  const Path* parent_ = nullptr;
-  std::string_view key_;
-  std::size_t index_ = 0;
-  bool is_index_ = false;
-};
-
-absl::Status Error(const Path& path, std::string_view problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path.ToString(), ": ", AbslView(problem)));
-}
-
-absl::Status Missing(const Path& parent, std::string_view field) {
-  return Error(Path(parent, field), "required field is missing");
-}
-
-absl::Status DuplicateKey(const Path& parent, std::string_view key) {
-  return Error(Path(parent, key), absl::StrCat("duplicate key ", Quote(key)));
-}
-
-bool IsExtension(std::string_view name) {
-  return name == "$schema" ||
-         (name.size() >= 2 && name[0] == 'x' && name[1] == '-');
-}
-
-// Flag and segment keys: 1-256 bytes of [A-Za-z0-9._-].
-bool IsValidKey(std::string_view key) {
-  if (key.empty() || key.size() > kMaxKeyBytes) return false;
-  for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// Rejects an object with two members of the same name.
-absl::Status CheckDuplicateMembers(const Json& obj, const Path& path) {
-  const auto begin = obj.MemberBegin();
-  const auto end = obj.MemberEnd();
-  if (obj.MemberCount() <= 16) {
-    for (auto a = begin; a != end; ++a) {
-      for (auto b = begin; b != a; ++b) {
-        if (a->name.GetStringLength() == b->name.GetStringLength() &&
-            View(a->name) == View(b->name)) {
-          return DuplicateKey(path, View(a->name));
-        }
-      }
-    }
-    return absl::OkStatus();
-  }
-  absl::flat_hash_set<absl::string_view> seen;
-  seen.reserve(obj.MemberCount());
-  for (auto m = begin; m != end; ++m) {
-    if (!seen.insert(AbslView(View(m->name))).second) {
-      return DuplicateKey(path, View(m->name));
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Validates free-form JSON (variant values, extensions): no duplicate member
-// names at any level. Recursion is bounded by kMaxJsonDepth.
-absl::Status CheckFreeJson(const Json& v, const Path& path) {
-  if (v.IsObject()) {
-    HOTFIX_RETURN_IF_ERROR(CheckDuplicateMembers(v, path));
-    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-      if (m->value.IsObject() || m->value.IsArray()) {
-        HOTFIX_RETURN_IF_ERROR(
-            CheckFreeJson(m->value, Path(path, View(m->name))));
-      }
-    }
-  } else if (v.IsArray()) {
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-      if (v[i].IsObject() || v[i].IsArray()) {
-        HOTFIX_RETURN_IF_ERROR(CheckFreeJson(v[i], Path(path, std::size_t{i})));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-// ReadObject()
-//
-// Checks that `v` is an object whose members are among `names` (each at most
-// once) or extensions, and stores a pointer to each present field's value in
-// `out` (nullptr when absent).
-template <std::size_t N>
-absl::Status ReadObject(const Json& v, const Path& path,
-                        const std::string_view (&names)[N],
-                        const Json* (&out)[N]) {
-  if (!v.IsObject()) return Error(path, "expected an object");
-  for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-    const std::string_view name = View(m->name);
-    std::size_t i = 0;
-    while (i < N && names[i] != name) ++i;
-    if (i < N) {
-      if (out[i] != nullptr) return DuplicateKey(path, name);
-      out[i] = &m->value;
-      continue;
-    }
-    if (!IsExtension(name)) {
-      return Error(Path(path, name),
-                   absl::StrCat("unknown field ", Quote(name)));
-    }
-    for (auto prev = v.MemberBegin(); prev != m; ++prev) {
-      if (View(prev->name) == name) return DuplicateKey(path, name);
-    }
-    HOTFIX_RETURN_IF_ERROR(CheckFreeJson(m->value, Path(path, name)));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ReadString(const Json& v, const Path& path,
-                        std::string_view* out) {
-  if (!v.IsString()) return Error(path, "expected a string");
-  *out = View(v);
-  return absl::OkStatus();
-}
-
-absl::Status ReadNonEmptyString(const Json& v, const Path& path,
-                                std::string_view* out) {
-  HOTFIX_RETURN_IF_ERROR(ReadString(v, path, out));
-  if (out->empty()) return Error(path, "expected a non-empty string");
-  return absl::OkStatus();
-}
-
-absl::Status ReadBool(const Json& v, const Path& path, bool* out) {
-  if (!v.IsBool()) return Error(path, "expected true or false");
-  *out = v.GetBool();
-  return absl::OkStatus();
-}
-
-absl::Status ReadArray(const Json& v, const Path& path) {
-  if (!v.IsArray()) return Error(path, "expected an array");
-  return absl::OkStatus();
-}
 
 std::string_view TypeLabel(ValueType type) {
   switch (type) {
@@ -413,123 +133,6 @@ const Op* LookupOp(std::string_view name) {
 bool IsSemverOp(Op op) {
   return op == Op::kSemverEq || op == Op::kSemverLt || op == Op::kSemverLte ||
          op == Op::kSemverGt || op == Op::kSemverGte;
-}
-
-// A SAX handler that builds the document, converts numbers, and fails once
-// nesting exceeds kMaxJsonDepth, so hostile input bounds neither stack nor
-// memory.
-class BuildHandler {
- public:
-  explicit BuildHandler(rapidjson::Document* doc) : doc_(doc) {}
-
-  bool Null() { return doc_->Null(); }
-  bool Bool(bool b) { return doc_->Bool(b); }
-  bool Int(int i) { return doc_->Int(i); }
-  bool Uint(unsigned u) { return doc_->Uint(u); }
-  bool Int64(std::int64_t i) { return doc_->Int64(i); }
-  bool Uint64(std::uint64_t u) { return doc_->Uint64(u); }
-  bool Double(double d) { return doc_->Double(d); }
-  // `s` is a valid JSON number (the reader checked the grammar). Integers
-  // that fit 64 bits stay integers, like RapidJSON's own conversion.
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
-    const char* end = s + n;
-    const bool integral = std::find_if(s, end, [](char c) {
-                            return c == '.' || c == 'e' || c == 'E';
-                          }) == end;
-    if (integral) {
-      if (*s == '-') {
-        std::int64_t i = 0;
-        const auto [ptr, ec] = std::from_chars(s, end, i);
-        if (ec == std::errc() && ptr == end) return doc_->Int64(i);
-      } else {
-        std::uint64_t u = 0;
-        const auto [ptr, ec] = std::from_chars(s, end, u);
-        if (ec == std::errc() && ptr == end) return doc_->Uint64(u);
-      }
-    }
-    double d = 0;
-    const auto [ptr, ec] = std::from_chars(s, end, d);
-    if (ec != std::errc() || ptr != end) {
-      bad_number_ = true;  // overflows to infinity or underflows to zero
-      return false;
-    }
-    return doc_->Double(d);
-  }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) {
-    return doc_->String(s, n, copy);
-  }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
-    return doc_->Key(s, n, copy);
-  }
-  bool StartObject() { return Enter() && doc_->StartObject(); }
-  bool EndObject(rapidjson::SizeType n) {
-    --depth_;
-    return doc_->EndObject(n);
-  }
-  bool StartArray() { return Enter() && doc_->StartArray(); }
-  bool EndArray(rapidjson::SizeType n) {
-    --depth_;
-    return doc_->EndArray(n);
-  }
-
-  bool too_deep() const { return too_deep_; }
-  bool bad_number() const { return bad_number_; }
-
- private:
-  bool Enter() {
-    if (++depth_ > kMaxJsonDepth) {
-      too_deep_ = true;
-      return false;
-    }
-    return true;
-  }
-
-  rapidjson::Document* doc_;
-  int depth_ = 0;
-  bool too_deep_ = false;
-  bool bad_number_ = false;
-};
-
-absl::Status ParseDocument(std::string_view json, rapidjson::Document* doc) {
-  rapidjson::ParseResult result;
-  bool too_deep = false;
-  bool bad_number = false;
-  std::size_t end = 0;
-  auto generate = [&](rapidjson::Document& d) {
-    BuildHandler handler(&d);
-    rapidjson::MemoryStream memory(json.data(), json.size());
-    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>
-        stream(memory);
-    rapidjson::Reader reader;
-    result = reader.Parse<kParseFlags>(stream, handler);
-    too_deep = handler.too_deep();
-    bad_number = handler.bad_number();
-    end = stream.Tell();
-    return !result.IsError();
-  };
-  doc->Populate(generate);
-  if (too_deep) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid JSON at offset ", result.Offset(),
-        ": arrays and objects nested deeper than ", kMaxJsonDepth, " levels"));
-  }
-  if (bad_number) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", result.Offset(),
-                     ": number out of the range of a double"));
-  }
-  if (result.IsError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", result.Offset(), ": ",
-                     rapidjson::GetParseError_En(result.Code())));
-  }
-  // RapidJSON stops at a NUL byte as if it were the end of the text.
-  if (end != json.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", end,
-                     ": unexpected NUL byte after the root value"));
-  }
-  return absl::OkStatus();
 }
 
 // A member of the `flags` or `segments` map.
@@ -608,7 +211,6 @@ class Compiler {
   std::int32_t FindVariant(const CompiledFlag& flag, const FlagWork& work,
                            std::string_view name) const;
   std::string_view Serialize(const Json& v);
-  std::uint64_t HashJson(std::string_view key, const Json& v);
 
   const CompileOptions& options_;
   StringPool* pool_;
@@ -619,7 +221,7 @@ class Compiler {
   std::vector<std::uint32_t> dependency_order_;  // prerequisites first
   rapidjson::StringBuffer buffer_;               // for Serialize()
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
-  std::string canonical_;  // for HashJson()
+  std::string canonical_;  // scratch for HashJson()
 };
 
 std::string_view Compiler::Serialize(const Json& v) {
@@ -627,59 +229,6 @@ std::string_view Compiler::Serialize(const Json& v) {
   writer_.Reset(buffer_);
   v.Accept(writer_);
   return std::string_view(buffer_.GetString(), buffer_.GetSize());
-}
-
-// Appends an unambiguous binary encoding of `v` (type tags, lengths, raw
-// bytes) to `out`: cheaper to produce than JSON text and hashed the same way.
-// Recursion is bounded by kMaxJsonDepth.
-void AppendCanonical(const Json& v, std::string* out) {
-  const auto append_string = [out](const Json& s) {
-    const std::uint32_t n = s.GetStringLength();
-    out->append(reinterpret_cast<const char*>(&n), sizeof n);
-    out->append(s.GetString(), n);
-  };
-  switch (v.GetType()) {
-    case rapidjson::kNullType:
-      out->push_back('n');
-      break;
-    case rapidjson::kFalseType:
-      out->push_back('f');
-      break;
-    case rapidjson::kTrueType:
-      out->push_back('t');
-      break;
-    case rapidjson::kNumberType: {
-      const double d = v.GetDouble();
-      out->push_back('d');
-      out->append(reinterpret_cast<const char*>(&d), sizeof d);
-      break;
-    }
-    case rapidjson::kStringType:
-      out->push_back('s');
-      append_string(v);
-      break;
-    case rapidjson::kArrayType:
-      out->push_back('[');
-      for (const Json& item : v.GetArray()) AppendCanonical(item, out);
-      out->push_back(']');
-      break;
-    case rapidjson::kObjectType:
-      out->push_back('{');
-      for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-        append_string(m->name);
-        AppendCanonical(m->value, out);
-      }
-      out->push_back('}');
-      break;
-  }
-}
-
-std::uint64_t Compiler::HashJson(std::string_view key, const Json& v) {
-  canonical_.clear();
-  canonical_.append(key);
-  canonical_.push_back('\0');
-  AppendCanonical(v, &canonical_);
-  return XXH3_64bits(canonical_.data(), canonical_.size());
 }
 
 absl::Status Compiler::Run(const Json& root) {
@@ -724,7 +273,7 @@ absl::Status Compiler::CollectKeys(const Json& map, const Path& path,
     if (!IsValidKey(key)) {
       return Error(
           Path(path, key),
-          absl::StrCat("invalid ", AbslView(what), " key ", Quote(key),
+          absl::StrCat("invalid ", ToAbsl(what), " key ", Quote(key),
                        ": must be 1-256 characters of [A-Za-z0-9._-]"));
     }
     sorted->push_back(KeyedMember{key, &m->value, i});
@@ -754,7 +303,7 @@ absl::Status Compiler::CompileSegments(const Json& map, const Path& path) {
   for (std::uint32_t k = 0; k < sorted.size(); ++k) {
     out_->segments[k].key.assign(sorted[k].key);
     segment_json_[k] = sorted[k].value;
-    segment_index_.emplace(AbslView(sorted[k].key), k);
+    segment_index_.emplace(ToAbsl(sorted[k].key), k);
   }
   // Compile in document order so the first error reported is the first one
   // a reader meets.
@@ -979,8 +528,8 @@ absl::Status Compiler::CompileVariants(const Json& v, const Path& path,
     } else if (type != flag->type) {
       return Error(variant_path,
                    absl::StrCat("all variants must have one type: expected ",
-                                AbslView(TypeLabel(flag->type)), ", got ",
-                                AbslView(TypeLabel(type))));
+                                ToAbsl(TypeLabel(flag->type)), ", got ",
+                                ToAbsl(TypeLabel(type))));
     }
     Variant variant;
     variant.name = pool_->Intern(name);
@@ -1006,7 +555,7 @@ absl::Status Compiler::CompileVariants(const Json& v, const Path& path,
   if (flag->variants.size() > kVariantIndexThreshold) {
     work->variant_index.reserve(flag->variants.size());
     for (std::size_t i = 0; i < flag->variants.size(); ++i) {
-      work->variant_index.emplace(AbslView(flag->variants[i].name),
+      work->variant_index.emplace(ToAbsl(flag->variants[i].name),
                                   static_cast<std::int32_t>(i));
     }
   }
@@ -1017,7 +566,7 @@ std::int32_t Compiler::FindVariant(const CompiledFlag& flag,
                                    const FlagWork& work,
                                    std::string_view name) const {
   if (!work.variant_index.empty()) {
-    auto it = work.variant_index.find(AbslView(name));
+    auto it = work.variant_index.find(ToAbsl(name));
     return it == work.variant_index.end() ? -1 : it->second;
   }
   for (std::size_t i = 0; i < flag.variants.size(); ++i) {
@@ -1198,7 +747,7 @@ absl::Status Compiler::CompilePrerequisites(const Json& v, const Path& path,
     std::string_view variant;
     HOTFIX_RETURN_IF_ERROR(
         ReadString(*f[kVariant], Path(item_path, "variant"), &variant));
-    auto it = out_->index.find(AbslView(key));
+    auto it = out_->index.find(ToAbsl(key));
     if (it == out_->index.end()) {
       return Error(flag_path, absl::StrCat("unknown flag ", Quote(key)));
     }
@@ -1464,7 +1013,7 @@ absl::Status Compiler::CompileClauseValue(
     case Op::kSegment: {
       std::string_view key;
       HOTFIX_RETURN_IF_ERROR(ReadString(x, path, &key));
-      auto it = segment_index_.find(AbslView(key));
+      auto it = segment_index_.find(ToAbsl(key));
       if (it == segment_index_.end()) {
         return Error(path, absl::StrCat("unknown segment ", Quote(key)));
       }
@@ -1574,17 +1123,17 @@ absl::Status Compiler::CheckPrerequisiteGraph() {
 void Compiler::ComputeFingerprints() {
   std::vector<std::uint64_t> segment_hash(out_->segments.size());
   for (std::size_t s = 0; s < segment_hash.size(); ++s) {
-    segment_hash[s] = HashJson(out_->segments[s].key, *segment_json_[s]);
+    segment_hash[s] =
+        HashJson(out_->segments[s].key, *segment_json_[s], &canonical_);
   }
   for (const std::uint32_t i : dependency_order_) {
     CompiledFlag& flag = out_->flags[i];
-    std::uint64_t fp = HashJson(flag.key, *work_[i].json);
+    std::uint64_t fp = HashJson(flag.key, *work_[i].json, &canonical_);
     for (const std::uint32_t s : work_[i].segment_refs) {
-      fp = XXH3_64bits_withSeed(&segment_hash[s], sizeof(std::uint64_t), fp);
+      fp = CombineFingerprint(fp, segment_hash[s]);
     }
     for (const Prerequisite& p : flag.prerequisites) {
-      const std::uint64_t dep = out_->flags[p.flag].fingerprint;
-      fp = XXH3_64bits_withSeed(&dep, sizeof dep, fp);
+      fp = CombineFingerprint(fp, out_->flags[p.flag].fingerprint);
     }
     flag.fingerprint = fp;
   }

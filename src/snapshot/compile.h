@@ -13,8 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "hotfix/snapshot.h"
-#include "snapshot/model.h"
-#include "snapshot/string_pool.h"
+#include "model/model.h"
+#include "model/string_pool.h"
 
 namespace hotfix {
 namespace internal {

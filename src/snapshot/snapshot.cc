@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "eval/evaluate.h"
-#include "snapshot/model.h"
+#include "model/model.h"
 
 namespace hotfix {
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "sources/file_source.h"
+#include "util/strings.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -69,8 +70,7 @@ std::string DirectoryOf(const std::string& path) {
 
 std::string CacheIdentity(std::string_view base_url, std::string_view sdk_key) {
   while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
-  return absl::StrFormat("%s key:%016x",
-                         absl::string_view(base_url.data(), base_url.size()),
+  return absl::StrFormat("%s key:%016x", ToAbsl(base_url),
                          XXH3_64bits(sdk_key.data(), sdk_key.size()));
 }
 

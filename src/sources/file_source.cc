@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "internal/log.h"
+#include "util/log.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -35,13 +35,14 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path,
       if (errno == EINTR) continue;
       const int err = errno;
       ::close(fd);
-      return absl::UnavailableError(absl::StrCat(path, ": ", std::strerror(err)));
+      return absl::UnavailableError(
+          absl::StrCat(path, ": ", std::strerror(err)));
     }
     if (n == 0) break;
     if (data.size() + static_cast<std::size_t>(n) > max_bytes) {
       ::close(fd);
-      return absl::ResourceExhaustedError(
-          absl::StrCat(path, ": larger than the limit of ", max_bytes, " bytes"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          path, ": larger than the limit of ", max_bytes, " bytes"));
     }
     data.append(buffer, static_cast<std::size_t>(n));
   }
@@ -81,13 +82,14 @@ absl::Status FileSource::LoadNow() {
       sink_->ReportSuccess(SnapshotOrigin::kFile);
       return absl::OkStatus();
     }
-    status = sink_->Offer(*data, SnapshotOrigin::kFile, /*require_newer=*/false);
+    status =
+        sink_->Offer(*data, SnapshotOrigin::kFile, /*require_newer=*/false);
     if (status.ok()) {
       last_content_hash_ = hash;
       have_content_ = true;
     } else {
-      status = absl::Status(status.code(),
-                            absl::StrCat(options_.path, ": ", status.message()));
+      status = absl::Status(
+          status.code(), absl::StrCat(options_.path, ": ", status.message()));
     }
   }
   if (status.ok()) {
@@ -98,7 +100,8 @@ absl::Status FileSource::LoadNow() {
     std::string text = status.ToString();
     if (text != last_error_) {
       Log(LogLevel::kWarning,
-          absl::StrCat("flag file rejected, keeping the last good flags: ", text));
+          absl::StrCat("flag file rejected, keeping the last good flags: ",
+                       text));
       last_error_ = std::move(text);
     }
   }

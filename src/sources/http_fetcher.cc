@@ -14,9 +14,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "internal/strings.h"
 #include "rapidjson/document.h"
 #include "sources/source.h"
+#include "util/json_parse.h"
+#include "util/strings.h"
 
 // The Debian package builds cpp-httplib as a library with these features; the
 // header must be compiled with the same ones (they change class layouts).
@@ -121,8 +122,8 @@ absl::Status HttpStatusError(std::string_view url, int status,
                              std::string_view body) {
   std::string detail;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (!doc.HasParseError() && doc.IsObject()) {
+  // A hostile server's error body: the strict parser bounds its nesting.
+  if (ParseJsonStrict(body, &doc).ok() && doc.IsObject()) {
     auto error = doc.FindMember("error");
     if (error != doc.MemberEnd() && error->value.IsObject()) {
       auto message = error->value.FindMember("message");

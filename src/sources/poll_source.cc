@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "internal/log.h"
+#include "util/log.h"
 
 namespace hotfix {
 namespace internal {

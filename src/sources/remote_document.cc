@@ -1,3 +1,5 @@
+// src/sources/remote_document.cc
+
 #include "sources/remote_document.h"
 
 #include <cstring>
@@ -5,13 +7,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "internal/log.h"
-#include "internal/strings.h"
 #include "rapidjson/document.h"
-#include "rapidjson/error/en.h"
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "util/json_parse.h"
+#include "util/log.h"
+#include "util/strings.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -20,16 +22,12 @@ namespace hotfix {
 namespace internal {
 namespace {
 
-// As the compiler parses (full-precision numbers, validated UTF-8), but
-// iteratively: hostile nesting must not exhaust the stack before the
-// compiler's depth limit gets a chance to refuse it.
-constexpr unsigned kParseFlags =
-    rapidjson::kParseDefaultFlags | rapidjson::kParseValidateEncodingFlag |
-    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag;
-
-// The compiler refuses deeper documents; a patch's flag is checked before it
-// is copied into the document (copying and writing recurse).
-constexpr int kMaxFlagDepth = 128;
+// For TopLevelVersion's scan: iterative, so hostile nesting cannot exhaust
+// the stack. Documents and patches are parsed with util/json_parse.h, whose
+// depth limit also bounds the recursion of copying and writing them.
+constexpr unsigned kScanFlags = rapidjson::kParseDefaultFlags |
+                                rapidjson::kParseValidateEncodingFlag |
+                                rapidjson::kParseIterativeFlag;
 
 std::uint64_t Hash(std::string_view text) {
   return XXH3_64bits(text.data(), text.size());
@@ -82,39 +80,13 @@ class VersionFinder
   std::optional<std::uint64_t> version_;
 };
 
-bool DepthAtMost(const rapidjson::Value& root, int limit) {
-  std::vector<std::pair<const rapidjson::Value*, int>> stack = {{&root, 1}};
-  while (!stack.empty()) {
-    const auto [value, depth] = stack.back();
-    stack.pop_back();
-    if (value->IsObject()) {
-      if (depth > limit) return false;
-      for (const auto& member : value->GetObject()) {
-        stack.emplace_back(&member.value, depth + 1);
-      }
-    } else if (value->IsArray()) {
-      if (depth > limit) return false;
-      for (const auto& element : value->GetArray()) {
-        stack.emplace_back(&element, depth + 1);
-      }
-    }
-  }
-  return true;
-}
-
-absl::Status ParseError(std::string_view what, const rapidjson::Document& doc) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      ToAbsl(what), ": invalid JSON at offset ", doc.GetErrorOffset(), ": ",
-      rapidjson::GetParseError_En(doc.GetParseError())));
-}
-
 }  // namespace
 
 std::optional<std::uint64_t> TopLevelVersion(std::string_view json) {
   VersionFinder finder;
   rapidjson::Reader reader;
   rapidjson::MemoryStream stream(json.data(), json.size());
-  reader.Parse<kParseFlags>(stream, finder);
+  reader.Parse<kScanFlags>(stream, finder);
   return finder.version();
 }
 
@@ -208,9 +180,8 @@ RemoteDocument::Result RemoteDocument::ApplyPatch(std::string_view json,
                                           "patch: ", ToAbsl(why)))};
   };
   rapidjson::Document patch;
-  patch.Parse<kParseFlags>(json.data(), json.size());
-  if (patch.HasParseError()) {
-    return Result{Outcome::kRejected, ParseError("patch", patch)};
+  if (absl::Status st = ParseJsonStrict(json, &patch, "patch"); !st.ok()) {
+    return Result{Outcome::kRejected, std::move(st)};
   }
   if (!patch.IsObject()) return reject("expected an object");
   const auto version_it = patch.FindMember("version");
@@ -241,9 +212,6 @@ RemoteDocument::Result RemoteDocument::ApplyPatch(std::string_view json,
   if (has_flag && !flag_it->value.IsObject()) {
     return reject("\"flag\": expected an object");
   }
-  if (has_flag && !DepthAtMost(flag_it->value, kMaxFlagDepth)) {
-    return reject("\"flag\": nested too deeply");
-  }
   const std::uint64_t version = version_it->value.GetUint64();
   const std::uint64_t base = base_it->value.GetUint64();
   const std::string key(key_it->value.GetString(),
@@ -268,10 +236,10 @@ RemoteDocument::Result RemoteDocument::ApplyPatch(std::string_view json,
                                      " does not follow version ", version_))};
   }
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(text_.data(), text_.size());
-  auto flags_it = doc.IsObject() ? doc.FindMember("flags") : doc.MemberEnd();
-  if (doc.HasParseError() || flags_it == doc.MemberEnd() ||
-      !flags_it->value.IsObject()) {
+  const bool parsed = ParseJsonStrict(text_, &doc).ok();
+  auto flags_it =
+      parsed && doc.IsObject() ? doc.FindMember("flags") : doc.MemberEnd();
+  if (!parsed || flags_it == doc.MemberEnd() || !flags_it->value.IsObject()) {
     // The stored text compiled, so this cannot happen; re-sync if it does.
     has_document_ = false;
     return Result{Outcome::kGap,

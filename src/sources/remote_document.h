@@ -34,7 +34,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "hotfix/client.h"
+#include "hotfix/status.h"
 #include "sources/cache.h"
 #include "sources/source.h"
 

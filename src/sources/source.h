@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
-#include "hotfix/client.h"
+#include "hotfix/status.h"
 
 namespace hotfix {
 namespace internal {

@@ -10,8 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "internal/log.h"
 #include "sources/sse_parser.h"
+#include "util/log.h"
+#include "util/strings.h"
 
 namespace hotfix {
 namespace internal {
@@ -22,8 +23,7 @@ constexpr absl::Duration kStopRetry = absl::Milliseconds(10);
 
 absl::Status Annotate(std::string_view what, const absl::Status& error) {
   return absl::Status(error.code(),
-                      absl::StrCat(absl::string_view(what.data(), what.size()),
-                                   ": ", error.message()));
+                      absl::StrCat(ToAbsl(what), ": ", error.message()));
 }
 
 }  // namespace

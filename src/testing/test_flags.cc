@@ -7,11 +7,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "internal/strings.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "util/json_parse.h"
+#include "util/strings.h"
 
 namespace hotfix {
 namespace testing {
@@ -30,7 +31,8 @@ std::string StaticFlag(std::string_view value_json) {
 }
 
 std::unique_ptr<Client> MakeClient() {
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(ClientOptions());
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Create(ClientOptions());
   // Creating a client without sources or bootstrap cannot fail.
   return *std::move(client);
 }
@@ -70,15 +72,14 @@ void TestFlags::Set(std::string_view key, double value) {
 
 absl::Status TestFlags::SetJson(std::string_view key, std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("SetJson(\"", internal::ToAbsl(key), "\"): invalid JSON: ",
-                     rapidjson::GetParseError_En(doc.GetParseError())));
+  if (absl::Status st = internal::ParseJsonStrict(json, &doc); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SetJson(\"", internal::ToAbsl(key), "\"): ", st.message()));
   }
   if (!doc.IsObject() && !doc.IsArray()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "SetJson(\"", internal::ToAbsl(key), "\"): a JSON flag value must be an object or array"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("SetJson(\"", internal::ToAbsl(key),
+                     "\"): a JSON flag value must be an object or array"));
   }
   return SetDefinition(key, StaticFlag(json));
 }
@@ -88,7 +89,8 @@ absl::Status TestFlags::SetDefinition(std::string_view key,
   absl::MutexLock lock(&mu_);
   const std::string k(key);
   std::optional<std::string> saved;
-  if (auto it = definitions_.find(k); it != definitions_.end()) saved = it->second;
+  if (auto it = definitions_.find(k); it != definitions_.end())
+    saved = it->second;
   definitions_[k] = std::string(flag_json);
   absl::Status status = PublishLocked();
   if (!status.ok()) {  // undo, so nothing changes
@@ -133,8 +135,8 @@ absl::Status TestFlags::PublishLocked() {
   rapidjson::Value flags(rapidjson::kObjectType);
   for (const auto& [key, definition] : definitions_) {
     rapidjson::Document flag(&alloc);
-    flag.Parse(definition.data(), definition.size());
-    if (flag.HasParseError() || !flag.IsObject()) {
+    if (!internal::ParseJsonStrict(definition, &flag).ok() ||
+        !flag.IsObject()) {
       return absl::InvalidArgumentError(
           absl::StrCat("flags.", key, ": the definition is not a JSON object"));
     }
@@ -150,9 +152,9 @@ absl::Status TestFlags::PublishLocked() {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   doc.Accept(writer);
-  absl::Status status = client_->Publish(
-      std::string_view(buffer.GetString(), buffer.GetSize()),
-      SnapshotOrigin::kTest);
+  absl::Status status =
+      client_->Publish(std::string_view(buffer.GetString(), buffer.GetSize()),
+                       SnapshotOrigin::kTest);
   if (status.ok()) ++version_;
   return status;
 }

@@ -1,13 +1,14 @@
-#include "snapshot/string_pool.h"
+#include "model/string_pool.h"
 
 #include "absl/strings/string_view.h"
+#include "util/strings.h"
 
 namespace hotfix {
 namespace internal {
 
 std::string_view StringPool::Intern(std::string_view s) {
   absl::MutexLock lock(&mu_);
-  auto it = strings_.find(absl::string_view(s.data(), s.size()));
+  auto it = strings_.find(ToAbsl(s));
   if (it == strings_.end()) it = strings_.emplace(s).first;
   return std::string_view(*it);
 }

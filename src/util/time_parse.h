@@ -1,4 +1,4 @@
-// src/eval/time_parse.h
+// src/util/time_parse.h
 //
 // Allocation-free RFC 3339 timestamp parsing for the before/after operators
 // (clause values at compile time, attribute values at evaluation time) and for
@@ -6,8 +6,8 @@
 //
 // Thread-safe (pure functions).
 
-#ifndef HOTFIX_SRC_EVAL_TIME_PARSE_H_
-#define HOTFIX_SRC_EVAL_TIME_PARSE_H_
+#ifndef HOTFIX_SRC_UTIL_TIME_PARSE_H_
+#define HOTFIX_SRC_UTIL_TIME_PARSE_H_
 
 #include <cstdint>
 #include <string_view>
@@ -27,9 +27,10 @@ bool ParseRfc3339(std::string_view text, std::int64_t* unix_micros) noexcept;
 // ParseDateOrRfc3339()
 //
 // As ParseRfc3339, but also accepts a bare "YYYY-MM-DD" (midnight UTC).
-bool ParseDateOrRfc3339(std::string_view text, std::int64_t* unix_micros) noexcept;
+bool ParseDateOrRfc3339(std::string_view text,
+                        std::int64_t* unix_micros) noexcept;
 
 }  // namespace internal
 }  // namespace hotfix
 
-#endif  // HOTFIX_SRC_EVAL_TIME_PARSE_H_
+#endif  // HOTFIX_SRC_UTIL_TIME_PARSE_H_

@@ -1,8 +1,8 @@
-// src/eval/bucket.cc
+// src/util/bucket.cc
 //
 // Percentage-rollout bucketing (see bucket.h and docs/flag-format.md).
 
-#include "eval/bucket.h"
+#include "util/bucket.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,11 +1,11 @@
-// src/internal/log.h
+// src/util/log.h
 //
 // Library-internal logging into the sink installed by hotfix::SetLogSink.
 //
 // Thread-safe.
 
-#ifndef HOTFIX_SRC_INTERNAL_LOG_H_
-#define HOTFIX_SRC_INTERNAL_LOG_H_
+#ifndef HOTFIX_SRC_UTIL_LOG_H_
+#define HOTFIX_SRC_UTIL_LOG_H_
 
 #include <string_view>
 
@@ -14,11 +14,8 @@
 namespace hotfix {
 namespace internal {
 
-// Log()
-//
-// Sends `message` to the sink if `level` passes the sink's threshold.
-// Cost: an atomic load when filtered out; else a lock and the sink's cost.
-void Log(LogLevel level, std::string_view message);
+// The public hotfix::Log (hotfix/log.h), under the name the library uses.
+using ::hotfix::Log;
 
 // True if a message at `level` would be delivered (to skip formatting).
 bool LogEnabled(LogLevel level);
@@ -26,4 +23,4 @@ bool LogEnabled(LogLevel level);
 }  // namespace internal
 }  // namespace hotfix
 
-#endif  // HOTFIX_SRC_INTERNAL_LOG_H_
+#endif  // HOTFIX_SRC_UTIL_LOG_H_

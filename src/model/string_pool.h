@@ -1,4 +1,4 @@
-// src/snapshot/string_pool.h
+// src/model/string_pool.h
 //
 // StringPool interns the strings that evaluation hands back to callers
 // (variant names, string and JSON values). A Client shares one pool with every
@@ -9,8 +9,8 @@
 //
 // Thread-safe.
 
-#ifndef HOTFIX_SRC_SNAPSHOT_STRING_POOL_H_
-#define HOTFIX_SRC_SNAPSHOT_STRING_POOL_H_
+#ifndef HOTFIX_SRC_MODEL_STRING_POOL_H_
+#define HOTFIX_SRC_MODEL_STRING_POOL_H_
 
 #include <string>
 #include <string_view>
@@ -46,4 +46,4 @@ class StringPool {
 }  // namespace internal
 }  // namespace hotfix
 
-#endif  // HOTFIX_SRC_SNAPSHOT_STRING_POOL_H_
+#endif  // HOTFIX_SRC_MODEL_STRING_POOL_H_

@@ -1,7 +1,10 @@
-// Names of the public enums, as written in docs/flag-format.md.
+// src/util/enum_names.cc
+//
+// Names of the public enums, as written in docs/flag-format.md and
+// hotfix/status.h.
 
-#include "hotfix/client.h"
 #include "hotfix/evaluation.h"
+#include "hotfix/status.h"
 #include "hotfix/value.h"
 
 namespace hotfix {
@@ -92,6 +95,20 @@ std::string_view SourceStateName(SourceState state) noexcept {
       return "error";
     case SourceState::kOff:
       return "off";
+  }
+  return "unknown";
+}
+
+std::string_view RemoteConnectionName(RemoteConnection connection) noexcept {
+  switch (connection) {
+    case RemoteConnection::kNone:
+      return "none";
+    case RemoteConnection::kConnecting:
+      return "connecting";
+    case RemoteConnection::kStreaming:
+      return "streaming";
+    case RemoteConnection::kPolling:
+      return "polling";
   }
   return "unknown";
 }

@@ -1,4 +1,4 @@
-// src/eval/bucket.h
+// src/util/bucket.h
 //
 // Percentage-rollout bucketing: XXH3-64 (seed 0) of `salt + ":" + value`,
 // modulo kBucketCount. Stable across processes, platforms and languages
@@ -6,8 +6,8 @@
 //
 // Thread-safe (pure function).
 
-#ifndef HOTFIX_SRC_EVAL_BUCKET_H_
-#define HOTFIX_SRC_EVAL_BUCKET_H_
+#ifndef HOTFIX_SRC_UTIL_BUCKET_H_
+#define HOTFIX_SRC_UTIL_BUCKET_H_
 
 #include <cstdint>
 #include <string_view>
@@ -28,4 +28,4 @@ std::uint32_t BucketOf(std::string_view salt, std::string_view value) noexcept;
 }  // namespace internal
 }  // namespace hotfix
 
-#endif  // HOTFIX_SRC_EVAL_BUCKET_H_
+#endif  // HOTFIX_SRC_UTIL_BUCKET_H_

@@ -1,4 +1,4 @@
-// src/eval/semver.h
+// src/util/semver.h
 //
 // Allocation-free Semantic Versioning 2.0.0 parsing and precedence, used by
 // the semver_* clause operators both at compile time (clause values) and at
@@ -6,8 +6,8 @@
 //
 // Thread-safe (pure functions).
 
-#ifndef HOTFIX_SRC_EVAL_SEMVER_H_
-#define HOTFIX_SRC_EVAL_SEMVER_H_
+#ifndef HOTFIX_SRC_UTIL_SEMVER_H_
+#define HOTFIX_SRC_UTIL_SEMVER_H_
 
 #include <cstdint>
 #include <string_view>
@@ -44,4 +44,4 @@ int CompareSemVer(const SemVer& a, const SemVer& b) noexcept;
 }  // namespace internal
 }  // namespace hotfix
 
-#endif  // HOTFIX_SRC_EVAL_SEMVER_H_
+#endif  // HOTFIX_SRC_UTIL_SEMVER_H_

@@ -1,4 +1,4 @@
-#include "internal/log.h"
+#include "util/log.h"
 
 #include <atomic>
 #include <cstdio>
@@ -50,8 +50,10 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= min_level.load(std::memory_order_relaxed);
 }
 
+}  // namespace internal
+
 void Log(LogLevel level, std::string_view message) {
-  if (!LogEnabled(level)) return;
+  if (!internal::LogEnabled(level)) return;
   SinkState& state = State();
   absl::MutexLock lock(&state.mu);
   if (state.sink) {
@@ -66,5 +68,4 @@ void Log(LogLevel level, std::string_view message) {
                static_cast<int>(message.size()), message.data());
 }
 
-}  // namespace internal
 }  // namespace hotfix

@@ -1,11 +1,12 @@
-// src/internal/strings.h
+// src/util/strings.h
 //
 // Bridges std::string_view (public API) and absl::string_view (Debian's
 // Abseil is built with ABSL_OPTION_USE_STD_STRING_VIEW 0, so the two are
 // distinct types): heterogeneous hash lookups and absl::StrCat need the latter.
+// The one copy of this bridge, for the library and the tools (header-only).
 
-#ifndef HOTFIX_SRC_INTERNAL_STRINGS_H_
-#define HOTFIX_SRC_INTERNAL_STRINGS_H_
+#ifndef HOTFIX_SRC_UTIL_STRINGS_H_
+#define HOTFIX_SRC_UTIL_STRINGS_H_
 
 #include <string_view>
 
@@ -18,11 +19,7 @@ inline absl::string_view ToAbsl(std::string_view s) noexcept {
   return absl::string_view(s.data(), s.size());
 }
 
-inline std::string_view ToStd(absl::string_view s) noexcept {
-  return std::string_view(s.data(), s.size());
-}
-
 }  // namespace internal
 }  // namespace hotfix
 
-#endif  // HOTFIX_SRC_INTERNAL_STRINGS_H_
+#endif  // HOTFIX_SRC_UTIL_STRINGS_H_

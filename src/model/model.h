@@ -1,4 +1,4 @@
-// src/snapshot/model.h
+// src/model/model.h
 //
 // The compiled representation of a flag set: what Compile() produces and what
 // evaluation reads. Everything is parsed and validated once here so that
@@ -9,8 +9,8 @@
 //
 // Immutable after compilation; thread-safe to read.
 
-#ifndef HOTFIX_SRC_SNAPSHOT_MODEL_H_
-#define HOTFIX_SRC_SNAPSHOT_MODEL_H_
+#ifndef HOTFIX_SRC_MODEL_MODEL_H_
+#define HOTFIX_SRC_MODEL_MODEL_H_
 
 #include <cstdint>
 #include <memory>
@@ -23,13 +23,18 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
-#include "eval/semver.h"
 #include "hotfix/value.h"
+#include "model/string_pool.h"
 #include "re2/re2.h"
-#include "snapshot/string_pool.h"
+#include "util/semver.h"
 
 namespace hotfix {
 namespace internal {
+
+// Prerequisite chains may be at most this deep: the compiler rejects deeper
+// ones, and evaluation stops there (serving the prerequisite's failure) so a
+// model built some other way cannot recurse without bound.
+inline constexpr int kMaxPrerequisiteDepth = 32;
 
 enum class Op : std::uint8_t {
   kIn,     // "eq", "in"
@@ -163,4 +168,4 @@ struct CompiledFlagSet {
 }  // namespace internal
 }  // namespace hotfix
 
-#endif  // HOTFIX_SRC_SNAPSHOT_MODEL_H_
+#endif  // HOTFIX_SRC_MODEL_MODEL_H_

@@ -1,8 +1,8 @@
-// src/eval/semver.cc
+// src/util/semver.cc
 //
 // Semantic Versioning 2.0.0 parsing and precedence (see semver.h).
 
-#include "eval/semver.h"
+#include "util/semver.h"
 
 #include <cstddef>
 #include <cstdint>

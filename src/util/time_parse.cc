@@ -1,9 +1,9 @@
-// src/eval/time_parse.cc
+// src/util/time_parse.cc
 //
 // RFC 3339 timestamp parsing without allocation (see time_parse.h). A small
 // hand-written scanner rather than absl::ParseTime, which allocates.
 
-#include "eval/time_parse.h"
+#include "util/time_parse.h"
 
 #include <cstddef>
 #include <cstdint>
