@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "harness.h"
-#include "json_util.h"
+#include "common/json_util.h"
 
 namespace hotfix {
 namespace integration {

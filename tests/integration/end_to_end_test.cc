@@ -16,7 +16,7 @@
 #include "hotfix/context.h"
 #include "hotfix/evaluation.h"
 #include "hotfix/snapshot.h"
-#include "json_util.h"
+#include "common/json_util.h"
 
 namespace hotfix {
 namespace integration {

@@ -31,7 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "json_util.h"
+#include "common/json_util.h"
 
 #if defined(HOTFIX_TSAN)
 // See tools/hotfixd/main.cc: the test's cpp-httplib clients are not

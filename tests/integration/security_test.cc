@@ -186,7 +186,7 @@ TEST_F(SecurityTest, MalformedJsonGets400NamingTheProblem) {
                      R"({"reason": "x", "flag": {"variants": })");
   EXPECT_EQ(r.status, 400);
   const std::string message = r.Json()["error"]["message"].GetString();
-  EXPECT_NE(message.find("body: invalid JSON at offset"), std::string::npos)
+  EXPECT_NE(message.find("body: invalid JSON at line 1, column"), std::string::npos)
       << message;
   r = Call("POST", "/v1/admin/envs/production/flags/f/kill", kAdminToken,
            R"(["reason"])");

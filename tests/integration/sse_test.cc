@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "harness.h"
-#include "json_util.h"
+#include "common/json_util.h"
 
 namespace hotfix {
 namespace integration {
@@ -240,7 +240,7 @@ TEST_F(SseTest, ClientThatLeftReleasesItsStreamSlot) {
 
 TEST_F(SseTest, TooManyStreamsGet503) {
   ASSERT_EQ(server_->Terminate(), 0);
-  Start({"--max-streams", "2"});
+  Start({"--max-streams", "2", "--max-streams-per-key", "2"});
   SseReader a(server_->port(), kSdkKey);
   SseReader b(server_->port(), kSdkKey);
   ASSERT_TRUE(a.WaitForVersion(1, kWait).has_value());

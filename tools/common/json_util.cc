@@ -1,24 +1,21 @@
 // tools/common/json_util.cc
 
-#include "json_util.h"
+#include "common/json_util.h"
 
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "rapidjson/error/en.h"
+#include "util/json_parse.h"
+#include "util/strings.h"
 
 namespace hotfix {
 namespace tools {
 namespace {
 
-absl::string_view A(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
 std::string FieldPath(std::string_view path, std::string_view field) {
   if (path.empty()) return std::string(field);
-  return absl::StrCat(A(path), ".", A(field));
+  return absl::StrCat(internal::ToAbsl(path), ".", internal::ToAbsl(field));
 }
 
 const char* TypeName(const rapidjson::Value& v) {
@@ -44,15 +41,7 @@ const char* TypeName(const rapidjson::Value& v) {
 
 absl::Status ParseJson(std::string_view text, std::string_view what,
                        rapidjson::Document* doc) {
-  constexpr unsigned kFlags = rapidjson::kParseFullPrecisionFlag |
-                              rapidjson::kParseValidateEncodingFlag;
-  doc->Parse<kFlags>(text.data(), text.size());
-  if (doc->HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        A(what), ": invalid JSON at offset ", doc->GetErrorOffset(), ": ",
-        rapidjson::GetParseError_En(doc->GetParseError())));
-  }
-  return absl::OkStatus();
+  return internal::ParseJsonStrict(text, doc, what);
 }
 
 std::string ToJson(const rapidjson::Value& value) {
@@ -142,7 +131,7 @@ absl::Status CheckKnownFields(const rapidjson::Value& object,
                               const char* const* allowed) {
   if (!object.IsObject()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path.empty() ? "body" : A(path),
+        absl::StrCat(path.empty() ? "body" : internal::ToAbsl(path),
                      ": must be an object, not ", TypeName(object)));
   }
   for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
@@ -161,6 +150,105 @@ absl::Status CheckKnownFields(const rapidjson::Value& object,
     }
   }
   return absl::OkStatus();
+}
+
+JsonOut& JsonOut::Begin() {
+  writer_.StartObject();
+  return *this;
+}
+JsonOut& JsonOut::Begin(std::string_view key) {
+  WriteKey(writer_, key);
+  return Begin();
+}
+JsonOut& JsonOut::End() {
+  writer_.EndObject();
+  return *this;
+}
+JsonOut& JsonOut::BeginArray() {
+  writer_.StartArray();
+  return *this;
+}
+JsonOut& JsonOut::BeginArray(std::string_view key) {
+  WriteKey(writer_, key);
+  return BeginArray();
+}
+JsonOut& JsonOut::EndArray() {
+  writer_.EndArray();
+  return *this;
+}
+JsonOut& JsonOut::Str(std::string_view key, std::string_view value) {
+  WriteKey(writer_, key);
+  return Str(value);
+}
+JsonOut& JsonOut::Str(std::string_view value) {
+  WriteString(writer_, value);
+  return *this;
+}
+JsonOut& JsonOut::U64(std::string_view key, std::uint64_t value) {
+  WriteKey(writer_, key);
+  writer_.Uint64(value);
+  return *this;
+}
+JsonOut& JsonOut::I64(std::string_view key, std::int64_t value) {
+  WriteKey(writer_, key);
+  writer_.Int64(value);
+  return *this;
+}
+JsonOut& JsonOut::Num(std::string_view key, double value) {
+  WriteKey(writer_, key);
+  if (std::floor(value) == value && std::fabs(value) < 9.0e15) {
+    writer_.Int64(static_cast<std::int64_t>(value));
+  } else {
+    writer_.Double(value);
+  }
+  return *this;
+}
+JsonOut& JsonOut::Bool(std::string_view key, bool value) {
+  WriteKey(writer_, key);
+  writer_.Bool(value);
+  return *this;
+}
+JsonOut& JsonOut::Null(std::string_view key) {
+  WriteKey(writer_, key);
+  writer_.Null();
+  return *this;
+}
+JsonOut& JsonOut::StrOrNull(std::string_view key, std::string_view value) {
+  return value.empty() ? Null(key) : Str(key, value);
+}
+JsonOut& JsonOut::U64OrNull(std::string_view key, std::uint64_t value) {
+  return value == 0 ? Null(key) : U64(key, value);
+}
+JsonOut& JsonOut::Strings(std::string_view key,
+                          const std::vector<std::string>& v) {
+  BeginArray(key);
+  for (const std::string& s : v) WriteString(writer_, s);
+  return EndArray();
+}
+JsonOut& JsonOut::Raw(std::string_view key, std::string_view json) {
+  WriteKey(writer_, key);
+  return Raw(json);
+}
+JsonOut& JsonOut::Raw(std::string_view json) {
+  const rapidjson::Type type = json.empty()     ? rapidjson::kNullType
+                               : json[0] == '{' ? rapidjson::kObjectType
+                               : json[0] == '[' ? rapidjson::kArrayType
+                               : json[0] == '"' ? rapidjson::kStringType
+                                                : rapidjson::kNumberType;
+  if (json.empty()) {
+    writer_.Null();
+  } else {
+    writer_.RawValue(json.data(), json.size(), type);
+  }
+  return *this;
+}
+JsonOut& JsonOut::Value(std::string_view key, const rapidjson::Value& value) {
+  WriteKey(writer_, key);
+  value.Accept(writer_);
+  return *this;
+}
+std::string JsonOut::Take() const {
+  return std::string(buffer_.GetString(), buffer_.GetSize());
 }
 
 }  // namespace tools

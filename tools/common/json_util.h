@@ -1,9 +1,10 @@
 // tools/common/json_util.h
 //
-// Small RapidJSON helpers shared by hotfixd and hotfixctl: parsing with an
+// Small RapidJSON helpers shared by hotfixd and hotfixctl: parsing untrusted
+// text (the library's strict, depth-limited parser, util/json_parse.h) with an
 // error that names what was being parsed and where it broke, serializing a
-// value, and typed field accessors whose errors name the JSON path. This is
-// the tools' own copy; the library's JSON code is private to src/.
+// value, a builder for JSON output, and typed field accessors whose errors
+// name the JSON path.
 //
 // Thread-compatible: plain functions over caller-owned values.
 
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,10 +30,11 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // ParseJson()
 //
-// Parses `text` (which must be exactly one JSON value, valid UTF-8) into
-// `doc`. On failure returns InvalidArgument
-//   "<what>: invalid JSON at offset 17: Missing a comma or '}' after an
-//    object member."
+// Parses `text` (which must be exactly one JSON value, valid UTF-8, nested at
+// most 128 levels) into `doc`. On failure returns InvalidArgument
+//   "<what>: invalid JSON at line 1, column 18 (offset 17): Missing a comma
+//    or '}' after an object member."
+// Hostile nesting fails while parsing, without recursion.
 //
 // Cost: one pass over `text`; allocates the DOM.
 absl::Status ParseJson(std::string_view text, std::string_view what,
@@ -91,6 +94,55 @@ absl::StatusOr<std::optional<double>> GetOptionalNumber(
 absl::Status CheckKnownFields(const rapidjson::Value& object,
                               std::string_view path,
                               const char* const* allowed);
+
+// JsonOut builds compact JSON text. Named adders write "key": value inside
+// the current object; the unnamed ones write array elements.
+//
+//   JsonOut out;
+//   out.Begin().Str("env", name).U64("version", 7).Strings("keys", keys);
+//   out.BeginArray("tokens");  ...  out.EndArray();
+//   std::string json = out.End().Take();
+//
+// Thread-compatible.
+class JsonOut {
+ public:
+  JsonOut() : writer_(buffer_) {}
+  JsonOut(const JsonOut&) = delete;
+  JsonOut& operator=(const JsonOut&) = delete;
+
+  JsonOut& Begin();  // an object (the root, or an array element)
+  JsonOut& Begin(std::string_view key);
+  JsonOut& End();
+  JsonOut& BeginArray(std::string_view key);
+  JsonOut& BeginArray();
+  JsonOut& EndArray();
+
+  JsonOut& Str(std::string_view key, std::string_view value);
+  JsonOut& U64(std::string_view key, std::uint64_t value);
+  JsonOut& I64(std::string_view key, std::int64_t value);
+  JsonOut& Num(std::string_view key, double value);
+  JsonOut& Bool(std::string_view key, bool value);
+  JsonOut& Null(std::string_view key);
+  // A string, or null when `value` is empty.
+  JsonOut& StrOrNull(std::string_view key, std::string_view value);
+  // An unsigned integer, or null when `value` is 0.
+  JsonOut& U64OrNull(std::string_view key, std::uint64_t value);
+  // An array of strings.
+  JsonOut& Strings(std::string_view key, const std::vector<std::string>& v);
+  // `json` (already valid JSON text) as the member's value.
+  JsonOut& Raw(std::string_view key, std::string_view json);
+  JsonOut& Value(std::string_view key, const rapidjson::Value& value);
+
+  JsonOut& Str(std::string_view value);  // array elements
+  JsonOut& Raw(std::string_view json);
+
+  // The text so far (complete once every Begin has its End).
+  std::string Take() const;
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  JsonWriter writer_;
+};
 
 }  // namespace tools
 }  // namespace hotfix

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace hotfix {
 namespace hotfixctl {
@@ -109,12 +109,13 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
   if (args.Has("token")) {
     args.token = args.Get("token");
   } else if (args.Has("token-file")) {
-    std::ifstream in(args.Get("token-file"));
-    if (!in) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--token-file: cannot read \"", args.Get("token-file"), "\""));
+    absl::StatusOr<std::string> text =
+        tools::ReadFile(args.Get("token-file"), 64 * 1024);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token-file: ", text.status().message()));
     }
-    std::getline(in, args.token);
+    args.token = text->substr(0, text->find('\n'));
   } else {
     args.token = EnvOr("HOTFIX_TOKEN", "");
   }

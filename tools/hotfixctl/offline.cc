@@ -4,21 +4,20 @@
 
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/files.h"
+#include "common/json_util.h"
 #include "hotfix/context.h"
 #include "hotfix/evaluation.h"
 #include "hotfix/snapshot.h"
-#include "json_util.h"
 #include "output.h"
 
 namespace hotfix {
@@ -28,24 +27,7 @@ namespace {
 constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;
 
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin),
-                std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return absl::NotFoundError(absl::StrCat(path, ": cannot read the file"));
-    }
-    std::ostringstream out;
-    out << in.rdbuf();
-    text = out.str();
-  }
-  if (text.size() > kMaxFileBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": larger than 64 MiB"));
-  }
-  return text;
+  return tools::ReadFile(path, kMaxFileBytes);
 }
 
 std::string FormatValue(const Value& v) {

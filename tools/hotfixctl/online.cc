@@ -3,17 +3,16 @@
 #include "online.h"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "json_util.h"
+#include "common/files.h"
+#include "common/json_util.h"
 #include "output.h"
 #include "remote.h"
 
@@ -41,21 +40,10 @@ absl::StatusOr<std::string> ReadFileArg(const Args& args) {
     return absl::InvalidArgumentError("--file FILE is required");
   }
   const std::string path = args.Get("file");
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin),
-                std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return absl::NotFoundError(absl::StrCat(path, ": cannot read the file"));
-    }
-    std::ostringstream out;
-    out << in.rdbuf();
-    text = out.str();
-  }
+  absl::StatusOr<std::string> text = tools::ReadFile(path);
+  if (!text.ok()) return text.status();
   rapidjson::Document doc;
-  absl::Status st = tools::ParseJson(text, path, &doc);
+  absl::Status st = tools::ParseJson(*text, path, &doc);
   if (!st.ok()) return st;
   if (!doc.IsObject()) {
     return absl::InvalidArgumentError(

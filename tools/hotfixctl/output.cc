@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "args.h"
-#include "json_util.h"
+#include "common/json_util.h"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
 

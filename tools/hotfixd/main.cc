@@ -21,11 +21,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -33,17 +33,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "auth.h"
-#include "config.h"
-#include "documents.h"
+#include "api/routes.h"
+#include "common/files.h"
+#include "common/json_util.h"
+#include "core/auth.h"
+#include "core/config.h"
+#include "core/documents.h"
+#include "core/flag_service.h"
+#include "core/metrics.h"
+#include "core/sse_hub.h"
 #include "hotfix_embedded/checkout_demo.h"
-#include "json_util.h"
-#include "flag_service.h"
-#include "http_server.h"
-#include "http_util.h"
-#include "metrics.h"
-#include "sse_hub.h"
-#include "store.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "util/keys.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -58,22 +60,12 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read \"", path, "\""));
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // The first line of `path`, or of environment variable `var`; "" if neither.
 absl::StatusOr<std::string> ReadSecret(const std::string& path,
                                        const char* var) {
   std::string secret;
   if (!path.empty()) {
-    auto text = ReadFile(path);
+    auto text = tools::ReadFile(path, 64 * 1024);
     if (!text.ok()) return text.status();
     secret = text->substr(0, text->find('\n'));
   } else if (const char* v = std::getenv(var); v != nullptr) {
@@ -150,7 +142,7 @@ absl::Status CreateDefaultEnvironment(const ServerConfig& config,
   std::string document;
   std::string source;
   if (!config.bootstrap_flags_file.empty()) {
-    auto text = ReadFile(config.bootstrap_flags_file);
+    auto text = tools::ReadFile(config.bootstrap_flags_file);
     if (!text.ok()) return text.status();
     document = std::move(*text);
     source = config.bootstrap_flags_file;
@@ -162,8 +154,8 @@ absl::Status CreateDefaultEnvironment(const ServerConfig& config,
         "%Y-%m-%d", absl::Now() + kDemoHotfixLifetime, absl::UTCTimeZone());
     StampHotfixExpiry(demo, expires);
     document = tools::ToJson(demo);
-    source = absl::StrCat("embedded demo flag set (hotfixes expire ", expires,
-                          ")");
+    source =
+        absl::StrCat("embedded demo flag set (hotfixes expire ", expires, ")");
   }
   auto result =
       flags.CreateEnvironment(config.default_env, document, "hotfixd",
@@ -243,8 +235,10 @@ int Run(int argc, char** argv) {
     std::printf("hotfixd %s\n", HOTFIX_VERSION_STRING);
     return 0;
   }
-  if (!IsValidKey(config.default_env) || config.default_env.size() > 64) {
-    Log("--default-env: 1-64 characters of [A-Za-z0-9._-]");
+  if (!internal::IsValidKey(config.default_env) ||
+      config.default_env.size() > 64) {
+    Log("--default-env: 1-64 characters of [A-Za-z0-9._-], not \".\" or "
+        "\"..\"");
     return 2;
   }
 
@@ -277,7 +271,7 @@ int Run(int argc, char** argv) {
   Metrics metrics;
   SseHub hub(config.heartbeat_interval,
              static_cast<std::size_t>(config.resume_history),
-             config.max_streams);
+             config.max_streams, StreamsPerKey(config));
   FlagService flags(store->get(), &hub, &metrics,
                     static_cast<std::size_t>(config.resume_history));
   if (absl::Status st = flags.Load(); !st.ok()) return Fail(st);
@@ -295,14 +289,31 @@ int Run(int argc, char** argv) {
     return Fail(st);
   }
 
-  ApiContext api;
-  api.config = &config;
-  api.store = store->get();
-  api.auth = &auth;
-  api.flags = &flags;
-  api.hub = &hub;
-  api.metrics = &metrics;
-  auto server = HttpServer::Create(&api);
+  ApiContext context;
+  context.config = &config;
+  context.store = store->get();
+  context.auth = &auth;
+  context.flags = &flags;
+  context.hub = &hub;
+  context.metrics = &metrics;
+  const Api api(&context);
+  FrontOptions front;
+  front.host = config.host;
+  front.port = config.port;
+  front.listen_fd = config.listen_fd;
+  front.tls_cert = config.tls_cert;
+  front.tls_key = config.tls_key;
+  front.max_body_bytes = config.max_body_bytes;
+  front.threads = static_cast<std::size_t>(config.max_streams) +
+                  static_cast<std::size_t>(config.workers);
+  front.keep_alive_max = config.keep_alive_max;
+  front.keep_alive_timeout = config.keep_alive_timeout;
+  front.io_timeout = config.io_timeout;
+  auto server = HttpServer::Create(
+      front, [&api](const HttpRequest& request) { return api.Handle(request); },
+      [&api](const HttpRequest& request, int status) {
+        api.ObserveFrontError(request, status);
+      });
   if (!server.ok()) return Fail(server.status());
   auto port = (*server)->Bind();
   if (!port.ok()) return Fail(port.status());

@@ -1,0 +1,89 @@
+// tools/hotfixd/api/api.h
+//
+// What every handler of hotfixd's API works with: the services (ApiContext),
+// one request being served (Call: the request, the route's path parameters
+// and the authenticated principal), the handler signature, and the lookups
+// several resources share. A handler returns absl::StatusOr<Reply>; an error
+// status becomes the JSON error reply in one place (api/routes.cc), so no
+// handler writes an error response of its own.
+//
+// Thread-compatible: a Call lives on one thread; the services are
+// thread-safe.
+
+#ifndef HOTFIX_TOOLS_HOTFIXD_API_API_H_
+#define HOTFIX_TOOLS_HOTFIXD_API_API_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/auth.h"
+#include "core/config.h"
+#include "core/flag_service.h"
+#include "core/metrics.h"
+#include "core/sse_hub.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "store/store.h"
+
+namespace hotfix {
+namespace hotfixd {
+
+struct ApiContext {
+  const ServerConfig* config = nullptr;
+  Store* store = nullptr;
+  Authenticator* auth = nullptr;
+  FlagService* flags = nullptr;
+  SseHub* hub = nullptr;
+  Metrics* metrics = nullptr;
+};
+
+struct Call {
+  ApiContext& api;
+  const HttpRequest& request;
+  const PathParams& params;
+  const Principal* who = nullptr;  // null on public routes
+
+  // The authenticated principal (only on routes that require a token).
+  const Principal& principal() const { return *who; }
+  // Path parameter `name` ("env", "key", ...).
+  std::string_view Param(std::string_view name) const {
+    return params.Get(name);
+  }
+};
+
+using Handler = absl::StatusOr<Reply> (*)(const Call& call);
+
+// Environment()
+//
+// The current state of the environment named by the {env} parameter (or
+// `env`): InvalidArgument for "." / "..", PermissionDenied when the token is
+// bound to another environment, NotFound when there is none.
+absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
+    const Call& call);
+absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
+    const Call& call, std::string_view env);
+
+// KeyParam()
+//
+// Path parameter `name` checked as a flag/tag key (not "." or "..").
+absl::StatusOr<std::string> KeyParam(const Call& call, std::string_view name);
+
+// Query parameter `name` as an integer in [min, max]; `fallback` if absent.
+absl::StatusOr<int> QueryInt(const Call& call, std::string_view name,
+                             int fallback, int min, int max);
+// Query parameter `name` as an unsigned integer; nullopt if absent.
+absl::StatusOr<std::optional<std::uint64_t>> QueryUint(const Call& call,
+                                                       std::string_view name);
+
+// A non-negative decimal number of at most 20 digits; nullopt otherwise.
+std::optional<std::uint64_t> ParseVersion(std::string_view text);
+
+}  // namespace hotfixd
+}  // namespace hotfix
+
+#endif  // HOTFIX_TOOLS_HOTFIXD_API_API_H_

@@ -1,0 +1,169 @@
+// tools/hotfixd/api/envs_api.cc
+//
+// Environments and whole flag sets: list and create environments, read and
+// replace a set, and the per-flag metadata listing (hygiene: owners,
+// tickets, expiry).
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "api/handlers.h"
+#include "api/write.h"
+#include "common/json_util.h"
+#include "common/text.h"
+#include "core/documents.h"
+#include "util/status_macros.h"
+
+namespace hotfix {
+namespace hotfixd {
+
+absl::StatusOr<Reply> ListEnvironments(const Call& call) {
+  const auto streams = call.api.hub->ConnectedByEnvironment();
+  tools::JsonOut out;
+  out.Begin().BeginArray("environments");
+  for (const auto& s : call.api.flags->List()) {
+    if (!call.principal().CanUseEnv(s->name)) continue;
+    auto it = streams.find(s->name);
+    out.Begin()
+        .Str("name", s->name)
+        .U64("version", s->version)
+        .Str("etag", s->etag)
+        .U64("flags", s->snapshot ? s->snapshot->size() : 0)
+        .I64("streams", it == streams.end() ? 0 : it->second)
+        .Str("created_at", tools::FormatTime(s->created_at))
+        .Str("updated_at", tools::FormatTime(s->updated_at))
+        .End();
+  }
+  out.EndArray().End();
+  return Reply::Json(out.Take());
+}
+
+absl::StatusOr<Reply> CreateEnvironment(const Call& call) {
+  if (!call.principal().env.empty()) {
+    return absl::PermissionDeniedError(
+        "a token bound to one environment cannot create environments");
+  }
+  HOTFIX_ASSIGN_OR_RETURN(
+      WriteBody body,
+      ParseWriteBody(call.request, {"name", "copy_from", "document"}));
+  HOTFIX_ASSIGN_OR_RETURN(std::string name,
+                          tools::GetRequiredString(body.json, "name", "body"));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::optional<std::string> copy_from,
+      tools::GetOptionalString(body.json, "copy_from", "body"));
+  const rapidjson::Value* document = tools::FindMember(body.json, "document");
+  if (copy_from.has_value() && document != nullptr) {
+    return absl::InvalidArgumentError(
+        "body: give copy_from or document, not both");
+  }
+  std::string json = "{\"version\":1,\"flags\":{}}";
+  std::string extra;
+  if (copy_from.has_value()) {
+    auto source = call.api.flags->Get(*copy_from);
+    if (source == nullptr) {
+      return absl::NotFoundError(absl::StrCat("body.copy_from: environment \"",
+                                              *copy_from, "\" does not exist"));
+    }
+    json = *source->document;
+    extra = absl::StrCat("\"copy_from\":", tools::JsonQuote(*copy_from),
+                         ",\"copy_from_version\":", source->version);
+  } else if (document != nullptr) {
+    if (!document->IsObject()) {
+      return absl::InvalidArgumentError(
+          "body.document: must be a flag-set object");
+    }
+    json = tools::ToJson(*document);
+  }
+  HOTFIX_ASSIGN_OR_RETURN(
+      WriteResult result,
+      call.api.flags->CreateEnvironment(name, json, call.principal().name,
+                                        body.reason, extra));
+  return WriteResultReply(result, 201);
+}
+
+absl::StatusOr<Reply> GetFlagSet(const Call& call) {
+  HOTFIX_ASSIGN_OR_RETURN(auto state, Environment(call));
+  Reply reply = Reply::SharedJson(state->document);
+  reply.SetHeader("ETag", state->etag);
+  reply.SetHeader("X-Hotfix-Version", absl::StrCat(state->version));
+  return reply;
+}
+
+absl::StatusOr<Reply> PutFlagSet(const Call& call) {
+  return DoWrite(
+      call, call.Param("env"), "flags.replace", {"document"},
+      [](const rapidjson::Document& body, std::string*,
+         std::string*) -> absl::StatusOr<FlagService::Mutation> {
+        const rapidjson::Value* document = tools::FindMember(body, "document");
+        if (document == nullptr) {
+          return absl::InvalidArgumentError("body.document: required");
+        }
+        HOTFIX_RETURN_IF_ERROR(CheckShape(*document, "body.document"));
+        auto copy = std::make_shared<rapidjson::Document>();
+        copy->CopyFrom(*document, copy->GetAllocator());
+        return FlagService::Mutation(
+            [copy](rapidjson::Document& doc) -> absl::Status {
+              doc.CopyFrom(*copy, doc.GetAllocator());
+              return absl::OkStatus();
+            });
+      });
+}
+
+absl::StatusOr<Reply> GetMetadata(const Call& call) {
+  HOTFIX_ASSIGN_OR_RETURN(auto state, Environment(call));
+  if (state->snapshot == nullptr) {
+    return absl::InternalError("the current flag set does not compile");
+  }
+  const std::string* stale_param = call.request.FindQuery("stale");
+  const bool stale_only = stale_param != nullptr && *stale_param == "true";
+  const std::string* tag_param = call.request.FindQuery("tag");
+  const std::string tag = tag_param != nullptr ? *tag_param : "";
+  rapidjson::Document doc;
+  absl::Status st = tools::ParseJson(*state->document, "stored document", &doc);
+  if (!st.ok()) return absl::InternalError(st.message());
+  const absl::Time now = absl::Now();
+  tools::JsonOut out;
+  out.Begin()
+      .Str("env", state->name)
+      .U64("version", state->version)
+      .Str("now", tools::FormatTime(absl::ToUnixMicros(now)))
+      .BeginArray("flags");
+  for (const FlagInfo& info : state->snapshot->Flags()) {
+    const bool stale = info.expires.has_value() && *info.expires < now;
+    if (stale_only && !stale) continue;
+    if (!tag.empty() &&
+        std::find(info.tags.begin(), info.tags.end(), tag) == info.tags.end()) {
+      continue;
+    }
+    const rapidjson::Value* flag = tools::FindMember(doc["flags"], info.key);
+    out.Begin()
+        .Str("key", info.key)
+        .Str("type", ValueTypeName(info.type))
+        .Bool("killed", info.killed)
+        .Strings("variants", info.variants)
+        .Str("fallthrough", flag != nullptr ? DescribeFallthrough(*flag) : "")
+        .Str("owner", info.owner)
+        .Str("ticket", info.ticket)
+        .Str("description", info.description);
+    if (info.expires.has_value()) {
+      out.Str("expires", tools::FormatTime(absl::ToUnixMicros(*info.expires)));
+    } else {
+      out.Null("expires");
+    }
+    out.Bool("stale", stale)
+        .Strings("tags", info.tags)
+        .U64("rules", info.rule_count)
+        .U64("targets", info.target_count)
+        .U64("prerequisites", info.prerequisite_count)
+        .End();
+  }
+  out.EndArray().End();
+  return Reply::Json(out.Take());
+}
+
+}  // namespace hotfixd
+}  // namespace hotfix

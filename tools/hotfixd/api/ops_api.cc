@@ -1,0 +1,41 @@
+// tools/hotfixd/api/ops_api.cc
+//
+// What monitoring reads without a token: GET /healthz and the Prometheus
+// exposition GET /metrics (core/metrics.h lists the series).
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/handlers.h"
+#include "common/json_util.h"
+
+namespace hotfix {
+namespace hotfixd {
+
+absl::StatusOr<Reply> GetHealth(const Call& call) {
+  tools::JsonOut out;
+  out.Begin()
+      .Str("status", "ok")
+      .U64("environments", call.api.flags->List().size())
+      .End();
+  return Reply::Json(out.Take());
+}
+
+absl::StatusOr<Reply> GetMetrics(const Call& call) {
+  std::vector<EnvironmentGauge> gauges;
+  for (const auto& s : call.api.flags->List()) {
+    EnvironmentGauge g;
+    g.env = s->name;
+    g.version = s->version;
+    g.flags = s->snapshot ? s->snapshot->size() : 0;
+    gauges.push_back(std::move(g));
+  }
+  return Reply::Text(
+      call.api.metrics->Render(gauges, call.api.hub->ConnectedByEnvironment(),
+                               call.api.hub->counters()),
+      "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace hotfixd
+}  // namespace hotfix

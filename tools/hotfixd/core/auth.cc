@@ -1,0 +1,235 @@
+// tools/hotfixd/core/auth.cc
+
+#include "core/auth.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "common/json_util.h"
+#include "util/strings.h"
+
+namespace hotfix {
+namespace hotfixd {
+namespace {
+
+constexpr std::size_t kMaxTokenBytes = 512;
+
+struct ScopeName {
+  std::uint32_t bit;
+  const char* name;
+};
+constexpr ScopeName kScopeNames[] = {
+    {kScopeSdk, "sdk"},
+    {kScopeRead, "read"},
+    {kScopeWrite, "write"},
+    {kScopeTokens, "tokens"},
+};
+
+std::string TokenDetail(const TokenRow& t) {
+  rapidjson::StringBuffer buffer;
+  tools::JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("token_id");
+  tools::WriteString(w, t.id);
+  w.Key("name");
+  tools::WriteString(w, t.name);
+  w.Key("scopes");
+  tools::WriteString(w, t.scopes);
+  w.Key("env");
+  tools::WriteString(w, t.env);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+absl::StatusOr<std::uint32_t> ParseScopes(std::string_view text,
+                                          std::string_view field) {
+  std::uint32_t scopes = 0;
+  for (absl::string_view part :
+       absl::StrSplit(internal::ToAbsl(text), ',', absl::SkipWhitespace())) {
+    bool found = false;
+    for (const ScopeName& s : kScopeNames) {
+      if (part == s.name) {
+        scopes |= s.bit;
+        found = true;
+      }
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(internal::ToAbsl(field), ": unknown scope \"", part,
+                       "\" (expected sdk, read, write or tokens)"));
+    }
+  }
+  if (scopes == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(internal::ToAbsl(field), ": no scopes"));
+  }
+  return scopes;
+}
+
+std::string ScopesToString(std::uint32_t scopes) {
+  std::vector<std::string> names;
+  for (const ScopeName& s : kScopeNames) {
+    if (scopes & s.bit) names.push_back(s.name);
+  }
+  return absl::StrJoin(names, ",");
+}
+
+absl::Status CheckSecretShape(std::string_view secret, std::string_view what) {
+  const absl::string_view w = internal::ToAbsl(what);
+  if (secret.size() < 16 || secret.size() > kMaxTokenBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(w, ": a token must be 16 to 512 characters long"));
+  }
+  for (char c : secret) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(w, ": a token must be printable ASCII without spaces"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Authenticator::Load() {
+  auto rows = store_->ListTokens();
+  if (!rows.ok()) return rows.status();
+  std::vector<Entry> entries;
+  for (const TokenRow& row : *rows) {
+    if (row.revoked_at != 0) continue;
+    Entry e;
+    if (!ParseSha256Hex(row.hash, &e.hash)) {
+      return absl::DataLossError(
+          absl::StrCat("token \"", row.id, "\": malformed stored hash"));
+    }
+    auto scopes = ParseScopes(row.scopes, "tokens.scopes");
+    if (!scopes.ok()) return scopes.status();
+    e.principal.token_id = row.id;
+    e.principal.name = row.name;
+    e.principal.scopes = *scopes;
+    e.principal.env = row.env;
+    entries.push_back(std::move(e));
+  }
+  absl::MutexLock lock(&mu_);
+  entries_ = std::move(entries);
+  return absl::OkStatus();
+}
+
+std::optional<Principal> Authenticator::Authenticate(
+    std::string_view authorization) const {
+  // RFC 6750: "Bearer" is case-insensitive, one or more spaces.
+  if (authorization.size() < 7) return std::nullopt;
+  const absl::string_view scheme(authorization.data(), 6);
+  if (!absl::EqualsIgnoreCase(scheme, "bearer") || authorization[6] != ' ') {
+    return std::nullopt;
+  }
+  std::string_view token = authorization.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
+  const Sha256Digest digest = Sha256(token);
+  absl::ReaderMutexLock lock(&mu_);
+  const Entry* match = nullptr;
+  for (const Entry& e : entries_) {
+    // Every entry is compared; no early exit.
+    const bool equal = DigestEquals(e.hash, digest);
+    if (equal) match = &e;
+  }
+  if (match == nullptr) return std::nullopt;
+  return match->principal;
+}
+
+absl::StatusOr<CreatedToken> Authenticator::CreateToken(
+    const std::string& name, std::uint32_t scopes, const std::string& env,
+    const Principal& actor, const std::string& reason) {
+  CreatedToken created;
+  const bool admin = (scopes & (kScopeWrite | kScopeTokens)) != 0;
+  created.secret = RandomToken(admin ? "hfa_" : "hfs_", 32);
+  TokenRow& t = created.row;
+  t.id = RandomToken("tok_", 9);
+  t.name = name;
+  t.hash = Sha256Hex(created.secret);
+  t.scopes = ScopesToString(scopes);
+  t.env = env;
+  t.created_at = NowMicros();
+  t.created_by = actor.name;
+  AuditRow audit;
+  audit.created_at = t.created_at;
+  audit.actor = actor.name;
+  audit.action = "token.create";
+  audit.env = env;
+  audit.reason = reason;
+  audit.detail = TokenDetail(t);
+  absl::Status st = store_->InsertToken(t, &audit);
+  if (!st.ok()) return st;
+  st = Load();
+  if (!st.ok()) return st;
+  return created;
+}
+
+absl::Status Authenticator::RevokeToken(const std::string& id,
+                                        const Principal& actor,
+                                        const std::string& reason) {
+  auto rows = store_->ListTokens();
+  if (!rows.ok()) return rows.status();
+  const TokenRow* row = nullptr;
+  for (const TokenRow& r : *rows) {
+    if (r.id == id) row = &r;
+  }
+  if (row == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no token with id \"", id, "\""));
+  }
+  AuditRow audit;
+  audit.created_at = NowMicros();
+  audit.actor = actor.name;
+  audit.action = "token.revoke";
+  audit.env = row->env;
+  audit.reason = reason;
+  audit.detail = TokenDetail(*row);
+  absl::Status st = store_->RevokeToken(id, audit.created_at, audit);
+  if (!st.ok()) return st;
+  return Load();
+}
+
+absl::StatusOr<bool> Authenticator::EnsureToken(const std::string& secret,
+                                                const std::string& name,
+                                                std::uint32_t scopes,
+                                                const std::string& env,
+                                                bool* revoked) {
+  *revoked = false;
+  auto rows = store_->ListTokens();
+  if (!rows.ok()) return rows.status();
+  const std::string hash = Sha256Hex(secret);
+  for (const TokenRow& r : *rows) {
+    if (r.hash == hash) {
+      *revoked = r.revoked_at != 0;
+      return false;
+    }
+  }
+  TokenRow t;
+  t.id = RandomToken("tok_", 9);
+  t.name = name;
+  t.hash = hash;
+  t.scopes = ScopesToString(scopes);
+  t.env = env;
+  t.created_at = NowMicros();
+  t.created_by = "hotfixd";
+  AuditRow audit;
+  audit.created_at = t.created_at;
+  audit.actor = "hotfixd";
+  audit.action = "token.bootstrap";
+  audit.env = env;
+  audit.reason = "bootstrap token configured at start-up";
+  audit.detail = TokenDetail(t);
+  absl::Status st = store_->InsertToken(t, &audit);
+  if (!st.ok()) return st;
+  st = Load();
+  if (!st.ok()) return st;
+  return true;
+}
+
+}  // namespace hotfixd
+}  // namespace hotfix

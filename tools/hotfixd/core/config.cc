@@ -1,0 +1,253 @@
+// tools/hotfixd/core/config.cc
+
+#include "core/config.h"
+
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "common/files.h"
+
+namespace hotfix {
+namespace hotfixd {
+namespace {
+
+struct Setting {
+  std::string name;
+  std::string value;
+  bool has_value;
+  std::string origin;  // "--name" or "FILE:LINE"
+};
+
+bool IsBoolFlag(absl::string_view name) { return name == "log-requests"; }
+
+absl::Status Bad(const Setting& s, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(s.origin, ": ", problem));
+}
+
+absl::Status ParseInt(const Setting& s, int min, int max, int* out) {
+  int v = 0;
+  if (!absl::SimpleAtoi(s.value, &v) || v < min || v > max) {
+    return Bad(s, absl::StrCat("expected an integer in [", min, ", ", max,
+                               "], got \"", s.value, "\""));
+  }
+  *out = v;
+  return absl::OkStatus();
+}
+
+absl::Status ParseDurationValue(const Setting& s, absl::Duration* out) {
+  absl::Duration d;
+  double seconds = 0;
+  if (absl::SimpleAtod(s.value, &seconds)) {
+    d = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(s.value, &d)) {
+    return Bad(s,
+               absl::StrCat("expected a duration such as 15s or 250ms, got \"",
+                            s.value, "\""));
+  }
+  if (d <= absl::ZeroDuration()) return Bad(s, "must be positive");
+  *out = d;
+  return absl::OkStatus();
+}
+
+absl::Status Apply(const Setting& s, ServerConfig* c) {
+  const std::string& n = s.name;
+  if (!s.has_value && !IsBoolFlag(n)) return Bad(s, "needs a value");
+  if (n == "data-dir") {
+    if (s.value.empty()) return Bad(s, "must not be empty");
+    c->data_dir = s.value;
+  } else if (n == "host") {
+    c->host = s.value;
+  } else if (n == "port") {
+    return ParseInt(s, 0, 65535, &c->port);
+  } else if (n == "listen-fd") {
+    return ParseInt(s, 0, 1 << 20, &c->listen_fd);
+  } else if (n == "port-file") {
+    c->port_file = s.value;
+  } else if (n == "tls-cert") {
+    c->tls_cert = s.value;
+  } else if (n == "tls-key") {
+    c->tls_key = s.value;
+  } else if (n == "admin-token-file") {
+    c->admin_token_file = s.value;
+  } else if (n == "sdk-key-file") {
+    c->sdk_key_file = s.value;
+  } else if (n == "default-env") {
+    c->default_env = s.value;
+  } else if (n == "bootstrap-flags") {
+    c->bootstrap_flags_file = s.value;
+  } else if (n == "max-body-bytes") {
+    std::uint64_t v = 0;
+    if (!absl::SimpleAtoi(s.value, &v) || v < 1024 ||
+        v > (std::uint64_t{1} << 30)) {
+      return Bad(s, "expected a byte count in [1024, 1073741824]");
+    }
+    c->max_body_bytes = static_cast<std::size_t>(v);
+  } else if (n == "max-streams") {
+    return ParseInt(s, 1, 100000, &c->max_streams);
+  } else if (n == "max-streams-per-key") {
+    return ParseInt(s, 1, 100000, &c->max_streams_per_key);
+  } else if (n == "workers") {
+    return ParseInt(s, 2, 100000, &c->workers);
+  } else if (n == "heartbeat-interval") {
+    absl::Status st = ParseDurationValue(s, &c->heartbeat_interval);
+    if (st.ok() && c->heartbeat_interval > absl::Seconds(30)) {
+      return Bad(s, "must be at most 30s (docs/protocol.md)");
+    }
+    return st;
+  } else if (n == "keep-alive-timeout") {
+    return ParseDurationValue(s, &c->keep_alive_timeout);
+  } else if (n == "keep-alive-max") {
+    return ParseInt(s, 1, 1000000000, &c->keep_alive_max);
+  } else if (n == "io-timeout") {
+    return ParseDurationValue(s, &c->io_timeout);
+  } else if (n == "resume-history") {
+    return ParseInt(s, 0, 1000000, &c->resume_history);
+  } else if (n == "log-requests") {
+    if (!s.has_value || s.value == "true" || s.value == "1") {
+      c->log_requests = true;
+    } else if (s.value == "false" || s.value == "0") {
+      c->log_requests = false;
+    } else {
+      return Bad(s, "expected true or false");
+    }
+  } else {
+    return Bad(s, "unknown setting (see --help)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadConfigFile(const std::string& path,
+                            std::vector<Setting>* out) {
+  absl::StatusOr<std::string> content = tools::ReadFile(path, 1 << 20);
+  if (!content.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--config: ", content.status().message()));
+  }
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(*content, '\n')) {
+    ++number;
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text[0] == '#') continue;
+    Setting s;
+    s.origin = absl::StrCat(path, ":", number);
+    const size_t eq = text.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(s.origin, ": expected \"name = value\""));
+    }
+    s.name = std::string(absl::StripAsciiWhitespace(text.substr(0, eq)));
+    s.value = std::string(absl::StripAsciiWhitespace(text.substr(eq + 1)));
+    s.has_value = true;
+    out->push_back(std::move(s));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string ServerUsage() {
+  return R"(usage: hotfixd [--data-dir DIR] [--port N] [options]
+
+Serves flag sets to hotfix SDKs (GET /v1/flags, GET /v1/stream) and the
+admin API used by hotfixctl. On first start it creates the default
+environment with an embedded flag set and prints a bootstrap admin token and
+SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
+--admin-token-file / --sdk-key-file files) provide them.
+
+  --data-dir DIR            database directory (default: data)
+  --host ADDR               listen address (default: 127.0.0.1)
+  --port N                  listen port; 0 picks a free one (default: 8420)
+  --port-file FILE          write the bound port to FILE once listening
+  --listen-fd N             serve an inherited listening socket (descriptor
+                            N) instead of binding --host/--port
+  --tls-cert FILE           PEM certificate chain; with --tls-key: HTTPS only
+  --tls-key FILE            PEM private key
+  --admin-token-file FILE   bootstrap admin token (else $HOTFIX_ADMIN_TOKEN)
+  --sdk-key-file FILE       bootstrap SDK key of the default environment
+                            (else $HOTFIX_SDK_KEY)
+  --default-env NAME        environment created on first start
+                            (default: production)
+  --bootstrap-flags FILE    its initial flag set (default: embedded)
+  --max-body-bytes N        request body limit, else 413 (default: 16777216)
+  --max-streams N           concurrent SSE streams, else 503 (default: 2048)
+  --max-streams-per-key N   streams one token may hold, else 503
+                            (default: half of --max-streams)
+  --workers N               threads for non-stream connections (default: 128)
+  --heartbeat-interval D    SSE heartbeat period, <= 30s (default: 15s)
+  --keep-alive-timeout D    idle keep-alive timeout (default: 5s)
+  --keep-alive-max N        requests per keep-alive connection (default: 10000)
+  --io-timeout D            socket read/write timeout (default: 10s)
+  --resume-history N        recent changes kept for Last-Event-ID resume
+                            (default: 1024)
+  --log-requests            log one line per request (never tokens)
+  --config FILE             read "name = value" lines with these names;
+                            command-line flags win
+  --help, --version
+)";
+}
+
+absl::StatusOr<ParseOutcome> ParseServerConfig(int argc, char** argv,
+                                               ServerConfig* config) {
+  std::vector<Setting> from_args;
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return ParseOutcome::kHelp;
+    if (arg == "--version") return ParseOutcome::kVersion;
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", arg, "\" (see --help)"));
+    }
+    Setting s;
+    s.origin = absl::StrCat("--", arg);
+    const size_t eq = arg.find('=');
+    if (eq != absl::string_view::npos) {
+      s.name = std::string(arg.substr(0, eq));
+      s.value = std::string(arg.substr(eq + 1));
+      s.has_value = true;
+      s.origin = absl::StrCat("--", s.name);
+    } else {
+      s.name = std::string(arg);
+      if (IsBoolFlag(s.name)) {
+        s.has_value = false;
+      } else if (i + 1 < argc) {
+        s.value = argv[++i];
+        s.has_value = true;
+      } else {
+        s.has_value = false;
+      }
+    }
+    if (s.name == "config") {
+      if (!s.has_value) return Bad(s, "needs a value");
+      config_path = s.value;
+      continue;
+    }
+    from_args.push_back(std::move(s));
+  }
+  std::vector<Setting> settings;
+  if (!config_path.empty()) {
+    absl::Status st = ReadConfigFile(config_path, &settings);
+    if (!st.ok()) return st;
+  }
+  for (Setting& s : from_args) settings.push_back(std::move(s));
+  for (const Setting& s : settings) {
+    absl::Status st = Apply(s, config);
+    if (!st.ok()) return st;
+  }
+  if (config->tls_cert.empty() != config->tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key must be given together");
+  }
+  return ParseOutcome::kRun;
+}
+
+}  // namespace hotfixd
+}  // namespace hotfix

@@ -1,0 +1,100 @@
+// tools/hotfixd/core/config.h
+//
+// hotfixd's settings: command-line flags and, with --config FILE, a small
+// `name = value` file using the same names (flags given on the command line
+// win). Secrets never come from here directly: the bootstrap admin token and
+// SDK key are read from the environment (HOTFIX_ADMIN_TOKEN, HOTFIX_SDK_KEY)
+// or from files named here.
+//
+// Thread-compatible: parsed once in main(), then read-only.
+
+#ifndef HOTFIX_TOOLS_HOTFIXD_CORE_CONFIG_H_
+#define HOTFIX_TOOLS_HOTFIXD_CORE_CONFIG_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace hotfix {
+namespace hotfixd {
+
+struct ServerConfig {
+  // Directory holding hotfixd.db (created if missing). Default: "data".
+  std::string data_dir = "data";
+  // Address to listen on. Default: 127.0.0.1 (use 0.0.0.0 for every
+  // interface).
+  std::string host = "127.0.0.1";
+  // Port; 0 picks a free one. Either way the bound address is printed to
+  // stderr as "hotfixd: listening on HOST:PORT". Default: 8420.
+  int port = 8420;
+  // An already-listening socket inherited as this descriptor, served instead
+  // of binding --host/--port: a supervisor (or a test) that holds the socket
+  // keeps the port, and queues connections, across restarts. Default: -1.
+  int listen_fd = -1;
+  // When set, the bound port is written to this file (atomically) once the
+  // server accepts connections. Default: "".
+  std::string port_file;
+  // PEM certificate chain and private key; both set: serve HTTPS only.
+  std::string tls_cert;
+  std::string tls_key;
+  // Files holding the bootstrap admin token / SDK key (first line). Default:
+  // "" (use HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY, else generate on first start).
+  std::string admin_token_file;
+  std::string sdk_key_file;
+  // The environment created on first start. Default: "production".
+  std::string default_env = "production";
+  // Initial flag set of the default environment on first start. Default: ""
+  // (the embedded demo set, docs/examples/checkout-demo.json).
+  std::string bootstrap_flags_file;
+  // Request bodies larger than this get 413. Default: 16 MiB.
+  std::size_t max_body_bytes = std::size_t{16} << 20;
+  // Concurrent SSE streams (all environments); more get 503. Default: 2048.
+  int max_streams = 2048;
+  // Concurrent SSE streams one token (SDK key) may hold; more get 503, so a
+  // leaked key cannot take every slot. Default: 0, meaning half of
+  // max_streams.
+  int max_streams_per_key = 0;
+  // Threads for everything that is not a stream (keep-alive connections hold
+  // one each). Default: 128.
+  int workers = 128;
+  // SSE heartbeat period. Default: 15 s (the protocol allows at most 30 s).
+  absl::Duration heartbeat_interval = absl::Seconds(15);
+  // Idle keep-alive connections are closed after this. Default: 5 s.
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  // Requests served on one keep-alive connection. Default: 10000.
+  int keep_alive_max = 10000;
+  // Socket read / write timeouts. Default: 10 s.
+  absl::Duration io_timeout = absl::Seconds(10);
+  // Recent single-flag changes kept per environment for Last-Event-ID
+  // resume (rebuilt from the database at start). Default: 1024.
+  int resume_history = 1024;
+  // Log one line per request (never headers or tokens). Writes are always
+  // logged. Default: false.
+  bool log_requests = false;
+};
+
+// max_streams_per_key as configured, or its default.
+inline int StreamsPerKey(const ServerConfig& c) {
+  return c.max_streams_per_key > 0 ? c.max_streams_per_key
+                                   : std::max(1, c.max_streams / 2);
+}
+
+enum class ParseOutcome { kRun, kHelp, kVersion };
+
+// ParseServerConfig()
+//
+// Parses argv (and the --config file it names). Errors are InvalidArgument
+// naming the flag or the file and line.
+absl::StatusOr<ParseOutcome> ParseServerConfig(int argc, char** argv,
+                                               ServerConfig* config);
+
+// The --help text.
+std::string ServerUsage();
+
+}  // namespace hotfixd
+}  // namespace hotfix
+
+#endif  // HOTFIX_TOOLS_HOTFIXD_CORE_CONFIG_H_

@@ -1,0 +1,362 @@
+// tools/hotfixd/core/documents.cc
+
+#include "core/documents.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/json_util.h"
+#include "util/keys.h"
+#include "util/strings.h"
+
+namespace hotfix {
+namespace hotfixd {
+namespace {
+
+using rapidjson::Value;
+
+using internal::ToAbsl;
+
+absl::string_view A(const Value& s) {
+  return absl::string_view(s.GetString(), s.GetStringLength());
+}
+
+Value& Flags(rapidjson::Document& doc) { return doc["flags"]; }
+
+Value* FindFlag(rapidjson::Document& doc, std::string_view key) {
+  return tools::FindMember(Flags(doc), key);
+}
+
+absl::Status FlagNotFound(std::string_view key) {
+  return absl::NotFoundError(
+      absl::StrCat("flags.", ToAbsl(key), ": no such flag"));
+}
+
+// Sets object[name] = value (adding the member if absent).
+void SetMember(Value& object, const char* name, Value value,
+               rapidjson::Document::AllocatorType& alloc) {
+  auto it = object.FindMember(name);
+  if (it != object.MemberEnd()) {
+    it->value = std::move(value);
+  } else {
+    object.AddMember(Value(name, alloc), std::move(value), alloc);
+  }
+}
+
+bool SetKilledOn(Value& flag, bool killed,
+                 rapidjson::Document::AllocatorType& alloc) {
+  if (!flag.IsObject()) return false;
+  const Value before(flag, alloc);
+  SetMember(flag, "killed", Value(killed), alloc);
+  if (!killed) {
+    auto it = flag.FindMember("enabled");
+    if (it != flag.MemberEnd() && it->value.IsFalse()) it->value.SetBool(true);
+  }
+  return before != flag;
+}
+
+Value Weight(std::int64_t milli) {
+  if (milli % 1000 == 0) return Value(static_cast<std::int64_t>(milli / 1000));
+  return Value(static_cast<double>(milli) / 1000.0);
+}
+
+std::string FormatWeight(const Value& w) {
+  if (!w.IsNumber()) return "?";
+  const double d = w.GetDouble();
+  if (std::floor(d) == d) return absl::StrCat(static_cast<std::int64_t>(d));
+  return absl::StrCat(d);
+}
+
+}  // namespace
+
+absl::Status CheckShape(const Value& doc, std::string_view what) {
+  if (!doc.IsObject()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(what), ": a flag set must be a JSON object"));
+  }
+  const Value* flags = tools::FindMember(doc, "flags");
+  if (flags == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(what), ".flags: required"));
+  }
+  if (!flags->IsObject()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(what), ".flags: must be an object"));
+  }
+  return absl::OkStatus();
+}
+
+void SetVersion(rapidjson::Document& doc, std::uint64_t version) {
+  auto it = doc.FindMember("version");
+  if (it != doc.MemberEnd()) {
+    it->value.SetUint64(version);
+    return;
+  }
+  // Keep "version" first, as the format's examples write it.
+  Value copy(rapidjson::kObjectType);
+  copy.AddMember("version", Value(static_cast<std::uint64_t>(version)),
+                 doc.GetAllocator());
+  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+    copy.AddMember(std::move(m->name), std::move(m->value), doc.GetAllocator());
+  }
+  static_cast<Value&>(doc) = std::move(copy);
+}
+
+bool HasFlag(const Value& doc, std::string_view key) {
+  const Value* flags = tools::FindMember(doc, "flags");
+  return flags != nullptr && tools::FindMember(*flags, key) != nullptr;
+}
+
+absl::Status PutFlag(rapidjson::Document& doc, std::string_view key,
+                     const Value& flag) {
+  if (!internal::IsValidKey(key)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "flags.", ToAbsl(key),
+        ": a flag key is 1-256 characters of [A-Za-z0-9._-], not \".\" or "
+        "\"..\""));
+  }
+  auto& alloc = doc.GetAllocator();
+  Value copy(flag, alloc);
+  Value* existing = FindFlag(doc, key);
+  if (existing != nullptr) {
+    *existing = std::move(copy);
+  } else {
+    Flags(doc).AddMember(tools::StringCopy(key, alloc), std::move(copy), alloc);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeleteFlag(rapidjson::Document& doc, std::string_view key) {
+  Value& flags = Flags(doc);
+  const Value name = tools::StringRef(key);
+  auto it = flags.FindMember(name);
+  if (it == flags.MemberEnd()) return FlagNotFound(key);
+  flags.EraseMember(it);  // keeps the order of the other flags
+  return absl::OkStatus();
+}
+
+std::vector<std::string> StampHotfixExpiry(rapidjson::Document& doc,
+                                           std::string_view date) {
+  std::vector<std::string> stamped;
+  for (auto& m : Flags(doc).GetObject()) {
+    Value& flag = m.value;
+    if (!flag.IsObject() || flag.HasMember("expires")) continue;
+    const Value* tags = tools::FindMember(flag, "tags");
+    if (tags == nullptr || !tags->IsArray()) continue;
+    const bool hotfix = std::any_of(
+        tags->Begin(), tags->End(),
+        [](const Value& t) { return t.IsString() && A(t) == "hotfix"; });
+    if (!hotfix) continue;
+    flag.AddMember("expires", tools::StringCopy(date, doc.GetAllocator()),
+                   doc.GetAllocator());
+    stamped.emplace_back(m.name.GetString(), m.name.GetStringLength());
+  }
+  std::sort(stamped.begin(), stamped.end());
+  return stamped;
+}
+
+absl::Status SetKilled(rapidjson::Document& doc, std::string_view key,
+                       bool killed) {
+  Value* flag = FindFlag(doc, key);
+  if (flag == nullptr) return FlagNotFound(key);
+  if (!flag->IsObject()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flags.", ToAbsl(key), ": must be an object"));
+  }
+  SetKilledOn(*flag, killed, doc.GetAllocator());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> SetKilledByTag(
+    rapidjson::Document& doc, std::string_view tag, bool killed) {
+  std::vector<std::string> tagged;
+  Value& flags = Flags(doc);
+  for (auto m = flags.MemberBegin(); m != flags.MemberEnd(); ++m) {
+    const Value* tags = tools::FindMember(m->value, "tags");
+    if (tags == nullptr || !tags->IsArray()) continue;
+    bool has = false;
+    for (const Value& t : tags->GetArray()) {
+      if (t.IsString() && A(t) == ToAbsl(tag)) has = true;
+    }
+    if (!has) continue;
+    SetKilledOn(m->value, killed, doc.GetAllocator());
+    tagged.emplace_back(m->name.GetString(), m->name.GetStringLength());
+  }
+  if (tagged.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("tag \"", ToAbsl(tag), "\": no flag carries this tag"));
+  }
+  std::sort(tagged.begin(), tagged.end());
+  return tagged;
+}
+
+absl::Status SetRollout(rapidjson::Document& doc, std::string_view key,
+                        double percent) {
+  const std::string path = absl::StrCat("flags.", ToAbsl(key));
+  if (!(percent >= 0 && percent <= 100)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("percent: must be between 0 and 100, got ", percent));
+  }
+  const double scaled = percent * 1000;
+  const std::int64_t milli = std::llround(scaled);
+  if (std::fabs(scaled - static_cast<double>(milli)) > 1e-6) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "percent: at most three decimals (0.001 % steps), got ", percent));
+  }
+  Value* flag = FindFlag(doc, key);
+  if (flag == nullptr) return FlagNotFound(key);
+  if (!flag->IsObject()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": must be an object"));
+  }
+  auto& alloc = doc.GetAllocator();
+  Value* fallthrough = tools::FindMember(*flag, "default");
+  if (fallthrough == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".default: required"));
+  }
+  Value* rollout = tools::FindMember(*fallthrough, "rollout");
+  if (rollout != nullptr) {
+    Value* split = tools::FindMember(*rollout, "split");
+    if (split == nullptr || !split->IsArray()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".default.rollout.split: must be an array"));
+    }
+    if (split->Size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ".default.rollout.split: has ", split->Size(),
+          " entries; a rollout percentage needs exactly 2 (edit the flag to "
+          "change a multi-way split)"));
+    }
+    for (rapidjson::SizeType i = 0; i < 2; ++i) {
+      if (!(*split)[i].IsObject()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ".default.rollout.split[", i, "]: must be an object"));
+      }
+    }
+    SetMember((*split)[0], "weight", Weight(milli), alloc);
+    SetMember((*split)[1], "weight", Weight(100000 - milli), alloc);
+    return absl::OkStatus();
+  }
+  // A fixed variant: convert an on/off boolean flag to a two-way split.
+  const Value* variants = tools::FindMember(*flag, "variants");
+  std::string on_name;
+  std::string off_name;
+  int bools = 0;
+  int others = 0;
+  if (variants != nullptr && variants->IsObject()) {
+    for (auto m = variants->MemberBegin(); m != variants->MemberEnd(); ++m) {
+      if (m->value.IsTrue() && on_name.empty()) {
+        on_name.assign(m->name.GetString(), m->name.GetStringLength());
+        ++bools;
+      } else if (m->value.IsFalse() && off_name.empty()) {
+        off_name.assign(m->name.GetString(), m->name.GetStringLength());
+        ++bools;
+      } else {
+        ++others;
+      }
+    }
+  }
+  if (bools != 2 || others != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path,
+        ".default: not a two-way percentage split, and the flag is not a "
+        "boolean flag with exactly one true and one false variant"));
+  }
+  Value on_entry(rapidjson::kObjectType);
+  on_entry.AddMember("variant", tools::StringCopy(on_name, alloc), alloc);
+  on_entry.AddMember("weight", Weight(milli), alloc);
+  Value off_entry(rapidjson::kObjectType);
+  off_entry.AddMember("variant", tools::StringCopy(off_name, alloc), alloc);
+  off_entry.AddMember("weight", Weight(100000 - milli), alloc);
+  Value split(rapidjson::kArrayType);
+  split.PushBack(std::move(on_entry), alloc);
+  split.PushBack(std::move(off_entry), alloc);
+  Value new_rollout(rapidjson::kObjectType);
+  new_rollout.AddMember("split", std::move(split), alloc);
+  Value serve(rapidjson::kObjectType);
+  serve.AddMember("rollout", std::move(new_rollout), alloc);
+  *fallthrough = std::move(serve);
+  return absl::OkStatus();
+}
+
+std::string DescribeFallthrough(const Value& flag) {
+  const Value* serve = tools::FindMember(flag, "default");
+  if (serve == nullptr) return "";
+  if (serve->IsString()) return std::string(A(*serve));
+  const Value* variant = tools::FindMember(*serve, "variant");
+  if (variant != nullptr && variant->IsString())
+    return std::string(A(*variant));
+  const Value* rollout = tools::FindMember(*serve, "rollout");
+  if (rollout == nullptr) return "";
+  const Value* split = tools::FindMember(*rollout, "split");
+  if (split == nullptr || !split->IsArray()) return "rollout";
+  std::string out = "rollout";
+  bool first = true;
+  for (const Value& entry : split->GetArray()) {
+    const Value* v = tools::FindMember(entry, "variant");
+    const Value* w = tools::FindMember(entry, "weight");
+    absl::StrAppend(&out, first ? " " : " / ",
+                    v != nullptr && v->IsString() ? A(*v) : "?", " ",
+                    w != nullptr ? FormatWeight(*w) : "?", "%");
+    first = false;
+  }
+  return out;
+}
+
+DocumentDiff DiffDocuments(const Value& before, const Value& after) {
+  DocumentDiff diff;
+  static const Value kEmpty(rapidjson::kObjectType);
+  const Value* old_flags = tools::FindMember(before, "flags");
+  const Value* new_flags = tools::FindMember(after, "flags");
+  if (old_flags == nullptr || !old_flags->IsObject()) old_flags = &kEmpty;
+  if (new_flags == nullptr || !new_flags->IsObject()) new_flags = &kEmpty;
+  absl::flat_hash_map<absl::string_view, const Value*> index;
+  index.reserve(new_flags->MemberCount());
+  for (auto m = new_flags->MemberBegin(); m != new_flags->MemberEnd(); ++m) {
+    index.emplace(A(m->name), &m->value);
+  }
+  for (auto m = old_flags->MemberBegin(); m != old_flags->MemberEnd(); ++m) {
+    auto it = index.find(A(m->name));
+    if (it == index.end()) {
+      diff.changed_keys.emplace_back(A(m->name));  // removed
+      continue;
+    }
+    if (*it->second != m->value) diff.changed_keys.emplace_back(A(m->name));
+    index.erase(it);
+  }
+  for (const auto& [key, value] : index) {
+    diff.changed_keys.emplace_back(key);  // added
+  }
+  std::sort(diff.changed_keys.begin(), diff.changed_keys.end());
+  diff.changed_keys.erase(
+      std::unique(diff.changed_keys.begin(), diff.changed_keys.end()),
+      diff.changed_keys.end());
+
+  const Value* old_segments = tools::FindMember(before, "segments");
+  const Value* new_segments = tools::FindMember(after, "segments");
+  if (old_segments == nullptr) old_segments = &kEmpty;
+  if (new_segments == nullptr) new_segments = &kEmpty;
+  diff.segments_changed = *old_segments != *new_segments;
+
+  auto other_members_equal = [](const Value& a, const Value& b) {
+    for (auto m = a.MemberBegin(); m != a.MemberEnd(); ++m) {
+      const absl::string_view name = A(m->name);
+      if (name == "version" || name == "flags" || name == "segments") continue;
+      const Value* other =
+          tools::FindMember(b, std::string_view(name.data(), name.size()));
+      if (other == nullptr || *other != m->value) return false;
+    }
+    return true;
+  };
+  if (before.IsObject() && after.IsObject()) {
+    diff.other_changed = !other_members_equal(before, after) ||
+                         !other_members_equal(after, before);
+  }
+  return diff;
+}
+
+}  // namespace hotfixd
+}  // namespace hotfix
