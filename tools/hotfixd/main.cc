@@ -90,13 +90,13 @@ void RaiseFileLimit(const ServerConfig& config) {
         limit.rlim_max == RLIM_INFINITY ? 1 << 20 : limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
-  const rlim_t needed =
-      static_cast<rlim_t>(config.max_streams) + config.workers + 64;
+  const rlim_t needed = static_cast<rlim_t>(config.max_connections) + 64;
   if (limit.rlim_cur < needed) {
     Log(absl::StrCat("warning: the open-file limit is ", limit.rlim_cur,
-                     " but --max-streams ", config.max_streams, " + --workers ",
-                     config.workers, " need about ", needed,
-                     "; raise `ulimit -n` (hard limit)"));
+                     " but --max-connections ", config.max_connections,
+                     " needs about ", needed,
+                     "; connections are capped at what it allows (raise the "
+                     "hard limit, `ulimit -Hn`, to hold more)"));
   }
 }
 
@@ -271,7 +271,8 @@ int Run(int argc, char** argv) {
   Metrics metrics;
   SseHub hub(config.heartbeat_interval,
              static_cast<std::size_t>(config.resume_history),
-             config.max_streams, StreamsPerKey(config));
+             config.max_streams, StreamsPerKey(config),
+             config.stream_admission_rate);
   FlagService flags(store->get(), &hub, &metrics,
                     static_cast<std::size_t>(config.resume_history));
   if (absl::Status st = flags.Load(); !st.ok()) return Fail(st);
@@ -303,18 +304,29 @@ int Run(int argc, char** argv) {
   front.listen_fd = config.listen_fd;
   front.tls_cert = config.tls_cert;
   front.tls_key = config.tls_key;
+  front.io_threads = config.io_threads;
+  front.worker_threads = config.workers;
+  front.max_queued_work = static_cast<std::size_t>(config.max_queued_requests);
+  front.max_header_bytes = static_cast<std::size_t>(config.max_header_bytes);
+  front.max_header_count = config.max_header_count;
   front.max_body_bytes = config.max_body_bytes;
-  front.threads = static_cast<std::size_t>(config.max_streams) +
-                  static_cast<std::size_t>(config.workers);
-  front.keep_alive_max = config.keep_alive_max;
+  front.header_timeout = config.header_timeout;
+  front.request_timeout = config.request_timeout;
   front.keep_alive_timeout = config.keep_alive_timeout;
-  front.io_timeout = config.io_timeout;
+  front.write_timeout = config.io_timeout;
+  front.keep_alive_max = config.keep_alive_max;
+  front.max_connections = config.max_connections;
+  front.max_connections_per_address = config.max_connections_per_address;
+  front.max_stream_backlog =
+      static_cast<std::size_t>(config.max_stream_backlog);
   auto server = HttpServer::Create(
-      front, [&api](const HttpRequest& request) { return api.Handle(request); },
+      front,
+      [&api](HttpRequest request) { return api.Prepare(std::move(request)); },
       [&api](const HttpRequest& request, int status) {
         api.ObserveFrontError(request, status);
       });
   if (!server.ok()) return Fail(server.status());
+  context.front = server->get();
   auto port = (*server)->Bind();
   if (!port.ok()) return Fail(port.status());
   for (const auto& env : flags.List()) {
@@ -323,7 +335,8 @@ int Run(int argc, char** argv) {
   }
   Log(absl::StrCat("listening on ", config.host, ":", *port,
                    (*server)->tls() ? " (https)" : " (http)", ", data in ",
-                   config.data_dir));
+                   config.data_dir, ", up to ",
+                   (*server)->connection_capacity(), " connections"));
   if (!config.port_file.empty()) {
     if (absl::Status st = WritePortFile(config.port_file, *port); !st.ok()) {
       return Fail(st);

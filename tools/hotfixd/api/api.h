@@ -28,6 +28,7 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
+#include "http/server.h"
 #include "store/store.h"
 
 namespace hotfix {
@@ -40,6 +41,8 @@ struct ApiContext {
   FlagService* flags = nullptr;
   SseHub* hub = nullptr;
   Metrics* metrics = nullptr;
+  // The HTTP front, for its connection counts (set once it exists).
+  const HttpServer* front = nullptr;
 };
 
 struct Call {

@@ -18,7 +18,12 @@ absl::StatusOr<Reply> GetHealth(const Call& call) {
   out.Begin()
       .Str("status", "ok")
       .U64("environments", call.api.flags->List().size())
-      .End();
+      .I64("streams", call.api.hub->connected());
+  if (call.api.front != nullptr) {
+    out.I64("connections", call.api.front->connections())
+        .I64("connection_capacity", call.api.front->connection_capacity());
+  }
+  out.End();
   return Reply::Json(out.Take());
 }
 

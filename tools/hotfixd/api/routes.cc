@@ -81,13 +81,15 @@ std::string_view AccessName(Access access) {
 const std::vector<RouteSpec>& ApiRoutes() {
   static const auto* const routes = new std::vector<RouteSpec>{
       // SDK (docs/protocol.md)
-      {Method::kGet, "/v1/flags", Access::kSdk, GetSdkFlags},
-      {Method::kGet, "/v1/stream", Access::kSdk, GetSdkStream},
+      {Method::kGet, "/v1/flags", Access::kSdk, GetSdkFlags, Execution::kLoop},
+      {Method::kGet, "/v1/stream", Access::kSdk, GetSdkStream,
+       Execution::kLoop},
       // Operations
-      {Method::kGet, "/healthz", Access::kPublic, GetHealth},
-      {Method::kGet, "/metrics", Access::kPublic, GetMetrics},
+      {Method::kGet, "/healthz", Access::kPublic, GetHealth, Execution::kLoop},
+      {Method::kGet, "/metrics", Access::kPublic, GetMetrics, Execution::kLoop},
       // Admin (docs/admin-api.md)
-      {Method::kGet, "/v1/admin/whoami", Access::kAnyToken, WhoAmI},
+      {Method::kGet, "/v1/admin/whoami", Access::kAnyToken, WhoAmI,
+       Execution::kLoop},
       {Method::kGet, "/v1/admin/envs", Access::kRead, ListEnvironments},
       {Method::kPost, "/v1/admin/envs", Access::kWrite, CreateEnvironment},
       {Method::kGet, "/v1/admin/envs/{env}/flags", Access::kRead, GetFlagSet},
@@ -132,47 +134,62 @@ Api::Api(ApiContext* context) : context_(context) {
   }
 }
 
-Reply Api::Serve(const HttpRequest& request, const RouteSpec** route,
-                 const Principal** who, Principal* storage) const {
+// A request after routing: its route (null if none), path parameters, the
+// authenticated principal, and the reply when it was answered already.
+struct Api::Routed {
+  const RouteSpec* route = nullptr;
+  PathParams params;
+  std::optional<Principal> who;
+  std::optional<Reply> early;
+  absl::Time start;
+};
+
+Api::Routed Api::Route(const HttpRequest& request) const {
+  Routed r;
+  r.start = absl::Now();
   if (std::optional<std::string> problem = HeaderProblem(request)) {
-    return Reply::Error(400, "INVALID_ARGUMENT", *problem);
+    r.early = Reply::Error(400, "INVALID_ARGUMENT", *problem);
+    return r;
   }
-  const Method method = ParseMethod(request.method);
-  auto found = router_.Find(method, request.path);
+  auto found = router_.Find(ParseMethod(request.method), request.path);
   if (found.target == nullptr) {
     if (found.allow.empty()) {
-      return Reply::Error(
+      r.early = Reply::Error(
           404, "NOT_FOUND",
           absl::StrCat("no such path: ", SanitizeForLog(request.path)));
+      return r;
     }
     Reply reply = Reply::Error(
         405, "UNIMPLEMENTED",
         absl::StrCat(SanitizeForLog(request.method), " is not allowed on ",
                      SanitizeForLog(request.path), "; allowed: ", found.allow));
     reply.SetHeader("Allow", found.allow);
-    return reply;
+    r.early = std::move(reply);
+    return r;
   }
-  const RouteSpec& spec = **found.target;
-  *route = &spec;
-  if (spec.access != Access::kPublic) {
-    const std::string* authorization = request.FindHeader("authorization");
-    std::optional<Principal> principal = context_->auth->Authenticate(
-        authorization != nullptr ? *authorization : std::string_view());
-    if (!principal.has_value()) {
-      Reply reply = Reply::Error(401, "UNAUTHENTICATED", "unauthenticated");
-      reply.SetHeader("WWW-Authenticate", "Bearer realm=\"hotfixd\"");
-      return reply;
-    }
-    *storage = std::move(*principal);
-    *who = storage;
-    if (!Allows(spec.access, *storage)) {
-      return Reply::Error(
-          403, "PERMISSION_DENIED",
-          absl::StrCat("token \"", storage->name, "\" lacks the ",
-                       internal::ToAbsl(AccessName(spec.access)), " scope"));
-    }
+  r.route = *found.target;
+  r.params = std::move(found.params);
+  if (r.route->access == Access::kPublic) return r;
+  const std::string* authorization = request.FindHeader("authorization");
+  r.who = context_->auth->Authenticate(
+      authorization != nullptr ? *authorization : std::string_view());
+  if (!r.who.has_value()) {
+    Reply reply = Reply::Error(401, "UNAUTHENTICATED", "unauthenticated");
+    reply.SetHeader("WWW-Authenticate", "Bearer realm=\"hotfixd\"");
+    r.early = std::move(reply);
+  } else if (!Allows(r.route->access, *r.who)) {
+    r.early = Reply::Error(
+        403, "PERMISSION_DENIED",
+        absl::StrCat("token \"", r.who->name, "\" lacks the ",
+                     internal::ToAbsl(AccessName(r.route->access)), " scope"));
   }
-  const Call call{*context_, request, found.params, *who};
+  return r;
+}
+
+Reply Api::Execute(const HttpRequest& request, const Routed& routed) const {
+  const RouteSpec& spec = *routed.route;
+  const Call call{*context_, request, routed.params,
+                  routed.who.has_value() ? &*routed.who : nullptr};
   absl::StatusOr<Reply> reply;
   try {
     reply = spec.handler(call);
@@ -181,32 +198,53 @@ Reply Api::Serve(const HttpRequest& request, const RouteSpec** route,
   } catch (...) {
     reply = absl::InternalError("unknown exception");
   }
-  if (reply.ok()) return *std::move(reply);
-  if (HttpStatusFor(reply.status().code()) == 500) {
-    std::fprintf(stderr, "hotfixd: error: %s %s: %s\n", spec.pattern,
-                 request.method.c_str(),
+  if (!reply.ok() && HttpStatusFor(reply.status().code()) == 500) {
+    std::fprintf(stderr, "hotfixd: error: %s %s: %s\n", request.method.c_str(),
+                 spec.pattern,
                  SanitizeForLog(reply.status().ToString()).c_str());
   }
-  return StatusReply(reply.status());
+  Reply out = reply.ok() ? *std::move(reply) : StatusReply(reply.status());
+  Finish(request, routed, out);
+  return out;
 }
 
-Reply Api::Handle(const HttpRequest& request) const {
-  const absl::Time start = absl::Now();
-  const RouteSpec* route = nullptr;
-  const Principal* who = nullptr;
-  Principal storage;
-  Reply reply = Serve(request, &route, &who, &storage);
-  const char* label = route != nullptr ? route->pattern : kUnmatched;
+void Api::Finish(const HttpRequest& request, const Routed& routed,
+                 const Reply& reply) const {
+  const char* label =
+      routed.route != nullptr ? routed.route->pattern : kUnmatched;
   context_->metrics->CountRequest(label, request.method, reply.status);
   if (context_->config->log_requests) {
+    const Principal* who = routed.who.has_value() ? &*routed.who : nullptr;
     std::fprintf(stderr, "hotfixd: %s %s %d %.3fms%s%s\n",
                  SanitizeForLog(request.method).c_str(),
                  SanitizeForLog(request.path).c_str(), reply.status,
-                 absl::ToDoubleMilliseconds(absl::Now() - start),
+                 absl::ToDoubleMilliseconds(absl::Now() - routed.start),
                  who != nullptr ? " actor=" : "",
                  who != nullptr ? SanitizeForLog(who->name).c_str() : "");
   }
-  return reply;
+}
+
+Dispatch Api::Prepare(HttpRequest request) const {
+  Routed routed = Route(request);
+  Dispatch dispatch;
+  if (routed.early.has_value()) {
+    Finish(request, routed, *routed.early);
+    dispatch.reply = std::move(*routed.early);
+  } else if (routed.route->execution == Execution::kLoop) {
+    dispatch.reply = Execute(request, routed);
+  } else {
+    dispatch.work = [this, request = std::move(request),
+                     routed = std::move(routed)]() {
+      return Execute(request, routed);
+    };
+  }
+  return dispatch;
+}
+
+Reply Api::Handle(HttpRequest request) const {
+  Dispatch dispatch = Prepare(std::move(request));
+  return dispatch.reply.has_value() ? *std::move(dispatch.reply)
+                                    : dispatch.work();
 }
 
 void Api::ObserveFrontError(const HttpRequest& request, int status) const {

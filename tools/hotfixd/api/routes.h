@@ -19,6 +19,7 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
+#include "http/server.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -36,12 +37,19 @@ enum class Access : std::uint8_t {
 // The scope names an access level needs, for 403 messages ("read").
 std::string_view AccessName(Access access);
 
+// Where a handler may run.
+enum class Execution : std::uint8_t {
+  kLoop,    // never blocks (memory only): on the front's event loop
+  kWorker,  // may block (database, the write lock): on a worker thread
+};
+
 struct RouteSpec {
   Method method;
   // The path pattern; also the route's label in metrics and logs.
   const char* pattern;
   Access access;
   Handler handler;
+  Execution execution = Execution::kWorker;
 };
 
 // Every route hotfixd serves.
@@ -51,20 +59,29 @@ class Api {
  public:
   explicit Api(ApiContext* context);
 
-  // Handle()
+  // Prepare()
   //
-  // Serves `request`. Never throws; every outcome is a Reply.
+  // Called by the front on its event loop for each request: matches the
+  // route, authenticates and checks the access, and runs the handler at once
+  // when it never blocks. Otherwise returns the handler's run as work for a
+  // worker thread. Never throws; every outcome is a Reply.
   //
-  // Cost: a route scan (a few dozen string compares), the token check (one
-  // SHA-256), and the handler.
-  Reply Handle(const HttpRequest& request) const;
+  // Cost: a route scan (a few dozen string compares) and the token check
+  // (one SHA-256); plus the handler when it runs here.
+  Dispatch Prepare(HttpRequest request) const;
+
+  // Serves `request` completely on the calling thread (tests, tools).
+  Reply Handle(HttpRequest request) const;
 
   // Counts and logs a request the front answered itself.
   void ObserveFrontError(const HttpRequest& request, int status) const;
 
  private:
-  Reply Serve(const HttpRequest& request, const RouteSpec** route,
-              const Principal** who, Principal* storage) const;
+  struct Routed;
+  Routed Route(const HttpRequest& request) const;
+  Reply Execute(const HttpRequest& request, const Routed& routed) const;
+  void Finish(const HttpRequest& request, const Routed& routed,
+              const Reply& reply) const;
 
   ApiContext* const context_;
   Router<const RouteSpec*> router_;

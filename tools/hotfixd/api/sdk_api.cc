@@ -58,7 +58,10 @@ class SubscriptionEvents : public EventSource {
  public:
   explicit SubscriptionEvents(std::unique_ptr<Subscription> sub)
       : sub_(std::move(sub)) {}
-  bool Next(std::vector<SharedText>* out) override { return sub_->Next(out); }
+  void Start(std::function<void()> wake) override {
+    sub_->SetWaker(std::move(wake));
+  }
+  bool Poll(std::vector<SharedText>* out) override { return sub_->Poll(out); }
 
  private:
   const std::unique_ptr<Subscription> sub_;

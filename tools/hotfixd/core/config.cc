@@ -95,7 +95,27 @@ absl::Status Apply(const Setting& s, ServerConfig* c) {
   } else if (n == "max-streams-per-key") {
     return ParseInt(s, 1, 100000, &c->max_streams_per_key);
   } else if (n == "workers") {
-    return ParseInt(s, 2, 100000, &c->workers);
+    return ParseInt(s, 1, 1024, &c->workers);
+  } else if (n == "io-threads") {
+    return ParseInt(s, 1, 64, &c->io_threads);
+  } else if (n == "max-queued-requests") {
+    return ParseInt(s, 1, 1000000, &c->max_queued_requests);
+  } else if (n == "max-header-bytes") {
+    return ParseInt(s, 1024, 1 << 20, &c->max_header_bytes);
+  } else if (n == "max-header-count") {
+    return ParseInt(s, 8, 10000, &c->max_header_count);
+  } else if (n == "header-timeout") {
+    return ParseDurationValue(s, &c->header_timeout);
+  } else if (n == "request-timeout") {
+    return ParseDurationValue(s, &c->request_timeout);
+  } else if (n == "max-connections") {
+    return ParseInt(s, 1, 10000000, &c->max_connections);
+  } else if (n == "max-connections-per-address") {
+    return ParseInt(s, 1, 10000000, &c->max_connections_per_address);
+  } else if (n == "max-stream-backlog") {
+    return ParseInt(s, 4096, 1 << 30, &c->max_stream_backlog);
+  } else if (n == "stream-admission-rate") {
+    return ParseInt(s, 1, 10000000, &c->stream_admission_rate);
   } else if (n == "heartbeat-interval") {
     absl::Status st = ParseDurationValue(s, &c->heartbeat_interval);
     if (st.ok() && c->heartbeat_interval > absl::Seconds(30)) {
@@ -180,11 +200,28 @@ SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
   --max-streams N           concurrent SSE streams, else 503 (default: 2048)
   --max-streams-per-key N   streams one token may hold, else 503
                             (default: half of --max-streams)
-  --workers N               threads for non-stream connections (default: 128)
+  --io-threads N            event-loop threads owning the connections
+                            (default: 2)
+  --workers N               threads for requests that may block: writes,
+                            history, audit (default: 8)
+  --max-queued-requests N   blocking requests waiting for a worker, else 503
+                            (default: 1024)
+  --max-header-bytes N      request line + headers, else 431 (default: 16384)
+  --max-header-count N      header fields, else 431 (default: 100)
+  --header-timeout D        first byte to end of headers (default: 10s)
+  --request-timeout D       first byte to end of body (default: 30s)
+  --max-connections N       open connections, else 503 (default: 20000)
+  --max-connections-per-address N
+                            from one client address, else 503
+                            (default: 10000)
+  --max-stream-backlog N    bytes a stream's client has not taken before it
+                            is dropped (default: 262144)
+  --stream-admission-rate N new streams per second; the rest get 503 +
+                            Retry-After (default: 2000)
   --heartbeat-interval D    SSE heartbeat period, <= 30s (default: 15s)
   --keep-alive-timeout D    idle keep-alive timeout (default: 5s)
   --keep-alive-max N        requests per keep-alive connection (default: 10000)
-  --io-timeout D            socket read/write timeout (default: 10s)
+  --io-timeout D            longest write to a client (default: 10s)
   --resume-history N        recent changes kept for Last-Event-ID resume
                             (default: 1024)
   --log-requests            log one line per request (never tokens)

@@ -57,16 +57,41 @@ struct ServerConfig {
   // leaked key cannot take every slot. Default: 0, meaning half of
   // max_streams.
   int max_streams_per_key = 0;
-  // Threads for everything that is not a stream (keep-alive connections hold
-  // one each). Default: 128.
-  int workers = 128;
+  // Event-loop threads (they own every connection) and worker threads (for
+  // requests that may block: admin writes wait for an fsync, history and
+  // audit read the database). Defaults: 2 and 8.
+  int io_threads = 2;
+  int workers = 8;
+  // Blocking requests waiting for a worker; more get 503. Default: 1024.
+  int max_queued_requests = 1024;
+  // Request line plus headers, in bytes and in header fields; more get 431.
+  // Defaults: 16384 bytes, 100 fields.
+  int max_header_bytes = 16384;
+  int max_header_count = 100;
+  // From a request's first byte: until its headers are in, and until all of
+  // it is in; a slower client is disconnected. Defaults: 10 s, 30 s.
+  absl::Duration header_timeout = absl::Seconds(10);
+  absl::Duration request_timeout = absl::Seconds(30);
+  // Connections in all and from one client address; more are refused with
+  // 503 at once. Defaults: 20000 (or what RLIMIT_NOFILE allows), 10000.
+  int max_connections = 20000;
+  int max_connections_per_address = 10000;
+  // Bytes a stream's client has not taken yet (besides a kernel buffer of a
+  // quarter of it); past it the stream is closed and the client resumes with
+  // Last-Event-ID. Default: 262144.
+  int max_stream_backlog = 262144;
+  // New streams admitted per second (a reconnect storm after a restart is
+  // admitted at this rate; the rest get 503 with Retry-After). Default:
+  // 2000.
+  int stream_admission_rate = 2000;
   // SSE heartbeat period. Default: 15 s (the protocol allows at most 30 s).
   absl::Duration heartbeat_interval = absl::Seconds(15);
   // Idle keep-alive connections are closed after this. Default: 5 s.
   absl::Duration keep_alive_timeout = absl::Seconds(5);
   // Requests served on one keep-alive connection. Default: 10000.
   int keep_alive_max = 10000;
-  // Socket read / write timeouts. Default: 10 s.
+  // Longest a write to a client may take (a reply, or a stream's events).
+  // Default: 10 s.
   absl::Duration io_timeout = absl::Seconds(10);
   // Recent single-flag changes kept per environment for Last-Event-ID
   // resume (rebuilt from the database at start). Default: 1024.

@@ -2,16 +2,12 @@
 
 #include "core/sse_hub.h"
 
-#if defined(__linux__)
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
 #include <algorithm>
-#include <climits>
+#include <chrono>
 #include <utility>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/json_util.h"
@@ -19,23 +15,30 @@
 namespace hotfix {
 namespace hotfixd {
 
-// Publishers change the state under an exclusive lock and then bump `seq`
-// and wake every waiter at once (a futex on Linux). Subscribers read the
-// state under a shared lock. A condition variable would instead hand the
-// mutex from one woken subscriber to the next, one context switch at a time:
-// with a thousand streams that chain alone costs tens of milliseconds.
+// Publishers change the state under an exclusive lock and then call every
+// subscriber's waker; subscribers read the state under a shared lock when
+// their front polls them.
 struct Subscription::Channel {
   explicit Channel(std::string n) : name(std::move(n)) {}
 
   const std::string name;
   absl::Mutex mu;
-  std::atomic<std::uint32_t> seq{0};  // bumped after every change
   std::atomic<int> connected{0};
   std::uint64_t version ABSL_GUARDED_BY(mu) = 0;
   SharedText document ABSL_GUARDED_BY(mu);
   // Contiguous versions ending at `version`.
   std::deque<StreamChange> history ABSL_GUARDED_BY(mu);
   bool shutdown ABSL_GUARDED_BY(mu) = false;
+
+  // Wakers by subscriber id; called under waiters_mu, so a subscriber that
+  // removes its own (in its destructor) knows it will not be called again.
+  std::mutex waiters_mu;
+  absl::flat_hash_map<std::uint64_t, std::function<void()>> waiters;
+
+  void WakeAll() {
+    std::lock_guard<std::mutex> lock(waiters_mu);
+    for (auto& [id, wake] : waiters) wake();
+  }
 };
 
 namespace {
@@ -44,31 +47,6 @@ using Channel = Subscription::Channel;
 
 SharedText Text(std::string s) {
   return std::make_shared<const std::string>(std::move(s));
-}
-
-// Blocks while `*word == expected`, at most `timeout` (spurious wake-ups
-// allowed).
-void WaitWhileEqual(std::atomic<std::uint32_t>* word, std::uint32_t expected,
-                    absl::Duration timeout) {
-  if (timeout <= absl::ZeroDuration()) return;
-#if defined(__linux__)
-  const timespec ts = absl::ToTimespec(timeout);
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE,
-          expected, &ts, nullptr, 0);
-#else
-  if (word->load() == expected) {
-    absl::SleepFor(std::min(timeout, absl::Milliseconds(5)));
-  }
-#endif
-}
-
-// Marks a change and wakes every waiter.
-void WakeAll(std::atomic<std::uint32_t>* word) {
-  word->fetch_add(1, std::memory_order_release);
-#if defined(__linux__)
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE,
-          INT_MAX, nullptr, nullptr, 0);
-#endif
 }
 
 // Appends the pieces of a `put` of the channel's current document.
@@ -132,9 +110,15 @@ Subscription::Subscription(SseHub* hub, std::shared_ptr<Channel> channel,
                            std::string token_id)
     : hub_(hub), channel_(std::move(channel)), token_id_(std::move(token_id)) {
   revocations_seen_ = hub_->revocations_.load(std::memory_order_acquire);
+  tick_seen_ = hub_->tick_.load(std::memory_order_acquire);
+  id_ = hub_->next_id_.fetch_add(1, std::memory_order_relaxed);
 }
 
 Subscription::~Subscription() {
+  {
+    std::lock_guard<std::mutex> lock(channel_->waiters_mu);
+    channel_->waiters.erase(id_);
+  }
   channel_->connected.fetch_sub(1, std::memory_order_relaxed);
   hub_->total_.fetch_sub(1, std::memory_order_relaxed);
   absl::MutexLock lock(&hub_->mu_);
@@ -142,6 +126,11 @@ Subscription::~Subscription() {
   if (it != hub_->per_token_.end() && --it->second <= 0) {
     hub_->per_token_.erase(it);
   }
+}
+
+void Subscription::SetWaker(std::function<void()> wake) {
+  std::lock_guard<std::mutex> lock(channel_->waiters_mu);
+  channel_->waiters[id_] = std::move(wake);
 }
 
 bool Subscription::Revoked() {
@@ -152,51 +141,78 @@ bool Subscription::Revoked() {
   return hub_->closed_tokens_.contains(token_id_);
 }
 
-bool Subscription::Next(std::vector<SharedText>* out) {
-  static const SharedText kProbe = Text(":\n");
+bool Subscription::Poll(std::vector<SharedText>* out) {
+  if (Revoked()) return false;
+  const std::uint64_t tick = hub_->tick_.load(std::memory_order_acquire);
+  const std::size_t before = out->size();
   Channel& c = *channel_;
-  for (;;) {
-    const std::uint32_t seen = c.seq.load(std::memory_order_acquire);
-    if (Revoked()) return false;
-    const absl::Time now = absl::Now();
-    {
-      absl::ReaderMutexLock lock(&c.mu);
-      if (c.shutdown) return false;
-      if (!pending_.empty()) {
-        for (SharedText& p : pending_) out->push_back(std::move(p));
-        pending_.clear();
-      } else if (c.version != cursor_) {
-        AppendChangesSince(c, cursor_, out, hub_->counters_);
-        cursor_ = c.version;
-      }
+  {
+    absl::ReaderMutexLock lock(&c.mu);
+    if (c.shutdown) return false;
+    if (!pending_.empty()) {
+      for (SharedText& p : pending_) out->push_back(std::move(p));
+      pending_.clear();
     }
-    if (out->empty()) {
-      if (now >= next_heartbeat_) {
-        out->push_back(Heartbeat(cursor_));
-        hub_->counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
-      } else if (now >= next_probe_) {
-        out->push_back(kProbe);
-        next_probe_ = now + hub_->probe_;
-        return true;  // a probe does not postpone the heartbeat
-      } else {
-        WaitWhileEqual(&c.seq, seen,
-                       std::min(next_heartbeat_, next_probe_) - now);
-        continue;
-      }
+    if (c.version != cursor_) {
+      AppendChangesSince(c, cursor_, out, hub_->counters_);
+      cursor_ = c.version;
     }
-    next_heartbeat_ = now + hub_->heartbeat_;
-    next_probe_ = now + hub_->probe_;
-    return true;
   }
+  if (out->size() == before && tick != tick_seen_) {
+    out->push_back(Heartbeat(cursor_));
+    hub_->counters_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (out->size() != before) tick_seen_ = tick;
+  return true;
+}
+
+namespace {
+constexpr absl::string_view kRetryAfterPayload = "type.hotfix.dev/retry-after";
+}  // namespace
+
+int RetryAfterSeconds(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryAfterPayload);
+  int seconds = 0;
+  if (!payload.has_value() ||
+      !absl::SimpleAtoi(std::string(*payload), &seconds)) {
+    return 0;
+  }
+  return seconds;
 }
 
 SseHub::SseHub(absl::Duration heartbeat, std::size_t history_limit,
-               int max_streams, int max_streams_per_key)
+               int max_streams, int max_streams_per_key, int admission_rate)
     : heartbeat_(heartbeat),
-      probe_(std::min(heartbeat, kProbeInterval)),
       history_limit_(history_limit),
       max_streams_(max_streams),
-      max_streams_per_key_(max_streams_per_key) {}
+      max_streams_per_key_(max_streams_per_key),
+      admission_rate_(std::max(1, admission_rate)),
+      admission_tokens_(admission_rate_),
+      admission_refilled_(absl::Now()),
+      ticker_([this] { Tick(); }) {}
+
+void SseHub::Tick() {
+  const auto period = std::chrono::microseconds(
+      std::max<std::int64_t>(1000, absl::ToInt64Microseconds(heartbeat_)));
+  std::unique_lock<std::mutex> lock(ticker_mu_);
+  auto next = std::chrono::steady_clock::now() + period;
+  while (!ticker_cv_.wait_until(lock, next, [this] { return ticker_stop_; })) {
+    next += period;
+    tick_.fetch_add(1, std::memory_order_release);
+    lock.unlock();
+    WakeEveryone();
+    lock.lock();
+  }
+}
+
+void SseHub::WakeEveryone() {
+  std::vector<std::shared_ptr<Channel>> channels;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, c] : channels_) channels.push_back(c);
+  }
+  for (auto& c : channels) c->WakeAll();
+}
 
 SseHub::~SseHub() { Shutdown(); }
 
@@ -225,7 +241,7 @@ void SseHub::AddEnvironment(const std::string& env, std::uint64_t version,
     }
     channel->shutdown = shutdown_.load();
   }
-  WakeAll(&channel->seq);
+  channel->WakeAll();
 }
 
 void SseHub::Publish(const std::string& env, SharedText document,
@@ -249,7 +265,7 @@ void SseHub::Publish(const std::string& env, SharedText document,
       }
     }
   }
-  WakeAll(&channel->seq);
+  channel->WakeAll();
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> SseHub::Subscribe(
@@ -270,6 +286,30 @@ absl::StatusOr<std::unique_ptr<Subscription>> SseHub::Subscribe(
       return absl::ResourceExhaustedError(
           absl::StrCat("too many streams (", max_streams_, "); retry later"));
     }
+    // Admission rate: refill the bucket, then take one token or ask the
+    // caller to come back later — later the more were turned away this
+    // second, so a storm returns spread over several seconds.
+    const absl::Time now = absl::Now();
+    admission_tokens_ = std::min(
+        admission_rate_,
+        admission_tokens_ +
+            absl::ToDoubleSeconds(now - admission_refilled_) * admission_rate_);
+    admission_refilled_ = now;
+    if (admission_tokens_ < 1.0) {
+      const std::int64_t second = absl::ToUnixSeconds(now);
+      if (second != rejection_second_) {
+        rejection_second_ = second;
+        rejections_this_second_ = 0;
+      }
+      const int retry =
+          1 + static_cast<int>(++rejections_this_second_ / admission_rate_);
+      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+      absl::Status busy = absl::ResourceExhaustedError(
+          absl::StrCat("too many new streams at once; retry in ", retry, " s"));
+      busy.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(retry)));
+      return busy;
+    }
+    admission_tokens_ -= 1.0;
     int& mine = per_token_[token_id];
     if (mine >= max_streams_per_key_) {
       counters_.rejected.fetch_add(1, std::memory_order_relaxed);
@@ -294,24 +334,31 @@ absl::StatusOr<std::unique_ptr<Subscription>> SseHub::Subscribe(
     AppendPut(*channel, &sub->pending_, counters_);
   }
   sub->cursor_ = channel->version;
-  sub->next_heartbeat_ = absl::Now() + heartbeat_;
-  sub->next_probe_ = absl::Now() + probe_;
   return sub;
 }
 
 void SseHub::CloseStreamsOf(const std::string& token_id) {
-  std::vector<std::shared_ptr<Channel>> channels;
   {
     absl::MutexLock lock(&mu_);
     closed_tokens_.insert(token_id);
     revocations_.fetch_add(1, std::memory_order_release);
-    for (auto& [name, c] : channels_) channels.push_back(c);
   }
-  for (auto& c : channels) WakeAll(&c->seq);
+  WakeEveryone();
 }
 
 void SseHub::Shutdown() {
   shutdown_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(ticker_mu_);
+    ticker_stop_ = true;
+  }
+  ticker_cv_.notify_all();
+  {
+    // Shutdown may be called from several threads (the signal handler's and
+    // main's): one joins, the others wait for that.
+    std::lock_guard<std::mutex> lock(join_mu_);
+    if (ticker_.joinable()) ticker_.join();
+  }
   std::vector<std::shared_ptr<Channel>> channels;
   {
     absl::MutexLock lock(&mu_);
@@ -322,7 +369,7 @@ void SseHub::Shutdown() {
       absl::MutexLock lock(&c->mu);
       c->shutdown = true;
     }
-    WakeAll(&c->seq);
+    c->WakeAll();
   }
 }
 

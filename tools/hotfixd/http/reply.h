@@ -15,6 +15,7 @@
 #ifndef HOTFIX_TOOLS_HOTFIXD_HTTP_REPLY_H_
 #define HOTFIX_TOOLS_HOTFIXD_HTTP_REPLY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,17 +31,25 @@ namespace hotfixd {
 
 using tools::SharedText;
 
-// The body of a streaming reply. The front calls Next() from one thread at a
-// time and writes what it returns, in order.
+// The body of a streaming reply (Server-Sent Events). The front never
+// blocks on it: it calls Start() once, then Poll() whenever the waker ran
+// (and once at the start), from one thread at a time, and writes what Poll
+// returns, in order.
+//
+// Thread-safe as described: `wake` may be called from any thread.
 class EventSource {
  public:
   virtual ~EventSource() = default;
 
-  // Next()
+  // Registers `wake`, to be called (from any thread, possibly more often
+  // than needed) whenever Poll() may have something new to return.
+  virtual void Start(std::function<void()> wake) = 0;
+
+  // Poll()
   //
-  // Blocks until there is something to send and appends it to `out`.
-  // Returns false when the stream is over (the front ends the response).
-  virtual bool Next(std::vector<SharedText>* out) = 0;
+  // Appends what is ready now to `out`, without blocking. Returns false when
+  // the stream is over: the front sends what was appended, then ends it.
+  virtual bool Poll(std::vector<SharedText>* out) = 0;
 };
 
 struct Reply {
