@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -211,6 +213,93 @@ ListeningSocket::ListeningSocket() {
 
 ListeningSocket::~ListeningSocket() {
   if (fd_ >= 0) close(fd_);
+}
+
+// ---------------------------------------------------------------- RawClient
+
+RawClient::RawClient(int port) {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  timeval tv{10, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  if (fd_ >= 0 &&
+      connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+RawClient::~RawClient() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool RawClient::Send(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+namespace {
+
+// Reads what is available within `timeout` into `out`; false on EOF or
+// error (the connection is over), true if it is still open.
+bool ReadSome(int fd, absl::Duration timeout, std::string* out) {
+  pollfd p{fd, POLLIN, 0};
+  const int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  if (poll(&p, 1, std::max(ms, 0)) <= 0) return true;
+  char buffer[65536];
+  const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+  if (n <= 0) return false;
+  out->append(buffer, static_cast<std::size_t>(n));
+  return true;
+}
+
+}  // namespace
+
+std::string RawClient::ReadAll(absl::Duration timeout) {
+  std::string out;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline && ReadSome(fd_, deadline - absl::Now(), &out)) {
+  }
+  return out;
+}
+
+std::string RawClient::ReadHead(absl::Duration timeout) {
+  std::string out;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline && out.find("\r\n\r\n") == std::string::npos &&
+         ReadSome(fd_, deadline - absl::Now(), &out)) {
+  }
+  return out;
+}
+
+bool RawClient::WaitClosed(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string discard;
+  while (absl::Now() < deadline) {
+    if (!ReadSome(fd_, deadline - absl::Now(), &discard)) return true;
+    discard.clear();
+  }
+  return false;
+}
+
+int StatusOf(const std::string& response) {
+  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) return 0;
+  return std::atoi(response.c_str() + 9);
+}
+
+std::int64_t RssKiB(pid_t pid) {
+  const std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
+  const std::size_t at = status.find("VmRSS:");
+  if (at == std::string::npos) return -1;
+  return std::atoll(status.c_str() + at + 6);
 }
 
 // ------------------------------------------------------------ ServerProcess

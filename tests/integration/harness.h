@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <thread>
 #include <vector>
@@ -200,6 +201,40 @@ class SseReader {
   bool ended_ = false;            // guarded by mu_
   std::thread thread_;
 };
+
+// A raw TCP connection to 127.0.0.1:port, for requests no HTTP library would
+// send (malformed, hostile, slow) and for watching what the server does with
+// the connection. Every call is bounded.
+class RawClient {
+ public:
+  explicit RawClient(int port);
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  // Sends all of `bytes`; false if the server closed or reset the connection.
+  bool Send(std::string_view bytes);
+  // Reads until the server closes the connection or `timeout` passes;
+  // returns everything read (also what came before a reset).
+  std::string ReadAll(absl::Duration timeout);
+  // Reads until a response head ("...\r\n\r\n") has arrived, the server
+  // closed, or `timeout` passed; returns what was read.
+  std::string ReadHead(absl::Duration timeout);
+  // True once the server has closed the connection (EOF or reset), waiting
+  // at most `timeout`; whatever else arrives is discarded.
+  bool WaitClosed(absl::Duration timeout);
+
+ private:
+  int fd_ = -1;
+};
+
+// The status code of a raw response ("HTTP/1.1 413 ..." gives 413); 0 if
+// there is none.
+int StatusOf(const std::string& response);
+
+// Resident memory of process `pid` in KiB (VmRSS), -1 if unknown.
+std::int64_t RssKiB(pid_t pid);
 
 // Polls `pred` every 10 ms until it holds or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& pred, absl::Duration timeout);
