@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -51,6 +52,7 @@ absl::StatusOr<std::uint32_t> ParseScopes(std::string_view text,
   std::uint32_t scopes = 0;
   for (absl::string_view part :
        absl::StrSplit(internal::ToAbsl(text), ',', absl::SkipWhitespace())) {
+    part = absl::StripAsciiWhitespace(part);
     bool found = false;
     for (const ScopeName& s : kScopeNames) {
       if (part == s.name) {

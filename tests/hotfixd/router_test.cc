@@ -1,0 +1,103 @@
+// tests/hotfixd/router_test.cc
+//
+// Route matching (tools/hotfixd/http/router.h) and the route table itself:
+// parameters bind one segment of [A-Za-z0-9._-], a path served for other
+// methods is a 405 with Allow, and every documented endpoint is in the table
+// exactly once.
+
+#include "http/router.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "api/routes.h"
+#include "gtest/gtest.h"
+
+namespace hotfix {
+namespace hotfixd {
+namespace {
+
+TEST(RoutePatternTest, BindsParametersToSegments) {
+  RoutePattern p("/v1/admin/envs/{env}/flags/{key}");
+  PathParams params;
+  ASSERT_TRUE(p.Match("/v1/admin/envs/production/flags/fix-123", &params));
+  EXPECT_EQ(params.Get("env"), "production");
+  EXPECT_EQ(params.Get("key"), "fix-123");
+  EXPECT_EQ(params.Get("missing"), "");
+}
+
+TEST(RoutePatternTest, ParametersMatchOnlyKeyCharacters) {
+  RoutePattern p("/v1/admin/envs/{env}/flags");
+  PathParams params;
+  EXPECT_FALSE(p.Match("/v1/admin/envs/a b/flags", &params));
+  EXPECT_FALSE(p.Match("/v1/admin/envs//flags", &params));
+  EXPECT_FALSE(p.Match("/v1/admin/envs/a/b/flags", &params));
+  EXPECT_FALSE(p.Match(std::string("/v1/admin/envs/") + std::string(257, 'a') + "/flags",
+                       &params));
+  // ".." is made of key characters: the handler refuses it as a name.
+  EXPECT_TRUE(p.Match("/v1/admin/envs/../flags", &params));
+}
+
+TEST(RoutePatternTest, LiteralSegmentsMustMatchExactly) {
+  RoutePattern p("/v1/flags");
+  PathParams params;
+  EXPECT_TRUE(p.Match("/v1/flags", &params));
+  EXPECT_FALSE(p.Match("/v1/flags/", &params));
+  EXPECT_FALSE(p.Match("/v1/flag", &params));
+  EXPECT_FALSE(p.Match("v1/flags", &params));
+  EXPECT_FALSE(p.Match("/v1/flags/x", &params));
+}
+
+TEST(RouterTest, OtherMethodsOfAKnownPathGiveAllow) {
+  Router<int> router;
+  router.Add(Method::kGet, "/metrics", 1);
+  router.Add(Method::kPut, "/v1/admin/envs/{env}/flags", 2);
+  router.Add(Method::kGet, "/v1/admin/envs/{env}/flags", 3);
+  auto found = router.Find(Method::kPost, "/metrics");
+  EXPECT_EQ(found.target, nullptr);
+  EXPECT_EQ(found.allow, "GET, HEAD");
+  found = router.Find(Method::kDelete, "/v1/admin/envs/x/flags");
+  EXPECT_EQ(found.allow, "PUT, GET, HEAD");
+  found = router.Find(Method::kGet, "/nowhere");
+  EXPECT_EQ(found.target, nullptr);
+  EXPECT_EQ(found.allow, "");
+  found = router.Find(Method::kHead, "/metrics");
+  ASSERT_NE(found.target, nullptr);
+  EXPECT_EQ(*found.target, 1);
+}
+
+TEST(RouteTableTest, EveryRouteIsUniqueAndItsPatternIsItsLabel) {
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const RouteSpec& r : ApiRoutes()) {
+    EXPECT_TRUE(seen.emplace(std::string(MethodName(r.method)), r.pattern).second)
+        << MethodName(r.method) << " " << r.pattern << " is listed twice";
+    EXPECT_NE(r.handler, nullptr) << r.pattern;
+    EXPECT_EQ(r.pattern[0], '/') << r.pattern;
+  }
+  // Only the reads that never block run on the event loop.
+  for (const RouteSpec& r : ApiRoutes()) {
+    if (r.execution == Execution::kLoop) {
+      EXPECT_EQ(r.method, Method::kGet) << r.pattern;
+    }
+  }
+}
+
+TEST(RouteTableTest, AdminWritesNeedTheWriteScopeAndSdkReadsTheSdkOne) {
+  for (const RouteSpec& r : ApiRoutes()) {
+    const std::string pattern = r.pattern;
+    if (pattern.rfind("/v1/admin/envs", 0) == 0 && r.method != Method::kGet) {
+      EXPECT_EQ(r.access, Access::kWrite) << pattern;
+    }
+    if (pattern.rfind("/v1/admin/tokens", 0) == 0) {
+      EXPECT_EQ(r.access, Access::kTokens) << pattern;
+    }
+    if (pattern == "/v1/flags" || pattern == "/v1/stream") {
+      EXPECT_EQ(r.access, Access::kSdk) << pattern;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hotfixd
+}  // namespace hotfix
