@@ -90,7 +90,10 @@ TEST_F(AdminApiTest, EveryWriteIsAuditedWithActorReasonAndWhatChanged) {
     const rapidjson::Value& e = entries[i];
     EXPECT_EQ(std::string(e["actor"].GetString()), "alice");
     EXPECT_EQ(std::string(e["action"].GetString()), w.action);
-    EXPECT_NE(w.body.find(e["reason"].GetString()), std::string::npos);
+    rapidjson::Document body;
+    ASSERT_TRUE(tools::ParseJson(w.body, "write", &body).ok());
+    EXPECT_EQ(std::string(e["reason"].GetString()),
+              std::string(body["reason"].GetString()));
     EXPECT_EQ(e["version"].GetUint64(), 8 - i);
     EXPECT_TRUE(e["detail"].HasMember("changed_keys"));
     EXPECT_FALSE(std::string(e["time"].GetString()).empty());
@@ -169,6 +172,53 @@ TEST_F(AdminApiTest, NoOpWriteCreatesNoVersion) {
                 .Json()["versions"]
                 .Size(),
             1u);
+  // Nor an audit entry: the audit log records changes.
+  rapidjson::Document audit =
+      Call("GET", "/v1/admin/audit?env=production").Json();
+  for (const auto& e : audit["entries"].GetArray()) {
+    EXPECT_NE(std::string(e["action"].GetString()), "flag.revive");
+  }
+}
+
+TEST_F(AdminApiTest, RolloutKeepsAKilledFlagKilledAndItsBucketing) {
+  ASSERT_EQ(Call("PUT", "/v1/admin/envs/production/flags/salted",
+                 R"({"reason":"x","flag":{"variants":{"on":true,"off":false},
+                     "off_variant":"off","killed":true,
+                     "default":{"rollout":{"bucket_by":"account","salt":"s-7",
+                       "split":[{"variant":"on","weight":5},
+                                {"variant":"off","weight":95}]}}}})")
+                .status,
+            200);
+  ASSERT_EQ(Call("POST", "/v1/admin/envs/production/flags/salted/rollout",
+                 R"({"reason":"ramp","percent":50})")
+                .status,
+            200);
+  HttpReply flag = Call("GET", "/v1/admin/envs/production/flags/salted");
+  rapidjson::Document doc = flag.Json();
+  EXPECT_TRUE(doc["flag"]["killed"].GetBool());
+  EXPECT_EQ(std::string(doc["flag"]["default"]["rollout"]["salt"].GetString()),
+            "s-7");
+  EXPECT_EQ(
+      std::string(doc["flag"]["default"]["rollout"]["bucket_by"].GetString()),
+      "account");
+}
+
+TEST_F(AdminApiTest, AConflictCarriesTheCurrentEtag) {
+  HttpReply first = Call(
+      "POST", "/v1/admin/envs/production/flags/kill-recommendations/kill",
+      R"({"reason":"x"})");
+  ASSERT_EQ(first.status, 200);
+  HttpReply stale = Http(
+      server_->port(), "POST",
+      "/v1/admin/envs/production/flags/kill-recommendations/revive",
+      kAdminToken, R"({"reason":"based on version 1"})",
+      {{"If-Match", "\"production-1\""}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_EQ(stale.Header("ETag"), "\"production-2\"");
+  EXPECT_EQ(stale.Header("X-Hotfix-Version"), "2");
+  EXPECT_NE(stale.body.find("If-Match: version 1 is not the current version"),
+            std::string::npos)
+      << stale.body;
 }
 
 TEST_F(AdminApiTest, CreateOnlyConflictsAndUnknownThingsAre404) {

@@ -5,7 +5,12 @@
 // restarted on the same data directory, and every version that was answered
 // with 200 must be there, intact (stored checksum verified by the server) and
 // with exactly the content written. Writes in flight at the kill may or may
-// not have landed; nothing else may differ.
+// not have landed; nothing else may differ. A streaming client attached
+// meanwhile never sees a version the server could still lose. And stored
+// versions are checksummed: a damaged one answers DATA_LOSS, a damaged
+// current version stops the server from starting.
+
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdint>
@@ -19,6 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
 
@@ -74,6 +80,7 @@ TEST(DurabilityTest, EveryAcknowledgedVersionSurvivesKill9) {
 
   std::mutex mu;
   std::map<std::uint64_t, std::string> acknowledged;
+  std::map<std::uint64_t, std::string> streamed;  // what streams were sent
   int next_write = 0;
   int kills = 0;
   for (int round = 0; round < 6; ++round) {
@@ -87,6 +94,8 @@ TEST(DurabilityTest, EveryAcknowledgedVersionSurvivesKill9) {
     std::atomic<bool> stop{false};
     std::atomic<int> unexpected{0};
     const int port = server->port();
+    // A client streaming meanwhile: whatever it is sent must survive.
+    auto observer = std::make_unique<SseReader>(port, kSdkKey);
     std::thread writer([&] {
       while (!stop.load()) {
         const std::string value = absl::StrCat("w", next_write++);
@@ -111,12 +120,25 @@ TEST(DurabilityTest, EveryAcknowledgedVersionSurvivesKill9) {
     stop.store(true);
     writer.join();
     EXPECT_EQ(unexpected.load(), 0);
+    for (const SseEvent& e : observer->Events()) {
+      if (e.type != "patch") continue;
+      rapidjson::Document patch;
+      ASSERT_TRUE(tools::ParseJson(e.data, "patch", &patch).ok());
+      if (!patch.HasMember("flag")) continue;
+      streamed[patch["version"].GetUint64()] =
+          patch["flag"]["variants"]["v"].GetString();
+    }
+    observer.reset();
   }
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
   ASSERT_NE(server, nullptr);
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_GT(acknowledged.size(), static_cast<std::size_t>(kills));
   VerifyAcknowledged(*server, acknowledged);
+  // Publication follows the commit: a version a client was sent is durable,
+  // acknowledged to the writer or not.
+  EXPECT_FALSE(streamed.empty());
+  VerifyAcknowledged(*server, streamed);
 
   // History is contiguous: every version from the current one down to 1
   // exists. A fast machine writes thousands of versions, more than one page
@@ -138,6 +160,79 @@ TEST(DurabilityTest, EveryAcknowledgedVersionSurvivesKill9) {
                         h["next_before"].GetUint64());
   }
   EXPECT_EQ(expected, 0u);
+}
+
+// Overwrites the stored document of `version` in DATA_DIR/hotfixd.db
+// without touching its checksum, as a failing disk or a careless hand would.
+void DamageVersion(const std::string& data_dir, std::uint64_t version) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_dir + "/hotfixd.db").c_str(), &db), SQLITE_OK);
+  const std::string sql = absl::StrCat(
+      "UPDATE versions SET document = replace(document, '\"on\"', '\"no\"') "
+      "WHERE env = 'production' AND version = ",
+      version);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+      << (err != nullptr ? err : "");
+  sqlite3_free(err);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+}
+
+TEST(DurabilityTest, ADamagedVersionAnswersDataLoss) {
+  TempDir dir;
+  ServerOptions options;
+  options.data_dir = dir.path() + "/data";
+  {
+    std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
+    ASSERT_NE(server, nullptr);
+    ASSERT_EQ(Http(server->port(), "PUT",
+                   "/v1/admin/envs/production/flags/counter", kAdminToken,
+                   CounterBody("a"))
+                  .status,
+              200);
+    ASSERT_EQ(server->Terminate(), 0);
+  }
+  DamageVersion(options.data_dir, 1);  // not the current one
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
+  ASSERT_NE(server, nullptr);
+  HttpReply damaged =
+      Http(server->port(), "GET", "/v1/admin/envs/production/versions/1",
+           kAdminToken);
+  EXPECT_EQ(damaged.status, 500) << damaged.body;
+  EXPECT_NE(damaged.body.find("DATA_LOSS"), std::string::npos);
+  EXPECT_NE(damaged.body.find("version 1: stored document does not match its "
+                              "checksum"),
+            std::string::npos)
+      << damaged.body;
+  // Rolling back to it is refused the same way; the served set is untouched.
+  HttpReply rollback =
+      Http(server->port(), "POST", "/v1/admin/envs/production/rollback",
+           kAdminToken, R"({"reason":"x","version":1})");
+  EXPECT_EQ(rollback.status, 500);
+  EXPECT_EQ(Http(server->port(), "GET", "/v1/flags", kSdkKey)
+                .Header("X-Hotfix-Version"),
+            "2");
+}
+
+TEST(DurabilityTest, StartUpVerifiesTheCurrentVersionsChecksum) {
+  TempDir dir;
+  ServerOptions options;
+  options.data_dir = dir.path() + "/data";
+  {
+    std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
+    ASSERT_NE(server, nullptr);
+    ASSERT_EQ(server->Terminate(), 0);
+  }
+  DamageVersion(options.data_dir, 1);  // the current one
+  CtlResult refused =
+      RunHotfixd({"--data-dir", options.data_dir, "--port", "0"},
+                 {{"HOTFIX_ADMIN_TOKEN", kAdminToken}}, absl::Seconds(30));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("environment \"production\" version 1: stored "
+                             "document does not match its checksum"),
+            std::string::npos)
+      << refused.err;
 }
 
 TEST(DurabilityTest, AuditAndTokensSurviveKill9) {

@@ -5,6 +5,7 @@
 // and exit codes that say what went wrong (0 ok, 1 rejected, 2 usage,
 // 3 unauthorized, 4 not found, 5 conflict, 6 unreachable).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -154,6 +155,58 @@ TEST_F(HotfixctlTest, ExitCodesSayWhatWentWrong) {
       {{"HOTFIX_URL", "http://127.0.0.1:1"}, {"HOTFIX_TOKEN", kAdminToken}});
   EXPECT_EQ(unreachable.exit_code, 6);
   EXPECT_EQ(RunCtl({"list"}, {{"HOTFIX_URL", server_->url()}}).exit_code, 2);
+}
+
+TEST_F(HotfixctlTest, AlreadyDoneIsAConflictExit5) {
+  CtlResult created =
+      Ctl({"tokens", "create", "tmp", "--kind", "reader", "--reason", "x",
+           "--json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(created.out, "out", &doc).ok()) << created.out;
+  const std::string id = doc["id"].GetString();
+  ASSERT_EQ(Ctl({"tokens", "revoke", id, "--reason", "x"}).exit_code, 0);
+  CtlResult again = Ctl({"tokens", "revoke", id, "--reason", "x"});
+  EXPECT_EQ(again.exit_code, 5) << again.err;
+  EXPECT_NE(again.err.find("already revoked"), std::string::npos) << again.err;
+}
+
+TEST_F(HotfixctlTest, TokenFileEnvironmentVariableAndCaCertificate) {
+  // --token-file: the first line of the file.
+  const std::string token_file = dir_.path() + "/token";
+  WriteFile(token_file, std::string(kAdminToken) + "\nignored\n");
+  CtlResult with_file = RunCtl({"list", "--token-file", token_file},
+                               {{"HOTFIX_URL", server_->url()}});
+  EXPECT_EQ(with_file.exit_code, 0) << with_file.err;
+  // HOTFIX_ENV picks the environment.
+  ASSERT_EQ(Ctl({"env", "create", "staging", "--reason", "x"}).exit_code, 0);
+  std::map<std::string, std::string> env = CtlEnv(*server_);
+  env["HOTFIX_ENV"] = "staging";
+  CtlResult staging = RunCtl({"kill", "kill-recommendations", "--reason", "x"},
+                             env);
+  EXPECT_EQ(staging.exit_code, 4) << "staging starts empty: " << staging.err;
+  env["HOTFIX_ENV"] = "production";
+  EXPECT_EQ(RunCtl({"kill", "kill-recommendations", "--reason", "x"}, env)
+                .exit_code,
+            0);
+  // HOTFIX_CA_CERT: trust a server's self-signed certificate.
+  const std::string cert = dir_.path() + "/cert.pem";
+  const std::string key = dir_.path() + "/key.pem";
+  MakeSelfSignedCertificate(cert, key);
+  ServerOptions tls;
+  tls.data_dir = dir_.path() + "/tls-data";
+  tls.args = {"--tls-cert", cert, "--tls-key", key};
+  std::unique_ptr<ServerProcess> secure = ServerProcess::Start(tls);
+  ASSERT_NE(secure, nullptr);
+  const std::string url = absl::StrCat("https://127.0.0.1:", secure->port());
+  CtlResult untrusted = RunCtl(
+      {"list"}, {{"HOTFIX_URL", url}, {"HOTFIX_TOKEN", kAdminToken}});
+  EXPECT_EQ(untrusted.exit_code, 6) << "an unknown CA must not be trusted";
+  CtlResult trusted = RunCtl({"list"}, {{"HOTFIX_URL", url},
+                                        {"HOTFIX_TOKEN", kAdminToken},
+                                        {"HOTFIX_CA_CERT", cert}});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
+  EXPECT_NE(trusted.out.find("kill-recommendations"), std::string::npos);
 }
 
 TEST_F(HotfixctlTest, HumanAndJsonOutput) {

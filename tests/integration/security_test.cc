@@ -7,6 +7,8 @@
 // naming the problem — and an invalid flag never reaches clients. TLS serves
 // HTTPS with the configured certificate.
 
+#include <sys/stat.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -145,8 +147,27 @@ TEST_F(SecurityTest, TokensNeverAppearInLogsOrDatabase) {
   ASSERT_EQ(Call("GET", "/v1/flags", kSdkKey).status, 200);
   ASSERT_EQ(Call("GET", "/v1/flags", "wrong-token-0123456789abcdef").status,
             401);
-  ASSERT_EQ(server_->Terminate(), 0);
+  // The database and its write-ahead log, while the server runs and after
+  // a kill -9 (a clean shutdown folds the WAL back, hiding what it held).
+  const auto expect_no_secret_on_disk = [&](const char* when) {
+    bool read_wal = false;
+    for (const char* file : {"/data/hotfixd.db", "/data/hotfixd.db-wal"}) {
+      const std::string bytes = ReadFile(dir_.path() + file);
+      if (std::string(file).find("-wal") != std::string::npos) {
+        read_wal = !bytes.empty();
+      }
+      for (const std::string& token :
+           {std::string(kAdminToken), std::string(kSdkKey), secret}) {
+        EXPECT_EQ(bytes.find(token), std::string::npos)
+            << "token in " << file << " " << when;
+      }
+    }
+    EXPECT_TRUE(read_wal) << "no write-ahead log to check " << when;
+  };
+  expect_no_secret_on_disk("while running");
   const std::string log = server_->Stderr();
+  server_->Kill9();
+  expect_no_secret_on_disk("after kill -9");
   ASSERT_NE(log.find("GET /v1/flags 200"), std::string::npos)
       << log;  // logging on
   EXPECT_NE(log.find("flag.kill by ops"), std::string::npos) << log;
@@ -155,13 +176,75 @@ TEST_F(SecurityTest, TokensNeverAppearInLogsOrDatabase) {
         std::string("wrong-token-0123456789abcdef")}) {
     EXPECT_EQ(log.find(token), std::string::npos) << "token in the log";
   }
-  for (const char* file : {"/data/hotfixd.db", "/data/hotfixd.db-wal"}) {
-    const std::string bytes = ReadFile(dir_.path() + file);
-    for (const std::string& token :
-         {std::string(kAdminToken), std::string(kSdkKey), secret}) {
-      EXPECT_EQ(bytes.find(token), std::string::npos) << "token in " << file;
+}
+
+TEST_F(SecurityTest, SecretsLeaveTheEnvironmentAndFilesAreOwnerOnly) {
+  // hotfixd removes HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY from its environment
+  // once read, so nothing it could start inherits them.
+  const std::string environ =
+      ReadFile(absl::StrCat("/proc/", server_->pid(), "/environ"));
+  EXPECT_EQ(environ.find("HOTFIX_ADMIN_TOKEN"), std::string::npos);
+  EXPECT_EQ(environ.find("HOTFIX_SDK_KEY"), std::string::npos);
+  EXPECT_EQ(environ.find(kAdminToken), std::string::npos);
+  // The data directory and everything in it are the owner's alone.
+  struct stat st {};
+  ASSERT_EQ(stat((dir_.path() + "/data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  for (const char* file : {"hotfixd.db", "hotfixd.db-wal", "hotfixd.lock"}) {
+    ASSERT_EQ(stat((dir_.path() + "/data/" + file).c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0077, 0u) << file << " is readable by others";
+  }
+}
+
+TEST_F(SecurityTest, TokenFilesAreReadAndARevokedConfiguredTokenStaysRevoked) {
+  ASSERT_EQ(server_->Terminate(), 0);
+  const std::string admin_file = dir_.path() + "/admin.token";
+  const std::string sdk_file = dir_.path() + "/sdk.key";
+  const std::string admin = "file-admin-token-0123456789abcdef";
+  const std::string sdk = "file-sdk-key-0123456789abcdef0123";
+  WriteFile(admin_file, admin + "\n");
+  WriteFile(sdk_file, sdk + "\n");
+  ServerOptions options;
+  options.data_dir = dir_.path() + "/data2";
+  options.admin_token = "";  // no environment variables this time
+  options.sdk_key = "";
+  options.args = {"--admin-token-file", admin_file, "--sdk-key-file",
+                  sdk_file};
+  server_ = ServerProcess::Start(options);
+  ASSERT_NE(server_, nullptr);
+  EXPECT_EQ(Call("GET", "/v1/admin/whoami", admin).status, 200);
+  EXPECT_EQ(Call("GET", "/v1/flags", sdk).status, 200);
+  // Revoke the configured admin token (with another admin), restart: the
+  // file still names it, and it stays revoked.
+  HttpReply other = Call("POST", "/v1/admin/tokens", admin,
+                         R"({"reason":"x","name":"second","kind":"admin"})");
+  ASSERT_EQ(other.status, 201);
+  const std::string second = other.Json()["token"].GetString();
+  std::string id;
+  for (const auto& t : Call("GET", "/v1/admin/tokens", admin)
+                           .Json()["tokens"]
+                           .GetArray()) {
+    if (std::string(t["name"].GetString()) == "bootstrap-admin") {
+      id = t["id"].GetString();
     }
   }
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(Call("DELETE", "/v1/admin/tokens/" + id, second,
+                 R"({"reason":"leaked"})")
+                .status,
+            200);
+  // Re-revoking says it is already revoked.
+  EXPECT_EQ(Call("DELETE", "/v1/admin/tokens/" + id, second,
+                 R"({"reason":"again"})")
+                .status,
+            409);
+  ASSERT_EQ(server_->Terminate(), 0);
+  server_ = ServerProcess::Start(options);
+  ASSERT_NE(server_, nullptr);
+  EXPECT_EQ(Call("GET", "/v1/admin/whoami", admin).status, 401);
+  EXPECT_NE(server_->Stderr().find("has been revoked; it stays revoked"),
+            std::string::npos);
+  EXPECT_EQ(Call("GET", "/v1/admin/whoami", second).status, 200);
 }
 
 TEST_F(SecurityTest, OversizeBodyGets413) {
@@ -319,11 +402,55 @@ TEST_F(SecurityTest, SdkKeyIsScopedToItsEnvironment) {
            staging_admin, R"({"reason":"x"})")
           .status,
       200);
-  // Nobody hands out scopes they do not have.
-  EXPECT_EQ(Call("POST", "/v1/admin/tokens", staging_admin,
-                 R"({"reason":"x","name":"escalate","kind":"admin"})")
+  // It manages only its own environment's tokens and reads only its audit.
+  EXPECT_EQ(Call("GET", "/v1/admin/audit?env=production", staging_admin)
                 .status,
             403);
+  for (const auto& e :
+       Call("GET", "/v1/admin/audit", staging_admin).Json()["entries"]
+           .GetArray()) {
+    EXPECT_EQ(std::string(e["env"].GetString()), "staging");
+  }
+}
+
+TEST_F(SecurityTest, NobodyHandsOutOrTakesAwayScopesTheyDoNotHave) {
+  // A token that may manage tokens but not write flags.
+  HttpReply created = Call("POST", "/v1/admin/tokens", kAdminToken,
+                           R"({"reason":"x","name":"token-desk",
+                               "scopes":"read,tokens"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string desk = created.Json()["token"].GetString();
+  HttpReply escalate = Call("POST", "/v1/admin/tokens", desk,
+                            R"({"reason":"x","name":"escalate","kind":"admin"})");
+  EXPECT_EQ(escalate.status, 403) << escalate.body;
+  EXPECT_NE(escalate.body.find("cannot grant scopes this token lacks: write"),
+            std::string::npos)
+      << escalate.body;
+  // It may hand out what it has (read, and sdk through read).
+  EXPECT_EQ(Call("POST", "/v1/admin/tokens", desk,
+                 R"({"reason":"x","name":"viewer","kind":"reader"})")
+                .status,
+            201);
+  // And may not revoke a full admin.
+  std::string admin_id;
+  for (const auto& t :
+       Call("GET", "/v1/admin/tokens", desk).Json()["tokens"].GetArray()) {
+    if (std::string(t["name"].GetString()) == "bootstrap-admin") {
+      admin_id = t["id"].GetString();
+    }
+  }
+  ASSERT_FALSE(admin_id.empty());
+  HttpReply revoke = Call("DELETE", "/v1/admin/tokens/" + admin_id, desk,
+                          R"({"reason":"coup"})");
+  EXPECT_EQ(revoke.status, 403) << revoke.body;
+  // A read token cannot write anything.
+  HttpReply reader = Call("POST", "/v1/admin/tokens", kAdminToken,
+                          R"({"reason":"x","name":"auditor","kind":"reader"})");
+  const std::string read_only = reader.Json()["token"].GetString();
+  for (const Endpoint& e : WriteEndpoints()) {
+    EXPECT_EQ(Call(e.method, e.path, read_only, e.body).status, 403)
+        << e.method << " " << e.path;
+  }
 }
 
 TEST_F(SecurityTest, TlsServesHttpsWithTheConfiguredCertificate) {

@@ -131,7 +131,7 @@ int Envs(Session& s) {
   if (envs != nullptr && envs->IsArray()) {
     for (const rapidjson::Value& e : envs->GetArray()) {
       t.Add({Str(e, "name"), absl::StrCat(Uint(e, "version")),
-             absl::StrCat(Uint(e, "flags")), Str(e, "streams"),
+             absl::StrCat(Uint(e, "flags")), absl::StrCat(Uint(e, "streams")),
              Str(e, "updated_at")});
     }
   }

@@ -68,9 +68,15 @@ absl::StatusOr<std::string> ReadSecret(const std::string& path,
     auto text = tools::ReadFile(path, 64 * 1024);
     if (!text.ok()) return text.status();
     secret = text->substr(0, text->find('\n'));
-  } else if (const char* v = std::getenv(var); v != nullptr) {
+  } else if (char* v = std::getenv(var); v != nullptr) {
     secret = v;
-    unsetenv(var);  // not inherited by anything we might start
+    // Gone from the environment: not inherited by anything we might start,
+    // and not readable in /proc/<pid>/environ, which shows the bytes the
+    // process started with — so those are overwritten as well.
+    char* entry = v - std::strlen(var) - 1;  // "NAME=value"
+    const std::size_t size = std::strlen(entry);
+    unsetenv(var);
+    std::memset(entry, 0, size);
   }
   secret = std::string(absl::StripAsciiWhitespace(secret));
   if (!secret.empty()) {
