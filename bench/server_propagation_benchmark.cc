@@ -1,21 +1,25 @@
 // bench/server_propagation_benchmark.cc
 //
-// Flip-to-receive latency of hotfixd's SSE fan-out with 1, 100 and 1000
-// connected streams. Starts hotfixd (temporary data directory, ephemeral
+// Flip-to-receive latency of hotfixd's SSE fan-out with 1, 1,000 and 10,000
+// connected streams (any list with --clients). Starts hotfixd (temporary data directory, ephemeral
 // port), opens N raw SSE connections from one epoll thread, then flips a flag
 // through the admin API F times (kill / revive alternately) and records, for
 // every connection, the time from sending the admin request to receiving the
 // `patch` event with the new version. Reports p50 / p99 / max over all
-// N x F samples, and the admin write's own round trip (it includes the
-// SQLite commit's fsync).
+// N x F samples, the admin write's own round trip while the streams are
+// connected (it includes the SQLite commit's fsync), hotfixd's resident memory
+// with the N streams idle, and the CPU hotfixd used during the flips.
 //
 // Raw sockets rather than SDK clients: this isolates the server's fan-out
 // (the SDK's own apply-and-publish cost is measured by the library
 // benchmarks). One reader thread timestamps every connection, so at N = 1000
 // part of the measured spread is the reader walking its sockets.
 //
-//   server_propagation_benchmark [--hotfixd PATH] [--clients 1,100,1000]
+//   server_propagation_benchmark [--hotfixd PATH] [--clients 1,1000,10000]
 //                                [--flips 20]
+//
+// The client process needs an open-file limit above the largest N (it raises
+// its soft limit to the hard one).
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -134,7 +138,15 @@ Server StartServer(const std::string& hotfixd, int max_streams) {
                                    "--port-file",
                                    port_file,
                                    "--max-streams",
-                                   std::to_string(max_streams)};
+                                   std::to_string(max_streams),
+                                   "--max-streams-per-key",
+                                   std::to_string(max_streams),
+                                   "--max-connections",
+                                   std::to_string(max_streams + 64),
+                                   "--max-connections-per-address",
+                                   std::to_string(max_streams + 64),
+                                   "--stream-admission-rate",
+                                   "1000000"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -175,11 +187,36 @@ void StopServer(Server& s, bool keep_log = false) {
   std::filesystem::remove_all(s.dir, ec);
 }
 
+// VmRSS of `pid` in KiB.
+long RssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+// CPU time (user + system) `pid` has used, in seconds.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoull(f);
+    if (i == 15) stime = std::stoull(f);
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string hotfixd = HOTFIXD_PATH;
-  std::vector<int> client_counts = {1, 100, 1000};
+  std::vector<int> client_counts = {1, 1000, 10000};
   int flips = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -209,8 +246,9 @@ int main(int argc, char** argv) {
   admin.set_keep_alive(true);
   admin.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms
 
-  std::printf("%-8s %-8s %10s %10s %10s %12s\n", "clients", "samples", "p50 ms",
-              "p99 ms", "max ms", "write p50 ms");
+  std::printf("%-8s %-8s %9s %9s %9s %12s %10s %9s\n", "clients", "samples",
+              "p50 ms", "p99 ms", "max ms", "write p50 ms", "RSS MiB",
+              "CPU %");
   for (const int n : client_counts) {
     // Current version, so every stream starts with a small heartbeat.
     auto head = admin.Get("/v1/flags");
@@ -250,6 +288,9 @@ int main(int argc, char** argv) {
       StopServer(server, true);
       return 1;
     }
+    const long rss = RssKiB(server.pid);
+    const double cpu_before = CpuSeconds(server.pid);
+    const Clock::time_point flips_start = Clock::now();
     std::vector<double> latencies;
     std::vector<double> writes;
     for (int f = 0; f < flips; ++f) {
@@ -280,13 +321,17 @@ int main(int argc, char** argv) {
       writes.push_back(Ms(acked - t0));
       for (const Conn& c : conns) latencies.push_back(Ms(c.at - t0));
     }
-    std::printf("%-8d %-8zu %10.2f %10.2f %10.2f %12.2f\n", n, latencies.size(),
-                Percentile(latencies, 0.5), Percentile(latencies, 0.99),
-                Percentile(latencies, 1.0), Percentile(writes, 0.5));
+    const double cpu = 100.0 * (CpuSeconds(server.pid) - cpu_before) /
+                       std::chrono::duration<double>(Clock::now() - flips_start)
+                           .count();
+    std::printf("%-8d %-8zu %9.2f %9.2f %9.2f %12.2f %10.1f %9.0f\n", n,
+                latencies.size(), Percentile(latencies, 0.5),
+                Percentile(latencies, 0.99), Percentile(latencies, 1.0),
+                Percentile(writes, 0.5), rss / 1024.0, cpu);
     std::fflush(stdout);
     for (Conn& c : conns) close(c.fd);
     close(ep);
-    // Wait until hotfixd has noticed (liveness probes) and freed the streams.
+    // Wait until hotfixd has noticed and freed the streams.
     const std::string gone =
         "hotfixd_stream_connections{env=\"production\"} 0\n";
     for (int i = 0; i < 300; ++i) {

@@ -45,9 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   const std::size_t eol = input.find('\n');
   const std::string line(input.substr(0, eol));
   HttpRequest headers;
-  headers.headers = {{"if-match", line},
-                     {"if-none-match", line},
-                     {"x-hotfix-reason", line}};
+  headers.headers = {
+      {"if-match", line}, {"if-none-match", line}, {"x-hotfix-reason", line}};
   auto if_match = hotfix::hotfixd::ParseIfMatch(headers, "production");
   if (!if_match.ok()) {
     Check(if_match.status().code() == absl::StatusCode::kInvalidArgument);

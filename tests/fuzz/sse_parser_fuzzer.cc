@@ -37,11 +37,12 @@ Outcome Run(std::string_view stream, const std::vector<std::size_t>& cuts) {
   std::size_t at = 0;
   auto feed = [&](std::string_view piece) {
     if (out.failed) return;
-    absl::Status st = parser.Feed(piece, [&](const hotfix::internal::SseEvent& e) {
-      Check(e.data.size() <= kLimit);
-      out.events.push_back(e.type + "\n" + e.id + "\n" + e.data);
-      return true;
-    });
+    absl::Status st =
+        parser.Feed(piece, [&](const hotfix::internal::SseEvent& e) {
+          Check(e.data.size() <= kLimit);
+          out.events.push_back(e.type + "\n" + e.id + "\n" + e.data);
+          return true;
+        });
     if (!st.ok()) out.failed = true;
   };
   for (std::size_t cut : cuts) {

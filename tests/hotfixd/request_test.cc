@@ -49,23 +49,23 @@ HttpRequest WithHeader(const std::string& name, const std::string& value) {
 }
 
 TEST(IfMatchTest, AcceptsTheVersionAndThisEnvironmentsEtag) {
-  for (const char* v : {"42", "\"42\"", "\"production-42\"",
-                        "W/\"production-42\"", " 42 "}) {
+  for (const char* v :
+       {"42", "\"42\"", "\"production-42\"", "W/\"production-42\"", " 42 "}) {
     auto parsed = ParseIfMatch(WithHeader("if-match", v), "production");
     ASSERT_TRUE(parsed.ok()) << v << ": " << parsed.status();
     EXPECT_EQ(*parsed, 42u) << v;
   }
   // Environment names may contain dashes.
-  auto dashed = ParseIfMatch(WithHeader("if-match", "\"eu-west-7\""), "eu-west");
+  auto dashed =
+      ParseIfMatch(WithHeader("if-match", "\"eu-west-7\""), "eu-west");
   ASSERT_TRUE(dashed.ok());
   EXPECT_EQ(*dashed, 7u);
 }
 
 TEST(IfMatchTest, RefusesEverythingElse) {
-  for (const char* v :
-       {"\"staging-13\"", "garbage-19", "production-42", "W/42", "\"\"",
-        "4 2", "42x", "-1", "\"production-\"", "\"production-42-1\"",
-        "99999999999999999999999"}) {
+  for (const char* v : {"\"staging-13\"", "garbage-19", "production-42", "W/42",
+                        "\"\"", "4 2", "42x", "-1", "\"production-\"",
+                        "\"production-42-1\"", "99999999999999999999999"}) {
     auto parsed = ParseIfMatch(WithHeader("if-match", v), "production");
     EXPECT_FALSE(parsed.ok()) << v;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << v;
@@ -79,9 +79,9 @@ TEST(IfMatchTest, AbsentOrStarMeansNoCondition) {
 }
 
 TEST(IfNoneMatchTest, ListsAndWeakTagsMatch) {
-  EXPECT_TRUE(IfNoneMatchHits(
-      WithHeader("if-none-match", "\"a\", W/\"production-3\""),
-      "\"production-3\""));
+  EXPECT_TRUE(
+      IfNoneMatchHits(WithHeader("if-none-match", "\"a\", W/\"production-3\""),
+                      "\"production-3\""));
   EXPECT_TRUE(IfNoneMatchHits(WithHeader("if-none-match", "*"), "\"x\""));
   EXPECT_FALSE(IfNoneMatchHits(WithHeader("if-none-match", "\"production-2\""),
                                "\"production-3\""));

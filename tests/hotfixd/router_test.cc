@@ -33,8 +33,9 @@ TEST(RoutePatternTest, ParametersMatchOnlyKeyCharacters) {
   EXPECT_FALSE(p.Match("/v1/admin/envs/a b/flags", &params));
   EXPECT_FALSE(p.Match("/v1/admin/envs//flags", &params));
   EXPECT_FALSE(p.Match("/v1/admin/envs/a/b/flags", &params));
-  EXPECT_FALSE(p.Match(std::string("/v1/admin/envs/") + std::string(257, 'a') + "/flags",
-                       &params));
+  EXPECT_FALSE(
+      p.Match(std::string("/v1/admin/envs/") + std::string(257, 'a') + "/flags",
+              &params));
   // ".." is made of key characters: the handler refuses it as a name.
   EXPECT_TRUE(p.Match("/v1/admin/envs/../flags", &params));
 }
@@ -70,7 +71,8 @@ TEST(RouterTest, OtherMethodsOfAKnownPathGiveAllow) {
 TEST(RouteTableTest, EveryRouteIsUniqueAndItsPatternIsItsLabel) {
   std::set<std::pair<std::string, std::string>> seen;
   for (const RouteSpec& r : ApiRoutes()) {
-    EXPECT_TRUE(seen.emplace(std::string(MethodName(r.method)), r.pattern).second)
+    EXPECT_TRUE(
+        seen.emplace(std::string(MethodName(r.method)), r.pattern).second)
         << MethodName(r.method) << " " << r.pattern << " is listed twice";
     EXPECT_NE(r.handler, nullptr) << r.pattern;
     EXPECT_EQ(r.pattern[0], '/') << r.pattern;

@@ -32,8 +32,8 @@ std::string Joined(const std::vector<SharedText>& pieces) {
 // A hub whose heartbeat never ticks during a test.
 std::unique_ptr<SseHub> MakeHub(int max_streams = 100, int per_key = 100,
                                 int rate = 100000) {
-  auto hub = std::make_unique<SseHub>(absl::Hours(1), 16, max_streams, per_key,
-                                      rate);
+  auto hub =
+      std::make_unique<SseHub>(absl::Hours(1), 16, max_streams, per_key, rate);
   hub->AddEnvironment("prod", 3, Text(R"({"version":3,"flags":{}})"), {});
   return hub;
 }

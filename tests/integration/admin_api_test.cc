@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
-#include "common/json_util.h"
 
 namespace hotfix {
 namespace integration {
@@ -203,16 +203,43 @@ TEST_F(AdminApiTest, RolloutKeepsAKilledFlagKilledAndItsBucketing) {
       "account");
 }
 
+TEST_F(AdminApiTest, ABodylessPostTakesItsReasonFromTheHeader) {
+  // curl -X POST -H "X-Hotfix-Reason: ..." .../kill: no body, no length.
+  RawClient c(server_->port());
+  ASSERT_TRUE(c.Send(absl::StrCat(
+      "POST /v1/admin/envs/production/flags/kill-recommendations/kill "
+      "HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ",
+      kAdminToken, "\r\nX-Hotfix-Reason: recs melting\r\n\r\n")));
+  const std::string reply = c.ReadAll(absl::Seconds(10));
+  EXPECT_EQ(StatusOf(reply), 200) << reply;
+  rapidjson::Document audit = Call("GET", "/v1/admin/audit?limit=1").Json();
+  EXPECT_EQ(std::string(audit["entries"][0]["reason"].GetString()),
+            "recs melting");
+}
+
+TEST_F(AdminApiTest, RequestMetricsCarryTheRealStatus) {
+  ASSERT_EQ(Call("GET", "/healthz", "", "").status, 200);
+  ASSERT_EQ(Call("GET", "/metrics", "", "").status, 200);
+  const std::string metrics = Call("GET", "/metrics", "", "").body;
+  EXPECT_NE(metrics.find("hotfixd_http_requests_total{route=\"/healthz\","
+                         "method=\"GET\",status=\"200\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("route=\"/metrics\",method=\"GET\",status=\"200\""),
+            std::string::npos);
+  EXPECT_EQ(metrics.find("status=\"-1\""), std::string::npos);
+}
+
 TEST_F(AdminApiTest, AConflictCarriesTheCurrentEtag) {
-  HttpReply first = Call(
-      "POST", "/v1/admin/envs/production/flags/kill-recommendations/kill",
-      R"({"reason":"x"})");
+  HttpReply first =
+      Call("POST", "/v1/admin/envs/production/flags/kill-recommendations/kill",
+           R"({"reason":"x"})");
   ASSERT_EQ(first.status, 200);
-  HttpReply stale = Http(
-      server_->port(), "POST",
-      "/v1/admin/envs/production/flags/kill-recommendations/revive",
-      kAdminToken, R"({"reason":"based on version 1"})",
-      {{"If-Match", "\"production-1\""}});
+  HttpReply stale =
+      Http(server_->port(), "POST",
+           "/v1/admin/envs/production/flags/kill-recommendations/revive",
+           kAdminToken, R"({"reason":"based on version 1"})",
+           {{"If-Match", "\"production-1\""}});
   EXPECT_EQ(stale.status, 412) << stale.body;
   EXPECT_EQ(stale.Header("ETag"), "\"production-2\"");
   EXPECT_EQ(stale.Header("X-Hotfix-Version"), "2");

@@ -186,19 +186,18 @@ TEST(DurabilityTest, ADamagedVersionAnswersDataLoss) {
   {
     std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
     ASSERT_NE(server, nullptr);
-    ASSERT_EQ(Http(server->port(), "PUT",
-                   "/v1/admin/envs/production/flags/counter", kAdminToken,
-                   CounterBody("a"))
-                  .status,
-              200);
+    ASSERT_EQ(
+        Http(server->port(), "PUT", "/v1/admin/envs/production/flags/counter",
+             kAdminToken, CounterBody("a"))
+            .status,
+        200);
     ASSERT_EQ(server->Terminate(), 0);
   }
   DamageVersion(options.data_dir, 1);  // not the current one
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
   ASSERT_NE(server, nullptr);
-  HttpReply damaged =
-      Http(server->port(), "GET", "/v1/admin/envs/production/versions/1",
-           kAdminToken);
+  HttpReply damaged = Http(server->port(), "GET",
+                           "/v1/admin/envs/production/versions/1", kAdminToken);
   EXPECT_EQ(damaged.status, 500) << damaged.body;
   EXPECT_NE(damaged.body.find("DATA_LOSS"), std::string::npos);
   EXPECT_NE(damaged.body.find("version 1: stored document does not match its "

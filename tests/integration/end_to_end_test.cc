@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
 #include "hotfix/context.h"
 #include "hotfix/evaluation.h"
 #include "hotfix/snapshot.h"
-#include "common/json_util.h"
 
 namespace hotfix {
 namespace integration {

@@ -4,11 +4,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,8 +32,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "common/json_util.h"
+#include "gtest/gtest.h"
 
 #if defined(HOTFIX_TSAN)
 // See tools/hotfixd/main.cc: the test's cpp-httplib clients are not
@@ -266,7 +266,8 @@ bool ReadSome(int fd, absl::Duration timeout, std::string* out) {
 std::string RawClient::ReadAll(absl::Duration timeout) {
   std::string out;
   const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline && ReadSome(fd_, deadline - absl::Now(), &out)) {
+  while (absl::Now() < deadline &&
+         ReadSome(fd_, deadline - absl::Now(), &out)) {
   }
   return out;
 }
@@ -323,8 +324,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
     env["HOTFIX_ADMIN_TOKEN"] = options.admin_token;
   if (!options.sdk_key.empty()) env["HOTFIX_SDK_KEY"] = options.sdk_key;
   server->pid_ =
-      Spawn(argv, ChildEnv(env), "", server->stderr_path_,
-            server->stderr_path_,
+      Spawn(argv, ChildEnv(env), "", server->stderr_path_, server->stderr_path_,
             options.socket != nullptr ? options.socket->fd() : -1);
   if (server->pid_ < 0) {
     ADD_FAILURE() << "cannot start " << HOTFIXD_PATH;

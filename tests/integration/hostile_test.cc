@@ -93,9 +93,9 @@ class HostileTest : public ::testing::Test {
     const absl::Duration health_took = absl::Now() - start;
     EXPECT_EQ(health.status, 200) << during;
     start = absl::Now();
-    HttpReply write =
-        Call("POST", "/v1/admin/envs/production/flags/kill-recommendations/kill",
-             R"({"reason":"still writable"})");
+    HttpReply write = Call(
+        "POST", "/v1/admin/envs/production/flags/kill-recommendations/kill",
+        R"({"reason":"still writable"})");
     const absl::Duration write_took = absl::Now() - start;
     EXPECT_EQ(write.status, 200) << during << ": " << write.body;
     Call("POST", "/v1/admin/envs/production/flags/kill-recommendations/revive",
@@ -134,7 +134,8 @@ TEST_F(HostileTest, ChunkedBodyOverTheLimitGets413BeforeAuthentication) {
   ASSERT_TRUE(c.Send(Request("POST", "/v1/admin/tokens",
                              "Transfer-Encoding: chunked\r\n"
                              "Content-Type: application/json\r\n")));
-  const std::string chunk = absl::StrCat("2000\r\n", std::string(8192, ' '), "\r\n");
+  const std::string chunk =
+      absl::StrCat("2000\r\n", std::string(8192, ' '), "\r\n");
   std::size_t sent = 0;
   while (sent < (std::size_t{200} << 20) && c.Send(chunk)) sent += 8192;
   // The server answered and closed long before 200 MB: it never buffered
@@ -142,15 +143,16 @@ TEST_F(HostileTest, ChunkedBodyOverTheLimitGets413BeforeAuthentication) {
   EXPECT_LT(sent, std::size_t{32} << 20);
   const std::string response = c.ReadAll(kWait);
   EXPECT_EQ(StatusOf(response), 413) << response;
-  EXPECT_NE(response.find("request body exceeds 65536 bytes"), std::string::npos);
+  EXPECT_NE(response.find("request body exceeds 65536 bytes"),
+            std::string::npos);
   ExpectStillServing("after a chunked flood");
   ExpectMemoryBack();
 }
 
 TEST_F(HostileTest, DeclaredOversizeBodyIsRefusedBeforeAnyOfItIsRead) {
   RawClient c(server_->port());
-  ASSERT_TRUE(c.Send(Request("POST", "/v1/admin/tokens",
-                             "Content-Length: 100000000000\r\n")));
+  ASSERT_TRUE(c.Send(
+      Request("POST", "/v1/admin/tokens", "Content-Length: 100000000000\r\n")));
   const std::string response = c.ReadHead(kWait);
   EXPECT_EQ(StatusOf(response), 413) << response;
   EXPECT_TRUE(c.WaitClosed(kWait));
@@ -203,8 +205,8 @@ TEST_F(HostileTest, SlowHeadersAreCutAtTheHeaderDeadline) {
 TEST_F(HostileTest, SlowBodyIsCutAtTheRequestDeadline) {
   // --request-timeout 2s from the request's first byte.
   RawClient c(server_->port());
-  ASSERT_TRUE(c.Send(Request("POST", "/v1/admin/tokens",
-                             "Content-Length: 60000\r\n")));
+  ASSERT_TRUE(
+      c.Send(Request("POST", "/v1/admin/tokens", "Content-Length: 60000\r\n")));
   EXPECT_TRUE(TrickleUntilCut(c, kWait));
 }
 
@@ -238,20 +240,20 @@ TEST_F(HostileTest, ConnectionsFromOneAddressAreCapped) {
 
 TEST_F(HostileTest, StalledStreamReaderIsDisconnected) {
   RawClient c(server_->port());
-  ASSERT_TRUE(c.Send(Request("GET", "/v1/stream",
-                             absl::StrCat("Authorization: Bearer ", kSdkKey,
-                                          "\r\n"))));
+  ASSERT_TRUE(
+      c.Send(Request("GET", "/v1/stream",
+                     absl::StrCat("Authorization: Bearer ", kSdkKey, "\r\n"))));
   EXPECT_EQ(StatusOf(c.ReadHead(kWait)), 200);
   // Big changes while the client reads nothing: its backlog (64 KiB here,
   // besides a kernel buffer of a quarter of it) fills, and the server
   // drops the stream rather than buffer without end.
   const std::string description(40000, 'd');
   for (int i = 0; i < 40; ++i) {
-    HttpReply r = Call(
-        "PUT", absl::StrCat("/v1/admin/envs/production/flags/big-", i),
-        absl::StrCat(R"({"reason":"fill","flag":{"variants":{"on":true},)",
-                     R"("default":"on","description":")", description,
-                     R"("}})"));
+    HttpReply r =
+        Call("PUT", absl::StrCat("/v1/admin/envs/production/flags/big-", i),
+             absl::StrCat(R"({"reason":"fill","flag":{"variants":{"on":true},)",
+                          R"("default":"on","description":")", description,
+                          R"("}})"));
     ASSERT_EQ(r.status, 200) << r.body;
   }
   EXPECT_TRUE(WaitUntil(
@@ -272,9 +274,9 @@ TEST_F(HostileTest, DeeplyNestedBodyGets400) {
   // 140,000 levels (a recursive parser overflows its stack).
   Start(std::size_t{16} << 20);
   const int depth = 140000;
-  const std::string body = absl::StrCat(R"({"reason":"x","document":)",
-                                        std::string(depth, '['),
-                                        std::string(depth, ']'), "}");
+  const std::string body =
+      absl::StrCat(R"({"reason":"x","document":)", std::string(depth, '['),
+                   std::string(depth, ']'), "}");
   HttpReply r = Call("PUT", "/v1/admin/envs/production/flags", body);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("nested deeper than 128 levels"), std::string::npos)
@@ -283,8 +285,9 @@ TEST_F(HostileTest, DeeplyNestedBodyGets400) {
 }
 
 TEST_F(HostileTest, ATokenGrantsAndRevokesOnlyWhatItHolds) {
-  HttpReply created = Call("POST", "/v1/admin/tokens",
-                           R"({"reason":"x","name":"token-admin","scopes":"tokens"})");
+  HttpReply created =
+      Call("POST", "/v1/admin/tokens",
+           R"({"reason":"x","name":"token-admin","scopes":"tokens"})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string tokens_only = created.Json()["token"].GetString();
   // The bootstrap admin holds read, write and tokens.
@@ -304,9 +307,9 @@ TEST_F(HostileTest, ATokenGrantsAndRevokesOnlyWhatItHolds) {
   EXPECT_NE(revoke.body.find("holds scopes this token lacks: read,write"),
             std::string::npos)
       << revoke.body;
-  HttpReply grant = Call("POST", "/v1/admin/tokens",
-                         R"({"reason":"x","name":"evil","kind":"admin"})",
-                         tokens_only);
+  HttpReply grant =
+      Call("POST", "/v1/admin/tokens",
+           R"({"reason":"x","name":"evil","kind":"admin"})", tokens_only);
   EXPECT_EQ(grant.status, 403) << grant.body;
   // Nor an SDK key (the sdk scope comes with read).
   EXPECT_EQ(Call("DELETE", "/v1/admin/tokens/" + sdk_id, R"({"reason":"x"})",
@@ -327,7 +330,8 @@ TEST_F(HostileTest, IfMatchAcceptsOnlyTheDocumentedForms) {
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
   }
   // Every accepted form, each against the then-current version.
-  for (const char* form : {"%", "\"%\"", "\"production-%\"", "W/\"production-%\""}) {
+  for (const char* form :
+       {"%", "\"%\"", "\"production-%\"", "W/\"production-%\""}) {
     HttpReply current = Call("GET", "/v1/admin/envs/production/flags");
     std::string value = form;
     value.replace(value.find('%'), 1, current.Header("X-Hotfix-Version"));
@@ -346,16 +350,15 @@ TEST_F(HostileTest, JsonIsReadWhateverTheContentTypeSays) {
   const std::string body = absl::StrCat(
       R"({"reason":"form","flag":{"variants":{"on":true},"default":"on","description":")",
       description, R"("}})");
-  HttpReply r = Call("PUT", "/v1/admin/envs/production/flags/formed", body,
-                     kAdminToken,
-                     {{"Content-Type", "application/x-www-form-urlencoded"}});
+  HttpReply r =
+      Call("PUT", "/v1/admin/envs/production/flags/formed", body, kAdminToken,
+           {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
 TEST_F(HostileTest, PagingBoundsPastSigned64BitsListEverything) {
   HttpReply history = Call(
-      "GET",
-      "/v1/admin/envs/production/history?before=18446744073709551615");
+      "GET", "/v1/admin/envs/production/history?before=18446744073709551615");
   ASSERT_EQ(history.status, 200) << history.body;
   EXPECT_GT(history.Json()["versions"].Size(), 0u);
   HttpReply audit = Call("GET", "/v1/admin/audit?before=9223372036854775808");
@@ -376,7 +379,8 @@ TEST_F(HostileTest, DuplicateAuthorizationHeadersAreRefused) {
 }
 
 TEST_F(HostileTest, ControlBytesInAHeaderValueAreRefused) {
-  for (const std::string value : {std::string("a\0b", 3), std::string("a\x01")}) {
+  for (const std::string value :
+       {std::string("a\0b", 3), std::string("a\x01")}) {
     RawClient c(server_->port());
     ASSERT_TRUE(c.Send(Request(
         "POST", "/v1/admin/envs/production/flags/kill-recommendations/kill",
@@ -385,8 +389,7 @@ TEST_F(HostileTest, ControlBytesInAHeaderValueAreRefused) {
     const std::string response = c.ReadAll(kWait);
     EXPECT_EQ(StatusOf(response), 400) << response;
   }
-  EXPECT_FALSE(Call("GET", "/v1/admin/envs/production/flags")
-                   .body.empty());
+  EXPECT_FALSE(Call("GET", "/v1/admin/envs/production/flags").body.empty());
 }
 
 TEST_F(HostileTest, DotSegmentsAreNeverNames) {
@@ -394,31 +397,34 @@ TEST_F(HostileTest, DotSegmentsAreNeverNames) {
                            "/v1/admin/envs/production/flags/..",
                            "/v1/admin/envs/production/flags/./kill"}) {
     RawClient c(server_->port());
-    ASSERT_TRUE(c.Send(Request("GET", path,
-                               absl::StrCat("Authorization: Bearer ",
-                                            kAdminToken, "\r\n"))));
+    ASSERT_TRUE(c.Send(
+        Request("GET", path,
+                absl::StrCat("Authorization: Bearer ", kAdminToken, "\r\n"))));
     const std::string response = c.ReadAll(kWait);
     const int status = StatusOf(response);
     EXPECT_TRUE(status == 400 || status == 405) << path << ": " << response;
   }
-  HttpReply create = Call("PUT", "/v1/admin/envs/production/flags/..",
-                          R"({"reason":"x","flag":{"variants":{"on":true},"default":"on"}})");
+  HttpReply create =
+      Call("PUT", "/v1/admin/envs/production/flags/..",
+           R"({"reason":"x","flag":{"variants":{"on":true},"default":"on"}})");
   EXPECT_EQ(create.status, 400) << create.body;
-  HttpReply env = Call("POST", "/v1/admin/envs", R"({"reason":"x","name":".."})");
+  HttpReply env =
+      Call("POST", "/v1/admin/envs", R"({"reason":"x","name":".."})");
   EXPECT_EQ(env.status, 400) << env.body;
 }
 
 TEST_F(HostileTest, RevokedKeyLosesItsOpenStream) {
-  HttpReply created = Call("POST", "/v1/admin/tokens",
-                           R"({"reason":"x","name":"svc","kind":"sdk","env":"production"})");
+  HttpReply created =
+      Call("POST", "/v1/admin/tokens",
+           R"({"reason":"x","name":"svc","kind":"sdk","env":"production"})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string key = created.Json()["token"].GetString();
   const std::string id = created.Json()["id"].GetString();
   SseReader reader(server_->port(), key);
   ASSERT_TRUE(reader.WaitForVersion(1, kWait).has_value());
-  ASSERT_EQ(Call("DELETE", "/v1/admin/tokens/" + id, R"({"reason":"leaked"})")
-                .status,
-            200);
+  ASSERT_EQ(
+      Call("DELETE", "/v1/admin/tokens/" + id, R"({"reason":"leaked"})").status,
+      200);
   EXPECT_TRUE(reader.WaitForEnd(kWait));
 }
 
@@ -432,8 +438,9 @@ TEST_F(HostileTest, OneKeyCannotTakeEveryStream) {
   HttpReply fourth = Call("GET", "/v1/stream", "", kSdkKey);
   EXPECT_EQ(fourth.status, 503) << fourth.body;
   EXPECT_NE(fourth.body.find("--max-streams-per-key"), std::string::npos);
-  HttpReply other = Call("POST", "/v1/admin/tokens",
-                         R"({"reason":"x","name":"svc2","kind":"sdk","env":"production"})");
+  HttpReply other =
+      Call("POST", "/v1/admin/tokens",
+           R"({"reason":"x","name":"svc2","kind":"sdk","env":"production"})");
   SseReader another(server_->port(), other.Json()["token"].GetString());
   EXPECT_TRUE(another.WaitForVersion(1, kWait).has_value());
 }
@@ -443,7 +450,8 @@ TEST_F(HostileTest, ReasonsAreMeasuredInCharacters) {
   for (int i = 0; i < 1024; ++i) accented += "\xC3\xA9";  // é: 2 bytes
   const std::string path =
       "/v1/admin/envs/production/flags/kill-recommendations/kill";
-  HttpReply ok = Call("POST", path, absl::StrCat(R"({"reason":")", accented, R"("})"));
+  HttpReply ok =
+      Call("POST", path, absl::StrCat(R"({"reason":")", accented, R"("})"));
   EXPECT_EQ(ok.status, 200) << ok.body;
   HttpReply too_long =
       Call("POST", path, absl::StrCat(R"({"reason":")", accented, R"(e"})"));

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
-#include "common/json_util.h"
 
 namespace hotfix {
 namespace integration {
@@ -158,9 +158,8 @@ TEST_F(HotfixctlTest, ExitCodesSayWhatWentWrong) {
 }
 
 TEST_F(HotfixctlTest, AlreadyDoneIsAConflictExit5) {
-  CtlResult created =
-      Ctl({"tokens", "create", "tmp", "--kind", "reader", "--reason", "x",
-           "--json"});
+  CtlResult created = Ctl({"tokens", "create", "tmp", "--kind", "reader",
+                           "--reason", "x", "--json"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   rapidjson::Document doc;
   ASSERT_TRUE(tools::ParseJson(created.out, "out", &doc).ok()) << created.out;
@@ -182,13 +181,13 @@ TEST_F(HotfixctlTest, TokenFileEnvironmentVariableAndCaCertificate) {
   ASSERT_EQ(Ctl({"env", "create", "staging", "--reason", "x"}).exit_code, 0);
   std::map<std::string, std::string> env = CtlEnv(*server_);
   env["HOTFIX_ENV"] = "staging";
-  CtlResult staging = RunCtl({"kill", "kill-recommendations", "--reason", "x"},
-                             env);
+  CtlResult staging =
+      RunCtl({"kill", "kill-recommendations", "--reason", "x"}, env);
   EXPECT_EQ(staging.exit_code, 4) << "staging starts empty: " << staging.err;
   env["HOTFIX_ENV"] = "production";
-  EXPECT_EQ(RunCtl({"kill", "kill-recommendations", "--reason", "x"}, env)
-                .exit_code,
-            0);
+  EXPECT_EQ(
+      RunCtl({"kill", "kill-recommendations", "--reason", "x"}, env).exit_code,
+      0);
   // HOTFIX_CA_CERT: trust a server's self-signed certificate.
   const std::string cert = dir_.path() + "/cert.pem";
   const std::string key = dir_.path() + "/key.pem";
@@ -199,8 +198,8 @@ TEST_F(HotfixctlTest, TokenFileEnvironmentVariableAndCaCertificate) {
   std::unique_ptr<ServerProcess> secure = ServerProcess::Start(tls);
   ASSERT_NE(secure, nullptr);
   const std::string url = absl::StrCat("https://127.0.0.1:", secure->port());
-  CtlResult untrusted = RunCtl(
-      {"list"}, {{"HOTFIX_URL", url}, {"HOTFIX_TOKEN", kAdminToken}});
+  CtlResult untrusted =
+      RunCtl({"list"}, {{"HOTFIX_URL", url}, {"HOTFIX_TOKEN", kAdminToken}});
   EXPECT_EQ(untrusted.exit_code, 6) << "an unknown CA must not be trusted";
   CtlResult trusted = RunCtl({"list"}, {{"HOTFIX_URL", url},
                                         {"HOTFIX_TOKEN", kAdminToken},

@@ -46,12 +46,11 @@ TEST_F(LifecycleTest, AClientThatStopsReadingIsDroppedAfterTheIoTimeout) {
   Start({"--io-timeout", "1s", "--max-body-bytes", "67108864"});
   // A 24 MB flag set: more than the socket buffers on both sides hold.
   const std::string big(24 << 20, 'x');
-  HttpReply put = Http(
-      server_->port(), "PUT", "/v1/admin/envs/production/flags/huge",
-      kAdminToken,
-      absl::StrCat(R"({"reason":"x","flag":{"variants":{"on":true},)",
-                   R"("default":"on","description":")",
-                   big, R"("}})"));
+  HttpReply put =
+      Http(server_->port(), "PUT", "/v1/admin/envs/production/flags/huge",
+           kAdminToken,
+           absl::StrCat(R"({"reason":"x","flag":{"variants":{"on":true},)",
+                        R"("default":"on","description":")", big, R"("}})"));
   ASSERT_EQ(put.status, 200) << put.body.substr(0, 300);
   RawClient c(server_->port());
   ASSERT_TRUE(c.Send(Get("/v1/flags", kSdkKey)));
@@ -97,9 +96,9 @@ TEST_F(LifecycleTest, SigtermEndsStreamsCleanlyAndRefusesNewRequests) {
   ASSERT_TRUE(late.Send("GET /v1/flags HTTP/1.1\r\nHost: x\r\n"));
   kill(server_->pid(), SIGTERM);
   EXPECT_TRUE(reader.WaitForEnd(kWait)) << "the stream did not end";
-  ASSERT_TRUE(late.Send(absl::StrCat("Authorization: Bearer ", kSdkKey,
-                                     "\r\n\r\n")) ||
-              true);
+  ASSERT_TRUE(
+      late.Send(absl::StrCat("Authorization: Bearer ", kSdkKey, "\r\n\r\n")) ||
+      true);
   const std::string answer = late.ReadAll(kWait);
   // Either refused politely (503, Connection: close) or closed before the
   // request was complete — never left hanging.
@@ -122,8 +121,7 @@ TEST_F(LifecycleTest, StreamMetricsCountEventsRejectionsAndTheBuild) {
                 .status,
             200);
   ASSERT_TRUE(reader.WaitForVersion(2, kWait).has_value());
-  const std::string metrics =
-      Http(server_->port(), "GET", "/metrics", "").body;
+  const std::string metrics = Http(server_->port(), "GET", "/metrics", "").body;
   EXPECT_NE(metrics.find("hotfixd_stream_rejected_total 1\n"),
             std::string::npos)
       << metrics;

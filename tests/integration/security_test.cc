@@ -208,8 +208,7 @@ TEST_F(SecurityTest, TokenFilesAreReadAndARevokedConfiguredTokenStaysRevoked) {
   options.data_dir = dir_.path() + "/data2";
   options.admin_token = "";  // no environment variables this time
   options.sdk_key = "";
-  options.args = {"--admin-token-file", admin_file, "--sdk-key-file",
-                  sdk_file};
+  options.args = {"--admin-token-file", admin_file, "--sdk-key-file", sdk_file};
   server_ = ServerProcess::Start(options);
   ASSERT_NE(server_, nullptr);
   EXPECT_EQ(Call("GET", "/v1/admin/whoami", admin).status, 200);
@@ -221,23 +220,22 @@ TEST_F(SecurityTest, TokenFilesAreReadAndARevokedConfiguredTokenStaysRevoked) {
   ASSERT_EQ(other.status, 201);
   const std::string second = other.Json()["token"].GetString();
   std::string id;
-  for (const auto& t : Call("GET", "/v1/admin/tokens", admin)
-                           .Json()["tokens"]
-                           .GetArray()) {
+  for (const auto& t :
+       Call("GET", "/v1/admin/tokens", admin).Json()["tokens"].GetArray()) {
     if (std::string(t["name"].GetString()) == "bootstrap-admin") {
       id = t["id"].GetString();
     }
   }
   ASSERT_FALSE(id.empty());
-  ASSERT_EQ(Call("DELETE", "/v1/admin/tokens/" + id, second,
-                 R"({"reason":"leaked"})")
-                .status,
-            200);
+  ASSERT_EQ(
+      Call("DELETE", "/v1/admin/tokens/" + id, second, R"({"reason":"leaked"})")
+          .status,
+      200);
   // Re-revoking says it is already revoked.
-  EXPECT_EQ(Call("DELETE", "/v1/admin/tokens/" + id, second,
-                 R"({"reason":"again"})")
-                .status,
-            409);
+  EXPECT_EQ(
+      Call("DELETE", "/v1/admin/tokens/" + id, second, R"({"reason":"again"})")
+          .status,
+      409);
   ASSERT_EQ(server_->Terminate(), 0);
   server_ = ServerProcess::Start(options);
   ASSERT_NE(server_, nullptr);
@@ -269,7 +267,8 @@ TEST_F(SecurityTest, MalformedJsonGets400NamingTheProblem) {
                      R"({"reason": "x", "flag": {"variants": })");
   EXPECT_EQ(r.status, 400);
   const std::string message = r.Json()["error"]["message"].GetString();
-  EXPECT_NE(message.find("body: invalid JSON at line 1, column"), std::string::npos)
+  EXPECT_NE(message.find("body: invalid JSON at line 1, column"),
+            std::string::npos)
       << message;
   r = Call("POST", "/v1/admin/envs/production/flags/f/kill", kAdminToken,
            R"(["reason"])");
@@ -403,12 +402,11 @@ TEST_F(SecurityTest, SdkKeyIsScopedToItsEnvironment) {
           .status,
       200);
   // It manages only its own environment's tokens and reads only its audit.
-  EXPECT_EQ(Call("GET", "/v1/admin/audit?env=production", staging_admin)
-                .status,
+  EXPECT_EQ(Call("GET", "/v1/admin/audit?env=production", staging_admin).status,
             403);
-  for (const auto& e :
-       Call("GET", "/v1/admin/audit", staging_admin).Json()["entries"]
-           .GetArray()) {
+  for (const auto& e : Call("GET", "/v1/admin/audit", staging_admin)
+                           .Json()["entries"]
+                           .GetArray()) {
     EXPECT_EQ(std::string(e["env"].GetString()), "staging");
   }
 }
@@ -420,8 +418,9 @@ TEST_F(SecurityTest, NobodyHandsOutOrTakesAwayScopesTheyDoNotHave) {
                                "scopes":"read,tokens"})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string desk = created.Json()["token"].GetString();
-  HttpReply escalate = Call("POST", "/v1/admin/tokens", desk,
-                            R"({"reason":"x","name":"escalate","kind":"admin"})");
+  HttpReply escalate =
+      Call("POST", "/v1/admin/tokens", desk,
+           R"({"reason":"x","name":"escalate","kind":"admin"})");
   EXPECT_EQ(escalate.status, 403) << escalate.body;
   EXPECT_NE(escalate.body.find("cannot grant scopes this token lacks: write"),
             std::string::npos)

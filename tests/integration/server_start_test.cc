@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
 
@@ -95,6 +96,48 @@ TEST(ServerStartTest, SecondServerOnTheSameDataDirectoryRefuses) {
   EXPECT_NE(r.err.find("another hotfixd"), std::string::npos) << r.err;
   // The first one is unharmed.
   EXPECT_EQ(Http(server->port(), "GET", "/healthz", "").status, 200);
+}
+
+TEST(ServerStartTest, SecondServerOnTheSamePortRefusesInsteadOfSharingIt) {
+  TempDir dir;
+  ServerOptions options;
+  options.data_dir = dir.path() + "/data";
+  auto server = ServerProcess::Start(options);
+  ASSERT_NE(server, nullptr);
+  CtlResult r =
+      RunHotfixd({"--data-dir", dir.path() + "/other", "--port",
+                  absl::StrCat(server->port())},
+                 {{"HOTFIX_ADMIN_TOKEN", "another-admin-token-0123456789"}},
+                 absl::Seconds(30));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(
+      r.err.find(absl::StrCat("cannot listen on 127.0.0.1:", server->port())),
+      std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("another process holds it"), std::string::npos) << r.err;
+  // Every request still reaches the first server.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Http(server->port(), "GET", "/v1/flags", kSdkKey).status, 200);
+  }
+}
+
+TEST(ServerStartTest, LogLinesCarryATimeAndCanBeJson) {
+  TempDir dir;
+  ServerOptions options;
+  options.data_dir = dir.path() + "/data";
+  options.args = {"--log-format", "json"};
+  auto server = ServerProcess::Start(options);
+  ASSERT_NE(server, nullptr);
+  const std::string log = server->Stderr();
+  const std::string first = log.substr(0, log.find('\n'));
+  rapidjson::Document line;
+  ASSERT_TRUE(tools::ParseJson(first, "log line", &line).ok()) << first;
+  EXPECT_TRUE(line.HasMember("time"));
+  EXPECT_TRUE(line.HasMember("level"));
+  EXPECT_TRUE(line.HasMember("msg"));
+  const std::string time = line["time"].GetString();
+  EXPECT_EQ(time.size(), 24u) << time;  // 2026-12-06T18:22:01.123Z
+  EXPECT_EQ(time.back(), 'Z');
 }
 
 }  // namespace

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
-#include "common/json_util.h"
 
 namespace hotfix {
 namespace integration {

@@ -36,6 +36,7 @@
 #include "api/routes.h"
 #include "common/files.h"
 #include "common/json_util.h"
+#include "common/server_log.h"
 #include "core/auth.h"
 #include "core/config.h"
 #include "core/documents.h"
@@ -51,12 +52,10 @@ namespace hotfix {
 namespace hotfixd {
 namespace {
 
-void Log(const std::string& line) {
-  std::fprintf(stderr, "hotfixd: %s\n", line.c_str());
-}
+void Log(const std::string& line) { tools::LogInfo(line); }
 
 int Fail(const absl::Status& status) {
-  Log(absl::StrCat("error: ", status.message()));
+  tools::LogError(std::string(status.message()));
   return 1;
 }
 
@@ -96,13 +95,14 @@ void RaiseFileLimit(const ServerConfig& config) {
         limit.rlim_max == RLIM_INFINITY ? 1 << 20 : limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
-  const rlim_t needed = static_cast<rlim_t>(config.max_connections) + 64;
-  if (limit.rlim_cur < needed) {
-    Log(absl::StrCat("warning: the open-file limit is ", limit.rlim_cur,
-                     " but --max-connections ", config.max_connections,
-                     " needs about ", needed,
-                     "; connections are capped at what it allows (raise the "
-                     "hard limit, `ulimit -Hn`, to hold more)"));
+  // The connections the process can hold; warn when that is fewer than the
+  // streams it is configured for.
+  const rlim_t capacity = limit.rlim_cur > 64 ? limit.rlim_cur - 64 : 0;
+  if (capacity < static_cast<rlim_t>(config.max_streams)) {
+    tools::LogWarning(absl::StrCat(
+        "the open-file limit (", limit.rlim_cur, ") holds about ", capacity,
+        " connections, fewer than --max-streams ", config.max_streams,
+        "; raise the hard limit (`ulimit -Hn`)"));
   }
 }
 
@@ -190,7 +190,8 @@ absl::Status BootstrapTokens(const ServerConfig& config, bool first_start,
         auth.EnsureToken(*admin, "bootstrap-admin", kAdminScopes, "", &revoked);
     if (!inserted.ok()) return inserted.status();
     if (revoked) {
-      Log("warning: the configured bootstrap admin token has been revoked; "
+      tools::LogWarning(
+          "the configured bootstrap admin token has been revoked; "
           "it stays revoked");
     } else if (*inserted) {
       Log("registered the configured bootstrap admin token as "
@@ -209,7 +210,8 @@ absl::Status BootstrapTokens(const ServerConfig& config, bool first_start,
                                      kScopeSdk, config.default_env, &revoked);
     if (!inserted.ok()) return inserted.status();
     if (revoked) {
-      Log("warning: the configured bootstrap SDK key has been revoked; it "
+      tools::LogWarning(
+          "the configured bootstrap SDK key has been revoked; it "
           "stays revoked");
     } else if (*inserted) {
       Log(absl::StrCat("registered the configured SDK key as \"sdk-",
@@ -237,6 +239,8 @@ int Run(int argc, char** argv) {
     std::fputs(ServerUsage().c_str(), stdout);
     return 0;
   }
+  tools::SetLogFormat(config.log_format == "json" ? tools::LogFormat::kJson
+                                                  : tools::LogFormat::kText);
   if (*outcome == ParseOutcome::kVersion) {
     std::printf("hotfixd %s\n", HOTFIX_VERSION_STRING);
     return 0;

@@ -1,6 +1,7 @@
 // tools/hotfixd/api/routes.cc
 
 #include "api/routes.h"
+#include "common/server_log.h"
 
 #include <cstdio>
 #include <exception>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "api/handlers.h"
 #include "common/text.h"
@@ -199,9 +201,8 @@ Reply Api::Execute(const HttpRequest& request, const Routed& routed) const {
     reply = absl::InternalError("unknown exception");
   }
   if (!reply.ok() && HttpStatusFor(reply.status().code()) == 500) {
-    std::fprintf(stderr, "hotfixd: error: %s %s: %s\n", request.method.c_str(),
-                 spec.pattern,
-                 SanitizeForLog(reply.status().ToString()).c_str());
+    tools::LogError(absl::StrCat(request.method, " ", spec.pattern, " failed"),
+                    {{"error", reply.status().ToString()}});
   }
   Reply out = reply.ok() ? *std::move(reply) : StatusReply(reply.status());
   Finish(request, routed, out);
@@ -215,12 +216,15 @@ void Api::Finish(const HttpRequest& request, const Routed& routed,
   context_->metrics->CountRequest(label, request.method, reply.status);
   if (context_->config->log_requests) {
     const Principal* who = routed.who.has_value() ? &*routed.who : nullptr;
-    std::fprintf(stderr, "hotfixd: %s %s %d %.3fms%s%s\n",
-                 SanitizeForLog(request.method).c_str(),
-                 SanitizeForLog(request.path).c_str(), reply.status,
-                 absl::ToDoubleMilliseconds(absl::Now() - routed.start),
-                 who != nullptr ? " actor=" : "",
-                 who != nullptr ? SanitizeForLog(who->name).c_str() : "");
+    const std::string ms = absl::StrFormat(
+        "%.3f", absl::ToDoubleMilliseconds(absl::Now() - routed.start));
+    const std::string message =
+        absl::StrCat(request.method, " ", request.path, " ", reply.status);
+    if (who != nullptr) {
+      tools::LogInfo(message, {{"ms", ms}, {"actor", who->name}});
+    } else {
+      tools::LogInfo(message, {{"ms", ms}});
+    }
   }
 }
 
@@ -250,9 +254,8 @@ Reply Api::Handle(HttpRequest request) const {
 void Api::ObserveFrontError(const HttpRequest& request, int status) const {
   context_->metrics->CountRequest(kFront, request.method, status);
   if (context_->config->log_requests) {
-    std::fprintf(stderr, "hotfixd: %s %s %d (refused by the front)\n",
-                 SanitizeForLog(request.method).c_str(),
-                 SanitizeForLog(request.path).c_str(), status);
+    tools::LogInfo(absl::StrCat(request.method, " ", request.path, " ", status,
+                                " (refused by the front)"));
   }
 }
 

@@ -130,6 +130,11 @@ absl::Status Apply(const Setting& s, ServerConfig* c) {
     return ParseDurationValue(s, &c->io_timeout);
   } else if (n == "resume-history") {
     return ParseInt(s, 0, 1000000, &c->resume_history);
+  } else if (n == "log-format") {
+    if (s.value != "text" && s.value != "json") {
+      return Bad(s, "expected text or json");
+    }
+    c->log_format = s.value;
   } else if (n == "log-requests") {
     if (!s.has_value || s.value == "true" || s.value == "1") {
       c->log_requests = true;
@@ -225,6 +230,8 @@ SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
   --resume-history N        recent changes kept for Last-Event-ID resume
                             (default: 1024)
   --log-requests            log one line per request (never tokens)
+  --log-format text|json    log lines as text or as JSON objects
+                            (default: text; both carry an RFC 3339 time)
   --config FILE             read "name = value" lines with these names;
                             command-line flags win
   --help, --version

@@ -99,6 +99,9 @@ struct ServerConfig {
   // Log one line per request (never headers or tokens). Writes are always
   // logged. Default: false.
   bool log_requests = false;
+  // "text" (RFC 3339 time, then the message) or "json" (one object per
+  // line). Default: text.
+  std::string log_format = "text";
 };
 
 // max_streams_per_key as configured, or its default.

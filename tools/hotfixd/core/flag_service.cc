@@ -1,6 +1,7 @@
 // tools/hotfixd/core/flag_service.cc
 
 #include "core/flag_service.h"
+#include "common/server_log.h"
 
 #include <zlib.h>
 
@@ -19,8 +20,6 @@
 namespace hotfix {
 namespace hotfixd {
 namespace {
-
-using tools::SanitizeForLog;
 
 std::string KeysJson(const std::vector<std::string>& keys) {
   rapidjson::StringBuffer buffer;
@@ -81,11 +80,9 @@ absl::StatusOr<std::shared_ptr<EnvironmentState>> FlagService::MakeState(
   } else if (must_compile) {
     return compiled.status();
   } else {
-    std::fprintf(stderr,
-                 "hotfixd: warning: environment \"%s\" version %llu no longer "
-                 "compiles (%s); serving it unchanged\n",
-                 env.c_str(), static_cast<unsigned long long>(version),
-                 std::string(compiled.status().message()).c_str());
+    tools::LogWarning(absl::StrCat(
+        "environment \"", env, "\" version ", version, " no longer compiles (",
+        compiled.status().message(), "); serving it unchanged"));
   }
   state->document = std::make_shared<const std::string>(std::move(document));
   return state;
@@ -238,11 +235,10 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
   hub_->Publish(request.env, (*state)->document, std::move(change));
   Install(*state);
   metrics_->CountFlagChange(request.env, request.action);
-  std::fprintf(stderr, "hotfixd: %s v%llu %s by %s (%s): %s [%s]\n",
-               request.env.c_str(), static_cast<unsigned long long>(version),
-               request.action.c_str(), SanitizeForLog(row.actor).c_str(),
-               row.event.c_str(), SanitizeForLog(request.reason).c_str(),
-               SanitizeForLog(absl::StrJoin(diff.changed_keys, ",")).c_str());
+  tools::LogInfo(absl::StrCat(request.env, " v", version, " ", request.action,
+                              " by ", row.actor, " (", row.event,
+                              "): ", request.reason, " [",
+                              absl::StrJoin(diff.changed_keys, ","), "]"));
   return result;
 }
 
@@ -302,8 +298,7 @@ absl::StatusOr<WriteResult> FlagService::CreateEnvironment(
   hub_->AddEnvironment(name, 1, (*state)->document, {});
   Install(*state);
   metrics_->CountFlagChange(name, "env.create");
-  std::fprintf(stderr, "hotfixd: %s v1 env.create by %s: %s\n", name.c_str(),
-               SanitizeForLog(actor).c_str(), SanitizeForLog(reason).c_str());
+  tools::LogInfo(absl::StrCat(name, " v1 env.create by ", actor, ": ", reason));
   WriteResult result;
   result.env = name;
   result.version = 1;

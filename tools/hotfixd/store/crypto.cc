@@ -1,6 +1,7 @@
 // tools/hotfixd/store/crypto.cc
 
 #include "store/crypto.h"
+#include "common/server_log.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,7 @@ Sha256Digest Sha256(std::string_view data) {
   if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(),
                  nullptr) != 1 ||
       size != digest.size()) {
-    std::fprintf(stderr, "hotfixd: SHA-256 failed\n");
+    tools::LogError("SHA-256 failed");
     std::abort();
   }
   return digest;
@@ -61,7 +62,7 @@ bool ParseSha256Hex(std::string_view hex, Sha256Digest* out) {
 std::string RandomToken(std::string_view prefix, std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    std::fprintf(stderr, "hotfixd: the OpenSSL random generator failed\n");
+    tools::LogError("the OpenSSL random generator failed");
     std::abort();
   }
   static constexpr char kAlphabet[] =
