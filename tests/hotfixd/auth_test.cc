@@ -14,10 +14,10 @@ namespace hotfixd {
 namespace {
 
 TEST(ScopesTest, ParseAndPrintRoundTrip) {
-  auto scopes = ParseScopes("tokens, read,write", "body.scopes");
+  auto scopes = ParseScopes("tokens, read,write,approve", "body.scopes");
   ASSERT_TRUE(scopes.ok());
   EXPECT_EQ(*scopes, kAdminScopes);
-  EXPECT_EQ(ScopesToString(*scopes), "read,write,tokens");
+  EXPECT_EQ(ScopesToString(*scopes), "read,write,tokens,approve");
   EXPECT_EQ(ScopesToString(kScopeSdk), "sdk");
 }
 
@@ -25,8 +25,8 @@ TEST(ScopesTest, UnknownOrEmptyScopesNameTheField) {
   auto bad = ParseScopes("read,admin", "body.scopes");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(std::string(bad.status().message()),
-            "body.scopes: unknown scope \"admin\" (expected sdk, read, write "
-            "or tokens)");
+            "body.scopes: unknown scope \"admin\" (expected sdk, read, write, "
+            "tokens or approve)");
   EXPECT_FALSE(ParseScopes(" , ", "body.scopes").ok());
 }
 

@@ -80,25 +80,6 @@ TEST(SetKilledByTagTest, KillsEveryTaggedFlagAndNamesThem) {
             absl::StatusCode::kNotFound);
 }
 
-TEST(DiffDocumentsTest, OneFlagIsAPatchAnythingElseAPut) {
-  rapidjson::Document before = Parse(kSet);
-  rapidjson::Document after = Parse(kSet);
-  SetVersion(after, 9);
-  EXPECT_TRUE(DiffDocuments(before, after).empty());  // version is ignored
-  ASSERT_TRUE(SetKilled(after, "theme", true).ok());
-  DocumentDiff one = DiffDocuments(before, after);
-  EXPECT_TRUE(one.is_single_flag());
-  EXPECT_EQ(one.changed_keys, std::vector<std::string>{"theme"});
-  ASSERT_TRUE(DeleteFlag(after, "switch").ok());
-  DocumentDiff two = DiffDocuments(before, after);
-  EXPECT_FALSE(two.is_single_flag());
-  EXPECT_EQ(two.changed_keys, (std::vector<std::string>{"switch", "theme"}));
-  rapidjson::Document segments =
-      Parse(R"({"version":3,"flags":{},"segments":{"s":{"included":["a"]}}})");
-  EXPECT_TRUE(DiffDocuments(Parse(R"({"version":3,"flags":{}})"), segments)
-                  .segments_changed);
-}
-
 TEST(StampHotfixExpiryTest, StampsOnlyHotfixFlagsWithoutExpiry) {
   rapidjson::Document doc = Parse(
       R"({"version":1,"flags":{"a":{"tags":["hotfix"]},"b":{"tags":["x"]},

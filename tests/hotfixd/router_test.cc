@@ -88,7 +88,15 @@ TEST(RouteTableTest, EveryRouteIsUniqueAndItsPatternIsItsLabel) {
 TEST(RouteTableTest, AdminWritesNeedTheWriteScopeAndSdkReadsTheSdkOne) {
   for (const RouteSpec& r : ApiRoutes()) {
     const std::string pattern = r.pattern;
-    if (pattern.rfind("/v1/admin/envs", 0) == 0 && r.method != Method::kGet) {
+    if (pattern == "/v1/admin/envs/{env}/requests/{id}/approve") {
+      EXPECT_EQ(r.access, Access::kApprove);
+    } else if (pattern == "/v1/admin/envs/{env}/requests/{id}/reject") {
+      // An approver rejects; a proposer withdraws (checked by the handler).
+      EXPECT_EQ(r.access, Access::kReadOrApprove);
+    } else if (pattern == "/v1/admin/envs/{env}/diff") {
+      EXPECT_EQ(r.access, Access::kRead);  // a read with a document body
+    } else if (pattern.rfind("/v1/admin/envs", 0) == 0 &&
+               r.method != Method::kGet) {
       EXPECT_EQ(r.access, Access::kWrite) << pattern;
     }
     if (pattern.rfind("/v1/admin/tokens", 0) == 0) {

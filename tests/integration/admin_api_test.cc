@@ -415,7 +415,8 @@ TEST_F(AdminApiTest, GetFlagsHonoursEtagAndGzip) {
   }
   document += "}}";
   ASSERT_EQ(Call("PUT", "/v1/admin/envs/production/flags",
-                 absl::StrCat(R"({"reason":"big","document":)", document, "}"))
+                 absl::StrCat(R"({"reason":"big","allow_delete":true,"document":)",
+                              document, "}"))
                 .status,
             200);
   HttpReply big = Http(server_->port(), "GET", "/v1/flags", kSdkKey, "",

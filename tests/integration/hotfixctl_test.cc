@@ -260,8 +260,14 @@ TEST_F(HotfixctlTest, SetGetAndWholeSetRoundTrip) {
   doc["flags"].RemoveMember("my-fix");
   const std::string set_file = dir_.path() + "/set.json";
   WriteFile(set_file, tools::ToJson(doc));
+  // Deleting a flag through a whole-set write must be asked for.
+  CtlResult refused = Ctl({"set", "--file", set_file, "--reason", "drop my-fix",
+                           "--if-match", "2"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("deletes 1 flag (my-fix)"), std::string::npos)
+      << refused.err;
   CtlResult set = Ctl({"set", "--file", set_file, "--reason", "drop my-fix",
-                       "--if-match", "2"});
+                       "--if-match", "2", "--allow-delete"});
   ASSERT_EQ(set.exit_code, 0) << set.err;
   EXPECT_NE(set.out.find("version 3 (patch: my-fix)"), std::string::npos)
       << set.out;
@@ -288,10 +294,17 @@ TEST_F(HotfixctlTest, StaleListsExpiredFlags) {
   const std::string flag = dir_.path() + "/flag.json";
   WriteFile(flag, R"({"variants":{"on":true},"default":"on","owner":"payments",
                       "ticket":"PAY-9","expires":"2021-06-30"})");
-  ASSERT_EQ(
-      Ctl({"set", "fix-2021", "--file", flag, "--reason", "old"}).exit_code, 0);
+  CtlResult set = Ctl({"set", "fix-2021", "--file", flag, "--reason", "old"});
+  ASSERT_EQ(set.exit_code, 0);
+  // Accepted, with a warning that it is already stale.
+  EXPECT_NE(set.err.find("warning: flags.fix-2021.expires: 2021-06-30 is in "
+                         "the past"),
+            std::string::npos)
+      << set.err;
+  // A CI gate: stale flags make the step fail, with --json too.
   CtlResult stale = Ctl({"stale"});
-  ASSERT_EQ(stale.exit_code, 0);
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_EQ(Ctl({"stale", "--json"}).exit_code, 1);
   EXPECT_NE(stale.out.find("fix-2021"), std::string::npos) << stale.out;
   EXPECT_NE(stale.out.find("PAY-9"), std::string::npos) << stale.out;
   EXPECT_EQ(stale.out.find("kill-recommendations"), std::string::npos);

@@ -86,6 +86,18 @@ absl::StatusOr<std::optional<std::string>> GetOptionalString(
       std::string(v->GetString(), v->GetStringLength()));
 }
 
+absl::StatusOr<std::optional<bool>> GetOptionalBool(
+    const rapidjson::Value& object, std::string_view field,
+    std::string_view path) {
+  const rapidjson::Value* v = FindMember(object, field);
+  if (v == nullptr) return std::optional<bool>();
+  if (!v->IsBool()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        FieldPath(path, field), ": must be true or false, not ", TypeName(*v)));
+  }
+  return std::optional<bool>(v->GetBool());
+}
+
 absl::StatusOr<std::string> GetRequiredString(const rapidjson::Value& object,
                                               std::string_view field,
                                               std::string_view path) {

@@ -88,6 +88,9 @@ absl::StatusOr<std::optional<std::uint64_t>> GetOptionalUint(
 absl::StatusOr<std::optional<double>> GetOptionalNumber(
     const rapidjson::Value& object, std::string_view field,
     std::string_view path);
+absl::StatusOr<std::optional<bool>> GetOptionalBool(
+    const rapidjson::Value& object, std::string_view field,
+    std::string_view path);
 
 // Returns InvalidArgument "<path>.<name>: unknown field" for the first member
 // of `object` not in `allowed` (a null-terminated list).

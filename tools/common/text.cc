@@ -2,6 +2,8 @@
 
 #include "common/text.h"
 
+#include <charconv>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -12,6 +14,13 @@ std::string FormatTime(std::int64_t unix_micros) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
                           absl::FromUnixMicros(unix_micros),
                           absl::UTCTimeZone());
+}
+
+std::string FormatNumber(double value) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  if (ec != std::errc()) return absl::StrCat(value);
+  return std::string(buf, end);
 }
 
 std::string SanitizeForLog(std::string_view text) {

@@ -32,6 +32,10 @@ std::string FormatTime(std::int64_t unix_micros);
 // actor name cannot forge a log line.
 std::string SanitizeForLog(std::string_view text);
 
+// `value` in the shortest decimal form that reads back as the same double
+// ("12.34567", "25", "1e-07"): what error messages and audit details echo.
+std::string FormatNumber(double value);
+
 // The number of Unicode characters in UTF-8 `text` (invalid bytes count one
 // each): what limits stated "in characters" count.
 std::size_t CountCharacters(std::string_view text);

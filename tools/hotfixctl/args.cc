@@ -20,9 +20,13 @@ constexpr const char* kValueOptions[] = {
     "url",      "token",   "token-file", "env",    "ca-cert",   "reason",
     "if-match", "timeout", "ctx",        "tag",    "file",      "limit",
     "before",   "now",     "kind",       "scopes", "copy-from", "at",
+    "from",     "to",      "state",      "secret", "contexts",
 };
 // Options without a value.
-constexpr const char* kFlagOptions[] = {"json", "help", "all-envs"};
+constexpr const char* kFlagOptions[] = {
+    "json",         "help", "all-envs",           "dry-run",
+    "allow-delete", "yes",  "include-kill-state", "include-segments",
+};
 
 bool In(std::string_view name, const char* const* begin,
         const char* const* end) {
@@ -134,42 +138,62 @@ std::string Usage() {
 
 Offline (no server):
   validate FILE                       compile FILE ("-": stdin) with the SDK's
-                                      compiler; prints the error, exit 1 if bad
+                                      compiler; lists every error, exit 1 if bad
   eval FILE FLAG [--ctx K=V]... [--now TIME]
                                       evaluate FLAG: value, variant, reason.
                                       --ctx key=ID sets the context key;
                                       --ctx name=text a string attribute;
                                       --ctx name:=JSON a typed one (31, true)
+  eval FILE FLAG --contexts FILE      one evaluation per JSON-lines context
+                                      ("-": stdin), one JSON line out each
 
 Server (--url / $HOTFIX_URL, --token / --token-file / $HOTFIX_TOKEN,
 --env / $HOTFIX_ENV, default production):
   whoami                              the token's name, scopes, environment
   envs                                environments and their versions
   env create NAME [--copy-from ENV | --file FILE]
+  env protect | env unprotect         changes need a second person's approval
+                                      (kills never wait); lifting it, too
   list [--tag TAG]                    flags: type, state, fallthrough, owner
-  get [FLAG] [--at VERSION]           one flag, or the whole set (as JSON)
+  get [FLAG] [--at VERSION]           one flag, or the whole set (as JSON;
+                                      what `set` takes back)
   set FLAG --file FILE                create or replace one flag
-  set --file FILE                     replace the whole flag set
+  set --file FILE [--allow-delete]    replace the whole flag set (deleting
+                                      flags only with --allow-delete)
   delete FLAG
   kill FLAG | kill --tag TAG          serve the off variant
   revive FLAG | revive --tag TAG
   rollout FLAG PERCENT                fallthrough split: PERCENT on, rest off
   history [--limit N] [--before V]    versions: who, when, why, what
   rollback VERSION                    restore VERSION (as a new version)
+  diff [FROM] TO                      per-flag differences; each side ENV,
+                                      ENV@VERSION, VERSION (of --env) or FILE;
+                                      exit 0 same, 1 different
+  promote FLAG... --from ENV [--to ENV] [--include-kill-state]
+          [--include-segments] [--yes]
+                                      copy flag definitions (not their kill
+                                      state) after showing the diff
+  requests [list] [--state S] | requests show ID
+  requests approve ID | requests reject ID
   audit [--limit N] [--before ID] [--all-envs]
-  stale                               flags past their "expires"
+  stale                               flags past their "expires"; exit 1 if
+                                      any (a CI gate)
   tokens list
   tokens create NAME [--kind sdk|admin|reader | --scopes LIST]
   tokens revoke ID
+  webhooks [list] | webhooks add URL [--secret S] | webhooks delete ID
+  webhooks ping ID | webhooks deliveries ID
 
 Every change needs --reason TEXT; --if-match VERSION makes it fail (exit 5)
-if the environment has moved on. --json prints the server's JSON.
+if the environment has moved on; --dry-run shows the diff and stores
+nothing. --json prints the server's JSON.
 
 Options: --url URL  --token TOKEN  --token-file FILE  --env NAME
          --ca-cert FILE (HTTPS)  --timeout SECONDS (default 10)  --json
 
-Exit codes: 0 ok, 1 rejected/invalid, 2 usage, 3 unauthorized/forbidden,
-4 not found, 5 conflict (If-Match, already exists), 6 server unreachable/5xx.
+Exit codes: 0 ok, 1 rejected/invalid (or: differences, stale flags),
+2 usage, 3 unauthorized/forbidden, 4 not found, 5 conflict (If-Match,
+already exists, already decided), 6 server unreachable/5xx.
 )";
 }
 

@@ -108,11 +108,121 @@ int Validate(const Args& args) {
   return snapshot.ok() ? kExitOk : kExitFailed;
 }
 
+namespace {
+
+// Writes one evaluation as a JSON object's members.
+void WriteDetail(tools::JsonWriter& w, const std::string& flag,
+                 const EvaluationDetail& d) {
+  const std::string value = FormatValue(d.value);
+  w.Key("flag");
+  tools::WriteString(w, flag);
+  w.Key("value");
+  if (d.value.type == ValueType::kNone) {
+    w.Null();
+  } else {
+    w.RawValue(value.data(), value.size(), rapidjson::kObjectType);
+  }
+  w.Key("type");
+  tools::WriteString(w, ValueTypeName(d.value.type));
+  w.Key("variant");
+  tools::WriteString(w, d.variant);
+  w.Key("reason");
+  tools::WriteString(w, ReasonName(d.reason));
+  w.Key("error");
+  tools::WriteString(w, ErrorKindName(d.error));
+  w.Key("rule_index");
+  w.Int(d.rule_index);
+  w.Key("version");
+  w.Uint64(d.snapshot_version);
+}
+
+// Builds a context from a JSON object: "key" is the context key; strings,
+// numbers and booleans are attributes. Strings live in `storage`.
+absl::Status ContextFromJson(const rapidjson::Value& object,
+                             std::deque<std::string>& storage, Context* ctx) {
+  if (!object.IsObject()) {
+    return absl::InvalidArgumentError("a context must be a JSON object");
+  }
+  for (const auto& m : object.GetObject()) {
+    const std::string& name =
+        storage.emplace_back(m.name.GetString(), m.name.GetStringLength());
+    const rapidjson::Value& v = m.value;
+    if (name == "key") {
+      if (!v.IsString()) {
+        return absl::InvalidArgumentError("key: must be a string");
+      }
+      ctx->set_key(storage.emplace_back(v.GetString(), v.GetStringLength()));
+    } else if (v.IsString()) {
+      ctx->Set(std::string_view(name),
+               std::string_view(
+                   storage.emplace_back(v.GetString(), v.GetStringLength())));
+    } else if (v.IsNumber()) {
+      ctx->SetNumber(name, v.GetDouble());
+    } else if (v.IsBool()) {
+      ctx->Set(std::string_view(name), v.GetBool());
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": attributes are strings, numbers or booleans"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// eval FILE FLAG --contexts FILE: one JSON line out per context line in.
+int EvalMany(const Snapshot& snapshot, const std::string& flag,
+             const std::string& contexts_path, absl::Time now) {
+  auto text = tools::ReadFile(contexts_path, kMaxFileBytes);
+  if (!text.ok()) return ReportError(text.status());
+  int failed = 0;
+  int line_number = 0;
+  std::size_t start = 0;
+  while (start < text->size()) {
+    std::size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    const std::string line = text->substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    rapidjson::StringBuffer buffer;
+    tools::JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("line");
+    w.Int(line_number);
+    std::deque<std::string> storage;
+    Context ctx;
+    rapidjson::Document doc;
+    absl::Status st = tools::ParseJson(
+        line, absl::StrCat(contexts_path, ":", line_number), &doc);
+    if (st.ok()) st = ContextFromJson(doc, storage, &ctx);
+    if (!st.ok()) {
+      ++failed;
+      w.Key("error");
+      tools::WriteString(w, std::string(st.message()));
+    } else {
+      if (ctx.has_key()) {
+        w.Key("key");
+        tools::WriteString(w, ctx.key());
+      }
+      WriteDetail(w, flag, snapshot.Evaluate(flag, ctx, ValueType::kNone, now));
+    }
+    w.EndObject();
+    std::printf("%s\n", buffer.GetString());
+  }
+  if (failed > 0) {
+    std::fprintf(stderr, "hotfixctl: %d context line(s) could not be read\n",
+                 failed);
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int Eval(const Args& args) {
   if (args.positional.size() != 3) {
-    std::fprintf(
-        stderr,
-        "usage: hotfixctl eval FILE FLAG [--ctx K=V]... [--now TIME]\n");
+    std::fprintf(stderr,
+                 "usage: hotfixctl eval FILE FLAG [--ctx K=V]... "
+                 "[--contexts FILE] [--now TIME]\n");
     return kExitUsage;
   }
   const std::string& path = args.positional[1];
@@ -124,6 +234,19 @@ int Eval(const Args& args) {
     std::fprintf(stderr, "%s: %s\n", path.c_str(),
                  std::string(snapshot.status().message()).c_str());
     return kExitFailed;
+  }
+  absl::Time now = absl::Now();
+  if (args.Has("now")) {
+    auto parsed = ParseNow(args.Get("now"));
+    if (!parsed.ok()) return ReportError(parsed.status());
+    now = *parsed;
+  }
+  if (args.Has("contexts")) {
+    if (args.Has("ctx")) {
+      std::fprintf(stderr, "hotfixctl: give --ctx or --contexts, not both\n");
+      return kExitUsage;
+    }
+    return EvalMany(**snapshot, flag, args.Get("contexts"), now);
   }
 
   // The context holds views: keep every string alive here.
@@ -172,12 +295,6 @@ int Eval(const Args& args) {
       }
     }
   }
-  absl::Time now = absl::Now();
-  if (args.Has("now")) {
-    auto parsed = ParseNow(args.Get("now"));
-    if (!parsed.ok()) return ReportError(parsed.status());
-    now = *parsed;
-  }
   const EvaluationDetail d =
       (*snapshot)->Evaluate(flag, ctx, ValueType::kNone, now);
   const std::string value = FormatValue(d.value);
@@ -185,26 +302,7 @@ int Eval(const Args& args) {
     rapidjson::StringBuffer buffer;
     tools::JsonWriter w(buffer);
     w.StartObject();
-    w.Key("flag");
-    tools::WriteString(w, flag);
-    w.Key("value");
-    if (d.value.type == ValueType::kNone) {
-      w.Null();
-    } else {
-      w.RawValue(value.data(), value.size(), rapidjson::kObjectType);
-    }
-    w.Key("type");
-    tools::WriteString(w, ValueTypeName(d.value.type));
-    w.Key("variant");
-    tools::WriteString(w, d.variant);
-    w.Key("reason");
-    tools::WriteString(w, ReasonName(d.reason));
-    w.Key("error");
-    tools::WriteString(w, ErrorKindName(d.error));
-    w.Key("rule_index");
-    w.Int(d.rule_index);
-    w.Key("version");
-    w.Uint64(d.snapshot_version);
+    WriteDetail(w, flag, d);
     w.EndObject();
     std::printf("%s\n", buffer.GetString());
   } else {

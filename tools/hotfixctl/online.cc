@@ -15,96 +15,25 @@
 #include "common/json_util.h"
 #include "output.h"
 #include "remote.h"
+#include "review.h"
+#include "session.h"
 
 namespace hotfix {
 namespace hotfixctl {
 namespace {
 
-// Shared state of one online command.
-struct Session {
-  const Args& args;
-  Remote& remote;
-
-  std::string EnvPath() const {
-    return "/v1/admin/envs/" + UrlEncode(args.env);
-  }
-};
-
-int Usage(const char* usage) {
-  std::fprintf(stderr, "usage: hotfixctl %s\n", usage);
-  return kExitUsage;
-}
-
+// The --file argument as compact JSON.
 absl::StatusOr<std::string> ReadFileArg(const Args& args) {
   if (!args.Has("file")) {
     return absl::InvalidArgumentError("--file FILE is required");
   }
-  const std::string path = args.Get("file");
-  absl::StatusOr<std::string> text = tools::ReadFile(path);
-  if (!text.ok()) return text.status();
-  rapidjson::Document doc;
-  absl::Status st = tools::ParseJson(*text, path, &doc);
-  if (!st.ok()) return st;
-  if (!doc.IsObject()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": must contain a JSON object"));
-  }
-  return tools::ToJson(doc);
+  return ReadJsonFile(args.Get("file"));
 }
 
-// {"reason": ..., <extra members>}; extra is "" or `"name":value,...`.
-std::string WriteBody(const Args& args, const std::string& extra = "") {
-  return absl::StrCat("{\"reason\":", tools::JsonQuote(args.reason),
-                      extra.empty() ? "" : ",", extra, "}");
-}
-
-// Sends a write and prints its outcome.
-int DoWrite(Session& s, const std::string& method, const std::string& path,
-            const std::string& body) {
-  if (s.args.reason.empty()) {
-    std::fprintf(stderr,
-                 "hotfixctl: --reason TEXT is required for every change\n");
-    return kExitUsage;
-  }
-  httplib::Headers headers;
-  if (!s.args.if_match.empty()) headers.emplace("If-Match", s.args.if_match);
-  auto reply = s.remote.Request(method, path, body, headers);
-  if (!reply.ok()) return ReportError(reply.status());
-  if (s.args.json) {
-    std::printf("%s\n", reply->body.c_str());
-    return kExitOk;
-  }
-  rapidjson::Document doc;
-  if (!tools::ParseJson(reply->body, "reply", &doc).ok() || !doc.IsObject()) {
-    std::printf("%s\n", reply->body.c_str());
-    return kExitOk;
-  }
-  if (Bool(doc, "changed")) {
-    std::printf("%s: version %llu (%s: %s)\n", Str(doc, "env").c_str(),
-                static_cast<unsigned long long>(Uint(doc, "version")),
-                Str(doc, "event").c_str(),
-                Join(doc, "changed_keys", ", ").c_str());
-  } else {
-    std::printf("%s: unchanged at version %llu\n", Str(doc, "env").c_str(),
-                static_cast<unsigned long long>(Uint(doc, "version")));
-  }
-  return kExitOk;
-}
-
-// GETs `path`; with --json prints it and returns true in *printed.
-absl::StatusOr<rapidjson::Document> GetJson(Session& s, const std::string& path,
-                                            bool* printed) {
-  auto reply = s.remote.Request("GET", path);
-  if (!reply.ok()) return reply.status();
-  *printed = false;
-  if (s.args.json) {
-    std::printf("%s\n", reply->body.c_str());
-    *printed = true;
-  }
-  rapidjson::Document doc;
-  absl::Status st = tools::ParseJson(reply->body, "reply", &doc);
-  if (!st.ok()) return st;
-  return doc;
+void PrintHeader(const rapidjson::Value& doc, const char* version_member) {
+  // Headers go to stderr: stdout stays exactly what `set` accepts back.
+  std::fprintf(stderr, "# %s version %llu\n", Str(doc, "env").c_str(),
+               static_cast<unsigned long long>(Uint(doc, version_member)));
 }
 
 // ------------------------------------------------------------------ commands
@@ -126,23 +55,28 @@ int Envs(Session& s) {
   auto doc = GetJson(s, "/v1/admin/envs", &printed);
   if (!doc.ok()) return ReportError(doc.status());
   if (printed) return kExitOk;
-  Table t({"ENV", "VERSION", "FLAGS", "STREAMS", "UPDATED"});
+  Table t({"ENV", "VERSION", "FLAGS", "STREAMS", "PROTECTED", "UPDATED"});
   const rapidjson::Value* envs = tools::FindMember(*doc, "environments");
   if (envs != nullptr && envs->IsArray()) {
     for (const rapidjson::Value& e : envs->GetArray()) {
       t.Add({Str(e, "name"), absl::StrCat(Uint(e, "version")),
              absl::StrCat(Uint(e, "flags")), absl::StrCat(Uint(e, "streams")),
-             Str(e, "updated_at")});
+             Bool(e, "protected") ? "yes" : "no", Str(e, "updated_at")});
     }
   }
   t.Print();
   return kExitOk;
 }
 
-int EnvCreate(Session& s) {
-  if (s.args.positional.size() != 3 || s.args.positional[1] != "create") {
+int Env(Session& s) {
+  const auto& p = s.args.positional;
+  if (p.size() == 2 && (p[1] == "protect" || p[1] == "unprotect")) {
+    return EnvProtect(s, p[1] == "protect");
+  }
+  if (p.size() != 3 || p[1] != "create") {
     return Usage(
-        "env create NAME [--copy-from ENV | --file FILE] --reason TEXT");
+        "env create NAME [--copy-from ENV | --file FILE] --reason TEXT | "
+        "env protect|unprotect --reason TEXT");
   }
   std::string extra =
       absl::StrCat("\"name\":", tools::JsonQuote(s.args.positional[2]));
@@ -168,8 +102,9 @@ int List(Session& s, bool stale_only) {
   bool printed = false;
   auto doc = GetJson(s, path, &printed);
   if (!doc.ok()) return ReportError(doc.status());
-  if (printed) return kExitOk;
   const rapidjson::Value* flags = tools::FindMember(*doc, "flags");
+  const bool any = flags != nullptr && flags->IsArray() && !flags->Empty();
+  if (printed) return stale_only && any ? kExitFailed : kExitOk;
   if (stale_only) {
     Table t({"FLAG", "EXPIRES", "OWNER", "TICKET", "STATE"});
     if (flags != nullptr && flags->IsArray()) {
@@ -182,10 +117,11 @@ int List(Session& s, bool stale_only) {
       std::printf("%s: no stale flags (version %llu)\n",
                   Str(*doc, "env").c_str(),
                   static_cast<unsigned long long>(Uint(*doc, "version")));
-    } else {
-      t.Print();
+      return kExitOk;
     }
-    return kExitOk;
+    t.Print();
+    // A CI gate: stale flags fail the step.
+    return kExitFailed;
   }
   Table t({"FLAG", "TYPE", "STATE", "FALLTHROUGH", "OWNER", "EXPIRES", "TAGS"});
   if (flags != nullptr && flags->IsArray()) {
@@ -198,62 +134,109 @@ int List(Session& s, bool stale_only) {
              Str(f, "owner"), expires, Join(f, "tags")});
     }
   }
-  std::printf("# %s version %llu\n", Str(*doc, "env").c_str(),
-              static_cast<unsigned long long>(Uint(*doc, "version")));
+  PrintHeader(*doc, "version");
   t.Print();
   return kExitOk;
 }
 
 int Get(Session& s) {
+  const auto& p = s.args.positional;
+  if (p.size() > 2) return Usage("get [FLAG] [--at VERSION]");
+  const bool at = s.args.Has("at");
   std::string path;
-  if (s.args.positional.size() == 2) {
-    path = s.EnvPath() + "/flags/" + UrlEncode(s.args.positional[1]);
-  } else if (s.args.positional.size() == 1) {
-    path = s.args.Has("at")
-               ? s.EnvPath() + "/versions/" + UrlEncode(s.args.Get("at"))
-               : s.EnvPath() + "/flags";
+  if (at) {
+    path = s.EnvPath() + "/versions/" + UrlEncode(s.args.Get("at"));
+  } else if (p.size() == 2) {
+    path = s.EnvPath() + "/flags/" + UrlEncode(p[1]);
   } else {
-    return Usage("get [FLAG] [--at VERSION]");
+    path = s.EnvPath() + "/flags";
   }
   auto reply = s.remote.Request("GET", path);
   if (!reply.ok()) return ReportError(reply.status());
-  if (s.args.json) {
-    std::printf("%s\n", reply->body.c_str());
-    return kExitOk;
-  }
   rapidjson::Document doc;
-  if (!tools::ParseJson(reply->body, "reply", &doc).ok()) {
+  if (!tools::ParseJson(reply->body, "reply", &doc).ok() || !doc.IsObject()) {
     std::printf("%s\n", reply->body.c_str());
     return kExitOk;
   }
-  if (s.args.positional.size() == 2) {
-    std::printf("# %s version %llu\n", Str(doc, "env").c_str(),
-                static_cast<unsigned long long>(Uint(doc, "version")));
-    const rapidjson::Value* flag = tools::FindMember(doc, "flag");
-    if (flag != nullptr) PrintPrettyJson(*flag);
+  if (p.size() == 1) {
+    // The whole set: the document itself, which `set --file` takes back.
+    if (s.args.json) {
+      std::printf("%s\n", reply->body.c_str());
+    } else {
+      std::fprintf(stderr, "# %s version %llu\n", s.args.env.c_str(),
+                   static_cast<unsigned long long>(Uint(doc, "version")));
+      PrintPrettyJson(doc);
+    }
     return kExitOk;
   }
-  PrintPrettyJson(doc);
+  // One flag. At a past version, take it out of that version's set.
+  const rapidjson::Value* flag = nullptr;
+  std::uint64_t version = Uint(doc, "version");
+  if (at) {
+    const rapidjson::Value* flags = tools::FindMember(doc, "flags");
+    flag = flags != nullptr ? tools::FindMember(*flags, p[1]) : nullptr;
+    if (flag == nullptr) {
+      return ReportError(absl::NotFoundError(absl::StrCat(
+          "flags.", p[1], ": not in ", s.args.env, " version ", version)));
+    }
+  } else {
+    flag = tools::FindMember(doc, "flag");
+  }
+  if (flag == nullptr) {
+    return ReportError(absl::InternalError("the answer has no flag"));
+  }
+  if (s.args.json) {
+    // The envelope `set FLAG --file` also accepts.
+    tools::JsonOut out;
+    out.Begin()
+        .Str("env", s.args.env)
+        .U64("version", version)
+        .Str("key", p[1])
+        .Value("flag", *flag)
+        .End();
+    std::printf("%s\n", out.Take().c_str());
+    return kExitOk;
+  }
+  std::fprintf(stderr, "# %s %s at version %llu\n", s.args.env.c_str(),
+               p[1].c_str(), static_cast<unsigned long long>(version));
+  PrintPrettyJson(*flag);
   return kExitOk;
 }
 
+// The flag in a file `get FLAG` wrote: the flag object itself, or the
+// --json envelope {"env", "version", "key", "flag"}.
+absl::StatusOr<std::string> FlagFromFile(const std::string& json,
+                                         const std::string& key) {
+  rapidjson::Document doc;
+  absl::Status st = tools::ParseJson(json, "--file", &doc);
+  if (!st.ok()) return st;
+  const rapidjson::Value* flag = tools::FindMember(doc, "flag");
+  const rapidjson::Value* named = tools::FindMember(doc, "key");
+  if (flag == nullptr || !flag->IsObject() || named == nullptr) return json;
+  if (!named->IsString() || named->GetString() != key) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--file: holds flag \"", Str(doc, "key"), "\", not \"", key, "\""));
+  }
+  return tools::ToJson(*flag);
+}
+
 int Set(Session& s) {
+  const auto& p = s.args.positional;
+  if (!s.args.Has("file") || p.size() > 2) {
+    return Usage(
+        "set [FLAG] --file FILE --reason TEXT [--allow-delete] [--dry-run]");
+  }
   auto doc = ReadFileArg(s.args);
-  if (!doc.ok()) {
-    if (!s.args.Has("file"))
-      return Usage("set [FLAG] --file FILE --reason TEXT");
-    return ReportError(doc.status());
+  if (!doc.ok()) return ReportError(doc.status());
+  if (p.size() == 2) {
+    auto flag = FlagFromFile(*doc, p[1]);
+    if (!flag.ok()) return ReportError(flag.status());
+    return DoWrite(s, "PUT", s.EnvPath() + "/flags/" + UrlEncode(p[1]),
+                   WriteBody(s.args, "\"flag\":" + *flag));
   }
-  if (s.args.positional.size() == 2) {
-    return DoWrite(s, "PUT",
-                   s.EnvPath() + "/flags/" + UrlEncode(s.args.positional[1]),
-                   WriteBody(s.args, "\"flag\":" + *doc));
-  }
-  if (s.args.positional.size() == 1) {
-    return DoWrite(s, "PUT", s.EnvPath() + "/flags",
-                   WriteBody(s.args, "\"document\":" + *doc));
-  }
-  return Usage("set [FLAG] --file FILE --reason TEXT");
+  std::string extra = "\"document\":" + *doc;
+  if (s.args.Flag("allow-delete")) extra += ",\"allow_delete\":true";
+  return DoWrite(s, "PUT", s.EnvPath() + "/flags", WriteBody(s.args, extra));
 }
 
 int Delete(Session& s) {
@@ -314,12 +297,15 @@ int History(Session& s) {
     for (const rapidjson::Value& v : versions->GetArray()) {
       std::string keys = Join(v, "changed_keys");
       if (keys.size() > 40) keys = keys.substr(0, 37) + "...";
+      std::string action = Str(v, "action");
+      if (Uint(v, "restored_version") != 0) {
+        absl::StrAppend(&action, " to v", Uint(v, "restored_version"));
+      }
       t.Add({absl::StrCat(Uint(v, "version")), Str(v, "time"), Str(v, "actor"),
-             Str(v, "action"), Str(v, "event"), keys, Str(v, "reason")});
+             action, Str(v, "event"), keys, Str(v, "reason")});
     }
   }
-  std::printf("# %s current version %llu\n", Str(*doc, "env").c_str(),
-              static_cast<unsigned long long>(Uint(*doc, "current_version")));
+  PrintHeader(*doc, "current_version");
   t.Print();
   return kExitOk;
 }
@@ -426,8 +412,21 @@ int Tokens(Session& s) {
     return kExitOk;
   }
   if (p.size() == 3 && p[1] == "revoke") {
-    return DoWrite(s, "DELETE", "/v1/admin/tokens/" + UrlEncode(p[2]),
-                   WriteBody(s.args));
+    if (s.args.reason.empty()) {
+      std::fprintf(stderr,
+                   "hotfixctl: --reason TEXT is required for every change\n");
+      return kExitUsage;
+    }
+    auto reply = s.remote.Request(
+        "DELETE", "/v1/admin/tokens/" + UrlEncode(p[2]), WriteBody(s.args));
+    if (!reply.ok()) return ReportError(reply.status());
+    if (s.args.json) {
+      std::printf("%s\n", reply->body.c_str());
+    } else {
+      std::printf("revoked token %s (its open streams are closed)\n",
+                  p[2].c_str());
+    }
+    return kExitOk;
   }
   return Usage(
       "tokens list | tokens create NAME [--kind sdk|admin|reader | "
@@ -439,9 +438,10 @@ int Tokens(Session& s) {
 int RunOnline(const Args& args) {
   const std::string& command = args.positional[0];
   static const char* const kCommands[] = {
-      "whoami",  "envs",     "env",   "list",   "get",
-      "set",     "delete",   "kill",  "revive", "rollout",
-      "history", "rollback", "audit", "stale",  "tokens",
+      "whoami",  "envs",     "env",   "list",   "get",     "set",
+      "delete",  "kill",     "revive", "rollout", "history", "rollback",
+      "audit",   "stale",    "tokens", "diff",    "promote", "requests",
+      "webhooks",
   };
   bool known = false;
   for (const char* c : kCommands) known = known || command == c;
@@ -459,7 +459,11 @@ int RunOnline(const Args& args) {
   Session s{args, **remote};
   if (command == "whoami") return WhoAmI(s);
   if (command == "envs") return Envs(s);
-  if (command == "env") return EnvCreate(s);
+  if (command == "env") return Env(s);
+  if (command == "diff") return Diff(s);
+  if (command == "promote") return Promote(s);
+  if (command == "requests") return Requests(s);
+  if (command == "webhooks") return Webhooks(s);
   if (command == "list") return List(s, false);
   if (command == "stale") return List(s, true);
   if (command == "get") return Get(s);

@@ -2,7 +2,12 @@
 
 #include "remote.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
 #include <cmath>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +36,60 @@ absl::StatusCode CodeForHttp(int status) {
     default:
       return status >= 500 ? absl::StatusCode::kUnavailable
                            : absl::StatusCode::kInvalidArgument;
+  }
+}
+
+// The host part of http(s)://HOST[:PORT][/...] (brackets kept off IPv6).
+std::string HostOf(const std::string& url) {
+  std::string_view rest(url);
+  rest.remove_prefix(rest.find("://") + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (!rest.empty() && rest.front() == '[') {
+    return std::string(rest.substr(1, rest.find(']') - 1));
+  }
+  return std::string(rest.substr(0, rest.rfind(':')));
+}
+
+bool Resolves(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (found != nullptr) freeaddrinfo(found);
+  return rc == 0;
+}
+
+// What went wrong, in words an operator can act on.
+std::string DescribeFailure(httplib::Error error, const std::string& url,
+                            double timeout_seconds) {
+  switch (error) {
+    case httplib::Error::Connection:
+      if (!Resolves(HostOf(url))) {
+        return absl::StrCat("cannot resolve host \"", HostOf(url), "\" (DNS)");
+      }
+      return "connection refused (is hotfixd running there? check --url / "
+             "$HOTFIX_URL)";
+    case httplib::Error::ConnectionTimeout:
+      return absl::StrCat("timed out connecting after ", timeout_seconds,
+                          " s (--timeout)");
+    case httplib::Error::Read:
+      return absl::StrCat(
+          "no complete answer within ", timeout_seconds,
+          " s, or the server closed the connection (--timeout)");
+    case httplib::Error::Write:
+      return "sending the request failed (the connection was closed)";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed (is the server speaking HTTPS? for "
+             "http:// use an http URL)";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA certificates (--ca-cert / $HOTFIX_CA_CERT)";
+    case httplib::Error::SSLServerVerification:
+      return "TLS certificate verification failed (pass the server's CA with "
+             "--ca-cert FILE or $HOTFIX_CA_CERT)";
+    case httplib::Error::Canceled:
+      return "the request was cancelled";
+    default:
+      return absl::StrCat("request failed (", httplib::to_string(error), ")");
   }
 }
 
@@ -66,6 +125,7 @@ absl::StatusOr<std::unique_ptr<Remote>> Remote::Create(const Args& args) {
   }
   std::unique_ptr<Remote> remote(new Remote());
   remote->base_url_ = args.url;
+  remote->timeout_seconds_ = args.timeout_seconds;
   remote->client_ = std::make_unique<httplib::Client>(args.url);
   if (!remote->client_->is_valid()) {
     return absl::InvalidArgumentError(
@@ -106,8 +166,10 @@ absl::StatusOr<Reply> Remote::Request(const std::string& method,
       : method == "PUT"  ? client_->Put(path, headers, body, type)
                          : client_->Delete(path, headers, body, type);
   if (!result) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach ", base_url_, ": ", httplib::to_string(result.error())));
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach ", base_url_, ": ",
+                     DescribeFailure(result.error(), base_url_,
+                                     timeout_seconds_)));
   }
   Reply reply;
   reply.status = result->status;

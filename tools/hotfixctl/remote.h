@@ -47,6 +47,7 @@ class Remote {
  private:
   Remote() = default;
   std::string base_url_;
+  double timeout_seconds_ = 0;
   std::unique_ptr<httplib::Client> client_;
 };
 

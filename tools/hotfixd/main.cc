@@ -43,6 +43,7 @@
 #include "core/flag_service.h"
 #include "core/metrics.h"
 #include "core/sse_hub.h"
+#include "core/webhooks.h"
 #include "hotfix_embedded/checkout_demo.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -300,6 +301,16 @@ int Run(int argc, char** argv) {
     return Fail(st);
   }
 
+  WebhookOptions webhook_options;
+  webhook_options.initial_backoff = config.webhook_retry_initial;
+  webhook_options.max_attempts = config.webhook_max_attempts;
+  webhook_options.timeout = config.webhook_timeout;
+  webhook_options.ca_cert = config.webhook_ca_cert;
+  WebhookDispatcher webhooks(store->get(), &metrics, webhook_options);
+  if (absl::Status st = webhooks.Start(); !st.ok()) return Fail(st);
+  flags.SetObserver(
+      [&webhooks](const ChangeNotice& notice) { webhooks.PublishChange(notice); });
+
   ApiContext context;
   context.config = &config;
   context.store = store->get();
@@ -307,6 +318,7 @@ int Run(int argc, char** argv) {
   context.flags = &flags;
   context.hub = &hub;
   context.metrics = &metrics;
+  context.webhooks = &webhooks;
   const Api api(&context);
   FrontOptions front;
   front.host = config.host;
@@ -374,6 +386,7 @@ int Run(int argc, char** argv) {
   kill(getpid(), SIGTERM);
   stopper.join();
   server->reset();
+  webhooks.Stop();
   Log(ok ? "stopped" : "error: accepting connections failed");
   return ok ? 0 : 1;
 }

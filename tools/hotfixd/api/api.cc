@@ -37,6 +37,13 @@ absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
   return state;
 }
 
+void Announce(const Call& call, const std::string& env, std::string_view event,
+              std::string data) {
+  if (call.api.webhooks != nullptr) {
+    call.api.webhooks->Publish(env, event, std::move(data));
+  }
+}
+
 absl::StatusOr<std::string> KeyParam(const Call& call, std::string_view name) {
   const std::string_view key = call.Param(name);
   if (!internal::IsValidKey(key)) {
@@ -70,6 +77,11 @@ absl::StatusOr<std::optional<std::uint64_t>> QueryUint(const Call& call,
         absl::StrCat(ToAbsl(name), ": expected an unsigned integer"));
   }
   return n;
+}
+
+bool QueryFlag(const Call& call, std::string_view name) {
+  const std::string* v = call.request.FindQuery(name);
+  return v != nullptr && (*v == "true" || *v == "1");
 }
 
 std::optional<std::uint64_t> ParseVersion(std::string_view text) {

@@ -14,6 +14,7 @@
 #define HOTFIX_TOOLS_HOTFIXD_API_API_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "core/flag_service.h"
 #include "core/metrics.h"
 #include "core/sse_hub.h"
+#include "core/webhooks.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -34,6 +36,14 @@
 namespace hotfix {
 namespace hotfixd {
 
+// A change request being applied after approval (docs/admin-api.md,
+// "Approvals"): the write replays as its proposer, with the approver noted.
+struct Approval {
+  std::int64_t request_id = 0;
+  std::string approver;
+  std::string comment;
+};
+
 struct ApiContext {
   const ServerConfig* config = nullptr;
   Store* store = nullptr;
@@ -41,8 +51,14 @@ struct ApiContext {
   FlagService* flags = nullptr;
   SseHub* hub = nullptr;
   Metrics* metrics = nullptr;
+  WebhookDispatcher* webhooks = nullptr;
   // The HTTP front, for its connection counts (set once it exists).
   const HttpServer* front = nullptr;
+  // Serves `request` as `who` through the route table (set by Api): how an
+  // approved change request is applied.
+  std::function<Reply(const HttpRequest& request, const Principal& who,
+                      const Approval* approval)>
+      replay;
 };
 
 struct Call {
@@ -50,6 +66,7 @@ struct Call {
   const HttpRequest& request;
   const PathParams& params;
   const Principal* who = nullptr;  // null on public routes
+  const Approval* approval = nullptr;  // set when applying a change request
 
   // The authenticated principal (only on routes that require a token).
   const Principal& principal() const { return *who; }
@@ -85,6 +102,13 @@ absl::StatusOr<std::optional<std::uint64_t>> QueryUint(const Call& call,
 
 // A non-negative decimal number of at most 20 digits; nullopt otherwise.
 std::optional<std::uint64_t> ParseVersion(std::string_view text);
+
+// Announces `event` with `data` (a JSON object) to `env`'s webhooks.
+void Announce(const Call& call, const std::string& env, std::string_view event,
+              std::string data);
+
+// True if query parameter `name` is "true" or "1".
+bool QueryFlag(const Call& call, std::string_view name);
 
 }  // namespace hotfixd
 }  // namespace hotfix

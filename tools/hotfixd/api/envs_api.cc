@@ -10,8 +10,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "api/handlers.h"
+#include "api/requests.h"
 #include "api/write.h"
 #include "common/json_util.h"
 #include "common/text.h"
@@ -34,6 +36,7 @@ absl::StatusOr<Reply> ListEnvironments(const Call& call) {
         .Str("etag", s->etag)
         .U64("flags", s->snapshot ? s->snapshot->size() : 0)
         .I64("streams", it == streams.end() ? 0 : it->second)
+        .Bool("protected", s->protected_env)
         .Str("created_at", tools::FormatTime(s->created_at))
         .Str("updated_at", tools::FormatTime(s->updated_at))
         .End();
@@ -95,22 +98,97 @@ absl::StatusOr<Reply> GetFlagSet(const Call& call) {
 
 absl::StatusOr<Reply> PutFlagSet(const Call& call) {
   return DoWrite(
-      call, call.Param("env"), "flags.replace", {"document"},
-      [](const rapidjson::Document& body, std::string*,
-         std::string*) -> absl::StatusOr<FlagService::Mutation> {
+      call, call.Param("env"), "flags.replace", {"document", "allow_delete"},
+      [](const rapidjson::Document& body,
+         WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
         const rapidjson::Value* document = tools::FindMember(body, "document");
         if (document == nullptr) {
           return absl::InvalidArgumentError("body.document: required");
         }
         HOTFIX_RETURN_IF_ERROR(CheckShape(*document, "body.document"));
+        HOTFIX_ASSIGN_OR_RETURN(
+            std::optional<bool> allow_delete,
+            tools::GetOptionalBool(body, "allow_delete", "body"));
+        // A dry run shows the deletions; a real write needs them allowed.
+        const bool may_delete = allow_delete.value_or(false) || w->dry_run;
         auto copy = std::make_shared<rapidjson::Document>();
         copy->CopyFrom(*document, copy->GetAllocator());
         return FlagService::Mutation(
-            [copy](rapidjson::Document& doc) -> absl::Status {
+            [copy, may_delete](rapidjson::Document& doc) -> absl::Status {
+              if (!may_delete) {
+                const std::vector<std::string> removed =
+                    MissingFlags(doc, *copy);
+                if (!removed.empty()) {
+                  return absl::InvalidArgumentError(absl::StrCat(
+                      "body.document: deletes ", removed.size(),
+                      removed.size() == 1 ? " flag" : " flags", " (",
+                      absl::StrJoin(removed, ", "),
+                      "); send \"allow_delete\": true (hotfixctl "
+                      "--allow-delete) to delete them"));
+                }
+              }
               doc.CopyFrom(*copy, doc.GetAllocator());
               return absl::OkStatus();
             });
       });
+}
+
+absl::StatusOr<Reply> PutSettings(const Call& call) {
+  HOTFIX_ASSIGN_OR_RETURN(auto state, Environment(call));
+  HOTFIX_ASSIGN_OR_RETURN(WriteBody body,
+                          ParseWriteBody(call.request, {"protected"}));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::optional<bool> want,
+      tools::GetOptionalBool(body.json, "protected", "body"));
+  if (!want.has_value()) {
+    return absl::InvalidArgumentError("body.protected: required (true or false)");
+  }
+  const bool changed = *want != state->protected_env;
+  const bool dry_run = QueryFlag(call, "dry_run");
+  DocumentDiff diff;
+  if (changed) {
+    diff.other.push_back({"settings.protected",
+                          state->protected_env ? "true" : "false",
+                          *want ? "true" : "false"});
+  }
+  // Protecting takes effect at once; lifting protection is itself a change
+  // that needs a second person.
+  if (changed && !*want && !dry_run && call.approval == nullptr) {
+    Proposal proposal;
+    proposal.action = "env.unprotect";
+    proposal.reason = body.reason;
+    proposal.diff = diff;
+    proposal.summary = {"protected: true → false"};
+    return ProposeOther(call, *state, proposal);
+  }
+  if (changed && !dry_run) {
+    std::string extra;
+    if (call.approval != nullptr) {
+      extra = absl::StrCat("\"request\":", call.approval->request_id,
+                           ",\"approved_by\":",
+                           tools::JsonQuote(call.approval->approver));
+    }
+    HOTFIX_RETURN_IF_ERROR(call.api.flags->SetProtected(
+        state->name, *want, call.principal().name, body.reason, extra));
+    tools::JsonOut data;
+    data.Begin()
+        .Bool("protected", *want)
+        .Str("actor", call.principal().name)
+        .Str("reason", body.reason)
+        .End();
+    Announce(call, state->name, "settings.changed", data.Take());
+  }
+  tools::JsonOut out;
+  out.Begin()
+      .Str("env", state->name)
+      .Bool("protected", *want)
+      .Bool("changed", changed);
+  if (dry_run) {
+    out.Bool("dry_run", true);
+    WriteDiff(out, diff);
+  }
+  out.End();
+  return Reply::Json(out.Take());
 }
 
 absl::StatusOr<Reply> GetMetadata(const Call& call) {

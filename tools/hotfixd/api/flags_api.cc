@@ -12,6 +12,7 @@
 #include "api/handlers.h"
 #include "api/write.h"
 #include "common/json_util.h"
+#include "common/text.h"
 #include "core/documents.h"
 #include "util/status_macros.h"
 
@@ -23,8 +24,7 @@ namespace {
 // flag exists).
 MakeMutation PutMutation(std::string key, bool create_only) {
   return [key = std::move(key), create_only](
-             const rapidjson::Document& body, std::string*,
-             std::string*) -> absl::StatusOr<FlagService::Mutation> {
+             const rapidjson::Document& body, WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
     const rapidjson::Value* flag = tools::FindMember(body, "flag");
     if (flag == nullptr)
       return absl::InvalidArgumentError("body.flag: required");
@@ -59,8 +59,7 @@ absl::StatusOr<Reply> KillHandler(const Call& call, bool killed) {
   HOTFIX_ASSIGN_OR_RETURN(std::string key, KeyParam(call, "key"));
   return DoWrite(
       call, call.Param("env"), killed ? "flag.kill" : "flag.revive", {},
-      [key, killed](const rapidjson::Document&, std::string*,
-                    std::string*) -> absl::StatusOr<FlagService::Mutation> {
+      [key, killed](const rapidjson::Document&, WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
         return FlagService::Mutation([key, killed](rapidjson::Document& doc) {
           return SetKilled(doc, key, killed);
         });
@@ -72,9 +71,8 @@ absl::StatusOr<Reply> KillTagHandler(const Call& call, bool killed) {
   return DoWrite(
       call, call.Param("env"), killed ? "tag.kill" : "tag.revive", {},
       [tag, killed](
-          const rapidjson::Document&, std::string*,
-          std::string* extra) -> absl::StatusOr<FlagService::Mutation> {
-        *extra = absl::StrCat("\"tag\":", tools::JsonQuote(tag));
+          const rapidjson::Document&, WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
+        w->audit_extra = absl::StrCat("\"tag\":", tools::JsonQuote(tag));
         return FlagService::Mutation(
             [tag, killed](rapidjson::Document& doc) -> absl::Status {
               return SetKilledByTag(doc, tag, killed).status();
@@ -119,8 +117,7 @@ absl::StatusOr<Reply> DeleteFlag(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(std::string key, KeyParam(call, "key"));
   return DoWrite(
       call, call.Param("env"), "flag.delete", {},
-      [key](const rapidjson::Document&, std::string*,
-            std::string*) -> absl::StatusOr<FlagService::Mutation> {
+      [key](const rapidjson::Document&, WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
         return FlagService::Mutation([key](rapidjson::Document& doc) {
           return hotfixd::DeleteFlag(doc, key);
         });
@@ -147,8 +144,7 @@ absl::StatusOr<Reply> SetRolloutPercent(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(std::string key, KeyParam(call, "key"));
   return DoWrite(
       call, call.Param("env"), "flag.rollout", {"percent"},
-      [key](const rapidjson::Document& body, std::string*,
-            std::string* extra) -> absl::StatusOr<FlagService::Mutation> {
+      [key](const rapidjson::Document& body, WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
         HOTFIX_ASSIGN_OR_RETURN(
             std::optional<double> percent,
             tools::GetOptionalNumber(body, "percent", "body"));
@@ -156,7 +152,7 @@ absl::StatusOr<Reply> SetRolloutPercent(const Call& call) {
           return absl::InvalidArgumentError("body.percent: required");
         }
         const double p = *percent;
-        *extra = absl::StrCat("\"percent\":", p);
+        w->audit_extra = absl::StrCat("\"percent\":", tools::FormatNumber(p));
         return FlagService::Mutation([key, p](rapidjson::Document& doc) {
           return SetRollout(doc, key, p);
         });

@@ -42,6 +42,27 @@ absl::StatusOr<Reply> KillTag(const Call& call);
 absl::StatusOr<Reply> ReviveTag(const Call& call);
 absl::StatusOr<Reply> SetRolloutPercent(const Call& call);
 
+// Environment settings (api/envs_api.cc): protection.
+absl::StatusOr<Reply> PutSettings(const Call& call);
+
+// Review before change (api/review_api.cc): diffs and promotion.
+absl::StatusOr<Reply> DiffEnvironments(const Call& call);
+absl::StatusOr<Reply> DiffWithDocument(const Call& call);
+absl::StatusOr<Reply> Promote(const Call& call);
+
+// Change requests to protected environments (api/requests.cc).
+absl::StatusOr<Reply> ListChangeRequests(const Call& call);
+absl::StatusOr<Reply> GetChangeRequest(const Call& call);
+absl::StatusOr<Reply> ApproveChangeRequest(const Call& call);
+absl::StatusOr<Reply> RejectChangeRequest(const Call& call);
+
+// Webhooks (api/webhooks_api.cc).
+absl::StatusOr<Reply> ListWebhooks(const Call& call);
+absl::StatusOr<Reply> AddWebhook(const Call& call);
+absl::StatusOr<Reply> DeleteWebhook(const Call& call);
+absl::StatusOr<Reply> ListDeliveries(const Call& call);
+absl::StatusOr<Reply> PingWebhook(const Call& call);
+
 // History, versions, rollback, audit (api/history_api.cc).
 absl::StatusOr<Reply> ListHistory(const Call& call);
 absl::StatusOr<Reply> GetVersion(const Call& call);

@@ -41,6 +41,7 @@ absl::StatusOr<Reply> ListHistory(const Call& call) {
         .Str("action", r.action)
         .Str("event", r.event)
         .Raw("changed_keys", r.changed_keys)
+        .U64OrNull("restored_version", r.restored_version)
         .Str("sha256", r.sha256)
         .End();
   }
@@ -72,8 +73,7 @@ absl::StatusOr<Reply> Rollback(const Call& call) {
   return DoWrite(
       call, env, "rollback", {"version"},
       [&call, env](
-          const rapidjson::Document& body, std::string*,
-          std::string* extra) -> absl::StatusOr<FlagService::Mutation> {
+          const rapidjson::Document& body, WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
         HOTFIX_ASSIGN_OR_RETURN(
             std::optional<std::uint64_t> version,
             tools::GetOptionalUint(body, "version", "body"));
@@ -86,7 +86,8 @@ absl::StatusOr<Reply> Rollback(const Call& call) {
         absl::Status st =
             tools::ParseJson(row.document, "stored document", target.get());
         if (!st.ok()) return absl::InternalError(st.message());
-        *extra = absl::StrCat("\"rollback_to\":", *version);
+        w->audit_extra = absl::StrCat("\"rollback_to\":", *version);
+        w->restored_version = *version;
         return FlagService::Mutation(
             [target](rapidjson::Document& doc) -> absl::Status {
               doc.CopyFrom(*target, doc.GetAllocator());

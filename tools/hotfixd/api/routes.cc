@@ -37,6 +37,10 @@ bool Allows(Access access, const Principal& who) {
       return who.Has(kScopeWrite);
     case Access::kTokens:
       return who.Has(kScopeTokens);
+    case Access::kApprove:
+      return who.Has(kScopeApprove);
+    case Access::kReadOrApprove:
+      return (who.scopes & (kScopeRead | kScopeApprove)) != 0;
   }
   return false;
 }
@@ -76,6 +80,10 @@ std::string_view AccessName(Access access) {
       return "write";
     case Access::kTokens:
       return "tokens";
+    case Access::kApprove:
+      return "approve";
+    case Access::kReadOrApprove:
+      return "read or approve";
   }
   return "?";
 }
@@ -116,6 +124,30 @@ const std::vector<RouteSpec>& ApiRoutes() {
        ReviveTag},
       {Method::kGet, "/v1/admin/envs/{env}/metadata", Access::kRead,
        GetMetadata},
+      {Method::kPut, "/v1/admin/envs/{env}/settings", Access::kWrite,
+       PutSettings},
+      {Method::kPost, "/v1/admin/envs/{env}/diff", Access::kRead,
+       DiffWithDocument},
+      {Method::kPost, "/v1/admin/envs/{env}/promote", Access::kWrite, Promote},
+      {Method::kGet, "/v1/admin/diff", Access::kRead, DiffEnvironments},
+      {Method::kGet, "/v1/admin/envs/{env}/requests", Access::kReadOrApprove,
+       ListChangeRequests},
+      {Method::kGet, "/v1/admin/envs/{env}/requests/{id}",
+       Access::kReadOrApprove, GetChangeRequest},
+      {Method::kPost, "/v1/admin/envs/{env}/requests/{id}/approve",
+       Access::kApprove, ApproveChangeRequest},
+      {Method::kPost, "/v1/admin/envs/{env}/requests/{id}/reject",
+       Access::kReadOrApprove, RejectChangeRequest},
+      {Method::kGet, "/v1/admin/envs/{env}/webhooks", Access::kRead,
+       ListWebhooks},
+      {Method::kPost, "/v1/admin/envs/{env}/webhooks", Access::kWrite,
+       AddWebhook},
+      {Method::kDelete, "/v1/admin/envs/{env}/webhooks/{id}", Access::kWrite,
+       DeleteWebhook},
+      {Method::kGet, "/v1/admin/envs/{env}/webhooks/{id}/deliveries",
+       Access::kRead, ListDeliveries, Execution::kLoop},
+      {Method::kPost, "/v1/admin/envs/{env}/webhooks/{id}/ping", Access::kWrite,
+       PingWebhook},
       {Method::kGet, "/v1/admin/envs/{env}/history", Access::kRead,
        ListHistory},
       {Method::kGet, "/v1/admin/envs/{env}/versions/{version}", Access::kRead,
@@ -134,7 +166,12 @@ Api::Api(ApiContext* context) : context_(context) {
   for (const RouteSpec& r : ApiRoutes()) {
     router_.Add(r.method, r.pattern, &r);
   }
+  context_->replay = [this](const HttpRequest& request, const Principal& who,
+                            const Approval* approval) {
+    return Replay(request, who, approval);
+  };
 }
+
 
 // A request after routing: its route (null if none), path parameters, the
 // authenticated principal, and the reply when it was answered already.
@@ -188,10 +225,34 @@ Api::Routed Api::Route(const HttpRequest& request) const {
   return r;
 }
 
-Reply Api::Execute(const HttpRequest& request, const Routed& routed) const {
+Reply Api::Replay(const HttpRequest& request, const Principal& who,
+                  const Approval* approval) const {
+  Routed routed;
+  routed.start = absl::Now();
+  auto found = router_.Find(ParseMethod(request.method), request.path);
+  if (found.target == nullptr) {
+    return Reply::Error(404, "NOT_FOUND",
+                        absl::StrCat("no such path: ", request.path));
+  }
+  routed.route = *found.target;
+  routed.params = std::move(found.params);
+  routed.who = who;
+  // The proposer's token must still allow what it proposed.
+  if (!Allows(routed.route->access, who)) {
+    return Reply::Error(
+        403, "PERMISSION_DENIED",
+        absl::StrCat("the proposer's token \"", who.name, "\" no longer has the ",
+                     internal::ToAbsl(AccessName(routed.route->access)),
+                     " scope"));
+  }
+  return Execute(request, routed, approval);
+}
+
+Reply Api::Execute(const HttpRequest& request, const Routed& routed,
+                   const Approval* approval) const {
   const RouteSpec& spec = *routed.route;
   const Call call{*context_, request, routed.params,
-                  routed.who.has_value() ? &*routed.who : nullptr};
+                  routed.who.has_value() ? &*routed.who : nullptr, approval};
   absl::StatusOr<Reply> reply;
   try {
     reply = spec.handler(call);

@@ -32,6 +32,8 @@ enum class Access : std::uint8_t {
   kRead,      // the read scope
   kWrite,     // the write scope
   kTokens,    // the tokens scope
+  kApprove,   // the approve scope (approving; rejecting also for proposers)
+  kReadOrApprove,  // read or approve (listing change requests)
 };
 
 // The scope names an access level needs, for 403 messages ("read").
@@ -79,7 +81,11 @@ class Api {
  private:
   struct Routed;
   Routed Route(const HttpRequest& request) const;
-  Reply Execute(const HttpRequest& request, const Routed& routed) const;
+  Reply Execute(const HttpRequest& request, const Routed& routed,
+                const Approval* approval = nullptr) const;
+  // ApiContext::replay: serves `request` as `who` (no token check).
+  Reply Replay(const HttpRequest& request, const Principal& who,
+               const Approval* approval) const;
   void Finish(const HttpRequest& request, const Routed& routed,
               const Reply& reply) const;
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "api/requests.h"
 #include "common/json_util.h"
 #include "common/text.h"
 #include "util/status_macros.h"
@@ -123,7 +124,64 @@ bool IfNoneMatchHits(const HttpRequest& request, std::string_view etag) {
   return false;
 }
 
-Reply WriteResultReply(const WriteResult& r, int created_status) {
+namespace {
+
+void WriteFields(tools::JsonOut& out, std::string_view name,
+                 const std::vector<FieldChange>& fields) {
+  out.BeginArray(name);
+  for (const FieldChange& f : fields) {
+    out.Begin().Str("path", f.path).Raw("before", f.before).Raw("after", f.after);
+    out.End();
+  }
+  out.EndArray();
+}
+
+std::string_view KindName(FlagChange::Kind kind) {
+  switch (kind) {
+    case FlagChange::Kind::kAdded:
+      return "added";
+    case FlagChange::Kind::kRemoved:
+      return "removed";
+    case FlagChange::Kind::kChanged:
+      break;
+  }
+  return "changed";
+}
+
+void WriteDiffMembers(tools::JsonOut& out, const DocumentDiff& diff) {
+  out.BeginArray("flags");
+  for (const FlagChange& f : diff.flags) {
+    out.Begin().Str("key", f.key).Str("change", KindName(f.kind));
+    WriteFields(out, "fields", f.fields);
+    out.End();
+  }
+  out.EndArray();
+  WriteFields(out, "segments", diff.segments);
+  WriteFields(out, "other", diff.other);
+}
+
+}  // namespace
+
+void WriteDiff(tools::JsonOut& out, const DocumentDiff& diff) {
+  out.Begin("diff");
+  WriteDiffMembers(out, diff);
+  out.End();
+}
+
+std::string DiffJson(const DocumentDiff& diff) {
+  tools::JsonOut out;
+  out.Begin();
+  WriteDiffMembers(out, diff);
+  out.End();
+  return out.Take();
+}
+
+bool IsImmediate(std::string_view action) {
+  return action == "flag.kill" || action == "tag.kill";
+}
+
+Reply WriteResultReply(const WriteResult& r, int created_status,
+                       bool with_diff) {
   tools::JsonOut out;
   out.Begin()
       .Str("env", r.env)
@@ -131,11 +189,18 @@ Reply WriteResultReply(const WriteResult& r, int created_status) {
       .Bool("changed", r.changed)
       .StrOrNull("event", r.event)
       .Strings("changed_keys", r.changed_keys)
-      .Str("etag", r.etag)
-      .End();
-  Reply reply = Reply::Json(out.Take(), r.changed ? created_status : 200);
-  reply.SetHeader("ETag", r.etag);
-  reply.SetHeader("X-Hotfix-Version", absl::StrCat(r.version));
+      .Strings("summary", r.summary)
+      .Strings("warnings", r.warnings)
+      .Str("etag", r.etag);
+  if (r.dry_run) out.Bool("dry_run", true);
+  if (r.dry_run || with_diff) WriteDiff(out, r.diff);
+  out.End();
+  Reply reply =
+      Reply::Json(out.Take(), r.changed && !r.dry_run ? created_status : 200);
+  if (!r.dry_run) {
+    reply.SetHeader("ETag", r.etag);
+    reply.SetHeader("X-Hotfix-Version", absl::StrCat(r.version));
+  }
   return reply;
 }
 
@@ -154,8 +219,18 @@ absl::StatusOr<Reply> DoWrite(const Call& call, std::string_view env,
   w.reason = body.reason;
   w.if_match = if_match;
   w.action = std::move(action);
+  w.dry_run = QueryFlag(call, "dry_run");
   HOTFIX_ASSIGN_OR_RETURN(FlagService::Mutation mutation,
-                          make(body.json, &w.action, &w.audit_extra));
+                          make(body.json, &w));
+  if (call.approval != nullptr) {
+    absl::StrAppend(&w.audit_extra, w.audit_extra.empty() ? "" : ",",
+                    "\"request\":", call.approval->request_id,
+                    ",\"approved_by\":", tools::JsonQuote(call.approval->approver));
+  }
+  if (state->protected_env && call.approval == nullptr && !w.dry_run &&
+      !IsImmediate(w.action)) {
+    return Propose(call, *state, w, mutation);
+  }
   absl::StatusOr<WriteResult> result = call.api.flags->Write(w, mutation);
   if (absl::IsFailedPrecondition(result.status())) {
     Reply conflict = StatusReply(result.status());
@@ -166,7 +241,7 @@ absl::StatusOr<Reply> DoWrite(const Call& call, std::string_view env,
     return conflict;
   }
   if (!result.ok()) return result.status();
-  return WriteResultReply(*result, created_status);
+  return WriteResultReply(*result, created_status, QueryFlag(call, "diff"));
 }
 
 }  // namespace hotfixd

@@ -27,6 +27,7 @@ constexpr ScopeName kScopeNames[] = {
     {kScopeRead, "read"},
     {kScopeWrite, "write"},
     {kScopeTokens, "tokens"},
+    {kScopeApprove, "approve"},
 };
 
 std::string TokenDetail(const TokenRow& t) {
@@ -63,7 +64,7 @@ absl::StatusOr<std::uint32_t> ParseScopes(std::string_view text,
     if (!found) {
       return absl::InvalidArgumentError(
           absl::StrCat(internal::ToAbsl(field), ": unknown scope \"", part,
-                       "\" (expected sdk, read, write or tokens)"));
+                       "\" (expected sdk, read, write, tokens or approve)"));
     }
   }
   if (scopes == 0) {
@@ -142,6 +143,15 @@ std::optional<Principal> Authenticator::Authenticate(
   }
   if (match == nullptr) return std::nullopt;
   return match->principal;
+}
+
+std::optional<Principal> Authenticator::FindActive(
+    const std::string& token_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  for (const Entry& e : entries_) {
+    if (e.principal.token_id == token_id) return e.principal;
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<CreatedToken> Authenticator::CreateToken(

@@ -9,6 +9,8 @@
 //   read    read the admin API and any permitted environment's flags
 //   write   change flag sets (and create environments)
 //   tokens  create, list and revoke tokens
+//   approve approve or reject change requests to protected environments
+//           (never one's own)
 //
 // Authentication hashes the presented token and compares it against every
 // active token's hash with CRYPTO_memcmp, without stopping at a match, so the
@@ -40,9 +42,10 @@ enum Scope : std::uint32_t {
   kScopeRead = 2,
   kScopeWrite = 4,
   kScopeTokens = 8,
+  kScopeApprove = 16,
 };
 inline constexpr std::uint32_t kAdminScopes =
-    kScopeRead | kScopeWrite | kScopeTokens;
+    kScopeRead | kScopeWrite | kScopeTokens | kScopeApprove;
 
 // Parses "read,write" into scope bits; InvalidArgument naming the bad scope.
 absl::StatusOr<std::uint32_t> ParseScopes(std::string_view text,
@@ -84,6 +87,9 @@ class Authenticator {
   // Cost: one SHA-256 of the token plus one 32-byte constant-time compare per
   // active token; a shared lock.
   std::optional<Principal> Authenticate(std::string_view authorization) const;
+
+  // The principal of active (not revoked) token `token_id`, if any.
+  std::optional<Principal> FindActive(const std::string& token_id) const;
 
   // CreateToken()
   //

@@ -128,6 +128,16 @@ absl::Status Apply(const Setting& s, ServerConfig* c) {
     return ParseInt(s, 1, 1000000000, &c->keep_alive_max);
   } else if (n == "io-timeout") {
     return ParseDurationValue(s, &c->io_timeout);
+  } else if (n == "change-request-ttl") {
+    return ParseDurationValue(s, &c->change_request_ttl);
+  } else if (n == "webhook-retry-initial") {
+    return ParseDurationValue(s, &c->webhook_retry_initial);
+  } else if (n == "webhook-max-attempts") {
+    return ParseInt(s, 1, 100, &c->webhook_max_attempts);
+  } else if (n == "webhook-timeout") {
+    return ParseDurationValue(s, &c->webhook_timeout);
+  } else if (n == "webhook-ca-cert") {
+    c->webhook_ca_cert = s.value;
   } else if (n == "resume-history") {
     return ParseInt(s, 0, 1000000, &c->resume_history);
   } else if (n == "log-format") {
@@ -229,6 +239,14 @@ SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
   --io-timeout D            longest write to a client (default: 10s)
   --resume-history N        recent changes kept for Last-Event-ID resume
                             (default: 1024)
+  --change-request-ttl D    undecided change requests expire (default: 72h)
+  --webhook-retry-initial D first webhook retry after D, doubling up to 5m
+                            (default: 1s)
+  --webhook-max-attempts N  attempts per webhook delivery (default: 8)
+  --webhook-timeout D       connect/read/write timeout of one delivery
+                            attempt (default: 10s)
+  --webhook-ca-cert FILE    PEM bundle for https webhook receivers
+                            (default: the system's)
   --log-requests            log one line per request (never tokens)
   --log-format text|json    log lines as text or as JSON objects
                             (default: text; both carry an RFC 3339 time)

@@ -96,6 +96,15 @@ struct ServerConfig {
   // Recent single-flag changes kept per environment for Last-Event-ID
   // resume (rebuilt from the database at start). Default: 1024.
   int resume_history = 1024;
+  // A change request not decided within this long expires. Default: 72 h.
+  absl::Duration change_request_ttl = absl::Hours(72);
+  // Webhook deliveries: delay before the first retry (doubling up to 5 min),
+  // attempts in all, the timeout of each attempt, and a PEM bundle to verify
+  // https receivers with (default: the system's). Defaults: 1 s, 8, 10 s.
+  absl::Duration webhook_retry_initial = absl::Seconds(1);
+  int webhook_max_attempts = 8;
+  absl::Duration webhook_timeout = absl::Seconds(10);
+  std::string webhook_ca_cert;
   // Log one line per request (never headers or tokens). Writes are always
   // logged. Default: false.
   bool log_requests = false;

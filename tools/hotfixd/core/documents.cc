@@ -7,8 +7,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "common/json_util.h"
+#include "common/text.h"
 #include "util/keys.h"
 #include "util/strings.h"
 
@@ -134,8 +136,53 @@ absl::Status DeleteFlag(rapidjson::Document& doc, std::string_view key) {
   const Value name = tools::StringRef(key);
   auto it = flags.FindMember(name);
   if (it == flags.MemberEnd()) return FlagNotFound(key);
+  const std::vector<std::string> dependents = RequiredBy(doc, key);
+  if (!dependents.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot delete ", ToAbsl(key), ": ", absl::StrJoin(dependents, ", "),
+        dependents.size() == 1 ? " requires" : " require",
+        " it (as a prerequisite); remove the prerequisite first"));
+  }
   flags.EraseMember(it);  // keeps the order of the other flags
   return absl::OkStatus();
+}
+
+std::vector<std::string> MissingFlags(const rapidjson::Value& before,
+                                      const rapidjson::Value& after) {
+  std::vector<std::string> out;
+  const Value* from = tools::FindMember(before, "flags");
+  const Value* to = tools::FindMember(after, "flags");
+  if (from == nullptr || !from->IsObject()) return out;
+  for (const auto& m : from->GetObject()) {
+    const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    if (to == nullptr || tools::FindMember(*to, key) == nullptr) {
+      out.emplace_back(key);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> RequiredBy(const rapidjson::Value& doc,
+                                    std::string_view key) {
+  std::vector<std::string> out;
+  const Value* flags = tools::FindMember(doc, "flags");
+  if (flags == nullptr || !flags->IsObject()) return out;
+  for (const auto& m : flags->GetObject()) {
+    const Value* prerequisites = tools::FindMember(m.value, "prerequisites");
+    if (prerequisites == nullptr || !prerequisites->IsArray()) continue;
+    for (const Value& p : prerequisites->GetArray()) {
+      const Value* flag = tools::FindMember(p, "flag");
+      if (flag != nullptr && flag->IsString() &&
+          std::string_view(flag->GetString(), flag->GetStringLength()) ==
+              key) {
+        out.emplace_back(m.name.GetString(), m.name.GetStringLength());
+        break;
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::string> StampHotfixExpiry(rapidjson::Document& doc,
@@ -198,13 +245,15 @@ absl::Status SetRollout(rapidjson::Document& doc, std::string_view key,
   const std::string path = absl::StrCat("flags.", ToAbsl(key));
   if (!(percent >= 0 && percent <= 100)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("percent: must be between 0 and 100, got ", percent));
+        absl::StrCat("percent: must be between 0 and 100, got ",
+                     tools::FormatNumber(percent)));
   }
   const double scaled = percent * 1000;
   const std::int64_t milli = std::llround(scaled);
   if (std::fabs(scaled - static_cast<double>(milli)) > 1e-6) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "percent: at most three decimals (0.001 % steps), got ", percent));
+        "percent: at most three decimals (0.001 % steps), got ",
+        tools::FormatNumber(percent)));
   }
   Value* flag = FindFlag(doc, key);
   if (flag == nullptr) return FlagNotFound(key);
@@ -304,58 +353,6 @@ std::string DescribeFallthrough(const Value& flag) {
     first = false;
   }
   return out;
-}
-
-DocumentDiff DiffDocuments(const Value& before, const Value& after) {
-  DocumentDiff diff;
-  static const Value kEmpty(rapidjson::kObjectType);
-  const Value* old_flags = tools::FindMember(before, "flags");
-  const Value* new_flags = tools::FindMember(after, "flags");
-  if (old_flags == nullptr || !old_flags->IsObject()) old_flags = &kEmpty;
-  if (new_flags == nullptr || !new_flags->IsObject()) new_flags = &kEmpty;
-  absl::flat_hash_map<absl::string_view, const Value*> index;
-  index.reserve(new_flags->MemberCount());
-  for (auto m = new_flags->MemberBegin(); m != new_flags->MemberEnd(); ++m) {
-    index.emplace(A(m->name), &m->value);
-  }
-  for (auto m = old_flags->MemberBegin(); m != old_flags->MemberEnd(); ++m) {
-    auto it = index.find(A(m->name));
-    if (it == index.end()) {
-      diff.changed_keys.emplace_back(A(m->name));  // removed
-      continue;
-    }
-    if (*it->second != m->value) diff.changed_keys.emplace_back(A(m->name));
-    index.erase(it);
-  }
-  for (const auto& [key, value] : index) {
-    diff.changed_keys.emplace_back(key);  // added
-  }
-  std::sort(diff.changed_keys.begin(), diff.changed_keys.end());
-  diff.changed_keys.erase(
-      std::unique(diff.changed_keys.begin(), diff.changed_keys.end()),
-      diff.changed_keys.end());
-
-  const Value* old_segments = tools::FindMember(before, "segments");
-  const Value* new_segments = tools::FindMember(after, "segments");
-  if (old_segments == nullptr) old_segments = &kEmpty;
-  if (new_segments == nullptr) new_segments = &kEmpty;
-  diff.segments_changed = *old_segments != *new_segments;
-
-  auto other_members_equal = [](const Value& a, const Value& b) {
-    for (auto m = a.MemberBegin(); m != a.MemberEnd(); ++m) {
-      const absl::string_view name = A(m->name);
-      if (name == "version" || name == "flags" || name == "segments") continue;
-      const Value* other =
-          tools::FindMember(b, std::string_view(name.data(), name.size()));
-      if (other == nullptr || *other != m->value) return false;
-    }
-    return true;
-  };
-  if (before.IsObject() && after.IsObject()) {
-    diff.other_changed = !other_members_equal(before, after) ||
-                         !other_members_equal(after, before);
-  }
-  return diff;
 }
 
 }  // namespace hotfixd

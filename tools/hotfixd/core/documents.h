@@ -1,11 +1,11 @@
 // tools/hotfixd/core/documents.h
 //
 // Edits of a flag-set document (docs/flag-format.md) held as a RapidJSON DOM,
-// one function per admin operation, plus the diff that decides whether SSE
-// clients get a `patch` or a `put`. These functions only reshape JSON; the
-// result is always validated afterwards by hotfix::Compile before anything
-// is stored, so they check only what they need to do their edit. Errors are
-// InvalidArgument / NotFound with messages naming the JSON path.
+// one function per admin operation (core/diff.h compares two documents).
+// These functions only reshape JSON; the result is always validated
+// afterwards by hotfix::Compile before anything is stored, so they check only
+// what they need to do their edit. Errors are InvalidArgument / NotFound
+// with messages naming the JSON path.
 //
 // Thread-compatible: pure functions over caller-owned documents.
 
@@ -38,8 +38,17 @@ absl::Status PutFlag(rapidjson::Document& doc, std::string_view key,
 // Returns true if flags[key] exists.
 bool HasFlag(const rapidjson::Value& doc, std::string_view key);
 
-// Removes flags[key]; NotFound if absent.
+// Removes flags[key]; NotFound if absent, InvalidArgument naming the flags
+// that require it as a prerequisite.
 absl::Status DeleteFlag(rapidjson::Document& doc, std::string_view key);
+
+// The keys of the flags in `before` that `after` lacks, sorted.
+std::vector<std::string> MissingFlags(const rapidjson::Value& before,
+                                      const rapidjson::Value& after);
+
+// The keys of the flags that list flags[key] as a prerequisite, sorted.
+std::vector<std::string> RequiredBy(const rapidjson::Value& doc,
+                                    std::string_view key);
 
 // SetKilled()
 //
@@ -82,30 +91,6 @@ std::vector<std::string> StampHotfixExpiry(rapidjson::Document& doc,
 // A short human description of flags[key]'s fallthrough: `on`, or
 // `rollout on 25% / off 75%`.
 std::string DescribeFallthrough(const rapidjson::Value& flag);
-
-struct DocumentDiff {
-  // Flags added, removed or changed, sorted.
-  std::vector<std::string> changed_keys;
-  bool segments_changed = false;
-  // Any other top-level member ("environment", "x-*", ...) changed.
-  bool other_changed = false;
-
-  bool empty() const {
-    return changed_keys.empty() && !segments_changed && !other_changed;
-  }
-  // A single-flag change that SSE clients can receive as a patch.
-  bool is_single_flag() const {
-    return changed_keys.size() == 1 && !segments_changed && !other_changed;
-  }
-};
-
-// DiffDocuments()
-//
-// Compares two valid flag-set documents, ignoring "version".
-//
-// Cost: O(flags) with a hash index; allocates the index.
-DocumentDiff DiffDocuments(const rapidjson::Value& before,
-                           const rapidjson::Value& after);
 
 }  // namespace hotfixd
 }  // namespace hotfix

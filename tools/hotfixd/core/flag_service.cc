@@ -11,10 +11,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/json_util.h"
 #include "common/text.h"
 #include "core/documents.h"
+#include "util/status_macros.h"
 #include "util/keys.h"
 
 namespace hotfix {
@@ -67,9 +69,11 @@ FlagService::FlagService(Store* store, SseHub* hub, Metrics* metrics,
 
 absl::StatusOr<std::shared_ptr<EnvironmentState>> FlagService::MakeState(
     const std::string& env, std::uint64_t version, std::string document,
-    std::int64_t created_at, std::int64_t updated_at, bool must_compile) {
+    std::int64_t created_at, std::int64_t updated_at, bool must_compile,
+    bool protected_env) {
   auto state = std::make_shared<EnvironmentState>();
   state->name = env;
+  state->protected_env = protected_env;
   state->version = version;
   state->etag = absl::StrCat("\"", env, "-", version, "\"");
   state->created_at = created_at;
@@ -101,7 +105,7 @@ absl::Status FlagService::Load() {
     if (!row.ok()) return row.status();
     auto state = MakeState(env.name, env.version, std::move(row->document),
                            env.created_at, env.updated_at,
-                           /*must_compile=*/false);
+                           /*must_compile=*/false, env.protected_env);
     if (!state.ok()) return state.status();
     std::vector<StreamChange> history;
     if (resume_history_ > 0) {
@@ -143,6 +147,45 @@ std::vector<std::shared_ptr<const EnvironmentState>> FlagService::List() const {
   return out;
 }
 
+namespace {
+
+// What was accepted but is probably not what was meant: a changed flag that
+// is already past its `expires`, or a percentage rollout on a kill switch.
+std::vector<std::string> Warnings(const DocumentDiff& diff,
+                                  const Snapshot& snapshot) {
+  std::vector<std::string> warnings;
+  const absl::Time now = absl::Now();
+  for (const FlagInfo& info : snapshot.Flags()) {
+    const auto it = std::find(diff.changed_keys.begin(),
+                              diff.changed_keys.end(), info.key);
+    if (it == diff.changed_keys.end()) continue;
+    if (info.expires.has_value() && *info.expires < now) {
+      warnings.push_back(absl::StrCat(
+          "flags.", info.key, ".expires: ",
+          absl::FormatTime("%Y-%m-%d", *info.expires, absl::UTCTimeZone()),
+          " is in the past; `hotfixctl stale` lists the flag at once"));
+    }
+    const bool kill_switch = std::find(info.tags.begin(), info.tags.end(),
+                                       "kill-switch") != info.tags.end();
+    if (!kill_switch) continue;
+    for (const FlagChange& change : diff.flags) {
+      if (change.key != info.key) continue;
+      for (const FieldChange& f : change.fields) {
+        if (f.path.find("rollout") != std::string::npos) {
+          warnings.push_back(absl::StrCat(
+              "flags.", info.key,
+              ": a percentage rollout on a flag tagged kill-switch leaves it "
+              "partly off"));
+          break;
+        }
+      }
+    }
+  }
+  return warnings;
+}
+
+}  // namespace
+
 absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
                                                const Mutation& mutation) {
   absl::MutexLock write_lock(&write_mu_);
@@ -163,22 +206,23 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
   if (!st.ok()) return absl::InternalError(st.message());
   rapidjson::Document doc;
   doc.CopyFrom(before, doc.GetAllocator());
-  st = mutation(doc);
-  if (!st.ok()) return st;
-  st = CheckShape(doc, "document");
-  if (!st.ok()) return st;
+  HOTFIX_RETURN_IF_ERROR(mutation(doc));
+  HOTFIX_RETURN_IF_ERROR(CheckShape(doc, "document"));
   const std::uint64_t version = current->version + 1;
   SetVersion(doc, version);
   std::string json = tools::ToJson(doc);
 
   WriteResult result;
   result.env = request.env;
+  result.dry_run = request.dry_run;
   // Validate with the SDK's compiler before anything else sees it.
-  auto state = MakeState(request.env, version, json, current->created_at,
-                         NowMicros(), /*must_compile=*/true);
-  if (!state.ok()) return state.status();
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::shared_ptr<EnvironmentState> state,
+      MakeState(request.env, version, json, current->created_at, NowMicros(),
+                /*must_compile=*/true, current->protected_env));
 
-  const DocumentDiff diff = DiffDocuments(before, doc);
+  result.diff = DiffDocuments(before, doc);
+  const DocumentDiff& diff = result.diff;
   if (diff.empty()) {
     result.version = current->version;
     result.etag = current->etag;
@@ -187,7 +231,11 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
   result.version = version;
   result.changed = true;
   result.changed_keys = diff.changed_keys;
-  result.etag = (*state)->etag;
+  result.etag = state->etag;
+  result.summary = SummarizeDiff(diff, before, doc);
+  result.warnings = Warnings(diff, *state->snapshot);
+  result.event = diff.is_single_flag() ? "patch" : "put";
+  if (request.dry_run) return result;
 
   VersionRow row;
   row.env = request.env;
@@ -195,22 +243,20 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
   row.document = std::move(json);
   row.actor = request.actor->name;
   row.reason = request.reason;
-  row.created_at = (*state)->updated_at;
+  row.created_at = state->updated_at;
   row.action = request.action;
   row.changed_keys = KeysJson(diff.changed_keys);
+  row.restored_version = request.restored_version;
+  row.event = result.event;
   StreamChange change;
   change.version = version;
   if (diff.is_single_flag()) {
-    row.event = "patch";
     row.patch_key = diff.changed_keys[0];
     const rapidjson::Value* flag =
         tools::FindMember(doc["flags"], row.patch_key);
     if (flag != nullptr) row.patch_flag = tools::ToJson(*flag);
     change.patch_event = MakePatchEvent(version, row.patch_key, row.patch_flag);
-  } else {
-    row.event = "put";
   }
-  result.event = row.event;
 
   AuditRow audit;
   audit.created_at = row.created_at;
@@ -222,7 +268,8 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
   audit.detail = absl::StrCat(
       "{\"from_version\":", current->version, ",\"to_version\":", version,
       ",\"event\":\"", row.event, "\",\"changed_keys\":", row.changed_keys,
-      diff.segments_changed ? ",\"segments_changed\":true" : "",
+      ",\"summary\":", KeysJson(result.summary),
+      diff.segments_changed() ? ",\"segments_changed\":true" : "",
       request.audit_extra.empty() ? "" : ",", request.audit_extra, "}");
 
   st = store_->CommitVersion(row, audit);
@@ -232,14 +279,63 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
     return st;
   }
   // Durable: publish.
-  hub_->Publish(request.env, (*state)->document, std::move(change));
-  Install(*state);
+  hub_->Publish(request.env, state->document, std::move(change));
+  Install(state);
   metrics_->CountFlagChange(request.env, request.action);
   tools::LogInfo(absl::StrCat(request.env, " v", version, " ", request.action,
                               " by ", row.actor, " (", row.event,
                               "): ", request.reason, " [",
                               absl::StrJoin(diff.changed_keys, ","), "]"));
+  if (observer_) {
+    ChangeNotice notice;
+    notice.env = request.env;
+    notice.version = version;
+    notice.actor = row.actor;
+    notice.action = request.action;
+    notice.reason = request.reason;
+    notice.time = row.created_at;
+    notice.changed_keys = diff.changed_keys;
+    notice.summary = result.summary;
+    observer_(notice);
+  }
   return result;
+}
+
+absl::Status FlagService::SetProtected(const std::string& env,
+                                       bool protected_env,
+                                       const std::string& actor,
+                                       const std::string& reason,
+                                       const std::string& audit_extra) {
+  absl::MutexLock write_lock(&write_mu_);
+  std::shared_ptr<const EnvironmentState> current = Get(env);
+  if (current == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("environment \"", env, "\" does not exist"));
+  }
+  if (current->protected_env == protected_env) return absl::OkStatus();
+  AuditRow audit;
+  audit.created_at = NowMicros();
+  audit.actor = actor;
+  audit.action = protected_env ? "env.protect" : "env.unprotect";
+  audit.env = env;
+  audit.reason = reason;
+  audit.detail =
+      absl::StrCat("{\"protected\":", protected_env ? "true" : "false",
+                   audit_extra.empty() ? "" : ",", audit_extra, "}");
+  HOTFIX_RETURN_IF_ERROR(store_->SetProtected(env, protected_env, audit));
+  auto state = std::make_shared<EnvironmentState>();
+  state->name = current->name;
+  state->version = current->version;
+  state->document = current->document;
+  state->etag = current->etag;
+  state->snapshot = current->snapshot;
+  state->created_at = current->created_at;
+  state->updated_at = current->updated_at;
+  state->protected_env = protected_env;
+  Install(std::move(state));
+  tools::LogInfo(absl::StrCat(env, " ", audit.action, " by ", actor, ": ",
+                              reason));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<WriteResult> FlagService::CreateEnvironment(
@@ -264,7 +360,8 @@ absl::StatusOr<WriteResult> FlagService::CreateEnvironment(
   SetVersion(doc, 1);
   std::string json = tools::ToJson(doc);
   const std::int64_t now = NowMicros();
-  auto state = MakeState(name, 1, json, now, now, /*must_compile=*/true);
+  auto state = MakeState(name, 1, json, now, now, /*must_compile=*/true,
+                         /*protected_env=*/false);
   if (!state.ok()) return state.status();
 
   std::vector<std::string> keys;

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/auth.h"
+#include "core/diff.h"
 #include "core/metrics.h"
 #include "core/sse_hub.h"
 #include "hotfix/snapshot.h"
@@ -52,6 +53,8 @@ struct EnvironmentState {
   std::shared_ptr<const Snapshot> snapshot;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  // Changes need a second person's approval (kills excepted).
+  bool protected_env = false;
 
   // GzipDocument()
   //
@@ -73,16 +76,40 @@ struct WriteRequest {
   // Extra members for the audit detail, a JSON object's inside
   // ("\"percent\":25"), may be empty.
   std::string audit_extra;
+  // Compute and validate everything, store nothing (the answer of a dry run).
+  bool dry_run = false;
+  // For a rollback: the version whose set is restored.
+  std::uint64_t restored_version = 0;
 };
 
 struct WriteResult {
   std::string env;
-  std::uint64_t version = 0;
+  std::uint64_t version = 0;  // the new version (for a dry run: it would be)
   bool changed = false;
+  bool dry_run = false;
   std::string event;  // "patch", "put" or "" when unchanged
   std::vector<std::string> changed_keys;
   std::string etag;
+  DocumentDiff diff;
+  // One line per changed flag: "fix-123: killed".
+  std::vector<std::string> summary;
+  // Accepted, but probably not meant: an `expires` in the past, a
+  // percentage on a kill switch.
+  std::vector<std::string> warnings;
 };
+
+// What listeners (webhooks) hear of each committed change.
+struct ChangeNotice {
+  std::string env;
+  std::uint64_t version = 0;
+  std::string actor;
+  std::string action;
+  std::string reason;
+  std::int64_t time = 0;  // Unix microseconds
+  std::vector<std::string> changed_keys;
+  std::vector<std::string> summary;
+};
+using ChangeObserver = std::function<void(const ChangeNotice&)>;
 
 class FlagService {
  public:
@@ -112,6 +139,21 @@ class FlagService {
   absl::StatusOr<WriteResult> Write(const WriteRequest& request,
                                     const Mutation& mutation);
 
+  // SetProtected()
+  //
+  // Marks `env` protected (writes become change requests) or not, audited
+  // (`audit_extra`: more detail members, may be empty). NotFound if there is
+  // no such environment.
+  absl::Status SetProtected(const std::string& env, bool protected_env,
+                            const std::string& actor,
+                            const std::string& reason,
+                            const std::string& audit_extra);
+
+  // Called after every committed change, on the writing thread, outside the
+  // write lock; must not block (webhooks queue the notice). Set before
+  // serving.
+  void SetObserver(ChangeObserver observer) { observer_ = std::move(observer); }
+
   // CreateEnvironment()
   //
   // Creates `name` at version 1 with `document_json` (a flag set; its version
@@ -124,12 +166,14 @@ class FlagService {
  private:
   absl::StatusOr<std::shared_ptr<EnvironmentState>> MakeState(
       const std::string& env, std::uint64_t version, std::string document,
-      std::int64_t created_at, std::int64_t updated_at, bool must_compile);
+      std::int64_t created_at, std::int64_t updated_at, bool must_compile,
+      bool protected_env);
   void Install(std::shared_ptr<const EnvironmentState> state)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   Store* const store_;
   SseHub* const hub_;
+  ChangeObserver observer_;
   Metrics* const metrics_;
   const std::size_t resume_history_;
 

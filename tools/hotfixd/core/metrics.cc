@@ -60,15 +60,22 @@ void Metrics::CountFlagChange(const std::string& env,
   ++changes_[{env, action}];
 }
 
+void Metrics::CountWebhookDelivery(const char* result) {
+  absl::MutexLock lock(&mu_);
+  ++webhooks_[result];
+}
+
 std::string Metrics::Render(const std::vector<EnvironmentGauge>& environments,
                             const std::map<std::string, int>& streams,
                             const StreamCounters& sc) const {
   std::vector<std::pair<RequestKey, std::uint64_t>> requests;
   std::map<std::pair<std::string, std::string>, std::uint64_t> changes;
+  std::map<std::string, std::uint64_t> webhooks;
   {
     absl::MutexLock lock(&mu_);
     requests.assign(requests_.begin(), requests_.end());
     changes = changes_;
+    webhooks = webhooks_;
   }
   std::sort(requests.begin(), requests.end(), [](const auto& a, const auto& b) {
     const auto& [ra, ma, sa] = a.first;
@@ -113,6 +120,14 @@ std::string Metrics::Render(const std::vector<EnvironmentGauge>& environments,
          "Streams refused with 503 because --max-streams were open.");
   absl::StrAppend(&out, "hotfixd_stream_rejected_total ", sc.rejected.load(),
                   "\n");
+  Header(&out, "hotfixd_webhook_deliveries_total", "counter",
+         "Webhook delivery attempts by result (delivered, retried, failed, "
+         "dropped).");
+  for (const char* result : {"delivered", "retried", "failed", "dropped"}) {
+    auto it = webhooks.find(result);
+    absl::StrAppend(&out, "hotfixd_webhook_deliveries_total{result=\"", result,
+                    "\"} ", it == webhooks.end() ? 0 : it->second, "\n");
+  }
   Header(&out, "hotfixd_flag_set_version", "gauge",
          "Current flag-set version by environment.");
   for (const EnvironmentGauge& e : environments) {

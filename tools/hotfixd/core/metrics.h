@@ -8,6 +8,7 @@
 //   hotfixd_stream_connections{env}                    gauge
 //   hotfixd_stream_events_total{type}                  counter
 //   hotfixd_stream_rejected_total                      counter
+//   hotfixd_webhook_deliveries_total{result}           counter
 //   hotfixd_flag_set_version{env}, hotfixd_flags{env}  gauges
 //   hotfixd_start_time_seconds, hotfixd_build_info     gauges
 //
@@ -56,6 +57,9 @@ class Metrics {
 
   void CountFlagChange(const std::string& env, const std::string& action);
 
+  // `result`: delivered, retried, failed or dropped (a string literal).
+  void CountWebhookDelivery(const char* result);
+
   // Render()
   //
   // The whole exposition. Cost: allocates the text.
@@ -70,6 +74,7 @@ class Metrics {
   absl::flat_hash_map<RequestKey, std::uint64_t> requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, std::uint64_t> changes_
       ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::uint64_t> webhooks_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace hotfixd

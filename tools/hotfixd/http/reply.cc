@@ -77,6 +77,7 @@ int HttpStatusFor(absl::StatusCode code) {
     case absl::StatusCode::kNotFound:
       return 404;
     case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
       return 409;
     case absl::StatusCode::kFailedPrecondition:
       return 412;
@@ -106,6 +107,8 @@ std::string_view CodeName(absl::StatusCode code) {
       return "NOT_FOUND";
     case absl::StatusCode::kAlreadyExists:
       return "ALREADY_EXISTS";
+    case absl::StatusCode::kAborted:
+      return "ABORTED";
     case absl::StatusCode::kFailedPrecondition:
       return "FAILED_PRECONDITION";
     case absl::StatusCode::kResourceExhausted:

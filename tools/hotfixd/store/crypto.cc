@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 namespace hotfix {
@@ -35,6 +36,18 @@ std::string ToHex(const std::uint8_t* bytes, std::size_t size) {
     out[2 * i + 1] = kDigits[bytes[i] & 15];
   }
   return out;
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  std::uint8_t mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+           mac, &size) == nullptr) {
+    tools::LogError("HMAC-SHA256 failed");
+    std::abort();
+  }
+  return ToHex(mac, size);
 }
 
 std::string Sha256Hex(std::string_view data) {

@@ -1,8 +1,8 @@
 // tools/hotfixd/store/crypto.h
 //
 // The few cryptographic primitives hotfixd needs, all from OpenSSL: SHA-256
-// (token hashes, document checksums), a CSPRNG for tokens and ids, and a
-// constant-time comparison.
+// (token hashes, document checksums), HMAC-SHA256 (webhook signatures), a
+// CSPRNG for tokens and ids, and a constant-time comparison.
 //
 // Thread-safe: OpenSSL 1.1+ initializes itself and these calls share no
 // state.
@@ -28,6 +28,10 @@ Sha256Digest Sha256(std::string_view data);
 
 // Lower-case hex of SHA-256(data).
 std::string Sha256Hex(std::string_view data);
+
+// Lower-case hex of HMAC-SHA256(key, data): how webhook deliveries are
+// signed.
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 // Lower-case hex of `bytes`.
 std::string ToHex(const std::uint8_t* bytes, std::size_t size);

@@ -17,7 +17,7 @@ namespace hotfix {
 namespace hotfixd {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr std::int64_t kMaxStoredInt = std::numeric_limits<std::int64_t>::max();
 
@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS environments (
   name        TEXT PRIMARY KEY,
   version     INTEGER NOT NULL,
   created_at  INTEGER NOT NULL,
-  updated_at  INTEGER NOT NULL
+  updated_at  INTEGER NOT NULL,
+  protected   INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS versions (
   env           TEXT NOT NULL REFERENCES environments(name),
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS versions (
   patch_key     TEXT,
   patch_flag    TEXT,
   changed_keys  TEXT NOT NULL,
+  restored_version INTEGER,
   PRIMARY KEY (env, version)
 );
 CREATE TABLE IF NOT EXISTS audit (
@@ -54,6 +56,33 @@ CREATE TABLE IF NOT EXISTS audit (
   detail      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_by_env ON audit(env, id);
+CREATE TABLE IF NOT EXISTS change_requests (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  env                TEXT NOT NULL,
+  action             TEXT NOT NULL,
+  request            TEXT NOT NULL,
+  diff               TEXT NOT NULL,
+  base_version       INTEGER NOT NULL,
+  proposer           TEXT NOT NULL,
+  proposer_token_id  TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  created_at         INTEGER NOT NULL,
+  expires_at         INTEGER NOT NULL,
+  state              TEXT NOT NULL,
+  decided_by         TEXT,
+  decided_at         INTEGER,
+  comment            TEXT,
+  applied_version    INTEGER
+);
+CREATE INDEX IF NOT EXISTS change_requests_by_env ON change_requests(env, id);
+CREATE TABLE IF NOT EXISTS webhooks (
+  id          TEXT PRIMARY KEY,
+  env         TEXT NOT NULL,
+  url         TEXT NOT NULL,
+  secret      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  created_by  TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tokens (
   id          TEXT PRIMARY KEY,
   name        TEXT NOT NULL,
@@ -148,6 +177,7 @@ EnvironmentRow ReadEnvironmentRow(const Stmt& s) {
   r.version = s.Uint(1);
   r.created_at = s.Int(2);
   r.updated_at = s.Int(3);
+  r.protected_env = s.Int(4) != 0;
   return r;
 }
 
@@ -211,7 +241,8 @@ class Transaction {
 
 VersionRow ReadVersionRow(const Stmt& s, bool with_document) {
   // Column order: env, version, actor, reason, created_at, action, event,
-  // patch_key, patch_flag, changed_keys, sha256[, document]
+  // patch_key, patch_flag, changed_keys, sha256, restored_version[,
+  // document]
   VersionRow r;
   r.env = s.Text(0);
   r.version = s.Uint(1);
@@ -224,13 +255,51 @@ VersionRow ReadVersionRow(const Stmt& s, bool with_document) {
   if (!s.IsNull(8)) r.patch_flag = s.Text(8);
   r.changed_keys = s.Text(9);
   r.sha256 = s.Text(10);
-  if (with_document) r.document = s.Text(11);
+  r.restored_version = s.IsNull(11) ? 0 : s.Uint(11);
+  if (with_document) r.document = s.Text(12);
   return r;
 }
 
 constexpr char kVersionColumns[] =
     "env, version, actor, reason, created_at, action, event, patch_key, "
-    "patch_flag, changed_keys, sha256";
+    "patch_flag, changed_keys, sha256, restored_version";
+
+constexpr char kChangeRequestColumns[] =
+    "id, env, action, request, diff, base_version, proposer, "
+    "proposer_token_id, reason, created_at, expires_at, state, decided_by, "
+    "decided_at, comment, applied_version";
+
+ChangeRequestRow ReadChangeRequestRow(const Stmt& s) {
+  ChangeRequestRow r;
+  r.id = s.Int(0);
+  r.env = s.Text(1);
+  r.action = s.Text(2);
+  r.request = s.Text(3);
+  r.diff = s.Text(4);
+  r.base_version = s.Uint(5);
+  r.proposer = s.Text(6);
+  r.proposer_token_id = s.Text(7);
+  r.reason = s.Text(8);
+  r.created_at = s.Int(9);
+  r.expires_at = s.Int(10);
+  r.state = s.Text(11);
+  r.decided_by = s.Text(12);
+  r.decided_at = s.IsNull(13) ? 0 : s.Int(13);
+  r.comment = s.Text(14);
+  r.applied_version = s.IsNull(15) ? 0 : s.Uint(15);
+  return r;
+}
+
+WebhookRow ReadWebhookRow(const Stmt& s) {
+  WebhookRow r;
+  r.id = s.Text(0);
+  r.env = s.Text(1);
+  r.url = s.Text(2);
+  r.secret = s.Text(3);
+  r.created_at = s.Int(4);
+  r.created_by = s.Text(5);
+  return r;
+}
 
 }  // namespace
 
@@ -276,6 +345,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
         "database \"", path, "\" has schema version ", user_version,
         ", newer than this hotfixd understands (", kSchemaVersion, ")"));
   }
+  if (user_version > 0 && user_version < kSchemaVersion) {
+    st = store->Migrate(user_version);
+    if (!st.ok()) return st;
+  }
   st = store->Exec(kSchema);
   if (st.ok() && user_version < kSchemaVersion) {
     st = store->Exec(
@@ -283,6 +356,19 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   }
   if (!st.ok()) return st;
   return store;
+}
+
+// Brings a database written by an older hotfixd to kSchemaVersion (the
+// tables it lacks are created by kSchema afterwards).
+absl::Status Store::Migrate(int from) {
+  if (from < 2) {
+    HOTFIX_RETURN_IF_ERROR(Exec(
+        "ALTER TABLE environments ADD COLUMN protected INTEGER NOT NULL "
+        "DEFAULT 0"));
+    HOTFIX_RETURN_IF_ERROR(
+        Exec("ALTER TABLE versions ADD COLUMN restored_version INTEGER"));
+  }
+  return absl::OkStatus();
 }
 
 Store::~Store() {
@@ -306,8 +392,8 @@ absl::Status Store::Exec(const char* sql) {
 absl::StatusOr<std::vector<EnvironmentRow>> Store::ListEnvironments() {
   absl::MutexLock lock(&mu_);
   Stmt s(db_,
-         "SELECT name, version, created_at, updated_at FROM environments "
-         "ORDER BY name");
+         "SELECT name, version, created_at, updated_at, protected "
+         "FROM environments ORDER BY name");
   HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListEnvironments"));
   std::vector<EnvironmentRow> out;
   HOTFIX_RETURN_IF_ERROR(
@@ -387,8 +473,9 @@ absl::Status Store::InsertAudit(const AuditRow& a) {
 absl::Status Store::InsertVersion(const VersionRow& r) {
   Stmt s(db_,
          "INSERT INTO versions (env, version, document, sha256, actor, reason, "
-         "created_at, action, event, patch_key, patch_flag, changed_keys) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+         "created_at, action, event, patch_key, patch_flag, changed_keys, "
+         "restored_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+         "?11, ?12, ?13)");
   HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertVersion"));
   s.Bind(1, r.env);
   s.BindU(2, r.version);
@@ -406,6 +493,11 @@ absl::Status Store::InsertVersion(const VersionRow& r) {
     s.BindNull(11);
   }
   s.Bind(12, r.changed_keys.empty() ? std::string("[]") : r.changed_keys);
+  if (r.restored_version == 0) {
+    s.BindNull(13);
+  } else {
+    s.BindU(13, r.restored_version);
+  }
   if (s.Step() != SQLITE_DONE) return StepError(db_, "InsertVersion");
   return absl::OkStatus();
 }
@@ -550,6 +642,181 @@ absl::Status Store::RevokeToken(const std::string& id, std::int64_t at,
   st = InsertAudit(audit);
   if (st.ok()) st = txn.Commit();
   return st;
+}
+
+absl::Status Store::SetProtected(const std::string& env, bool protected_env,
+                                 const AuditRow& audit) {
+  absl::MutexLock lock(&mu_);
+  Transaction txn(db_);
+  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
+  {
+    Stmt s(db_, "UPDATE environments SET protected = ?2 WHERE name = ?1");
+    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("SetProtected"));
+    s.Bind(1, env);
+    s.Bind(2, static_cast<std::int64_t>(protected_env ? 1 : 0));
+    if (s.Step() != SQLITE_DONE) return StepError(db_, "SetProtected");
+    if (sqlite3_changes(db_) != 1) {
+      return absl::NotFoundError(
+          absl::StrCat("environment \"", env, "\" does not exist"));
+    }
+  }
+  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
+  return txn.Commit();
+}
+
+absl::StatusOr<std::int64_t> Store::InsertChangeRequest(
+    const ChangeRequestRow& r, AuditRow audit) {
+  absl::MutexLock lock(&mu_);
+  Transaction txn(db_);
+  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
+  Stmt s(db_,
+         "INSERT INTO change_requests (env, action, request, diff, "
+         "base_version, proposer, proposer_token_id, reason, created_at, "
+         "expires_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+         "'proposed')");
+  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertChangeRequest"));
+  s.Bind(1, r.env);
+  s.Bind(2, r.action);
+  s.Bind(3, r.request);
+  s.Bind(4, r.diff);
+  s.BindU(5, r.base_version);
+  s.Bind(6, r.proposer);
+  s.Bind(7, r.proposer_token_id);
+  s.Bind(8, r.reason);
+  s.Bind(9, r.created_at);
+  s.Bind(10, r.expires_at);
+  if (s.Step() != SQLITE_DONE) return StepError(db_, "InsertChangeRequest");
+  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  // The audit entry names the request: {"request":ID, ...detail}.
+  const bool more = audit.detail.size() > 2;  // not "{}" or ""
+  audit.detail = absl::StrCat("{\"request\":", id, more ? "," : "}",
+                              more ? audit.detail.substr(1) : "");
+  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
+  HOTFIX_RETURN_IF_ERROR(txn.Commit());
+  return id;
+}
+
+absl::StatusOr<ChangeRequestRow> Store::GetChangeRequest(const std::string& env,
+                                                         std::int64_t id) {
+  absl::MutexLock lock(&mu_);
+  const std::string sql = absl::StrCat("SELECT ", kChangeRequestColumns,
+                                       " FROM change_requests WHERE env = ?1 "
+                                       "AND id = ?2");
+  Stmt s(db_, sql.c_str());
+  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("GetChangeRequest"));
+  s.Bind(1, env);
+  s.Bind(2, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(absl::StrCat(
+        "environment \"", env, "\" has no change request ", id));
+  }
+  if (rc != SQLITE_ROW) return StepError(db_, "GetChangeRequest");
+  return ReadChangeRequestRow(s);
+}
+
+absl::StatusOr<std::vector<ChangeRequestRow>> Store::ListChangeRequests(
+    const std::string& env, const std::string& state, int limit) {
+  absl::MutexLock lock(&mu_);
+  const std::string sql = absl::StrCat(
+      "SELECT ", kChangeRequestColumns,
+      " FROM change_requests WHERE env = ?1 AND (?2 = '' OR state = ?2) "
+      "ORDER BY id DESC LIMIT ?3");
+  Stmt s(db_, sql.c_str());
+  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListChangeRequests"));
+  s.Bind(1, env);
+  s.Bind(2, state);
+  s.Bind(3, static_cast<std::int64_t>(limit));
+  std::vector<ChangeRequestRow> out;
+  HOTFIX_RETURN_IF_ERROR(
+      s.ReadAll("ListChangeRequests", ReadChangeRequestRow, &out));
+  return out;
+}
+
+absl::Status Store::DecideChangeRequest(const ChangeRequestRow& r,
+                                        const AuditRow& audit) {
+  absl::MutexLock lock(&mu_);
+  Transaction txn(db_);
+  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
+  {
+    Stmt s(db_,
+           "UPDATE change_requests SET state = ?3, decided_by = ?4, "
+           "decided_at = ?5, comment = ?6, applied_version = ?7 "
+           "WHERE env = ?1 AND id = ?2 AND state = 'proposed'");
+    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("DecideChangeRequest"));
+    s.Bind(1, r.env);
+    s.Bind(2, r.id);
+    s.Bind(3, r.state);
+    s.BindOptional(4, r.decided_by);
+    s.Bind(5, r.decided_at);
+    s.BindOptional(6, r.comment);
+    if (r.applied_version == 0) {
+      s.BindNull(7);
+    } else {
+      s.BindU(7, r.applied_version);
+    }
+    if (s.Step() != SQLITE_DONE) return StepError(db_, "DecideChangeRequest");
+    if (sqlite3_changes(db_) != 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "change request ", r.id, " is no longer proposed"));
+    }
+  }
+  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
+  return txn.Commit();
+}
+
+absl::Status Store::InsertWebhook(const WebhookRow& r, const AuditRow& audit) {
+  absl::MutexLock lock(&mu_);
+  Transaction txn(db_);
+  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
+  {
+    Stmt s(db_,
+           "INSERT INTO webhooks (id, env, url, secret, created_at, "
+           "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertWebhook"));
+    s.Bind(1, r.id);
+    s.Bind(2, r.env);
+    s.Bind(3, r.url);
+    s.Bind(4, r.secret);
+    s.Bind(5, r.created_at);
+    s.Bind(6, r.created_by);
+    if (s.Step() != SQLITE_DONE) return StepError(db_, "InsertWebhook");
+  }
+  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
+  return txn.Commit();
+}
+
+absl::StatusOr<std::vector<WebhookRow>> Store::ListWebhooks(
+    const std::string& env) {
+  absl::MutexLock lock(&mu_);
+  Stmt s(db_,
+         "SELECT id, env, url, secret, created_at, created_by FROM webhooks "
+         "WHERE ?1 = '' OR env = ?1 ORDER BY created_at, id");
+  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListWebhooks"));
+  s.Bind(1, env);
+  std::vector<WebhookRow> out;
+  HOTFIX_RETURN_IF_ERROR(s.ReadAll("ListWebhooks", ReadWebhookRow, &out));
+  return out;
+}
+
+absl::Status Store::DeleteWebhook(const std::string& env, const std::string& id,
+                                  const AuditRow& audit) {
+  absl::MutexLock lock(&mu_);
+  Transaction txn(db_);
+  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
+  {
+    Stmt s(db_, "DELETE FROM webhooks WHERE env = ?1 AND id = ?2");
+    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("DeleteWebhook"));
+    s.Bind(1, env);
+    s.Bind(2, id);
+    if (s.Step() != SQLITE_DONE) return StepError(db_, "DeleteWebhook");
+    if (sqlite3_changes(db_) != 1) {
+      return absl::NotFoundError(absl::StrCat(
+          "environment \"", env, "\" has no webhook \"", id, "\""));
+    }
+  }
+  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
+  return txn.Commit();
 }
 
 }  // namespace hotfixd

@@ -10,6 +10,9 @@
 //                 rollback and SSE resume); sha256 guards each document
 //   audit         every write: who, when, why, what changed
 //   tokens        SHA-256 hashes of tokens, scopes, environment, revocation
+//   change_requests  proposed changes to protected environments, with their
+//                 diff, proposer, and who approved or rejected them
+//   webhooks      where each environment's changes are announced
 //
 // Every write method is one transaction. CommitVersion() refuses to commit
 // unless the environment is still at the version the caller based its change
@@ -41,6 +44,8 @@ struct EnvironmentRow {
   std::uint64_t version = 0;
   std::int64_t created_at = 0;  // Unix microseconds
   std::int64_t updated_at = 0;
+  // Writes need a second person's approval (kills excepted).
+  bool protected_env = false;
 };
 
 struct VersionRow {
@@ -59,6 +64,8 @@ struct VersionRow {
   std::string patch_key;
   std::optional<std::string> patch_flag;
   std::string changed_keys;  // JSON array of flag keys
+  // For a rollback: the version whose set was restored; 0 otherwise.
+  std::uint64_t restored_version = 0;
 };
 
 struct AuditRow {
@@ -70,6 +77,36 @@ struct AuditRow {
   std::uint64_t version = 0;  // 0: no version created
   std::string reason;
   std::string detail;  // JSON object describing what changed
+};
+
+// A change proposed to a protected environment (docs/admin-api.md,
+// "Approvals").
+struct ChangeRequestRow {
+  std::int64_t id = 0;  // assigned by the store
+  std::string env;
+  std::string action;   // "flag.rollout", "flag.revive", ...
+  std::string request;  // JSON: what to replay when approved
+  std::string diff;     // JSON: the change as proposed
+  std::uint64_t base_version = 0;
+  std::string proposer;  // token name (the actor)
+  std::string proposer_token_id;
+  std::string reason;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::string state;  // proposed, applied, rejected, expired
+  std::string decided_by;
+  std::int64_t decided_at = 0;
+  std::string comment;
+  std::uint64_t applied_version = 0;
+};
+
+struct WebhookRow {
+  std::string id;
+  std::string env;
+  std::string url;
+  std::string secret;  // the HMAC key; kept to sign deliveries, never shown
+  std::int64_t created_at = 0;
+  std::string created_by;
 };
 
 struct TokenRow {
@@ -141,6 +178,33 @@ class Store {
   absl::Status RevokeToken(const std::string& id, std::int64_t at,
                            const AuditRow& audit);
 
+  // Marks `env` protected or not, with the audit entry.
+  absl::Status SetProtected(const std::string& env, bool protected_env,
+                            const AuditRow& audit);
+
+  // Change requests. InsertChangeRequest returns the new id.
+  absl::StatusOr<std::int64_t> InsertChangeRequest(const ChangeRequestRow& row,
+                                                   AuditRow audit);
+  // NotFound if there is none with that id in `env`.
+  absl::StatusOr<ChangeRequestRow> GetChangeRequest(const std::string& env,
+                                                    std::int64_t id);
+  // Newest first; `state` empty: any.
+  absl::StatusOr<std::vector<ChangeRequestRow>> ListChangeRequests(
+      const std::string& env, const std::string& state, int limit);
+  // Moves request `row.id` from state "proposed" to row.state, recording who
+  // decided, when, the comment and the applied version, with the audit entry.
+  // FailedPrecondition if it is no longer proposed.
+  absl::Status DecideChangeRequest(const ChangeRequestRow& row,
+                                   const AuditRow& audit);
+
+  // Webhooks.
+  absl::Status InsertWebhook(const WebhookRow& row, const AuditRow& audit);
+  // `env` empty: every environment's.
+  absl::StatusOr<std::vector<WebhookRow>> ListWebhooks(const std::string& env);
+  // NotFound if there is none with that id in `env`.
+  absl::Status DeleteWebhook(const std::string& env, const std::string& id,
+                             const AuditRow& audit);
+
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -148,6 +212,7 @@ class Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertVersion(const VersionRow& row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Migrate(int from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   sqlite3* const db_;
