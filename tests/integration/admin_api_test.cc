@@ -14,25 +14,15 @@
 #include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
 namespace {
 
-class AdminApiTest : public ::testing::Test {
+class AdminApiTest : public ServerTest {
  protected:
-  void SetUp() override {
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
-  }
-
-  HttpReply Call(const std::string& method, const std::string& path,
-                 const std::string& body = "",
-                 const std::string& token = kAdminToken) {
-    return Http(server_->port(), method, path, token, body);
-  }
+  void SetUp() override { Start(); }
 
   // The fallthrough ("default") of `flag` in the current production set.
   std::string Fallthrough(const std::string& flag) {
@@ -41,9 +31,6 @@ class AdminApiTest : public ::testing::Test {
     rapidjson::Document doc = r.Json();
     return tools::ToJson(doc["flag"]["default"]);
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(AdminApiTest, EveryWriteIsAuditedWithActorReasonAndWhatChanged) {

@@ -15,27 +15,20 @@
 #include "absl/synchronization/barrier.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
 namespace {
 
-class ConcurrencyTest : public ::testing::Test {
+class ConcurrencyTest : public ServerTest {
  protected:
-  void SetUp() override {
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
-  }
+  void SetUp() override { Start(); }
 
   std::uint64_t CurrentVersion() {
     HttpReply r = Http(server_->port(), "GET", "/v1/flags", kSdkKey);
     return std::stoull(r.Header("X-Hotfix-Version"));
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(ConcurrencyTest, TwoWritersWithTheSameIfMatchExactlyOneWins) {

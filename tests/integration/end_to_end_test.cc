@@ -14,6 +14,7 @@
 #include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 #include "hotfix/context.h"
 #include "hotfix/evaluation.h"
 #include "hotfix/snapshot.h"
@@ -96,21 +97,9 @@ Outcome Evaluate(const std::string& document, const std::string& flag) {
   return o;
 }
 
-class EndToEndTest : public ::testing::Test {
+class EndToEndTest : public ServerTest {
  protected:
-  void SetUp() override {
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
-  }
-
-  CtlResult Ctl(std::vector<std::string> args) {
-    return RunCtl(args, CtlEnv(*server_));
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
+  void SetUp() override { Start(); }
 };
 
 TEST_F(EndToEndTest, EveryClientConvergesAfterEachOperatorCommand) {

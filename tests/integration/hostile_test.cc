@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
@@ -45,44 +46,23 @@ std::string Request(const std::string& method, const std::string& path,
                       extra_headers, "\r\n");
 }
 
-class HostileTest : public ::testing::Test {
+class HostileTest : public ServerTest {
  protected:
   void SetUp() override { Start(kMaxBody); }
 
   void Start(std::size_t max_body) {
-    server_.reset();
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    options.args = {"--max-body-bytes",
-                    absl::StrCat(max_body),
-                    "--max-header-bytes",
-                    "8192",
-                    "--max-header-count",
-                    "50",
-                    "--header-timeout",
-                    "1s",
-                    "--request-timeout",
-                    "2s",
-                    "--keep-alive-timeout",
-                    "2s",
-                    "--io-timeout",
-                    "2s",
-                    "--max-connections-per-address",
-                    "64",
-                    "--max-stream-backlog",
-                    "65536",
-                    "--max-streams-per-key",
-                    "3"};
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
+    ServerTest::Start({"--max-body-bytes", absl::StrCat(max_body),
+                       "--max-header-bytes", "8192",
+                       "--max-header-count", "50",
+                       "--header-timeout", "1s",
+                       "--request-timeout", "2s",
+                       "--keep-alive-timeout", "2s",
+                       "--io-timeout", "2s",
+                       "--max-connections-per-address", "64",
+                       "--max-stream-backlog", "65536",
+                       "--max-streams-per-key", "3"});
+    if (server_ == nullptr) return;
     baseline_rss_ = RssKiB(server_->pid());
-  }
-
-  HttpReply Call(const std::string& method, const std::string& path,
-                 const std::string& body = "",
-                 const std::string& token = kAdminToken,
-                 const httplib::Headers& headers = {}) {
-    return Http(server_->port(), method, path, token, body, headers);
   }
 
   // /healthz and an admin write (kill, then revive) still answer, each
@@ -121,8 +101,6 @@ class HostileTest : public ::testing::Test {
         << "RSS " << rss << " KiB, baseline " << baseline_rss_ << " KiB";
   }
 
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
   std::int64_t baseline_rss_ = 0;
 };
 

@@ -14,6 +14,7 @@
 #include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
@@ -94,22 +95,9 @@ TEST(HotfixctlOfflineTest, EvalPrintsValueVariantAndReason) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
-class HotfixctlTest : public ::testing::Test {
+class HotfixctlTest : public ServerTest {
  protected:
-  void SetUp() override {
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
-  }
-
-  CtlResult Ctl(std::vector<std::string> args,
-                const std::string& token = kAdminToken) {
-    return RunCtl(args, CtlEnv(*server_, token));
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
+  void SetUp() override { Start(); }
 };
 
 TEST_F(HotfixctlTest, WritesRequireAReason) {

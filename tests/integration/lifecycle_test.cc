@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
@@ -28,19 +29,8 @@ std::string Get(const std::string& path, const std::string& token,
                       close ? "Connection: close\r\n" : "", "\r\n");
 }
 
-class LifecycleTest : public ::testing::Test {
- protected:
-  void Start(std::vector<std::string> args) {
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    options.args = std::move(args);
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-};
+// Each test starts the server with the limits it exercises.
+using LifecycleTest = ServerTest;
 
 TEST_F(LifecycleTest, AClientThatStopsReadingIsDroppedAfterTheIoTimeout) {
   Start({"--io-timeout", "1s", "--max-body-bytes", "67108864"});

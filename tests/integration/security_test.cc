@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
@@ -24,25 +25,15 @@ namespace {
 constexpr char kUnauthenticatedBody[] =
     R"({"error":{"code":"UNAUTHENTICATED","message":"unauthenticated"}})";
 
-class SecurityTest : public ::testing::Test {
+class SecurityTest : public ServerTest {
  protected:
   void SetUp() override { Start({"--log-requests"}); }
 
-  void Start(std::vector<std::string> args) {
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    options.args = std::move(args);
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
-  }
-
+  // Every call here names its token (many use the wrong one on purpose).
   HttpReply Call(const std::string& method, const std::string& path,
                  const std::string& token, const std::string& body = "") {
-    return Http(server_->port(), method, path, token, body);
+    return ServerTest::Call(method, path, body, token);
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 struct Endpoint {

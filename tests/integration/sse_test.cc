@@ -14,6 +14,7 @@
 #include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
@@ -21,17 +22,9 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 
-class SseTest : public ::testing::Test {
+class SseTest : public ServerTest {
  protected:
-  void SetUp() override { Start({}); }
-
-  void Start(std::vector<std::string> args) {
-    ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
-    options.args = std::move(args);
-    server_ = ServerProcess::Start(options);
-    ASSERT_NE(server_, nullptr);
-  }
+  void SetUp() override { Start(); }
 
   // Kills or revives `flag` (a single-flag change) and returns the version.
   std::uint64_t Flip(const std::string& flag, bool kill) {
@@ -67,9 +60,6 @@ class SseTest : public ::testing::Test {
     }
     return out;
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(SseTest, NewConnectionGetsPutOfCurrentSetFirst) {

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -33,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/requests.h"
 #include "api/routes.h"
 #include "common/files.h"
 #include "common/json_util.h"
@@ -42,6 +44,7 @@
 #include "core/documents.h"
 #include "core/flag_service.h"
 #include "core/metrics.h"
+#include "core/periodic.h"
 #include "core/sse_hub.h"
 #include "core/webhooks.h"
 #include "hotfix_embedded/checkout_demo.h"
@@ -365,6 +368,12 @@ int Run(int argc, char** argv) {
     }
   }
 
+  // Undecided change requests expire on time (audited, announced).
+  PeriodicTask expiry(
+      std::clamp(config.change_request_ttl / 2, absl::Milliseconds(100),
+                 absl::Seconds(30)),
+      [&context] { ExpireChangeRequests(context); });
+
   std::atomic<bool> finished{false};
   HttpServer* http = server->get();
   std::thread stopper([&] {
@@ -386,6 +395,7 @@ int Run(int argc, char** argv) {
   kill(getpid(), SIGTERM);
   stopper.join();
   server->reset();
+  expiry.Stop();
   webhooks.Stop();
   Log(ok ? "stopped" : "error: accepting connections failed");
   return ok ? 0 : 1;

@@ -37,11 +37,9 @@ absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
   return state;
 }
 
-void Announce(const Call& call, const std::string& env, std::string_view event,
-              std::string data) {
-  if (call.api.webhooks != nullptr) {
-    call.api.webhooks->Publish(env, event, std::move(data));
-  }
+void Announce(const ApiContext& api, const std::string& env,
+              std::string_view event, std::string data) {
+  if (api.webhooks != nullptr) api.webhooks->Publish(env, event, std::move(data));
 }
 
 absl::StatusOr<std::string> KeyParam(const Call& call, std::string_view name) {

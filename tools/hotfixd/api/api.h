@@ -104,8 +104,8 @@ absl::StatusOr<std::optional<std::uint64_t>> QueryUint(const Call& call,
 std::optional<std::uint64_t> ParseVersion(std::string_view text);
 
 // Announces `event` with `data` (a JSON object) to `env`'s webhooks.
-void Announce(const Call& call, const std::string& env, std::string_view event,
-              std::string data);
+void Announce(const ApiContext& api, const std::string& env,
+              std::string_view event, std::string data);
 
 // True if query parameter `name` is "true" or "1".
 bool QueryFlag(const Call& call, std::string_view name);

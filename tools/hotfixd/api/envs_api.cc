@@ -176,7 +176,7 @@ absl::StatusOr<Reply> PutSettings(const Call& call) {
         .Str("actor", call.principal().name)
         .Str("reason", body.reason)
         .End();
-    Announce(call, state->name, "settings.changed", data.Take());
+    Announce(call.api, state->name, "settings.changed", data.Take());
   }
   tools::JsonOut out;
   out.Begin()

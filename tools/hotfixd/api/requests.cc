@@ -108,11 +108,13 @@ absl::StatusOr<std::int64_t> RequestId(const Call& call) {
   return static_cast<std::int64_t>(*id);
 }
 
-// Decides request `row` (now in state `state`) with the audit entry.
-absl::Status Decide(const Call& call, ChangeRequestRow row, std::string state,
-                    const std::string& comment, std::uint64_t applied) {
+// Decides request `row` (now in state `state`) with the audit entry, and
+// announces it.
+absl::Status Decide(ApiContext& api, ChangeRequestRow row, std::string state,
+                    const std::string& decider, const std::string& comment,
+                    std::uint64_t applied) {
   row.state = std::move(state);
-  row.decided_by = call.principal().name;
+  row.decided_by = decider;
   row.decided_at = NowMicros();
   row.comment = comment;
   row.applied_version = applied;
@@ -129,12 +131,12 @@ absl::Status Decide(const Call& call, ChangeRequestRow row, std::string state,
                               ",\"proposer\":", tools::JsonQuote(row.proposer),
                               ",\"proposed_action\":", tools::JsonQuote(row.action),
                               "}");
-  HOTFIX_RETURN_IF_ERROR(call.api.store->DecideChangeRequest(row, audit));
+  HOTFIX_RETURN_IF_ERROR(api.store->DecideChangeRequest(row, audit));
   tools::JsonOut data;
   data.Begin();
   WriteRequestJson(data, row);
   data.End();
-  Announce(call, row.env, absl::StrCat("change_request.", row.state),
+  Announce(api, row.env, absl::StrCat("change_request.", row.state),
            data.Take());
   return absl::OkStatus();
 }
@@ -199,7 +201,7 @@ absl::StatusOr<Reply> Submit(const Call& call, const EnvironmentState& env,
   out.Strings("summary", summary).Strings("warnings", warnings);
   out.End();
   std::string answer = out.Take();
-  Announce(call, row.env, "change_request.proposed", answer);
+  Announce(call.api, row.env, "change_request.proposed", answer);
   return Reply::Json(std::move(answer), 202);
 }
 
@@ -221,6 +223,31 @@ absl::StatusOr<Reply> ProposeOther(const Call& call,
                                    const Proposal& proposal) {
   return Submit(call, env, proposal.action, proposal.reason, proposal.diff,
                 {}, proposal.summary, {});
+}
+
+int ExpireChangeRequests(ApiContext& api) {
+  std::lock_guard<std::mutex> lock(ApprovalMutex());
+  int expired = 0;
+  for (const auto& env : api.flags->List()) {
+    auto rows = api.store->ListChangeRequests(env->name, "proposed", 1000);
+    if (!rows.ok()) {
+      tools::LogError(absl::StrCat("expiring change requests of ", env->name,
+                                   ": ", rows.status().ToString()));
+      continue;
+    }
+    for (const ChangeRequestRow& row : *rows) {
+      if (StateOf(row) != "expired") continue;
+      absl::Status st = Decide(api, row, "expired", "hotfixd",
+                               "expired before a decision", 0);
+      if (st.ok()) {
+        ++expired;
+        tools::LogInfo(absl::StrCat(row.env, " change request ", row.id,
+                                    " (", row.action, ") by ", row.proposer,
+                                    " expired undecided"));
+      }
+    }
+  }
+  return expired;
 }
 
 absl::StatusOr<Reply> ListChangeRequests(const Call& call) {
@@ -260,7 +287,8 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow row,
                           call.api.store->GetChangeRequest(env->name, id));
   if (StateOf(row) == "expired" && row.state == "proposed") {
-    Decide(call, row, "expired", "expired before it was approved", 0)
+    Decide(call.api, row, "expired", "hotfixd", "expired before a decision",
+           0)
         .IgnoreError();
     return absl::AlreadyExistsError(absl::StrCat(
         "change request ", id, " expired at ", tools::FormatTime(row.expires_at),
@@ -304,7 +332,8 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
   if (applied.status >= 300) return applied;
   auto current = call.api.flags->Get(env->name);
   const std::uint64_t version = current != nullptr ? current->version : 0;
-  HOTFIX_RETURN_IF_ERROR(Decide(call, row, "applied", body.reason, version));
+  HOTFIX_RETURN_IF_ERROR(Decide(call.api, row, "applied", call.principal().name,
+                                body.reason, version));
   tools::LogInfo(absl::StrCat(row.env, " change request ", id,
                               " approved by ", call.principal().name,
                               " and applied as version ", version));
@@ -331,7 +360,8 @@ absl::StatusOr<Reply> RejectChangeRequest(const Call& call) {
         "rejecting a change request needs the approve scope (or to be its "
         "proposer)");
   }
-  HOTFIX_RETURN_IF_ERROR(Decide(call, row, "rejected", body.reason, 0));
+  HOTFIX_RETURN_IF_ERROR(Decide(call.api, row, "rejected", call.principal().name,
+                                body.reason, 0));
   HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
                           call.api.store->GetChangeRequest(env->name, id));
   return RequestReply(decided, 200);

@@ -47,6 +47,13 @@ absl::StatusOr<Reply> ProposeOther(const Call& call,
                                    const EnvironmentState& env,
                                    const Proposal& proposal);
 
+// ExpireChangeRequests()
+//
+// Marks every proposed request past its expiry expired (audited as
+// change.expire, announced to webhooks). Returns how many. hotfixd calls it
+// periodically; a request past its time reads as expired even before.
+int ExpireChangeRequests(ApiContext& api);
+
 }  // namespace hotfixd
 }  // namespace hotfix
 
