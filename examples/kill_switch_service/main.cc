@@ -258,8 +258,9 @@ int main(int argc, char** argv) {
                                          : options.flags_path.c_str());
   if (!start.last_error.ok()) {
     std::printf(
-        "kill_switch_service: flag file not loaded yet (%s); serving the "
-        "embedded defaults\n",
+        "kill_switch_service: %s not loaded yet (%s); serving the embedded "
+        "defaults\n",
+        options.flags_path.empty() ? "flags from the server" : "flag file",
         start.last_error.ToString().c_str());
   }
 

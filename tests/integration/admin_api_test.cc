@@ -428,7 +428,8 @@ TEST(AdminApiBootstrapTest, FirstStartPrintsGeneratedTokensOnce) {
     ASSERT_NE(server, nullptr);
     const std::string log = server->Stderr();
     const std::string admin_marker = "admin token (shown once, store it now): ";
-    const std::string sdk_marker = "(shown once): ";
+    const std::string sdk_marker =
+        "SDK key for \"production\" (shown once, store it now): ";
     const size_t a = log.find(admin_marker);
     const size_t s = log.find(sdk_marker);
     ASSERT_NE(a, std::string::npos) << log;

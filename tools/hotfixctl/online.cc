@@ -282,11 +282,17 @@ int Rollout(Session& s) {
       WriteBody(s.args, "\"percent\":" + tools::ToJson(p)));
 }
 
-int History(Session& s) {
-  std::string path =
-      s.EnvPath() + "/history?limit=" + UrlEncode(s.args.Get("limit", "20"));
-  if (s.args.Has("before"))
+// `base` with ?limit= (--limit, default 20) and &before= (--before).
+std::string Paged(const Session& s, const std::string& base) {
+  std::string path = base + "?limit=" + UrlEncode(s.args.Get("limit", "20"));
+  if (s.args.Has("before")) {
     path += "&before=" + UrlEncode(s.args.Get("before"));
+  }
+  return path;
+}
+
+int History(Session& s) {
+  const std::string path = Paged(s, s.EnvPath() + "/history");
   bool printed = false;
   auto doc = GetJson(s, path, &printed);
   if (!doc.ok()) return ReportError(doc.status());
@@ -323,11 +329,8 @@ int Rollback(Session& s) {
 }
 
 int Audit(Session& s) {
-  std::string path =
-      "/v1/admin/audit?limit=" + UrlEncode(s.args.Get("limit", "20"));
+  std::string path = Paged(s, "/v1/admin/audit");
   if (!s.args.Flag("all-envs")) path += "&env=" + UrlEncode(s.args.env);
-  if (s.args.Has("before"))
-    path += "&before=" + UrlEncode(s.args.Get("before"));
   bool printed = false;
   auto doc = GetJson(s, path, &printed);
   if (!doc.ok()) return ReportError(doc.status());
@@ -373,11 +376,7 @@ int Tokens(Session& s) {
     return kExitOk;
   }
   if (p.size() == 3 && p[1] == "create") {
-    if (s.args.reason.empty()) {
-      std::fprintf(stderr,
-                   "hotfixctl: --reason TEXT is required for every change\n");
-      return kExitUsage;
-    }
+    if (int rc = RequireReason(s); rc != kExitOk) return rc;
     std::string extra = absl::StrCat("\"name\":", tools::JsonQuote(p[2]));
     if (s.args.Has("kind")) {
       absl::StrAppend(&extra,
@@ -392,37 +391,25 @@ int Tokens(Session& s) {
     if (sdk || s.args.Has("env")) {
       absl::StrAppend(&extra, ",\"env\":", tools::JsonQuote(s.args.env));
     }
-    auto reply =
-        s.remote.Request("POST", "/v1/admin/tokens", WriteBody(s.args, extra));
-    if (!reply.ok()) return ReportError(reply.status());
-    if (s.args.json) {
-      std::printf("%s\n", reply->body.c_str());
-      return kExitOk;
-    }
-    rapidjson::Document doc;
-    if (!tools::ParseJson(reply->body, "reply", &doc).ok()) return kExitFailed;
+    auto doc = SendJson(s, "POST", "/v1/admin/tokens", WriteBody(s.args, extra));
+    if (!doc.ok()) return ReportError(doc.status());
+    if (s.args.json) return kExitOk;
     std::fprintf(stderr,
                  "created token %s \"%s\" (scopes %s%s%s); the secret "
                  "is shown once:\n",
-                 Str(doc, "id").c_str(), Str(doc, "name").c_str(),
-                 Str(doc, "scopes").c_str(),
-                 Str(doc, "env").empty() ? "" : ", environment ",
-                 Str(doc, "env").c_str());
-    std::printf("%s\n", Str(doc, "token").c_str());
+                 Str(*doc, "id").c_str(), Str(*doc, "name").c_str(),
+                 Str(*doc, "scopes").c_str(),
+                 Str(*doc, "env").empty() ? "" : ", environment ",
+                 Str(*doc, "env").c_str());
+    std::printf("%s\n", Str(*doc, "token").c_str());
     return kExitOk;
   }
   if (p.size() == 3 && p[1] == "revoke") {
-    if (s.args.reason.empty()) {
-      std::fprintf(stderr,
-                   "hotfixctl: --reason TEXT is required for every change\n");
-      return kExitUsage;
-    }
-    auto reply = s.remote.Request(
-        "DELETE", "/v1/admin/tokens/" + UrlEncode(p[2]), WriteBody(s.args));
-    if (!reply.ok()) return ReportError(reply.status());
-    if (s.args.json) {
-      std::printf("%s\n", reply->body.c_str());
-    } else {
+    if (int rc = RequireReason(s); rc != kExitOk) return rc;
+    auto doc = SendJson(s, "DELETE", "/v1/admin/tokens/" + UrlEncode(p[2]),
+                        WriteBody(s.args));
+    if (!doc.ok()) return ReportError(doc.status());
+    if (!s.args.json) {
       std::printf("revoked token %s (its open streams are closed)\n",
                   p[2].c_str());
     }

@@ -86,29 +86,6 @@ std::string Describe(const rapidjson::Value* side) {
   return absl::StrCat(Str(*side, "env"), " v", Uint(*side, "version"));
 }
 
-int RequireReason(const Session& s) {
-  if (!s.args.reason.empty()) return kExitOk;
-  std::fprintf(stderr,
-               "hotfixctl: --reason TEXT is required for every change\n");
-  return kExitUsage;
-}
-
-// POSTs/PUTs a small request-changing body and returns the parsed answer
-// (printing it with --json).
-absl::StatusOr<rapidjson::Document> Send(Session& s, const std::string& method,
-                                         const std::string& path,
-                                         const std::string& body,
-                                         int* status = nullptr) {
-  auto reply = s.remote.Request(method, path, body);
-  if (!reply.ok()) return reply.status();
-  if (status != nullptr) *status = reply->status;
-  if (s.args.json) std::printf("%s\n", reply->body.c_str());
-  rapidjson::Document doc;
-  absl::Status st = tools::ParseJson(reply->body, "reply", &doc);
-  if (!st.ok()) return st;
-  return doc;
-}
-
 void PrintRequest(const rapidjson::Value& r) {
   std::printf("change request %s in %s: %s\n", Str(r, "id").c_str(),
               Str(r, "env").c_str(), Str(r, "state").c_str());
@@ -282,7 +259,7 @@ int Requests(Session& s) {
   }
   if (p.size() == 3 && (p[1] == "approve" || p[1] == "reject")) {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
-    auto doc = Send(s, "POST", base + "/" + UrlEncode(p[2]) + "/" + p[1],
+    auto doc = SendJson(s, "POST", base + "/" + UrlEncode(p[2]) + "/" + p[1],
                     WriteBody(s.args));
     if (!doc.ok()) return ReportError(doc.status());
     if (s.args.json) return kExitOk;
@@ -307,7 +284,7 @@ int Requests(Session& s) {
 int EnvProtect(Session& s, bool protect) {
   if (int rc = RequireReason(s); rc != kExitOk) return rc;
   int status = 0;
-  auto doc = Send(s, "PUT", s.EnvPath() + "/settings",
+  auto doc = SendJson(s, "PUT", s.EnvPath() + "/settings",
                   WriteBody(s.args, protect ? "\"protected\":true"
                                             : "\"protected\":false"),
                   &status);
@@ -360,7 +337,7 @@ int Webhooks(Session& s) {
       absl::StrAppend(&extra,
                       ",\"secret\":", tools::JsonQuote(s.args.Get("secret")));
     }
-    auto doc = Send(s, "POST", base, WriteBody(s.args, extra));
+    auto doc = SendJson(s, "POST", base, WriteBody(s.args, extra));
     if (!doc.ok()) return ReportError(doc.status());
     if (s.args.json) return kExitOk;
     std::fprintf(stderr,
@@ -372,14 +349,14 @@ int Webhooks(Session& s) {
   }
   if (p.size() == 3 && p[1] == "delete") {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
-    auto doc = Send(s, "DELETE", base + "/" + UrlEncode(p[2]),
+    auto doc = SendJson(s, "DELETE", base + "/" + UrlEncode(p[2]),
                     WriteBody(s.args));
     if (!doc.ok()) return ReportError(doc.status());
     if (!s.args.json) std::printf("deleted webhook %s\n", p[2].c_str());
     return kExitOk;
   }
   if (p.size() == 3 && p[1] == "ping") {
-    auto doc = Send(s, "POST", base + "/" + UrlEncode(p[2]) + "/ping", "{}");
+    auto doc = SendJson(s, "POST", base + "/" + UrlEncode(p[2]) + "/ping", "{}");
     if (!doc.ok()) return ReportError(doc.status());
     if (!s.args.json) {
       std::printf("queued ping %s; see: hotfixctl webhooks deliveries %s\n",

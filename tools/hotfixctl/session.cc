@@ -176,15 +176,33 @@ int PrintWriteOutcome(Session& s, const Reply& reply, bool dry_run) {
 
 int DoWrite(Session& s, const std::string& method, const std::string& path,
             const std::string& body) {
-  if (s.args.reason.empty()) {
-    std::fprintf(stderr,
-                 "hotfixctl: --reason TEXT is required for every change\n");
-    return kExitUsage;
-  }
+  if (int rc = RequireReason(s); rc != kExitOk) return rc;
   const bool dry_run = s.args.Flag("dry-run");
   auto reply = SendWrite(s, method, path, body, dry_run, s.args.if_match);
   if (!reply.ok()) return ReportError(reply.status());
   return PrintWriteOutcome(s, *reply, dry_run);
+}
+
+int RequireReason(const Session& s) {
+  if (!s.args.reason.empty()) return kExitOk;
+  std::fprintf(stderr,
+               "hotfixctl: --reason TEXT is required for every change\n");
+  return kExitUsage;
+}
+
+absl::StatusOr<rapidjson::Document> SendJson(Session& s,
+                                             const std::string& method,
+                                             const std::string& path,
+                                             const std::string& body,
+                                             int* status) {
+  auto reply = s.remote.Request(method, path, body);
+  if (!reply.ok()) return reply.status();
+  if (status != nullptr) *status = reply->status;
+  if (s.args.json) std::printf("%s\n", reply->body.c_str());
+  rapidjson::Document doc;
+  absl::Status st = tools::ParseJson(reply->body, "reply", &doc);
+  if (!st.ok()) return st;
+  return doc;
 }
 
 absl::StatusOr<rapidjson::Document> GetJson(Session& s,

@@ -65,6 +65,21 @@ int PrintWriteOutcome(Session& s, const Reply& reply, bool dry_run);
 int DoWrite(Session& s, const std::string& method, const std::string& path,
             const std::string& body);
 
+// kExitOk if --reason was given; else says it is required and returns
+// kExitUsage.
+int RequireReason(const Session& s);
+
+// SendJson()
+//
+// Sends a request whose answer is not a flag-set change (tokens, webhooks,
+// change requests) and parses the answer; with --json prints it. *status
+// gets the HTTP status when given.
+absl::StatusOr<rapidjson::Document> SendJson(Session& s,
+                                             const std::string& method,
+                                             const std::string& path,
+                                             const std::string& body,
+                                             int* status = nullptr);
+
 // GetJson()
 //
 // GETs `path`; with --json prints the answer and sets *printed.

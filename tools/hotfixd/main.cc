@@ -50,6 +50,7 @@
 #include "hotfix_embedded/checkout_demo.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "util/status_macros.h"
 #include "util/keys.h"
 
 namespace hotfix {
@@ -177,59 +178,59 @@ absl::Status CreateDefaultEnvironment(const ServerConfig& config,
   return absl::OkStatus();
 }
 
-// `admin` / `sdk`: the configured bootstrap secrets ("" if none).
-absl::Status BootstrapTokens(const ServerConfig& config, bool first_start,
-                             const std::string* admin, const std::string* sdk,
-                             Store& store, Authenticator& auth) {
-  auto existing = store.ListTokens();
-  if (!existing.ok()) return existing.status();
-  const bool no_tokens = existing->empty();
+// One bootstrap token: the configured `secret` is registered as `name`
+// (unless it was revoked: then it stays revoked); without one, a token is
+// generated and shown once when `generate` (first start).
+struct BootstrapToken {
+  const char* what;  // "admin token", "SDK key"
+  std::string name;
+  std::uint32_t scopes;
+  std::string env;
+};
 
+absl::Status Bootstrap(Authenticator& auth, const BootstrapToken& token,
+                       const std::string& secret, bool generate) {
+  if (!secret.empty()) {
+    bool revoked = false;
+    HOTFIX_ASSIGN_OR_RETURN(bool inserted,
+                            auth.EnsureToken(secret, token.name, token.scopes,
+                                             token.env, &revoked));
+    if (revoked) {
+      tools::LogWarning(absl::StrCat("the configured bootstrap ", token.what,
+                                     " has been revoked; it stays revoked"));
+    } else if (inserted) {
+      Log(absl::StrCat("registered the configured ", token.what, " as \"",
+                       token.name, "\""));
+    }
+    return absl::OkStatus();
+  }
+  if (!generate) return absl::OkStatus();
   Principal server;
   server.name = "hotfixd";
   server.scopes = kAdminScopes;
-  if (!admin->empty()) {
-    bool revoked = false;
-    auto inserted =
-        auth.EnsureToken(*admin, "bootstrap-admin", kAdminScopes, "", &revoked);
-    if (!inserted.ok()) return inserted.status();
-    if (revoked) {
-      tools::LogWarning(
-          "the configured bootstrap admin token has been revoked; "
-          "it stays revoked");
-    } else if (*inserted) {
-      Log("registered the configured bootstrap admin token as "
-          "\"bootstrap-admin\"");
-    }
-  } else if (no_tokens) {
-    auto created = auth.CreateToken("bootstrap-admin", kAdminScopes, "", server,
-                                    "first start: bootstrap admin token");
-    if (!created.ok()) return created.status();
-    Log(absl::StrCat("first start: admin token (shown once, store it now): ",
-                     created->secret));
-  }
-  if (!sdk->empty()) {
-    bool revoked = false;
-    auto inserted = auth.EnsureToken(*sdk, "sdk-" + config.default_env,
-                                     kScopeSdk, config.default_env, &revoked);
-    if (!inserted.ok()) return inserted.status();
-    if (revoked) {
-      tools::LogWarning(
-          "the configured bootstrap SDK key has been revoked; it "
-          "stays revoked");
-    } else if (*inserted) {
-      Log(absl::StrCat("registered the configured SDK key as \"sdk-",
-                       config.default_env, "\""));
-    }
-  } else if (first_start) {
-    auto created =
-        auth.CreateToken("sdk-" + config.default_env, kScopeSdk,
-                         config.default_env, server, "first start: SDK key");
-    if (!created.ok()) return created.status();
-    Log(absl::StrCat("first start: SDK key for \"", config.default_env,
-                     "\" (shown once): ", created->secret));
-  }
+  HOTFIX_ASSIGN_OR_RETURN(
+      CreatedToken created,
+      auth.CreateToken(token.name, token.scopes, token.env, server,
+                       absl::StrCat("first start: bootstrap ", token.what)));
+  Log(absl::StrCat("first start: ", token.what,
+                   token.env.empty() ? "" : absl::StrCat(" for \"", token.env,
+                                                         "\""),
+                   " (shown once, store it now): ", created.secret));
   return absl::OkStatus();
+}
+
+// `admin` / `sdk`: the configured bootstrap secrets ("" if none).
+absl::Status BootstrapTokens(const ServerConfig& config, bool first_start,
+                             const std::string& admin, const std::string& sdk,
+                             Store& store, Authenticator& auth) {
+  HOTFIX_ASSIGN_OR_RETURN(std::vector<TokenRow> existing, store.ListTokens());
+  HOTFIX_RETURN_IF_ERROR(
+      Bootstrap(auth, {"admin token", "bootstrap-admin", kAdminScopes, ""},
+                admin, /*generate=*/existing.empty()));
+  return Bootstrap(auth,
+                   {"SDK key", "sdk-" + config.default_env, kScopeSdk,
+                    config.default_env},
+                   sdk, /*generate=*/first_start);
 }
 
 int Run(int argc, char** argv) {
@@ -298,8 +299,8 @@ int Run(int argc, char** argv) {
   }
   Authenticator auth(store->get());
   if (absl::Status st = auth.Load(); !st.ok()) return Fail(st);
-  if (absl::Status st = BootstrapTokens(config, first_start, &*admin_secret,
-                                        &*sdk_secret, **store, auth);
+  if (absl::Status st = BootstrapTokens(config, first_start, *admin_secret,
+                                        *sdk_secret, **store, auth);
       !st.ok()) {
     return Fail(st);
   }

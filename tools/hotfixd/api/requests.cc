@@ -279,13 +279,37 @@ absl::StatusOr<Reply> GetChangeRequest(const Call& call) {
   return RequestReply(row, 200);
 }
 
+namespace {
+
+// What deciding a request starts from: the environment, the request's id and
+// stored row, and the decision's body (its reason is the comment). Call with
+// ApprovalMutex() held.
+struct Decision {
+  std::shared_ptr<const EnvironmentState> env;
+  std::int64_t id = 0;
+  WriteBody body;
+  ChangeRequestRow row;
+};
+
+absl::StatusOr<Decision> LoadDecision(const Call& call) {
+  Decision d;
+  HOTFIX_ASSIGN_OR_RETURN(d.env, Environment(call));
+  HOTFIX_ASSIGN_OR_RETURN(d.id, RequestId(call));
+  HOTFIX_ASSIGN_OR_RETURN(d.body, ParseWriteBody(call.request, {}));
+  HOTFIX_ASSIGN_OR_RETURN(d.row,
+                          call.api.store->GetChangeRequest(d.env->name, d.id));
+  return d;
+}
+
+}  // namespace
+
 absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
-  HOTFIX_ASSIGN_OR_RETURN(auto env, Environment(call));
-  HOTFIX_ASSIGN_OR_RETURN(std::int64_t id, RequestId(call));
-  HOTFIX_ASSIGN_OR_RETURN(WriteBody body, ParseWriteBody(call.request, {}));
   std::lock_guard<std::mutex> lock(ApprovalMutex());
-  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow row,
-                          call.api.store->GetChangeRequest(env->name, id));
+  HOTFIX_ASSIGN_OR_RETURN(Decision d, LoadDecision(call));
+  const auto& env = d.env;
+  const std::int64_t id = d.id;
+  const WriteBody& body = d.body;
+  const ChangeRequestRow& row = d.row;
   if (StateOf(row) == "expired" && row.state == "proposed") {
     Decide(call.api, row, "expired", "hotfixd", "expired before a decision",
            0)
@@ -343,12 +367,11 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
 }
 
 absl::StatusOr<Reply> RejectChangeRequest(const Call& call) {
-  HOTFIX_ASSIGN_OR_RETURN(auto env, Environment(call));
-  HOTFIX_ASSIGN_OR_RETURN(std::int64_t id, RequestId(call));
-  HOTFIX_ASSIGN_OR_RETURN(WriteBody body, ParseWriteBody(call.request, {}));
   std::lock_guard<std::mutex> lock(ApprovalMutex());
-  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow row,
-                          call.api.store->GetChangeRequest(env->name, id));
+  HOTFIX_ASSIGN_OR_RETURN(Decision d, LoadDecision(call));
+  const auto& env = d.env;
+  const std::int64_t id = d.id;
+  const ChangeRequestRow& row = d.row;
   if (row.state != "proposed") {
     return absl::AlreadyExistsError(
         absl::StrCat("change request ", id, " is already ", row.state));
@@ -361,7 +384,7 @@ absl::StatusOr<Reply> RejectChangeRequest(const Call& call) {
         "proposer)");
   }
   HOTFIX_RETURN_IF_ERROR(Decide(call.api, row, "rejected", call.principal().name,
-                                body.reason, 0));
+                                d.body.reason, 0));
   HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
                           call.api.store->GetChangeRequest(env->name, id));
   return RequestReply(decided, 200);

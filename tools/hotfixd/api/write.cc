@@ -136,22 +136,10 @@ void WriteFields(tools::JsonOut& out, std::string_view name,
   out.EndArray();
 }
 
-std::string_view KindName(FlagChange::Kind kind) {
-  switch (kind) {
-    case FlagChange::Kind::kAdded:
-      return "added";
-    case FlagChange::Kind::kRemoved:
-      return "removed";
-    case FlagChange::Kind::kChanged:
-      break;
-  }
-  return "changed";
-}
-
 void WriteDiffMembers(tools::JsonOut& out, const DocumentDiff& diff) {
   out.BeginArray("flags");
   for (const FlagChange& f : diff.flags) {
-    out.Begin().Str("key", f.key).Str("change", KindName(f.kind));
+    out.Begin().Str("key", f.key).Str("change", FlagChange::KindName(f.kind));
     WriteFields(out, "fields", f.fields);
     out.End();
   }

@@ -126,15 +126,22 @@ DocumentDiff DiffDocuments(const Value& before, const Value& after) {
   return diff;
 }
 
+const char* FlagChange::KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kAdded:
+      return "added";
+    case Kind::kRemoved:
+      return "removed";
+    case Kind::kChanged:
+      break;
+  }
+  return "changed";
+}
+
 std::string DescribeChange(const FlagChange& change, const Value* before_flag,
                            const Value* after_flag) {
-  switch (change.kind) {
-    case FlagChange::Kind::kAdded:
-      return "added";
-    case FlagChange::Kind::kRemoved:
-      return "removed";
-    case FlagChange::Kind::kChanged:
-      break;
+  if (change.kind != FlagChange::Kind::kChanged) {
+    return FlagChange::KindName(change.kind);
   }
   std::vector<std::string> parts;
   bool rollout = false;

@@ -32,6 +32,8 @@ struct FieldChange {
 
 struct FlagChange {
   enum class Kind { kAdded, kRemoved, kChanged };
+  // "added", "removed", "changed".
+  static const char* KindName(Kind kind);
   std::string key;
   Kind kind = Kind::kChanged;
   // For kChanged: every differing leaf (arrays of different lengths count as

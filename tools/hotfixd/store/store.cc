@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -96,6 +98,15 @@ CREATE TABLE IF NOT EXISTS tokens (
 )sql";
 
 // A prepared statement; finalized on destruction.
+// Binds NULL for an empty string, else the text.
+struct NullIfEmpty {
+  const std::string& text;
+};
+// Binds NULL for 0, else the number.
+struct NullIfZero {
+  std::uint64_t value;
+};
+
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
@@ -128,6 +139,29 @@ class Stmt {
     sqlite3_bind_int64(stmt_, i, static_cast<std::int64_t>(v));
   }
   void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  void Bind(int i, NullIfEmpty v) { BindOptional(i, v.text); }
+  void Bind(int i, NullIfZero v) {
+    if (v.value == 0) {
+      BindNull(i);
+    } else {
+      BindU(i, v.value);
+    }
+  }
+  void Bind(int i, const std::optional<std::string>& v) {
+    if (v.has_value()) {
+      Bind(i, *v);
+    } else {
+      BindNull(i);
+    }
+  }
+
+  // Binds ?1, ?2, ... to `args` in order: std::string (text), std::int64_t,
+  // std::uint64_t, NullIfEmpty, NullIfZero, std::optional<std::string>.
+  template <typename... Args>
+  void BindAll(const Args&... args) {
+    int i = 0;
+    (BindArg(++i, args), ...);
+  }
 
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
@@ -153,6 +187,17 @@ class Stmt {
   }
 
  private:
+  template <typename T>
+  void BindArg(int i, const T& v) {
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+      BindU(i, v);
+    } else if constexpr (std::is_integral_v<T>) {
+      Bind(i, static_cast<std::int64_t>(v));
+    } else {
+      Bind(i, v);
+    }
+  }
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
@@ -169,6 +214,44 @@ absl::Status Stmt::ReadAll(const char* what, Read read, std::vector<Row>* out) {
   while ((rc = Step()) == SQLITE_ROW) out->push_back(read(*this));
   if (rc != SQLITE_DONE) return StepError(db_, what);
   return absl::OkStatus();
+}
+
+// Runs `sql` (no result rows) with `args`; returns how many rows it changed.
+template <typename... Args>
+absl::StatusOr<int> Run(sqlite3* db, const char* what, const std::string& sql,
+                        const Args&... args) {
+  Stmt s(db, sql.c_str());
+  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus(what));
+  s.BindAll(args...);
+  if (s.Step() != SQLITE_DONE) return StepError(db, what);
+  return sqlite3_changes(db);
+}
+
+// Runs a query with `args`; read(stmt) makes each row.
+template <typename Read, typename... Args>
+auto Query(sqlite3* db, const char* what, const std::string& sql, Read read,
+           const Args&... args)
+    -> absl::StatusOr<std::vector<decltype(read(std::declval<Stmt&>()))>> {
+  Stmt s(db, sql.c_str());
+  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus(what));
+  s.BindAll(args...);
+  std::vector<decltype(read(std::declval<Stmt&>()))> out;
+  HOTFIX_RETURN_IF_ERROR(s.ReadAll(what, read, &out));
+  return out;
+}
+
+// The one row a query finds; `missing` when there is none.
+template <typename Read, typename... Args>
+auto QueryOne(sqlite3* db, const char* what, const std::string& sql,
+              absl::Status missing, Read read, const Args&... args)
+    -> absl::StatusOr<decltype(read(std::declval<Stmt&>()))> {
+  Stmt s(db, sql.c_str());
+  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus(what));
+  s.BindAll(args...);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return missing;
+  if (rc != SQLITE_ROW) return StepError(db, what);
+  return read(s);
 }
 
 EnvironmentRow ReadEnvironmentRow(const Stmt& s) {
@@ -389,35 +472,39 @@ absl::Status Store::Exec(const char* sql) {
   return absl::OkStatus();
 }
 
+// Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT), rolled back
+// if it fails.
+template <typename Body>
+absl::Status Store::Transact(Body body) {
+  Transaction txn(db_);
+  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
+  HOTFIX_RETURN_IF_ERROR(body());
+  return txn.Commit();
+}
+
 absl::StatusOr<std::vector<EnvironmentRow>> Store::ListEnvironments() {
   absl::MutexLock lock(&mu_);
-  Stmt s(db_,
-         "SELECT name, version, created_at, updated_at, protected "
-         "FROM environments ORDER BY name");
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListEnvironments"));
-  std::vector<EnvironmentRow> out;
-  HOTFIX_RETURN_IF_ERROR(
-      s.ReadAll("ListEnvironments", ReadEnvironmentRow, &out));
-  return out;
+  return Query(db_, "ListEnvironments",
+               "SELECT name, version, created_at, updated_at, protected "
+               "FROM environments ORDER BY name",
+               ReadEnvironmentRow);
 }
 
 absl::StatusOr<VersionRow> Store::GetVersion(const std::string& env,
                                              std::uint64_t version) {
   absl::MutexLock lock(&mu_);
-  const std::string sql =
-      absl::StrCat("SELECT ", kVersionColumns,
-                   ", document FROM versions WHERE env = ?1 AND version = ?2");
-  Stmt s(db_, sql.c_str());
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("GetVersion"));
-  s.Bind(1, env);
-  s.BindU(2, version);
-  const int rc = s.Step();
-  if (rc == SQLITE_DONE) {
-    return absl::NotFoundError(
-        absl::StrCat("environment \"", env, "\" has no version ", version));
-  }
-  if (rc != SQLITE_ROW) return StepError(db_, "GetVersion");
-  VersionRow row = ReadVersionRow(s, /*with_document=*/true);
+  HOTFIX_ASSIGN_OR_RETURN(
+      VersionRow row,
+      QueryOne(db_, "GetVersion",
+               absl::StrCat("SELECT ", kVersionColumns,
+                            ", document FROM versions WHERE env = ?1 AND "
+                            "version = ?2"),
+               absl::NotFoundError(absl::StrCat(
+                   "environment \"", env, "\" has no version ", version)),
+               [](const Stmt& s) {
+                 return ReadVersionRow(s, /*with_document=*/true);
+               },
+               env, version));
   if (Sha256Hex(row.document) != row.sha256) {
     return absl::DataLossError(
         absl::StrCat("environment \"", env, "\" version ", version,
@@ -429,394 +516,263 @@ absl::StatusOr<VersionRow> Store::GetVersion(const std::string& env,
 absl::StatusOr<std::vector<VersionRow>> Store::ListVersions(
     const std::string& env, std::uint64_t before, int limit) {
   absl::MutexLock lock(&mu_);
-  const std::string sql =
-      absl::StrCat("SELECT ", kVersionColumns,
-                   " FROM versions WHERE env = ?1 AND (?2 = 0 OR version < ?2) "
-                   "ORDER BY version DESC LIMIT ?3");
-  Stmt s(db_, sql.c_str());
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListVersions"));
-  s.Bind(1, env);
   // Versions are stored as SQLite's signed 64-bit integers: a bound past
   // them all means no bound.
-  s.BindU(2, std::min<std::uint64_t>(before, kMaxStoredInt));
-  s.Bind(3, static_cast<std::int64_t>(limit));
-  std::vector<VersionRow> out;
-  HOTFIX_RETURN_IF_ERROR(s.ReadAll(
-      "ListVersions",
+  return Query(
+      db_, "ListVersions",
+      absl::StrCat("SELECT ", kVersionColumns,
+                   " FROM versions WHERE env = ?1 AND (?2 = 0 OR version < ?2) "
+                   "ORDER BY version DESC LIMIT ?3"),
       [](const Stmt& row) {
         return ReadVersionRow(row, /*with_document=*/false);
       },
-      &out));
-  return out;
+      env, std::min<std::uint64_t>(before, kMaxStoredInt), limit);
 }
 
 absl::Status Store::InsertAudit(const AuditRow& a) {
-  Stmt s(db_,
-         "INSERT INTO audit (created_at, actor, action, env, version, reason, "
-         "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertAudit"));
-  s.Bind(1, a.created_at);
-  s.Bind(2, a.actor);
-  s.Bind(3, a.action);
-  s.BindOptional(4, a.env);
-  if (a.version == 0) {
-    s.BindNull(5);
-  } else {
-    s.BindU(5, a.version);
-  }
-  s.Bind(6, a.reason);
-  s.Bind(7, a.detail.empty() ? std::string("{}") : a.detail);
-  if (s.Step() != SQLITE_DONE) return StepError(db_, "InsertAudit");
-  return absl::OkStatus();
+  return Run(db_, "InsertAudit",
+             "INSERT INTO audit (created_at, actor, action, env, version, "
+             "reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             a.created_at, a.actor, a.action, NullIfEmpty{a.env},
+             NullIfZero{a.version}, a.reason,
+             a.detail.empty() ? std::string("{}") : a.detail)
+      .status();
 }
 
 absl::Status Store::InsertVersion(const VersionRow& r) {
-  Stmt s(db_,
-         "INSERT INTO versions (env, version, document, sha256, actor, reason, "
-         "created_at, action, event, patch_key, patch_flag, changed_keys, "
-         "restored_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-         "?11, ?12, ?13)");
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertVersion"));
-  s.Bind(1, r.env);
-  s.BindU(2, r.version);
-  s.Bind(3, r.document);
-  s.Bind(4, Sha256Hex(r.document));
-  s.Bind(5, r.actor);
-  s.Bind(6, r.reason);
-  s.Bind(7, r.created_at);
-  s.Bind(8, r.action);
-  s.Bind(9, r.event);
-  s.BindOptional(10, r.patch_key);
-  if (r.patch_flag.has_value()) {
-    s.Bind(11, *r.patch_flag);
-  } else {
-    s.BindNull(11);
-  }
-  s.Bind(12, r.changed_keys.empty() ? std::string("[]") : r.changed_keys);
-  if (r.restored_version == 0) {
-    s.BindNull(13);
-  } else {
-    s.BindU(13, r.restored_version);
-  }
-  if (s.Step() != SQLITE_DONE) return StepError(db_, "InsertVersion");
-  return absl::OkStatus();
+  return Run(db_, "InsertVersion",
+             "INSERT INTO versions (env, version, document, sha256, actor, "
+             "reason, created_at, action, event, patch_key, patch_flag, "
+             "changed_keys, restored_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+             "?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             r.env, r.version, r.document, Sha256Hex(r.document), r.actor,
+             r.reason, r.created_at, r.action, r.event,
+             NullIfEmpty{r.patch_key}, r.patch_flag,
+             r.changed_keys.empty() ? std::string("[]") : r.changed_keys,
+             NullIfZero{r.restored_version})
+      .status();
 }
 
 absl::Status Store::CreateEnvironment(const VersionRow& first,
                                       const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  absl::Status st = txn.BeginStatus();
-  if (!st.ok()) return st;
-  {
-    Stmt s(db_,
-           "INSERT INTO environments (name, version, created_at, updated_at) "
-           "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO NOTHING");
-    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("CreateEnvironment"));
-    s.Bind(1, first.env);
-    s.BindU(2, first.version);
-    s.Bind(3, first.created_at);
-    if (s.Step() != SQLITE_DONE) return StepError(db_, "CreateEnvironment");
-    if (sqlite3_changes(db_) != 1) {
+  return Transact([&]() -> absl::Status {
+    HOTFIX_ASSIGN_OR_RETURN(
+        int changed,
+        Run(db_, "CreateEnvironment",
+            "INSERT INTO environments (name, version, created_at, updated_at) "
+            "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO NOTHING",
+            first.env, first.version, first.created_at));
+    if (changed != 1) {
       return absl::AlreadyExistsError(
           absl::StrCat("environment \"", first.env, "\" already exists"));
     }
-  }
-  st = InsertVersion(first);
-  if (st.ok()) st = InsertAudit(audit);
-  if (st.ok()) st = txn.Commit();
-  return st;
+    HOTFIX_RETURN_IF_ERROR(InsertVersion(first));
+    return InsertAudit(audit);
+  });
 }
 
 absl::Status Store::CommitVersion(const VersionRow& row,
                                   const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  absl::Status st = txn.BeginStatus();
-  if (!st.ok()) return st;
-  {
-    Stmt s(db_,
-           "UPDATE environments SET version = ?2, updated_at = ?3 "
-           "WHERE name = ?1 AND version = ?4");
-    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("CommitVersion"));
-    s.Bind(1, row.env);
-    s.BindU(2, row.version);
-    s.Bind(3, row.created_at);
-    s.BindU(4, row.version - 1);
-    if (s.Step() != SQLITE_DONE) return StepError(db_, "CommitVersion");
-    if (sqlite3_changes(db_) != 1) {
+  return Transact([&]() -> absl::Status {
+    HOTFIX_ASSIGN_OR_RETURN(
+        int changed,
+        Run(db_, "CommitVersion",
+            "UPDATE environments SET version = ?2, updated_at = ?3 "
+            "WHERE name = ?1 AND version = ?4",
+            row.env, row.version, row.created_at, row.version - 1));
+    if (changed != 1) {
       return absl::FailedPreconditionError(
           absl::StrCat("environment \"", row.env, "\" is no longer at version ",
                        row.version - 1));
     }
-  }
-  st = InsertVersion(row);
-  if (st.ok()) st = InsertAudit(audit);
-  if (st.ok()) st = txn.Commit();
-  return st;
+    HOTFIX_RETURN_IF_ERROR(InsertVersion(row));
+    return InsertAudit(audit);
+  });
 }
 
 absl::StatusOr<std::vector<AuditRow>> Store::ListAudit(const std::string& env,
                                                        std::int64_t before_id,
                                                        int limit) {
   absl::MutexLock lock(&mu_);
-  Stmt s(db_,
-         "SELECT id, created_at, actor, action, env, version, reason, detail "
-         "FROM audit WHERE (?1 = '' OR env = ?1) AND (?2 = 0 OR id < ?2) "
-         "ORDER BY id DESC LIMIT ?3");
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListAudit"));
-  s.Bind(1, env);
-  s.Bind(2, before_id < 0 ? kMaxStoredInt : before_id);
-  s.Bind(3, static_cast<std::int64_t>(limit));
-  std::vector<AuditRow> out;
-  HOTFIX_RETURN_IF_ERROR(s.ReadAll("ListAudit", ReadAuditRow, &out));
-  return out;
+  return Query(db_, "ListAudit",
+               "SELECT id, created_at, actor, action, env, version, reason, "
+               "detail FROM audit WHERE (?1 = '' OR env = ?1) AND "
+               "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3",
+               ReadAuditRow, env, before_id < 0 ? kMaxStoredInt : before_id,
+               limit);
 }
 
 absl::StatusOr<std::vector<TokenRow>> Store::ListTokens() {
   absl::MutexLock lock(&mu_);
-  Stmt s(db_,
-         "SELECT id, name, hash, scopes, env, created_at, created_by, "
-         "revoked_at FROM tokens ORDER BY created_at, id");
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListTokens"));
-  std::vector<TokenRow> out;
-  HOTFIX_RETURN_IF_ERROR(s.ReadAll("ListTokens", ReadTokenRow, &out));
-  return out;
+  return Query(db_, "ListTokens",
+               "SELECT id, name, hash, scopes, env, created_at, created_by, "
+               "revoked_at FROM tokens ORDER BY created_at, id",
+               ReadTokenRow);
 }
 
 absl::Status Store::InsertToken(const TokenRow& t, const AuditRow* audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  absl::Status st = txn.BeginStatus();
-  if (!st.ok()) return st;
-  {
+  return Transact([&]() -> absl::Status {
     Stmt s(db_,
            "INSERT INTO tokens (id, name, hash, scopes, env, created_at, "
            "created_by, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)");
     HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertToken"));
-    s.Bind(1, t.id);
-    s.Bind(2, t.name);
-    s.Bind(3, t.hash);
-    s.Bind(4, t.scopes);
-    s.BindOptional(5, t.env);
-    s.Bind(6, t.created_at);
-    s.Bind(7, t.created_by);
+    s.BindAll(t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env},
+              t.created_at, t.created_by);
     const int rc = s.Step();
     if (rc == SQLITE_CONSTRAINT) {
       return absl::AlreadyExistsError("a token with that value already exists");
     }
     if (rc != SQLITE_DONE) return StepError(db_, "InsertToken");
-  }
-  if (audit != nullptr) st = InsertAudit(*audit);
-  if (st.ok()) st = txn.Commit();
-  return st;
+    return audit != nullptr ? InsertAudit(*audit) : absl::OkStatus();
+  });
 }
 
 absl::Status Store::RevokeToken(const std::string& id, std::int64_t at,
                                 const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  absl::Status st = txn.BeginStatus();
-  if (!st.ok()) return st;
-  {
-    Stmt q(db_, "SELECT revoked_at FROM tokens WHERE id = ?1");
-    HOTFIX_RETURN_IF_ERROR(q.PrepareStatus("RevokeToken"));
-    q.Bind(1, id);
-    const int rc = q.Step();
-    if (rc == SQLITE_DONE) {
-      return absl::NotFoundError(absl::StrCat("no token with id \"", id, "\""));
-    }
-    if (rc != SQLITE_ROW) return StepError(db_, "RevokeToken");
-    if (!q.IsNull(0)) {
+  return Transact([&]() -> absl::Status {
+    HOTFIX_ASSIGN_OR_RETURN(
+        bool revoked,
+        QueryOne(db_, "RevokeToken",
+                 "SELECT revoked_at FROM tokens WHERE id = ?1",
+                 absl::NotFoundError(
+                     absl::StrCat("no token with id \"", id, "\"")),
+                 [](const Stmt& s) { return !s.IsNull(0); }, id));
+    if (revoked) {
       return absl::AlreadyExistsError(
           absl::StrCat("token \"", id, "\" is already revoked"));
     }
-  }
-  {
-    Stmt s(db_, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1");
-    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("RevokeToken"));
-    s.Bind(1, id);
-    s.Bind(2, at);
-    if (s.Step() != SQLITE_DONE) return StepError(db_, "RevokeToken");
-  }
-  st = InsertAudit(audit);
-  if (st.ok()) st = txn.Commit();
-  return st;
+    HOTFIX_RETURN_IF_ERROR(
+        Run(db_, "RevokeToken", "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1",
+            id, at)
+            .status());
+    return InsertAudit(audit);
+  });
 }
 
 absl::Status Store::SetProtected(const std::string& env, bool protected_env,
                                  const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
-  {
-    Stmt s(db_, "UPDATE environments SET protected = ?2 WHERE name = ?1");
-    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("SetProtected"));
-    s.Bind(1, env);
-    s.Bind(2, static_cast<std::int64_t>(protected_env ? 1 : 0));
-    if (s.Step() != SQLITE_DONE) return StepError(db_, "SetProtected");
-    if (sqlite3_changes(db_) != 1) {
+  return Transact([&]() -> absl::Status {
+    HOTFIX_ASSIGN_OR_RETURN(
+        int changed,
+        Run(db_, "SetProtected",
+            "UPDATE environments SET protected = ?2 WHERE name = ?1", env,
+            protected_env ? 1 : 0));
+    if (changed != 1) {
       return absl::NotFoundError(
           absl::StrCat("environment \"", env, "\" does not exist"));
     }
-  }
-  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
-  return txn.Commit();
+    return InsertAudit(audit);
+  });
 }
 
 absl::StatusOr<std::int64_t> Store::InsertChangeRequest(
     const ChangeRequestRow& r, AuditRow audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
-  Stmt s(db_,
-         "INSERT INTO change_requests (env, action, request, diff, "
-         "base_version, proposer, proposer_token_id, reason, created_at, "
-         "expires_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-         "'proposed')");
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertChangeRequest"));
-  s.Bind(1, r.env);
-  s.Bind(2, r.action);
-  s.Bind(3, r.request);
-  s.Bind(4, r.diff);
-  s.BindU(5, r.base_version);
-  s.Bind(6, r.proposer);
-  s.Bind(7, r.proposer_token_id);
-  s.Bind(8, r.reason);
-  s.Bind(9, r.created_at);
-  s.Bind(10, r.expires_at);
-  if (s.Step() != SQLITE_DONE) return StepError(db_, "InsertChangeRequest");
-  const std::int64_t id = sqlite3_last_insert_rowid(db_);
-  // The audit entry names the request: {"request":ID, ...detail}.
-  const bool more = audit.detail.size() > 2;  // not "{}" or ""
-  audit.detail = absl::StrCat("{\"request\":", id, more ? "," : "}",
-                              more ? audit.detail.substr(1) : "");
-  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
-  HOTFIX_RETURN_IF_ERROR(txn.Commit());
+  std::int64_t id = 0;
+  HOTFIX_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    HOTFIX_RETURN_IF_ERROR(
+        Run(db_, "InsertChangeRequest",
+            "INSERT INTO change_requests (env, action, request, diff, "
+            "base_version, proposer, proposer_token_id, reason, created_at, "
+            "expires_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+            "?10, 'proposed')",
+            r.env, r.action, r.request, r.diff, r.base_version, r.proposer,
+            r.proposer_token_id, r.reason, r.created_at, r.expires_at)
+            .status());
+    id = sqlite3_last_insert_rowid(db_);
+    // The audit entry names the request: {"request":ID, ...detail}.
+    const bool more = audit.detail.size() > 2;  // not "{}" or ""
+    audit.detail = absl::StrCat("{\"request\":", id, more ? "," : "}",
+                                more ? audit.detail.substr(1) : "");
+    return InsertAudit(audit);
+  }));
   return id;
 }
 
 absl::StatusOr<ChangeRequestRow> Store::GetChangeRequest(const std::string& env,
                                                          std::int64_t id) {
   absl::MutexLock lock(&mu_);
-  const std::string sql = absl::StrCat("SELECT ", kChangeRequestColumns,
-                                       " FROM change_requests WHERE env = ?1 "
-                                       "AND id = ?2");
-  Stmt s(db_, sql.c_str());
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("GetChangeRequest"));
-  s.Bind(1, env);
-  s.Bind(2, id);
-  const int rc = s.Step();
-  if (rc == SQLITE_DONE) {
-    return absl::NotFoundError(absl::StrCat(
-        "environment \"", env, "\" has no change request ", id));
-  }
-  if (rc != SQLITE_ROW) return StepError(db_, "GetChangeRequest");
-  return ReadChangeRequestRow(s);
+  return QueryOne(
+      db_, "GetChangeRequest",
+      absl::StrCat("SELECT ", kChangeRequestColumns,
+                   " FROM change_requests WHERE env = ?1 AND id = ?2"),
+      absl::NotFoundError(absl::StrCat("environment \"", env,
+                                       "\" has no change request ", id)),
+      ReadChangeRequestRow, env, id);
 }
 
 absl::StatusOr<std::vector<ChangeRequestRow>> Store::ListChangeRequests(
     const std::string& env, const std::string& state, int limit) {
   absl::MutexLock lock(&mu_);
-  const std::string sql = absl::StrCat(
-      "SELECT ", kChangeRequestColumns,
-      " FROM change_requests WHERE env = ?1 AND (?2 = '' OR state = ?2) "
-      "ORDER BY id DESC LIMIT ?3");
-  Stmt s(db_, sql.c_str());
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListChangeRequests"));
-  s.Bind(1, env);
-  s.Bind(2, state);
-  s.Bind(3, static_cast<std::int64_t>(limit));
-  std::vector<ChangeRequestRow> out;
-  HOTFIX_RETURN_IF_ERROR(
-      s.ReadAll("ListChangeRequests", ReadChangeRequestRow, &out));
-  return out;
+  return Query(
+      db_, "ListChangeRequests",
+      absl::StrCat("SELECT ", kChangeRequestColumns,
+                   " FROM change_requests WHERE env = ?1 AND "
+                   "(?2 = '' OR state = ?2) ORDER BY id DESC LIMIT ?3"),
+      ReadChangeRequestRow, env, state, limit);
 }
 
 absl::Status Store::DecideChangeRequest(const ChangeRequestRow& r,
                                         const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
-  {
-    Stmt s(db_,
-           "UPDATE change_requests SET state = ?3, decided_by = ?4, "
-           "decided_at = ?5, comment = ?6, applied_version = ?7 "
-           "WHERE env = ?1 AND id = ?2 AND state = 'proposed'");
-    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("DecideChangeRequest"));
-    s.Bind(1, r.env);
-    s.Bind(2, r.id);
-    s.Bind(3, r.state);
-    s.BindOptional(4, r.decided_by);
-    s.Bind(5, r.decided_at);
-    s.BindOptional(6, r.comment);
-    if (r.applied_version == 0) {
-      s.BindNull(7);
-    } else {
-      s.BindU(7, r.applied_version);
+  return Transact([&]() -> absl::Status {
+    HOTFIX_ASSIGN_OR_RETURN(
+        int changed,
+        Run(db_, "DecideChangeRequest",
+            "UPDATE change_requests SET state = ?3, decided_by = ?4, "
+            "decided_at = ?5, comment = ?6, applied_version = ?7 "
+            "WHERE env = ?1 AND id = ?2 AND state = 'proposed'",
+            r.env, r.id, r.state, NullIfEmpty{r.decided_by}, r.decided_at,
+            NullIfEmpty{r.comment}, NullIfZero{r.applied_version}));
+    if (changed != 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("change request ", r.id, " is no longer proposed"));
     }
-    if (s.Step() != SQLITE_DONE) return StepError(db_, "DecideChangeRequest");
-    if (sqlite3_changes(db_) != 1) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "change request ", r.id, " is no longer proposed"));
-    }
-  }
-  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
-  return txn.Commit();
+    return InsertAudit(audit);
+  });
 }
 
 absl::Status Store::InsertWebhook(const WebhookRow& r, const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
-  {
-    Stmt s(db_,
-           "INSERT INTO webhooks (id, env, url, secret, created_at, "
-           "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertWebhook"));
-    s.Bind(1, r.id);
-    s.Bind(2, r.env);
-    s.Bind(3, r.url);
-    s.Bind(4, r.secret);
-    s.Bind(5, r.created_at);
-    s.Bind(6, r.created_by);
-    if (s.Step() != SQLITE_DONE) return StepError(db_, "InsertWebhook");
-  }
-  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
-  return txn.Commit();
+  return Transact([&]() -> absl::Status {
+    HOTFIX_RETURN_IF_ERROR(
+        Run(db_, "InsertWebhook",
+            "INSERT INTO webhooks (id, env, url, secret, created_at, "
+            "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            r.id, r.env, r.url, r.secret, r.created_at, r.created_by)
+            .status());
+    return InsertAudit(audit);
+  });
 }
 
 absl::StatusOr<std::vector<WebhookRow>> Store::ListWebhooks(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
-  Stmt s(db_,
-         "SELECT id, env, url, secret, created_at, created_by FROM webhooks "
-         "WHERE ?1 = '' OR env = ?1 ORDER BY created_at, id");
-  HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("ListWebhooks"));
-  s.Bind(1, env);
-  std::vector<WebhookRow> out;
-  HOTFIX_RETURN_IF_ERROR(s.ReadAll("ListWebhooks", ReadWebhookRow, &out));
-  return out;
+  return Query(db_, "ListWebhooks",
+               "SELECT id, env, url, secret, created_at, created_by FROM "
+               "webhooks WHERE ?1 = '' OR env = ?1 ORDER BY created_at, id",
+               ReadWebhookRow, env);
 }
 
 absl::Status Store::DeleteWebhook(const std::string& env, const std::string& id,
                                   const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
-  Transaction txn(db_);
-  HOTFIX_RETURN_IF_ERROR(txn.BeginStatus());
-  {
-    Stmt s(db_, "DELETE FROM webhooks WHERE env = ?1 AND id = ?2");
-    HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("DeleteWebhook"));
-    s.Bind(1, env);
-    s.Bind(2, id);
-    if (s.Step() != SQLITE_DONE) return StepError(db_, "DeleteWebhook");
-    if (sqlite3_changes(db_) != 1) {
+  return Transact([&]() -> absl::Status {
+    HOTFIX_ASSIGN_OR_RETURN(
+        int changed, Run(db_, "DeleteWebhook",
+                         "DELETE FROM webhooks WHERE env = ?1 AND id = ?2",
+                         env, id));
+    if (changed != 1) {
       return absl::NotFoundError(absl::StrCat(
           "environment \"", env, "\" has no webhook \"", id, "\""));
     }
-  }
-  HOTFIX_RETURN_IF_ERROR(InsertAudit(audit));
-  return txn.Commit();
+    return InsertAudit(audit);
+  });
 }
 
 }  // namespace hotfixd

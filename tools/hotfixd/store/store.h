@@ -213,6 +213,8 @@ class Store {
   absl::Status InsertVersion(const VersionRow& row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Migrate(int from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  template <typename Body>
+  absl::Status Transact(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   sqlite3* const db_;
