@@ -85,7 +85,7 @@ awk -v n="$flags" 'BEGIN {
   printf "}}\n"
 }' >"$work/set.json"
 
-HOTFIX_URL="$url" HOTFIX_TOKEN="$admin" "$hotfixctl" set --file "$work/set.json" \
+HOTFIX_URL="$url" HOTFIX_TOKEN="$admin" "$hotfixctl" set --file "$work/set.json" --allow-delete \
   --reason "etag benchmark" >/dev/null
 etag='"production-2"'
 size="$(curl -s -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $sdk" "$url/v1/flags")"

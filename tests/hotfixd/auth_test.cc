@@ -1,13 +1,20 @@
 // tests/hotfixd/auth_test.cc
 //
-// Token scopes (tools/hotfixd/core/auth.h): parsing names the bad scope,
-// printing is canonical, and bootstrap secrets must have a sane shape.
+// Tokens (tools/hotfixd/core/auth.h): scope parsing names the bad scope,
+// printing is canonical, bootstrap secrets must have a sane shape, and a
+// revoked token fails at once even after it was cached.
 
 #include "core/auth.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <string>
 
 #include "gtest/gtest.h"
+#include "store/store.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -50,6 +57,45 @@ TEST(SecretShapeTest, LengthAndCharacters) {
   EXPECT_FALSE(CheckSecretShape(std::string(513, 'a'), "x").ok());
 }
 
+// The per-thread cache of the last token must never outlive a revocation
+// or answer for another Authenticator.
+TEST(AuthenticatorTest, RevokedTokenFailsAtOnceEvenAfterBeingCached) {
+  char dir[] = "/tmp/hotfixd-auth-test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string db = std::string(dir) + "/hotfixd.db";
+  auto store = Store::Open(db);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Authenticator auth(store->get());
+  ASSERT_TRUE(auth.Load().ok());
+  Principal admin;
+  admin.name = "test";
+  admin.scopes = kAdminScopes;
+  auto created = auth.CreateToken("svc", kScopeRead, "", admin, "test");
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string header = "Bearer " + created->secret;
+  ASSERT_TRUE(auth.Authenticate(header).has_value());
+  ASSERT_TRUE(auth.Authenticate(header).has_value());  // now cached
+  // Another Authenticator on the same store does not answer from the cache
+  // of the first (it has not loaded the token yet).
+  {
+    Authenticator other(store->get());
+    EXPECT_FALSE(other.Authenticate(header).has_value());
+  }
+  ASSERT_TRUE(auth.RevokeToken(created->row.id, admin, "test").ok());
+  EXPECT_FALSE(auth.Authenticate(header).has_value());
+  // A token of the same length that differs is never taken for the cached
+  // one.
+  std::string near = created->secret;
+  near.back() = near.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(auth.Authenticate("Bearer " + near).has_value());
+  store->reset();
+  std::remove(db.c_str());
+  std::remove((db + "-wal").c_str());
+  std::remove((db + "-shm").c_str());
+  rmdir(dir);
+}
+
 }  // namespace
 }  // namespace hotfixd
+
 }  // namespace hotfix

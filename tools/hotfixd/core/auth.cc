@@ -2,6 +2,8 @@
 
 #include "core/auth.h"
 
+#include <openssl/crypto.h>
+
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -97,6 +99,11 @@ absl::Status CheckSecretShape(std::string_view secret, std::string_view what) {
   return absl::OkStatus();
 }
 
+std::uint64_t Authenticator::NextId() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 absl::Status Authenticator::Load() {
   auto rows = store_->ListTokens();
   if (!rows.ok()) return rows.status();
@@ -118,8 +125,28 @@ absl::Status Authenticator::Load() {
   }
   absl::MutexLock lock(&mu_);
   entries_ = std::move(entries);
+  generation_.fetch_add(1, std::memory_order_release);
   return absl::OkStatus();
 }
+
+namespace {
+
+// The last token this thread authenticated (an SDK polling on a keep-alive
+// connection sends the same one every time), valid while the token set's
+// generation is unchanged.
+struct LastToken {
+  std::uint64_t owner = 0;  // the Authenticator's id
+  std::uint64_t generation = 0;
+  std::string token;
+  Principal principal;
+};
+
+bool SameToken(const std::string& cached, std::string_view token) {
+  return cached.size() == token.size() &&
+         CRYPTO_memcmp(cached.data(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
 
 std::optional<Principal> Authenticator::Authenticate(
     std::string_view authorization) const {
@@ -133,6 +160,12 @@ std::optional<Principal> Authenticator::Authenticate(
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
+  thread_local LastToken last;
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (last.owner == id_ && last.generation == generation &&
+      SameToken(last.token, token)) {
+    return last.principal;
+  }
   const Sha256Digest digest = Sha256(token);
   absl::ReaderMutexLock lock(&mu_);
   const Entry* match = nullptr;
@@ -142,6 +175,14 @@ std::optional<Principal> Authenticator::Authenticate(
     if (equal) match = &e;
   }
   if (match == nullptr) return std::nullopt;
+  // Remember it only if no Load() came in between (the generation read
+  // before the lookup is still current).
+  if (generation_.load(std::memory_order_relaxed) == generation) {
+    last.owner = id_;
+    last.generation = generation;
+    last.token.assign(token.data(), token.size());
+    last.principal = match->principal;
+  }
   return match->principal;
 }
 
