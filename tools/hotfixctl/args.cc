@@ -21,11 +21,14 @@ constexpr const char* kValueOptions[] = {
     "if-match", "timeout", "ctx",        "tag",    "file",      "limit",
     "before",   "now",     "kind",       "scopes", "copy-from", "at",
     "from",     "to",      "state",      "secret", "contexts",
+    "stages",   "every",   "max-failure-rate", "tolerance", "min-samples",
+    "compare-to", "on-regression", "minutes", "unused-days",
 };
 // Options without a value.
 constexpr const char* kFlagOptions[] = {
     "json",         "help", "all-envs",           "dry-run",
     "allow-delete", "yes",  "include-kill-state", "include-segments",
+    "status",       "cancel",
 };
 
 bool In(std::string_view name, const char* const* begin,
@@ -164,6 +167,13 @@ Server (--url / $HOTFIX_URL, --token / --token-file / $HOTFIX_TOKEN,
   kill FLAG | kill --tag TAG          serve the off variant
   revive FLAG | revive --tag TAG
   rollout FLAG PERCENT                fallthrough split: PERCENT on, rest off
+  rollout FLAG --stages 1,5,25,50,100 [--every 10m] [--max-failure-rate 2%]
+          [--compare-to control|none] [--tolerance 0.5%] [--min-samples N]
+          [--on-regression kill|previous]
+                                      a staged rollout that the guard advances
+                                      while healthy and rolls back when worse
+  rollout FLAG --status | --cancel    where it stands / stop it there
+  stats FLAG [--minutes N]            exposures and failure rate per variant
   history [--limit N] [--before V]    versions: who, when, why, what
   rollback VERSION                    restore VERSION (as a new version)
   diff [FROM] TO                      per-flag differences; each side ENV,
@@ -176,8 +186,9 @@ Server (--url / $HOTFIX_URL, --token / --token-file / $HOTFIX_TOKEN,
   requests [list] [--state S] | requests show ID
   requests approve ID | requests reject ID
   audit [--limit N] [--before ID] [--all-envs]
-  stale                               flags past their "expires"; exit 1 if
-                                      any (a CI gate)
+  stale [--unused-days N]             flags past their "expires" (or not
+                                      evaluated for N days); exit 1 if any
+                                      (a CI gate)
   tokens list
   tokens create NAME [--kind sdk|admin|reader | --scopes LIST]
   tokens revoke ID

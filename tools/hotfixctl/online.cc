@@ -15,6 +15,7 @@
 #include "common/json_util.h"
 #include "output.h"
 #include "remote.h"
+#include "guard.h"
 #include "review.h"
 #include "session.h"
 
@@ -96,6 +97,9 @@ int List(Session& s, bool stale_only) {
   std::string path = s.EnvPath() + "/metadata";
   if (stale_only) {
     path += "?stale=true";
+    if (s.args.Has("unused-days")) {
+      path += "&unused_days=" + UrlEncode(s.args.Get("unused-days"));
+    }
   } else if (s.args.Has("tag")) {
     path += "?tag=" + UrlEncode(s.args.Get("tag"));
   }
@@ -106,11 +110,15 @@ int List(Session& s, bool stale_only) {
   const bool any = flags != nullptr && flags->IsArray() && !flags->Empty();
   if (printed) return stale_only && any ? kExitFailed : kExitOk;
   if (stale_only) {
-    Table t({"FLAG", "EXPIRES", "OWNER", "TICKET", "STATE"});
+    Table t({"FLAG", "WHY", "EXPIRES", "LAST EVALUATED", "OWNER", "TICKET",
+             "STATE"});
     if (flags != nullptr && flags->IsArray()) {
       for (const rapidjson::Value& f : flags->GetArray()) {
-        t.Add({Str(f, "key"), Str(f, "expires"), Str(f, "owner"),
-               Str(f, "ticket"), Bool(f, "killed") ? "killed" : "live"});
+        t.Add({Str(f, "key"), Join(f, "stale_because"), Str(f, "expires"),
+               Str(f, "last_evaluated").empty() ? "never"
+                                                : Str(f, "last_evaluated"),
+               Str(f, "owner"), Str(f, "ticket"),
+               Bool(f, "killed") ? "killed" : "live"});
       }
     }
     if (t.empty()) {
@@ -265,6 +273,7 @@ int Kill(Session& s, bool kill) {
 }
 
 int Rollout(Session& s) {
+  if (IsStagedRollout(s.args)) return StagedRollout(s);
   if (s.args.positional.size() != 3) {
     return Usage("rollout FLAG PERCENT --reason TEXT");
   }
@@ -428,7 +437,7 @@ int RunOnline(const Args& args) {
       "whoami",  "envs",     "env",   "list",   "get",     "set",
       "delete",  "kill",     "revive", "rollout", "history", "rollback",
       "audit",   "stale",    "tokens", "diff",    "promote", "requests",
-      "webhooks",
+      "webhooks", "stats",
   };
   bool known = false;
   for (const char* c : kCommands) known = known || command == c;
@@ -451,6 +460,7 @@ int RunOnline(const Args& args) {
   if (command == "promote") return Promote(s);
   if (command == "requests") return Requests(s);
   if (command == "webhooks") return Webhooks(s);
+  if (command == "stats") return Stats(s);
   if (command == "list") return List(s, false);
   if (command == "stale") return List(s, true);
   if (command == "get") return Get(s);

@@ -46,7 +46,9 @@
 #include "core/flag_service.h"
 #include "core/metrics.h"
 #include "core/periodic.h"
+#include "core/guard_controller.h"
 #include "core/sse_hub.h"
+#include "core/telemetry.h"
 #include "core/webhooks.h"
 #include "hotfix_embedded/checkout_demo.h"
 #include "http/server.h"
@@ -319,6 +321,11 @@ int Run(int argc, char** argv) {
   if (absl::Status st = webhooks.Start(); !st.ok()) return Fail(st);
   flags.SetObserver(
       [&webhooks](const ChangeNotice& notice) { webhooks.PublishChange(notice); });
+  TelemetryService telemetry(store->get(), config.telemetry_retention);
+  GuardController guard(store->get(), &flags, &telemetry,
+                        config.guard_interval);
+  telemetry.SetTripListener(
+      [&guard](const GuardTrip& trip) { guard.OnTrip(trip); });
 
   ApiContext context;
   context.config = &config;
@@ -328,6 +335,8 @@ int Run(int argc, char** argv) {
   context.hub = &hub;
   context.metrics = &metrics;
   context.webhooks = &webhooks;
+  context.telemetry = &telemetry;
+  context.guard = &guard;
   const Api api(&context);
   FrontOptions front;
   front.host = config.host;
@@ -374,6 +383,12 @@ int Run(int argc, char** argv) {
     }
   }
 
+  guard.Start();
+  PeriodicTask telemetry_flush(absl::Seconds(5), [&telemetry] {
+    if (absl::Status st = telemetry.Flush(); !st.ok()) {
+      tools::LogError(absl::StrCat("telemetry: ", st.ToString()));
+    }
+  });
   // Undecided change requests expire on time (audited, announced).
   PeriodicTask expiry(
       std::clamp(config.change_request_ttl / 2, absl::Milliseconds(100),
@@ -402,6 +417,9 @@ int Run(int argc, char** argv) {
   stopper.join();
   server->reset();
   expiry.Stop();
+  guard.Stop();
+  telemetry_flush.Stop();
+  telemetry.Flush().IgnoreError();
   webhooks.Stop();
   Log(ok ? "stopped" : "error: accepting connections failed");
   return ok ? 0 : 1;

@@ -24,8 +24,10 @@
 #include "core/auth.h"
 #include "core/config.h"
 #include "core/flag_service.h"
+#include "core/guard_controller.h"
 #include "core/metrics.h"
 #include "core/sse_hub.h"
+#include "core/telemetry.h"
 #include "core/webhooks.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -52,6 +54,8 @@ struct ApiContext {
   SseHub* hub = nullptr;
   Metrics* metrics = nullptr;
   WebhookDispatcher* webhooks = nullptr;
+  TelemetryService* telemetry = nullptr;
+  GuardController* guard = nullptr;
   // The HTTP front, for its connection counts (set once it exists).
   const HttpServer* front = nullptr;
   // Serves `request` as `who` through the route table (set by Api): how an

@@ -5,6 +5,7 @@
 // tickets, expiry).
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -196,13 +197,20 @@ absl::StatusOr<Reply> GetMetadata(const Call& call) {
   if (state->snapshot == nullptr) {
     return absl::InternalError("the current flag set does not compile");
   }
-  const std::string* stale_param = call.request.FindQuery("stale");
-  const bool stale_only = stale_param != nullptr && *stale_param == "true";
+  const bool stale_only = QueryFlag(call, "stale");
   const std::string* tag_param = call.request.FindQuery("tag");
   const std::string tag = tag_param != nullptr ? *tag_param : "";
+  // With telemetry, a flag nobody evaluated for this many days is stale too.
+  HOTFIX_ASSIGN_OR_RETURN(int unused_days,
+                          QueryInt(call, "unused_days", 0, 0, 3650));
   rapidjson::Document doc;
   absl::Status st = tools::ParseJson(*state->document, "stored document", &doc);
   if (!st.ok()) return absl::InternalError(st.message());
+  std::map<std::string, std::int64_t> last_evaluated;
+  if (call.api.telemetry != nullptr) {
+    HOTFIX_ASSIGN_OR_RETURN(last_evaluated,
+                            call.api.telemetry->LastEvaluated(state->name));
+  }
   const absl::Time now = absl::Now();
   tools::JsonOut out;
   out.Begin()
@@ -211,7 +219,14 @@ absl::StatusOr<Reply> GetMetadata(const Call& call) {
       .Str("now", tools::FormatTime(absl::ToUnixMicros(now)))
       .BeginArray("flags");
   for (const FlagInfo& info : state->snapshot->Flags()) {
-    const bool stale = info.expires.has_value() && *info.expires < now;
+    const bool expired = info.expires.has_value() && *info.expires < now;
+    auto used = last_evaluated.find(info.key);
+    const std::int64_t last =
+        used == last_evaluated.end() ? 0 : used->second;
+    const bool unused =
+        unused_days > 0 &&
+        absl::FromUnixMicros(last) < now - absl::Hours(24 * unused_days);
+    const bool stale = expired || unused;
     if (stale_only && !stale) continue;
     if (!tag.empty() &&
         std::find(info.tags.begin(), info.tags.end(), tag) == info.tags.end()) {
@@ -232,7 +247,13 @@ absl::StatusOr<Reply> GetMetadata(const Call& call) {
     } else {
       out.Null("expires");
     }
-    out.Bool("stale", stale)
+    out.Raw("last_evaluated",
+            last == 0 ? "null" : tools::JsonQuote(tools::FormatTime(last)))
+        .Bool("stale", stale);
+    std::vector<std::string> why;
+    if (expired) why.push_back("expired");
+    if (unused) why.push_back("unused");
+    out.Strings("stale_because", why)
         .Strings("tags", info.tags)
         .U64("rules", info.rule_count)
         .U64("targets", info.target_count)

@@ -20,6 +20,13 @@ namespace hotfixd {
 absl::StatusOr<Reply> GetSdkFlags(const Call& call);
 absl::StatusOr<Reply> GetSdkStream(const Call& call);
 
+// SDK telemetry and guarded rollouts (api/guard_api.cc).
+absl::StatusOr<Reply> PostTelemetry(const Call& call);
+absl::StatusOr<Reply> GetFlagStats(const Call& call);
+absl::StatusOr<Reply> StartRolloutPlan(const Call& call);
+absl::StatusOr<Reply> GetRolloutPlan(const Call& call);
+absl::StatusOr<Reply> CancelRolloutPlan(const Call& call);
+
 // Operations (api/ops_api.cc), no token needed.
 absl::StatusOr<Reply> GetHealth(const Call& call);
 absl::StatusOr<Reply> GetMetrics(const Call& call);

@@ -36,10 +36,20 @@ absl::StatusOr<Reply> GetMetrics(const Call& call) {
     g.flags = s->snapshot ? s->snapshot->size() : 0;
     gauges.push_back(std::move(g));
   }
-  return Reply::Text(
+  std::string text =
       call.api.metrics->Render(gauges, call.api.hub->ConnectedByEnvironment(),
-                               call.api.hub->counters()),
-      "text/plain; version=0.0.4; charset=utf-8");
+                               call.api.hub->counters());
+  if (call.api.telemetry != nullptr) {
+    std::map<std::tuple<std::string, std::string, std::string>,
+             std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>>
+        counters;
+    for (const auto& [key, t] : call.api.telemetry->Counters()) {
+      counters[key] = {t.exposures, t.outcomes.successes, t.outcomes.failures};
+    }
+    Metrics::AppendTelemetry(counters, call.api.telemetry->dropped_by_sdks(),
+                             &text);
+  }
+  return Reply::Text(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }  // namespace hotfixd

@@ -95,6 +95,8 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {Method::kGet, "/v1/stream", Access::kSdk, GetSdkStream,
        Execution::kLoop},
       // Operations
+      {Method::kPost, "/v1/telemetry", Access::kSdk, PostTelemetry,
+       Execution::kLoop},
       {Method::kGet, "/healthz", Access::kPublic, GetHealth, Execution::kLoop},
       {Method::kGet, "/metrics", Access::kPublic, GetMetrics, Execution::kLoop},
       // Admin (docs/admin-api.md)
@@ -122,6 +124,14 @@ const std::vector<RouteSpec>& ApiRoutes() {
        KillTag},
       {Method::kPost, "/v1/admin/envs/{env}/tags/{tag}/revive", Access::kWrite,
        ReviveTag},
+      {Method::kGet, "/v1/admin/envs/{env}/flags/{key}/stats", Access::kRead,
+       GetFlagStats},
+      {Method::kPost, "/v1/admin/envs/{env}/flags/{key}/rollout-plan",
+       Access::kWrite, StartRolloutPlan},
+      {Method::kGet, "/v1/admin/envs/{env}/flags/{key}/rollout-plan",
+       Access::kRead, GetRolloutPlan},
+      {Method::kDelete, "/v1/admin/envs/{env}/flags/{key}/rollout-plan",
+       Access::kWrite, CancelRolloutPlan},
       {Method::kGet, "/v1/admin/envs/{env}/metadata", Access::kRead,
        GetMetadata},
       {Method::kPut, "/v1/admin/envs/{env}/settings", Access::kWrite,

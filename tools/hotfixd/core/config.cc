@@ -138,6 +138,10 @@ absl::Status Apply(const Setting& s, ServerConfig* c) {
     return ParseDurationValue(s, &c->webhook_timeout);
   } else if (n == "webhook-ca-cert") {
     c->webhook_ca_cert = s.value;
+  } else if (n == "telemetry-retention") {
+    return ParseDurationValue(s, &c->telemetry_retention);
+  } else if (n == "guard-interval") {
+    return ParseDurationValue(s, &c->guard_interval);
   } else if (n == "resume-history") {
     return ParseInt(s, 0, 1000000, &c->resume_history);
   } else if (n == "log-format") {
@@ -247,6 +251,8 @@ SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
                             attempt (default: 10s)
   --webhook-ca-cert FILE    PEM bundle for https webhook receivers
                             (default: the system's)
+  --telemetry-retention D   per-minute telemetry kept (default: 336h)
+  --guard-interval D        staged rollouts judged every D (default: 5s)
   --log-requests            log one line per request (never tokens)
   --log-format text|json    log lines as text or as JSON objects
                             (default: text; both carry an RFC 3339 time)

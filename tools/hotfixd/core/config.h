@@ -105,6 +105,10 @@ struct ServerConfig {
   int webhook_max_attempts = 8;
   absl::Duration webhook_timeout = absl::Seconds(10);
   std::string webhook_ca_cert;
+  // Telemetry (guarded rollouts): how long per-minute counts are kept, and
+  // how often staged rollouts are judged. Defaults: 14 days, 5 s.
+  absl::Duration telemetry_retention = absl::Hours(24 * 14);
+  absl::Duration guard_interval = absl::Seconds(5);
   // Log one line per request (never headers or tokens). Writes are always
   // logged. Default: false.
   bool log_requests = false;

@@ -3,7 +3,6 @@
 #include "core/flag_service.h"
 #include "common/server_log.h"
 
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -16,8 +15,10 @@
 #include "common/json_util.h"
 #include "common/text.h"
 #include "core/documents.h"
+#include "core/gzip.h"
 #include "util/status_macros.h"
 #include "util/keys.h"
+#include "util/strings.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -32,32 +33,30 @@ std::string KeysJson(const std::vector<std::string>& keys) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-SharedText Gzip(const std::string& data) {
-  z_stream zs{};
-  // 15 + 16: a gzip header and trailer; level 6, zlib's default.
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return nullptr;
-  }
-  std::string out;
-  out.resize(deflateBound(&zs, data.size()) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  const std::size_t produced = out.size() - zs.avail_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return nullptr;
-  out.resize(produced);
-  return std::make_shared<const std::string>(std::move(out));
-}
-
 }  // namespace
 
 SharedText EnvironmentState::GzipDocument() const {
-  absl::call_once(gzip_once_, [this] { gzip_ = Gzip(*document); });
+  absl::call_once(gzip_once_, [this] {
+    if (std::optional<std::string> gz = Gzip(*document)) {
+      gzip_ = std::make_shared<const std::string>(std::move(*gz));
+    }
+  });
   return gzip_;
+}
+
+bool EnvironmentState::HasVariant(std::string_view flag,
+                                  std::string_view variant) const {
+  absl::call_once(variants_once_, [this] {
+    if (snapshot == nullptr) return;
+    for (const FlagInfo& info : snapshot->Flags()) {
+      for (const std::string& v : info.variants) {
+        variants_.insert(absl::StrCat(info.key, std::string(1, '\0'), v));
+      }
+    }
+  });
+  return variants_.contains(absl::StrCat(internal::ToAbsl(flag),
+                                         std::string(1, '\0'),
+                                         internal::ToAbsl(variant)));
 }
 
 FlagService::FlagService(Store* store, SseHub* hub, Metrics* metrics,

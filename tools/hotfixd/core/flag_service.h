@@ -24,11 +24,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -62,9 +64,18 @@ struct EnvironmentState {
   // failed. Cost: the first call compresses the document.
   SharedText GzipDocument() const;
 
+  // HasVariant()
+  //
+  // True if the set has flag `flag` with a variant named `variant` (what SDK
+  // telemetry may report on). Cost: the first call indexes every variant.
+  bool HasVariant(std::string_view flag, std::string_view variant) const;
+
  private:
   mutable absl::once_flag gzip_once_;
   mutable SharedText gzip_;
+  mutable absl::once_flag variants_once_;
+  // "flag\0variant" for every variant of every flag.
+  mutable absl::flat_hash_set<std::string> variants_;
 };
 
 struct WriteRequest {

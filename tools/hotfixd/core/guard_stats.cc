@@ -33,8 +33,10 @@ std::string Arm(const char* name, const ArmCounts& a) {
 }
 
 std::string Bounds(const Interval& i, bool signed_values) {
-  const char* format = signed_values ? "[%+.2f%%, %+.2f%%]" : "[%.2f%%, %.2f%%]";
-  return absl::StrFormat(format, i.low * 100, i.high * 100);
+  if (signed_values) {
+    return absl::StrFormat("[%+.2f%%, %+.2f%%]", i.low * 100, i.high * 100);
+  }
+  return absl::StrFormat("[%.2f%%, %.2f%%]", i.low * 100, i.high * 100);
 }
 
 }  // namespace

@@ -65,6 +65,36 @@ void Metrics::CountWebhookDelivery(const char* result) {
   ++webhooks_[result];
 }
 
+void Metrics::AppendTelemetry(
+    const std::map<std::tuple<std::string, std::string, std::string>,
+                   std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>>&
+        counters,
+    std::uint64_t dropped, std::string* out) {
+  Header(out, "hotfixd_flag_exposures_total", "counter",
+         "Evaluations SDKs reported, by environment, flag and variant served.");
+  for (const auto& [key, c] : counters) {
+    const auto& [env, flag, variant] = key;
+    absl::StrAppend(out, "hotfixd_flag_exposures_total{env=\"", Label(env),
+                    "\",flag=\"", Label(flag), "\",variant=\"",
+                    Label(variant), "\"} ", std::get<0>(c), "\n");
+  }
+  Header(out, "hotfixd_flag_outcomes_total", "counter",
+         "Guarded operations SDKs reported, by result.");
+  for (const auto& [key, c] : counters) {
+    const auto& [env, flag, variant] = key;
+    for (int failure = 0; failure < 2; ++failure) {
+      absl::StrAppend(out, "hotfixd_flag_outcomes_total{env=\"", Label(env),
+                      "\",flag=\"", Label(flag), "\",variant=\"",
+                      Label(variant), "\",result=\"",
+                      failure ? "failure" : "success", "\"} ",
+                      failure ? std::get<2>(c) : std::get<1>(c), "\n");
+    }
+  }
+  Header(out, "hotfixd_telemetry_dropped_total", "counter",
+         "Counts SDKs reported they had to drop (server unreachable too long).");
+  absl::StrAppend(out, "hotfixd_telemetry_dropped_total ", dropped, "\n");
+}
+
 std::string Metrics::Render(const std::vector<EnvironmentGauge>& environments,
                             const std::map<std::string, int>& streams,
                             const StreamCounters& sc) const {

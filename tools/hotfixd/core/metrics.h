@@ -9,6 +9,9 @@
 //   hotfixd_stream_events_total{type}                  counter
 //   hotfixd_stream_rejected_total                      counter
 //   hotfixd_webhook_deliveries_total{result}           counter
+//   hotfixd_flag_exposures_total{env,flag,variant}     counter (telemetry)
+//   hotfixd_flag_outcomes_total{env,flag,variant,result}  counter
+//   hotfixd_telemetry_dropped_total                    counter
 //   hotfixd_flag_set_version{env}, hotfixd_flags{env}  gauges
 //   hotfixd_start_time_seconds, hotfixd_build_info     gauges
 //
@@ -59,6 +62,16 @@ class Metrics {
 
   // `result`: delivered, retried, failed or dropped (a string literal).
   void CountWebhookDelivery(const char* result);
+
+  // AppendTelemetry()
+  //
+  // Appends the telemetry counters (since start; labels bounded by the
+  // flags and variants the environments have) to an exposition.
+  static void AppendTelemetry(
+      const std::map<std::tuple<std::string, std::string, std::string>,
+                     std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>>&
+          counters,
+      std::uint64_t dropped, std::string* out);
 
   // Render()
   //

@@ -19,7 +19,7 @@ namespace hotfix {
 namespace hotfixd {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr std::int64_t kMaxStoredInt = std::numeric_limits<std::int64_t>::max();
 
@@ -84,6 +84,35 @@ CREATE TABLE IF NOT EXISTS webhooks (
   secret      TEXT NOT NULL,
   created_at  INTEGER NOT NULL,
   created_by  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS telemetry (
+  env         TEXT NOT NULL,
+  flag        TEXT NOT NULL,
+  variant     TEXT NOT NULL,
+  minute      INTEGER NOT NULL,
+  exposures   INTEGER NOT NULL,
+  successes   INTEGER NOT NULL,
+  failures    INTEGER NOT NULL,
+  PRIMARY KEY (env, flag, variant, minute)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flag_usage (
+  env             TEXT NOT NULL,
+  flag            TEXT NOT NULL,
+  last_evaluated  INTEGER NOT NULL,
+  PRIMARY KEY (env, flag)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollout_plans (
+  env               TEXT NOT NULL,
+  flag              TEXT NOT NULL,
+  spec              TEXT NOT NULL,
+  state             TEXT NOT NULL,
+  stage             INTEGER NOT NULL,
+  started_at        INTEGER NOT NULL,
+  stage_started_at  INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  created_by        TEXT NOT NULL,
+  judgement         TEXT NOT NULL,
+  PRIMARY KEY (env, flag)
 );
 CREATE TABLE IF NOT EXISTS tokens (
   id          TEXT PRIMARY KEY,
@@ -381,6 +410,37 @@ WebhookRow ReadWebhookRow(const Stmt& s) {
   r.secret = s.Text(3);
   r.created_at = s.Int(4);
   r.created_by = s.Text(5);
+  return r;
+}
+
+TelemetryRow ReadTelemetryRow(const Stmt& s) {
+  TelemetryRow r;
+  r.env = s.Text(0);
+  r.flag = s.Text(1);
+  r.variant = s.Text(2);
+  r.minute = s.Int(3);
+  r.exposures = s.Uint(4);
+  r.successes = s.Uint(5);
+  r.failures = s.Uint(6);
+  return r;
+}
+
+constexpr char kPlanColumns[] =
+    "env, flag, spec, state, stage, started_at, stage_started_at, "
+    "updated_at, created_by, judgement";
+
+RolloutPlanRow ReadPlanRow(const Stmt& s) {
+  RolloutPlanRow r;
+  r.env = s.Text(0);
+  r.flag = s.Text(1);
+  r.spec = s.Text(2);
+  r.state = s.Text(3);
+  r.stage = static_cast<int>(s.Int(4));
+  r.started_at = s.Int(5);
+  r.stage_started_at = s.Int(6);
+  r.updated_at = s.Int(7);
+  r.created_by = s.Text(8);
+  r.judgement = s.Text(9);
   return r;
 }
 
@@ -773,6 +833,91 @@ absl::Status Store::DeleteWebhook(const std::string& env, const std::string& id,
     }
     return InsertAudit(audit);
   });
+}
+
+absl::Status Store::AddTelemetry(const std::vector<TelemetryRow>& rows) {
+  absl::MutexLock lock(&mu_);
+  return Transact([&]() -> absl::Status {
+    for (const TelemetryRow& r : rows) {
+      HOTFIX_RETURN_IF_ERROR(
+          Run(db_, "AddTelemetry",
+              "INSERT INTO telemetry (env, flag, variant, minute, exposures, "
+              "successes, failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+              "ON CONFLICT(env, flag, variant, minute) DO UPDATE SET "
+              "exposures = exposures + ?5, successes = successes + ?6, "
+              "failures = failures + ?7",
+              r.env, r.flag, r.variant, r.minute, r.exposures, r.successes,
+              r.failures)
+              .status());
+      if (r.exposures == 0) continue;
+      HOTFIX_RETURN_IF_ERROR(
+          Run(db_, "AddTelemetry",
+              "INSERT INTO flag_usage (env, flag, last_evaluated) VALUES "
+              "(?1, ?2, ?3) ON CONFLICT(env, flag) DO UPDATE SET "
+              "last_evaluated = max(last_evaluated, ?3)",
+              r.env, r.flag, r.minute * 60 * 1000000)
+              .status());
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<TelemetryRow>> Store::ListTelemetry(
+    const std::string& env, const std::string& flag, std::int64_t since_minute) {
+  absl::MutexLock lock(&mu_);
+  return Query(db_, "ListTelemetry",
+               "SELECT env, flag, variant, minute, exposures, successes, "
+               "failures FROM telemetry WHERE env = ?1 AND flag = ?2 AND "
+               "minute >= ?3 ORDER BY minute, variant",
+               ReadTelemetryRow, env, flag, since_minute);
+}
+
+absl::Status Store::PurgeTelemetry(std::int64_t before_minute) {
+  absl::MutexLock lock(&mu_);
+  return Run(db_, "PurgeTelemetry", "DELETE FROM telemetry WHERE minute < ?1",
+             before_minute)
+      .status();
+}
+
+absl::StatusOr<std::vector<UsageRow>> Store::ListUsage(const std::string& env) {
+  absl::MutexLock lock(&mu_);
+  return Query(db_, "ListUsage",
+               "SELECT flag, last_evaluated FROM flag_usage WHERE env = ?1",
+               [](const Stmt& s) { return UsageRow{s.Text(0), s.Int(1)}; },
+               env);
+}
+
+absl::Status Store::PutRolloutPlan(const RolloutPlanRow& r) {
+  absl::MutexLock lock(&mu_);
+  return Run(db_, "PutRolloutPlan",
+             absl::StrCat("INSERT OR REPLACE INTO rollout_plans (",
+                          kPlanColumns,
+                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+             r.env, r.flag, r.spec, r.state, r.stage, r.started_at,
+             r.stage_started_at, r.updated_at, r.created_by, r.judgement)
+      .status();
+}
+
+absl::StatusOr<RolloutPlanRow> Store::GetRolloutPlan(const std::string& env,
+                                                     const std::string& flag) {
+  absl::MutexLock lock(&mu_);
+  return QueryOne(
+      db_, "GetRolloutPlan",
+      absl::StrCat("SELECT ", kPlanColumns,
+                   " FROM rollout_plans WHERE env = ?1 AND flag = ?2"),
+      absl::NotFoundError(absl::StrCat("flags.", flag,
+                                       ": no staged rollout in ", env)),
+      ReadPlanRow, env, flag);
+}
+
+absl::StatusOr<std::vector<RolloutPlanRow>> Store::ListRolloutPlans(
+    const std::string& state) {
+  absl::MutexLock lock(&mu_);
+  return Query(db_, "ListRolloutPlans",
+               absl::StrCat("SELECT ", kPlanColumns,
+                            " FROM rollout_plans WHERE ?1 = '' OR state = ?1 "
+                            "ORDER BY env, flag"),
+               ReadPlanRow, state);
 }
 
 }  // namespace hotfixd

@@ -13,6 +13,10 @@
 //   change_requests  proposed changes to protected environments, with their
 //                 diff, proposer, and who approved or rejected them
 //   webhooks      where each environment's changes are announced
+//   telemetry     guarded-path outcomes and exposures reported by SDKs, per
+//                 environment x flag x variant x minute (kept for a while)
+//   flag_usage    when each flag was last evaluated, per environment
+//   rollout_plans staged rollouts with a guard, and where they stand
 //
 // Every write method is one transaction. CommitVersion() refuses to commit
 // unless the environment is still at the version the caller based its change
@@ -109,6 +113,36 @@ struct WebhookRow {
   std::string created_by;
 };
 
+// Telemetry of one flag variant in one minute (Unix minutes).
+struct TelemetryRow {
+  std::string env;
+  std::string flag;
+  std::string variant;
+  std::int64_t minute = 0;
+  std::uint64_t exposures = 0;
+  std::uint64_t successes = 0;
+  std::uint64_t failures = 0;
+};
+
+struct UsageRow {
+  std::string flag;
+  std::int64_t last_evaluated = 0;  // Unix microseconds (minute resolution)
+};
+
+// A staged rollout with a guard (docs/guarded-rollouts.md).
+struct RolloutPlanRow {
+  std::string env;
+  std::string flag;
+  std::string spec;   // JSON: stages, every, criteria, on_regression
+  std::string state;  // active, completed, rolled_back, stopped, cancelled
+  int stage = 0;      // index into the spec's stages
+  std::int64_t started_at = 0;
+  std::int64_t stage_started_at = 0;
+  std::int64_t updated_at = 0;
+  std::string created_by;
+  std::string judgement;  // the last verdict's explanation
+};
+
 struct TokenRow {
   std::string id;
   std::string name;
@@ -196,6 +230,24 @@ class Store {
   // FailedPrecondition if it is no longer proposed.
   absl::Status DecideChangeRequest(const ChangeRequestRow& row,
                                    const AuditRow& audit);
+
+  // Telemetry. AddTelemetry adds each row's counts to the stored minute (and
+  // records the flag as evaluated then); ListTelemetry: minutes >=
+  // since_minute, oldest first.
+  absl::Status AddTelemetry(const std::vector<TelemetryRow>& rows);
+  absl::StatusOr<std::vector<TelemetryRow>> ListTelemetry(
+      const std::string& env, const std::string& flag,
+      std::int64_t since_minute);
+  absl::Status PurgeTelemetry(std::int64_t before_minute);
+  absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& env);
+
+  // Staged rollouts: one per environment and flag (a new one replaces the
+  // old). NotFound if there is none; `state` empty lists all.
+  absl::Status PutRolloutPlan(const RolloutPlanRow& row);
+  absl::StatusOr<RolloutPlanRow> GetRolloutPlan(const std::string& env,
+                                                const std::string& flag);
+  absl::StatusOr<std::vector<RolloutPlanRow>> ListRolloutPlans(
+      const std::string& state);
 
   // Webhooks.
   absl::Status InsertWebhook(const WebhookRow& row, const AuditRow& audit);
