@@ -108,6 +108,9 @@ void StreamSource::Run(Worker* worker) {
     if (Stopping(worker)) break;
     resync = ending.resync;
     worker->backoff.RecordHealthy(ending.healthy_for);
+    // The connection state first: no reader of the status may see the
+    // stream's failure (kStale) while the connection still says kStreaming.
+    sink_->ReportConnection(RemoteConnection::kPolling);
     if (!ending.reported)
       sink_->ReportError(SnapshotOrigin::kStream, ending.error);
     std::string text =
@@ -120,7 +123,6 @@ void StreamSource::Run(Worker* worker) {
     }
     if (ending.healthy_for > absl::ZeroDuration()) last_logged.clear();
     poller_->Resume();
-    sink_->ReportConnection(RemoteConnection::kPolling);
     absl::Duration delay = worker->backoff.Next();
     if (ending.config_error)
       delay = std::max(delay, options_.config_error_retry);
