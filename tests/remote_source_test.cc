@@ -549,6 +549,9 @@ TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
   Recorder recorder;
   client->AddListener(recorder.Listener());
   const int connections = server_.stream_connections();
+  // Only the stream may deliver what follows: a poll (the fall-back of a
+  // dropped stream) would hide a reconnection.
+  server_.Hold("/v1/flags");
   // Version 6 again, with different content: the client has 6 already.
   server_.SendRaw(absl::StrCat(
       "event: patch\nid: 6\ndata: {\"version\":6,\"base_version\":5,"
@@ -559,6 +562,7 @@ TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
   ASSERT_TRUE(Eventually([&] { return client->version() == 7; }));
   EXPECT_TRUE(client->Enabled("b"));
   EXPECT_EQ(server_.stream_connections(), connections);
+  EXPECT_EQ(server_.flags_requests(), 0);
   EXPECT_TRUE(client->GetStatus().last_rejection.ok());
   ASSERT_EQ(recorder.size(), 1u);  // only the change to "c"
   EXPECT_THAT(recorder.events()[0].changed_keys, ElementsAre("c"));
@@ -924,9 +928,24 @@ TEST_F(RemoteSourceTest, CacheWinsOverBootstrapWhichWinsOverNothing) {
 
 // ------------------------------------------------------------------ stopping
 
+// Destroys `client` on another thread. True if that took less than 20 s, far
+// less than any timeout of the clients below (an hour); if not, the server is
+// stopped, which ends every request, so that the test ends instead of
+// hanging.
+bool DestroyPromptly(std::unique_ptr<Client>& client, FlagServer& server) {
+  auto destroyed = std::async(std::launch::async, [&] { client.reset(); });
+  if (destroyed.wait_for(std::chrono::seconds(20)) ==
+      std::future_status::ready) {
+    return true;
+  }
+  server.Stop();
+  destroyed.wait();
+  return false;
+}
+
 TEST_F(RemoteSourceTest, DestroyIsPromptWhileRequestsAreBlocked) {
-  // Timeouts of an hour: a destructor that waited for the network would hang
-  // the test instead of passing.
+  // Timeouts of an hour: a destructor that waited for the network would take
+  // that long.
   for (RemoteMode mode : {RemoteMode::kStreaming, RemoteMode::kPolling}) {
     SCOPED_TRACE(static_cast<int>(mode));
     ClientOptions options = Options(mode);
@@ -935,25 +954,22 @@ TEST_F(RemoteSourceTest, DestroyIsPromptWhileRequestsAreBlocked) {
     server_.Hold(mode == RemoteMode::kStreaming ? "/v1/stream" : "/v1/flags");
     auto client = Create(options);
     ASSERT_TRUE(Eventually([&] { return server_.held_now() >= 1; }));
-    client.reset();
+    ASSERT_TRUE(DestroyPromptly(client, server_))
+        << "destroying a client whose request is unanswered took over 20 s";
     // Destroyed while the server still holds the request unanswered.
     EXPECT_GE(server_.held_now(), 1);
     server_.ReleaseHeld();
     ASSERT_TRUE(Eventually([&] { return server_.held_now() == 0; }));
   }
-  // And while an open stream is blocked in a read that would last an hour:
-  // destruction ends far sooner, and closes the connection.
+  // And while an open stream is blocked in a read: destruction is as prompt,
+  // and closes the connection.
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.remote.heartbeat_timeout = absl::Hours(1);
   auto client = Create(options);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(Eventually([&] { return server_.open_streams() == 1; }));
   server_.SetSilent(true);
-  auto destroyed = std::async(std::launch::async, [&] { client.reset(); });
-  const bool prompt =
-      destroyed.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
-  if (!prompt) server_.Stop();  // ends the read, so that the test can end
-  ASSERT_TRUE(prompt)
+  ASSERT_TRUE(DestroyPromptly(client, server_))
       << "destroying a client blocked in a stream read took over 20 s";
   // The client closed its end: the server's next writes fail.
   server_.SetSilent(false);
