@@ -87,16 +87,21 @@ bool IsStaticWord(std::uint64_t word) {
 
 #ifndef NDEBUG
 // Debug builds: the cells of destroyed clients, marked dead (see
-// DetachHandles). Never freed, so a late FlagHandle finds its cell.
-Mutex& GraveyardMutex() {
-  static Mutex* const mu = new Mutex;  // never destroyed
-  return *mu;
-}
-std::vector<std::unique_ptr<HandleCell>>& Graveyard()
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(GraveyardMutex()) {
-  static auto* const cells =
-      new std::vector<std::unique_ptr<HandleCell>>;  // never destroyed
-  return *cells;
+// DetachHandles). Never freed, so a late FlagHandle finds its cell; a
+// lock-free list, so nothing here can be held across fork().
+struct Grave {
+  std::unique_ptr<HandleCell> cell;
+  Grave* next = nullptr;
+};
+std::atomic<Grave*> g_graves{nullptr};
+
+void Bury(std::unique_ptr<HandleCell> cell) {
+  auto* grave = new Grave{std::move(cell)};
+  grave->next = g_graves.load(std::memory_order_relaxed);
+  while (!g_graves.compare_exchange_weak(grave->next, grave,
+                                         std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+  }
 }
 #endif
 
@@ -364,10 +369,9 @@ const HandleCell* ClientCore::Cell(std::string_view key) {
 void ClientCore::DetachHandles() {
 #ifndef NDEBUG
   MutexLock lock(&publish_mu_);
-  MutexLock graveyard_lock(&GraveyardMutex());
   for (auto& [key, cell] : cells_) {
     cell->word.store(HandleCell::kDead, std::memory_order_release);
-    Graveyard().push_back(std::move(cell));
+    Bury(std::move(cell));
   }
   cells_.clear();
 #endif
