@@ -268,7 +268,9 @@ TEST_F(RemoteSourceTest, ListenersFireOncePerAcceptedChange) {
   client->AddListener(recorder.Listener());
 
   for (int i = 0; i < 20; ++i) server_.SetFlag("k", BoolFlag(i % 2 == 0));
-  ASSERT_TRUE(Eventually([&] { return client->version() == 25; }));
+  // Listeners run after the publication: wait for the events themselves.
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 20; }));
+  EXPECT_EQ(client->version(), 25u);
   std::vector<ChangeEvent> events = recorder.events();
   ASSERT_EQ(events.size(), 20u);
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -285,8 +287,14 @@ TEST_F(RemoteSourceTest, ListenersFireOncePerAcceptedChange) {
   }));
   EXPECT_EQ(server_.last_event_ids()[1], "25");
   server_.SetFlag("k", BoolFlag(false));  // already false
-  ASSERT_TRUE(Eventually([&] { return client->version() == 26; }));
-  EXPECT_EQ(recorder.size(), 20u);
+  // Events arrive in publication order: once the next change's is in, one
+  // for version 26 would have been too.
+  server_.SetFlag("z", BoolFlag(true));
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 21; }));
+  events = recorder.events();
+  ASSERT_EQ(events.size(), 21u);
+  EXPECT_THAT(events[20].changed_keys, ElementsAre("z"));
+  EXPECT_EQ(events[20].old_version, 26u);
 }
 
 TEST_F(RemoteSourceTest, ServerKilledMidStreamGoesStaleThenResyncs) {
@@ -336,9 +344,10 @@ TEST_F(RemoteSourceTest,
   server_.SetFlag("c", BoolFlag(true));
   server_.Release("/v1/stream");
 
-  ASSERT_TRUE(Eventually([&] { return client->version() == 7; }));
-  EXPECT_EQ(server_.last_event_ids()[1], "5");
   // Two patches, not one put: one event per change.
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 2; }));
+  EXPECT_EQ(client->version(), 7u);
+  EXPECT_EQ(server_.last_event_ids()[1], "5");
   const std::vector<ChangeEvent> events = recorder.events();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_THAT(events[0].changed_keys, ElementsAre("b"));
@@ -559,12 +568,15 @@ TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
       BoolFlag(false), "}\n\n"));
   // The stream goes on: the next change arrives on the same connection.
   EXPECT_EQ(server_.SetFlag("c", BoolFlag(true)), 7u);
-  ASSERT_TRUE(Eventually([&] { return client->version() == 7; }));
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
+  EXPECT_EQ(client->version(), 7u);
   EXPECT_TRUE(client->Enabled("b"));
   EXPECT_EQ(server_.stream_connections(), connections);
   EXPECT_EQ(server_.flags_requests(), 0);
   EXPECT_TRUE(client->GetStatus().last_rejection.ok());
-  ASSERT_EQ(recorder.size(), 1u);  // only the change to "c"
+  // Only the change to "c" (events come in order: one for the duplicate
+  // would have been first).
+  ASSERT_EQ(recorder.size(), 1u);
   EXPECT_THAT(recorder.events()[0].changed_keys, ElementsAre("c"));
 }
 
@@ -589,8 +601,13 @@ TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
   ASSERT_TRUE(Eventually(
       [&] { return client->GetStatus().origin == SnapshotOrigin::kStream; }));
   EXPECT_EQ(client->version(), 5u);
-  EXPECT_EQ(recorder.size(), 0u);  // a confirmation changes nothing
   EXPECT_TRUE(client->GetStatus().last_rejection.ok());
+  // A confirmation changes nothing: events come in publication order, so
+  // once the next change's event is in, one for the put would have been too.
+  server_.SetFlag("c", BoolFlag(true));
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
+  ASSERT_EQ(recorder.size(), 1u);
+  EXPECT_THAT(recorder.events()[0].changed_keys, ElementsAre("c"));
 }
 
 TEST_F(RemoteSourceTest, StreamResumesFromTheCachedVersion) {
@@ -607,9 +624,12 @@ TEST_F(RemoteSourceTest, StreamResumesFromTheCachedVersion) {
   Recorder recorder;
   client->AddListener(recorder.Listener());
   server_.ReleaseHeld();
-  ASSERT_TRUE(Eventually([&] { return client->version() == 6; }));
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
+  // The first stream asked to resume from the cached version...
   EXPECT_EQ(server_.last_event_ids()[0], "5");
-  // The one missed patch, not a whole put.
+  // ...and got what it missed.
+  EXPECT_EQ(client->version(), 6u);
+  EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kStream);
   ASSERT_EQ(recorder.size(), 1u);
   EXPECT_THAT(recorder.events()[0].changed_keys, ElementsAre("b"));
 }
