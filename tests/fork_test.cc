@@ -33,6 +33,7 @@
 #include "hotfix/client.h"
 #include "hotfix/log.h"
 #include "sources/file_source.h"
+#include "support/child_thread.h"
 #include "support/flag_server.h"
 
 // A multi-threaded process that forks and starts threads in the child is
@@ -60,6 +61,7 @@ namespace hotfix {
 namespace {
 
 using ::hotfix::testing_support::BoolFlag;
+using ::hotfix::testing_support::ChildThread;
 using ::hotfix::testing_support::FlagServer;
 
 // Waits for `pid` for at most `timeout` (then kills it). Returns its exit
@@ -256,17 +258,24 @@ class Busy {
   std::vector<std::thread> threads_;
 };
 
-// In a child: runs `work` on `threads` threads at once, `rounds` times each,
-// then exits 0. Hanging is the failure (the parent kills the child).
+// In a child: runs `work(t)` `rounds` times on each of `threads` threads at
+// once (t = 0 ... threads - 1) and joins them.
+void RunOnChildThreads(int threads, int rounds,
+                       const std::function<void(int)>& work) {
+  std::vector<std::unique_ptr<ChildThread>> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.push_back(std::make_unique<ChildThread>([&, t] {
+      for (int i = 0; i < rounds; ++i) work(t);
+    }));
+  }
+  for (auto& t : pool) t->Join();
+}
+
+// In a child: RunOnChildThreads, then exits 0. Hanging is the failure (the
+// parent kills the child).
 [[noreturn]] void RunInChildAndExit(int threads, int rounds,
                                     const std::function<void(int)>& work) {
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (int i = 0; i < rounds; ++i) work(t);
-    });
-  }
-  for (auto& t : pool) t.join();
+  RunOnChildThreads(threads, rounds, work);
   _exit(0);
 }
 
@@ -308,22 +317,16 @@ TEST(ForkUnderContentionTest, ChildOfAProcessWaitingUntilReadyRuns) {
   ASSERT_NE(client, nullptr);
   Busy busy(2, [&](int) { client->WaitUntilReady(absl::Milliseconds(20)); });
   ForkRepeatedly([&] {
-    std::thread waiter([&] {
+    ChildThread waiter([&] {
       if (!client->WaitUntilReady(absl::Seconds(30))) _exit(1);
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (!client->Publish(Doc(1)).ok()) _exit(2);
-    waiter.join();
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 3; ++t) {
-      threads.emplace_back([&] {
-        for (int i = 0; i < 2000; ++i) {
-          (void)client->GetStatus();
-          client->WaitUntilReady(absl::Milliseconds(1));
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+    waiter.Join();
+    RunOnChildThreads(3, 2000, [&](int) {
+      (void)client->GetStatus();
+      client->WaitUntilReady(absl::Milliseconds(1));
+    });
     // The parent's waiters are still registered in the child's copy of the
     // client unless it forgot them: destruction would wait for them.
     client.reset();
@@ -423,13 +426,7 @@ TEST(ForkUnderContentionTest, ChildOfABusyProcessUsesEveryLock) {
     Busy busy(8, work);
     ForkRepeatedly(
         [&] {
-          std::vector<std::thread> threads;
-          for (int t = 0; t < 8; ++t) {
-            threads.emplace_back([&, t] {
-              for (int i = 0; i < 40; ++i) work(t);
-            });
-          }
-          for (auto& t : threads) t.join();
+          RunOnChildThreads(8, 40, work);
           // Destruction, too, must not wait for the parent's threads.
           never_ready.reset();
           client.reset();

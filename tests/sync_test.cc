@@ -16,6 +16,7 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "support/child_thread.h"
 
 extern "C" const char* __tsan_default_options() { return "die_after_fork=0"; }
 
@@ -95,12 +96,12 @@ TEST(CondVarTest,
     alarm(20);  // a hang ends as SIGALRM, a failure of the test
     shared->cv.ResetInChild();
     shared->mu.Unlock();
-    std::thread child_waiter([&] {
+    testing_support::ChildThread child_waiter([&] {
       MutexLock lock(&shared->mu);
       shared->cv.WaitUntil(&shared->mu, DeadlineAfter(absl::Milliseconds(20)));
     });
     shared->cv.SignalAll();
-    child_waiter.join();
+    child_waiter.Join();
     shared.reset();  // destroys the condition variable
     _exit(0);
   }
