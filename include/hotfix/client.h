@@ -35,8 +35,8 @@
 //
 // fork(): safe at any moment, whatever other threads are doing in the
 // client. The client's locks are held across fork() by pthread_atfork
-// handlers (a fork() waits for publications and status updates in progress,
-// which take microseconds, never for a listener), and the child re-creates
+// handlers (a fork() waits for a publication or status update in progress,
+// never for a listener), and the child re-creates
 // what the parent's other threads may have been holding: condition
 // variables, the listener dispatch, and the RE2 object of every `matches`
 // clause (at the cost of compiling those regexes again in each child that

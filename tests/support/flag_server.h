@@ -45,8 +45,35 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define HOTFIX_FLAG_SERVER_TSAN 1
+#endif
+
 namespace hotfix {
 namespace testing_support {
+
+#if defined(HOTFIX_FLAG_SERVER_TSAN)
+// ThreadSanitizer and the (uninstrumented) cpp-httplib server: a worker that
+// parses the first request initializes function-local statics of httplib's
+// parser; other workers later read them after an inline check of the
+// static's guard, which TSan cannot see, so it reports a race inside httplib
+// that the guard prevents. Every worker job acquires, and every request
+// releases once it is parsed (pre-routing), this token: the guard's edge,
+// made visible.
+inline char tsan_parsed_token = 0;
+
+class AnnotatedThreadPool : public httplib::ThreadPool {
+ public:
+  using httplib::ThreadPool::ThreadPool;
+  void enqueue(std::function<void()> fn) override {
+    httplib::ThreadPool::enqueue([fn = std::move(fn)] {
+      __tsan_acquire(&tsan_parsed_token);
+      fn();
+    });
+  }
+};
+#endif
 
 // A flag serving `on` (true) or `off` (false) to everyone.
 inline std::string BoolFlag(bool on) {
@@ -154,6 +181,16 @@ class FlagServer {
       server = std::make_unique<httplib::Server>();
     }
     if (!server->is_valid()) return false;
+#if defined(HOTFIX_FLAG_SERVER_TSAN)
+    server->new_task_queue = [] {
+      return new AnnotatedThreadPool(CPPHTTPLIB_THREAD_POOL_COUNT);
+    };
+    server->set_pre_routing_handler(
+        [](const httplib::Request&, httplib::Response&) {
+          __tsan_release(&tsan_parsed_token);
+          return httplib::Server::HandlerResponse::Unhandled;
+        });
+#endif
     server->set_keep_alive_timeout(1);
     server->set_read_timeout(2, 0);
     server->set_write_timeout(2, 0);
