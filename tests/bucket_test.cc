@@ -1,20 +1,25 @@
 // tests/bucket_test.cc
 //
 // Percentage-rollout bucketing (src/util/bucket.h): golden vectors that any
-// other implementation must reproduce, rollout properties, and the agreement
-// of the stack-buffer and streaming paths.
+// other implementation must reproduce, rollout properties (monotonic ramps
+// through compiled splits, shares, independent salts), and the agreement of
+// the stack-buffer and streaming paths.
 
 #include "util/bucket.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <xxhash.h>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "hotfix/context.h"
+#include "hotfix/snapshot.h"
 
 namespace hotfix {
 namespace internal {
@@ -47,10 +52,10 @@ struct GoldenVector {
 // 129-240, 241+) and both BucketOf paths (<= 512 bytes, > 512 bytes).
 std::vector<GoldenVector> GoldenVectors() {
   return {
-      {"", "", 0xa4209686811de3ccULL, 26284},            // ":" (1 byte)
-      {"a", "b", 0x35a5819dd7f7c459ULL, 26521},          // 3 bytes
-      {"fix-123", "user-1", 0x75fffabbefa9e609ULL, 3241},    // 14 bytes
-      {"fix-123", "user-2", 0x98280c94fa9fb227ULL, 35463},   // 14 bytes
+      {"", "", 0xa4209686811de3ccULL, 26284},                    // ":" (1 byte)
+      {"a", "b", 0x35a5819dd7f7c459ULL, 26521},                  // 3 bytes
+      {"fix-123", "user-1", 0x75fffabbefa9e609ULL, 3241},        // 14 bytes
+      {"fix-123", "user-2", 0x98280c94fa9fb227ULL, 35463},       // 14 bytes
       {"new-checkout", "user-42", 0x14b069db241f1ff2ULL, 8050},  // 20 bytes
       {"fix-123", "\xc3\xbcser-1", 0x20d9f4a6fb4b8580ULL, 85376},  // UTF-8
       {"payments-kill", std::string(200, 'x'), 0x2a64c95a2bc9729cULL,
@@ -98,23 +103,54 @@ TEST(BucketTest, SeparatorIsPartOfTheInput) {
                                        kBucketCount));
 }
 
+// A flag serving "on" to `percent` % through a fallthrough split, the "on"
+// entry listed first or last.
+std::unique_ptr<const Snapshot> Ramp(double percent, bool on_first) {
+  const std::string on =
+      absl::StrCat(R"({"variant": "on", "weight": )", percent, "}");
+  const std::string off =
+      absl::StrCat(R"({"variant": "off", "weight": )", 100 - percent, "}");
+  auto snapshot = Compile(absl::StrCat(
+      R"({"version": 1, "flags": {"fix-123": {"variants": {"on": true, "off": false},
+          "default": {"rollout": {"split": [)",
+      on_first ? on : off, ", ", on_first ? off : on, "]}}}}}"));
+  EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+  return snapshot.ok() ? *std::move(snapshot) : nullptr;
+}
+
 TEST(RolloutTest, RaisingPercentageOnlyAddsKeys) {
-  // A key is in a p % rollout when its bucket is below p * 1000.
-  constexpr std::uint32_t k10 = 10000;
-  constexpr std::uint32_t k20 = 20000;
-  int in10 = 0;
-  int in20 = 0;
-  for (int i = 0; i < kKeys; ++i) {
-    const std::uint32_t b = BucketOf("fix-123", Key(i));
-    const bool at10 = b < k10;
-    const bool at20 = b < k20;
-    if (at10) {
-      ++in10;
-      EXPECT_TRUE(at20) << Key(i) << " had the 10 % rollout but lost it at 20 %";
+  // An operator's ramp, fractional steps included; weights with three
+  // decimals are exact in buckets (0.001 %), so 100 - p is too.
+  const std::vector<double> ladder = {0,  0.001, 0.5, 1,  5,      10, 12.5,
+                                      20, 33.25, 50,  75, 99.999, 100};
+  constexpr int kRampKeys = 20000;
+  for (const bool on_first : {true, false}) {
+    SCOPED_TRACE(on_first ? "\"on\" listed first" : "\"on\" listed last");
+    std::vector<std::unique_ptr<const Snapshot>> steps;
+    for (double percent : ladder) steps.push_back(Ramp(percent, on_first));
+    std::vector<int> on_at(ladder.size(), 0);
+    for (int i = 0; i < kRampKeys; ++i) {
+      const std::string key = Key(i);
+      bool was_on = false;
+      for (std::size_t step = 0; step < ladder.size(); ++step) {
+        const bool on =
+            steps[step]->Evaluate("fix-123", Context(key)).value.bool_value;
+        ASSERT_TRUE(on || !was_on)
+            << key << " had the fix at " << ladder[step - 1]
+            << " % and lost it at " << ladder[step] << " %";
+        on_at[step] += on;
+        was_on = on;
+      }
     }
-    if (at20) ++in20;
+    // The ends are exact, and each step of at least half a point added keys
+    // (a step of 0.001 % expects a fifth of a key out of 20,000).
+    EXPECT_EQ(on_at.front(), 0);
+    EXPECT_EQ(on_at.back(), kRampKeys);
+    for (std::size_t step = 1; step < ladder.size(); ++step) {
+      if (ladder[step] - ladder[step - 1] < 0.5) continue;
+      EXPECT_GT(on_at[step], on_at[step - 1]) << "at " << ladder[step] << " %";
+    }
   }
-  EXPECT_GT(in20, in10);  // raising added keys
 }
 
 TEST(RolloutTest, SharesMatchPercentagesWithinHalfAPoint) {
@@ -138,10 +174,10 @@ TEST(RolloutTest, SharesMatchPercentagesWithinHalfAPoint) {
 
 TEST(RolloutTest, DifferentSaltsGiveIndependentBuckets) {
   int same_bucket = 0;
-  int in_a = 0;         // in salt A's 10 %
-  int in_both = 0;      // in both salts' 10 %
-  int a_half = 0;       // in salt A's 50 %
-  int both_half = 0;    // in both salts' 50 %
+  int in_a = 0;       // in salt A's 10 %
+  int in_both = 0;    // in both salts' 10 %
+  int a_half = 0;     // in salt A's 50 %
+  int both_half = 0;  // in both salts' 50 %
   for (int i = 0; i < kKeys; ++i) {
     const std::string key = Key(i);
     const std::uint32_t a = BucketOf("fix-123", key);
@@ -178,9 +214,9 @@ TEST(BucketTest, LongInputsMatchOneShotReferenceAtEveryLength) {
       value[i] = static_cast<char>('a' + (i * 7 + total) % 26);
     }
     ASSERT_EQ(salt.size() + 1 + value.size(), total);
-    ASSERT_EQ(BucketOf(salt, value),
-              static_cast<std::uint32_t>(ReferenceHash(salt, value) %
-                                         kBucketCount))
+    ASSERT_EQ(
+        BucketOf(salt, value),
+        static_cast<std::uint32_t>(ReferenceHash(salt, value) % kBucketCount))
         << "total length " << total;
   }
 }
@@ -193,15 +229,14 @@ TEST(BucketTest, LongInputsAgreeAcrossSaltValueSplits) {
     for (std::size_t i = 0; i < bytes.size(); ++i) {
       bytes[i] = static_cast<char>(i * 131 + 17);  // all byte values
     }
-    for (std::size_t salt_size :
-         {std::size_t{0}, std::size_t{1}, (total - 1) / 2, total - 2,
-          total - 1}) {
+    for (std::size_t salt_size : {std::size_t{0}, std::size_t{1},
+                                  (total - 1) / 2, total - 2, total - 1}) {
       const std::string_view salt(bytes.data(), salt_size);
       const std::string_view value(bytes.data() + salt_size,
                                    bytes.size() - salt_size);
-      EXPECT_EQ(BucketOf(salt, value),
-                static_cast<std::uint32_t>(ReferenceHash(salt, value) %
-                                           kBucketCount))
+      EXPECT_EQ(
+          BucketOf(salt, value),
+          static_cast<std::uint32_t>(ReferenceHash(salt, value) % kBucketCount))
           << "total " << total << ", salt " << salt_size;
     }
   }

@@ -3,7 +3,10 @@
 #include "hotfix/client.h"
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +41,24 @@ std::unique_ptr<Client> MakeClient(const std::string& json = kFlags) {
   return *std::move(client);
 }
 
+// Waits (at most 20 s) until `done` is true.
+bool WaitFor(const std::atomic<bool>& done) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!done.load()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Version v with one number flag serving v: every publication changes it.
+std::string Numbered(int version) {
+  return absl::StrCat(R"({"version": )", version,
+                      R"(, "flags": {"n": {"variants": {"x": )", version,
+                      R"(}, "default": "x"}}})");
+}
+
 std::string WithVersion(int version, const std::string& fix_default) {
   return absl::StrCat(R"({"version": )", version, R"(, "flags": {
     "fix-123": {"variants": {"on": true, "off": false}, "off_variant": "off", "default": ")",
@@ -60,11 +81,13 @@ TEST(ClientTest, EmptyClientServesDefaultsAndSaysNotReady) {
 
 TEST(ClientTest, InvalidBootstrapFailsCreationNamingThePath) {
   ClientOptions options;
-  options.bootstrap_json = R"({"version": 1, "flags": {"x": {"variants": {}, "default": "a"}}})";
+  options.bootstrap_json =
+      R"({"version": 1, "flags": {"x": {"variants": {}, "default": "a"}}})";
   auto client = Client::Create(options);
   ASSERT_FALSE(client.ok());
   EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(client.status().message(), HasSubstr("bootstrap: flags.x.variants"));
+  EXPECT_THAT(client.status().message(),
+              HasSubstr("bootstrap: flags.x.variants"));
 }
 
 TEST(ClientTest, MissingBootstrapFileFailsCreation) {
@@ -80,11 +103,15 @@ TEST(ClientTest, TypedGettersServeValuesOrDefaults) {
   EXPECT_TRUE(client->Enabled("fix-123"));
   EXPECT_TRUE(client->GetBool("fix-123", false));
   EXPECT_EQ(client->GetString("banner", "x"), "Hello");
-  EXPECT_EQ(client->GetString("banner", "x", Context("u").Set("lang", "fr")), "Bonjour");
+  EXPECT_EQ(client->GetString("banner", "x", Context("u").Set("lang", "fr")),
+            "Bonjour");
   EXPECT_EQ(client->GetInt("limit", -1), 10);
-  EXPECT_EQ(client->GetInt("limit", -1, Context("u").Set("tier", "huge")), -1);  // out of range
-  EXPECT_EQ(client->GetInt("limit", -1, Context("u").Set("tier", "frac")), 2);   // truncates
-  EXPECT_DOUBLE_EQ(client->GetDouble("limit", 0, Context("u").Set("tier", "frac")), 2.75);
+  EXPECT_EQ(client->GetInt("limit", -1, Context("u").Set("tier", "huge")),
+            -1);  // out of range
+  EXPECT_EQ(client->GetInt("limit", -1, Context("u").Set("tier", "frac")),
+            2);  // truncates
+  EXPECT_DOUBLE_EQ(
+      client->GetDouble("limit", 0, Context("u").Set("tier", "frac")), 2.75);
   EXPECT_EQ(client->GetJson("config", "{}"), R"({"retries":3})");
   // Wrong type or unknown flag: the caller's default.
   EXPECT_FALSE(client->Enabled("banner"));
@@ -95,7 +122,8 @@ TEST(ClientTest, TypedGettersServeValuesOrDefaults) {
 
 TEST(ClientTest, EvaluateReportsVersionAndReason) {
   auto client = MakeClient();
-  const EvaluationDetail d = client->Evaluate("eu-only", Context("u").Set("region", "eu"));
+  const EvaluationDetail d =
+      client->Evaluate("eu-only", Context("u").Set("region", "eu"));
   EXPECT_EQ(d.reason, Reason::kRuleMatch);
   EXPECT_EQ(d.rule_index, 0);
   EXPECT_EQ(d.variant, "on");
@@ -121,14 +149,17 @@ TEST(FlagHandleTest, HandleFollowsEveryPublication) {
   ASSERT_TRUE(client->Publish(WithVersion(2, "off")).ok());
   EXPECT_FALSE(fix.Enabled());
   // Now a rule-based (dynamic) definition.
-  ASSERT_TRUE(client->Publish(R"({"version": 3, "flags": {"fix-123": {
+  ASSERT_TRUE(client
+                  ->Publish(R"({"version": 3, "flags": {"fix-123": {
       "variants": {"on": true, "off": false}, "off_variant": "off", "default": "off",
       "rules": [{"if": [{"attribute": "region", "op": "eq", "value": "eu"}], "serve": "on"}]},
-      "later": {"variants": {"on": true}, "default": "on"}}})").ok());
+      "later": {"variants": {"on": true}, "default": "on"}}})")
+                  .ok());
   EXPECT_TRUE(fix.Enabled(Context("u").Set("region", "eu")));
   EXPECT_FALSE(fix.Enabled(Context("u").Set("region", "us")));
   EXPECT_TRUE(missing.Enabled());
-  EXPECT_EQ(fix.Evaluate(Context("u").Set("region", "eu")).snapshot_version, 3u);
+  EXPECT_EQ(fix.Evaluate(Context("u").Set("region", "eu")).snapshot_version,
+            3u);
   EXPECT_EQ(fix.key(), "fix-123");
   // Same key, same cell.
   EXPECT_TRUE(client->Flag("later").Enabled());
@@ -136,7 +167,9 @@ TEST(FlagHandleTest, HandleFollowsEveryPublication) {
 
 TEST(FlagHandleTest, TypedGettersThroughHandles) {
   auto client = MakeClient();
-  EXPECT_EQ(client->Flag("banner").GetString("x", Context("u").Set("lang", "fr")), "Bonjour");
+  EXPECT_EQ(
+      client->Flag("banner").GetString("x", Context("u").Set("lang", "fr")),
+      "Bonjour");
   EXPECT_EQ(client->Flag("limit").GetInt(0), 10);
   EXPECT_EQ(client->Flag("limit").GetDouble(0), 10.0);
   EXPECT_EQ(client->Flag("config").GetJson(""), R"({"retries":3})");
@@ -158,9 +191,11 @@ TEST(ListenerTest, FiresOnceWithChangedKeys) {
   ASSERT_TRUE(client->Publish(WithVersion(2, "off")).ok());
   EXPECT_EQ(events.size(), 1u);
   // A removed and an added flag are both reported.
-  ASSERT_TRUE(client->Publish(R"({"version": 3, "flags": {
+  ASSERT_TRUE(client
+                  ->Publish(R"({"version": 3, "flags": {
       "fix-123": {"variants": {"on": true, "off": false}, "off_variant": "off", "default": "off"},
-      "new": {"variants": {"on": true}, "default": "on"}}})").ok());
+      "new": {"variants": {"on": true}, "default": "on"}}})")
+                  .ok());
   ASSERT_EQ(events.size(), 2u);
   EXPECT_THAT(events[1].changed_keys, ElementsAre("new", "other"));
 }
@@ -169,7 +204,8 @@ TEST(ListenerTest, RejectedDocumentChangesNothing) {
   auto client = MakeClient(WithVersion(1, "on"));
   int calls = 0;
   client->AddListener([&](const ChangeEvent&) { ++calls; });
-  const absl::Status status = client->Publish(R"({"version": 2, "flags": {"fix-123": {
+  const absl::Status status =
+      client->Publish(R"({"version": 2, "flags": {"fix-123": {
       "variants": {"on": true}, "default": "onn"}}})");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("flags.fix-123.default"));
@@ -183,7 +219,8 @@ TEST(ListenerTest, ThrowingListenerIsLoggedNotFatal) {
   SetLogSink([&](LogLevel, std::string_view m) { logged.emplace_back(m); });
   auto client = MakeClient(WithVersion(1, "on"));
   int later_calls = 0;
-  client->AddListener([](const ChangeEvent&) { throw std::runtime_error("boom"); });
+  client->AddListener(
+      [](const ChangeEvent&) { throw std::runtime_error("boom"); });
   client->AddListener([&](const ChangeEvent&) { ++later_calls; });
   ASSERT_TRUE(client->Publish(WithVersion(2, "off")).ok());
   EXPECT_EQ(later_calls, 1);
@@ -217,6 +254,149 @@ TEST(ListenerTest, ListenerMayRemoveItselfButNotPublish) {
   EXPECT_EQ(inner.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(client->version(), 3u);
 }
+
+TEST(ListenerTest, ListenerMayWaitForAThreadThatPublishes) {
+  auto client = MakeClient(WithVersion(1, "on"));
+  std::atomic<int> calls{0};
+  std::atomic<bool> other_returned{false};
+  bool waited = false;
+  std::thread other;
+  client->AddListener([&](const ChangeEvent& event) {
+    ++calls;
+    if (event.new_version != 2) return;
+    // A publication from another thread does not wait for this listener...
+    other = std::thread([&] {
+      EXPECT_TRUE(client->Publish(WithVersion(3, "on")).ok());
+      other_returned = true;
+    });
+    waited = WaitFor(other_returned);
+  });
+  ASSERT_TRUE(client->Publish(WithVersion(2, "off")).ok());
+  other.join();
+  EXPECT_TRUE(waited) << "the other thread's Publish waited for the listener";
+  // ...and its event is delivered after this one, by the thread that was
+  // dispatching.
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(client->version(), 3u);
+}
+
+TEST(ListenerTest, RemovingAnotherListenerDoesNotWaitForTheRunningOne) {
+  auto client = MakeClient(WithVersion(1, "on"));
+  std::atomic<bool> removed{false};
+  bool waited = false;
+  std::atomic<int> b_calls{0};
+  std::thread remover;
+  int b = 0;
+  client->AddListener([&](const ChangeEvent&) {
+    remover = std::thread([&] {
+      client->RemoveListener(b);
+      removed = true;
+    });
+    waited = WaitFor(removed);
+  });
+  b = client->AddListener([&](const ChangeEvent&) { ++b_calls; });
+  ASSERT_TRUE(client->Publish(WithVersion(2, "off")).ok());
+  remover.join();
+  EXPECT_TRUE(waited) << "RemoveListener waited for another listener";
+  EXPECT_EQ(b_calls.load(), 0);  // removed before its turn
+}
+
+TEST(ListenerTest, RemoveListenerReturnsOnlyOnceThatListenerHasReturned) {
+  auto client = MakeClient(WithVersion(1, "on"));
+  std::atomic<bool> running{false}, removing{false};
+  const int id = client->AddListener([&](const ChangeEvent&) {
+    running = true;
+    WaitFor(removing);
+    // Long enough for a RemoveListener that does not wait to return first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    running = false;
+  });
+  std::thread publisher(
+      [&] { EXPECT_TRUE(client->Publish(WithVersion(2, "off")).ok()); });
+  ASSERT_TRUE(WaitFor(running));
+  removing = true;
+  client->RemoveListener(id);
+  EXPECT_FALSE(running.load()) << "RemoveListener returned during the call";
+  publisher.join();
+}
+
+TEST(ListenerTest, EventsOfConcurrentPublishersArriveOneAtATimeInOrder) {
+  auto client = MakeClient(Numbered(1));
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  std::vector<ChangeEvent> events;  // written by one listener call at a time
+  client->AddListener([&](const ChangeEvent& event) {
+    if (inside.fetch_add(1) != 0) overlapped = true;
+    events.push_back(event);
+    std::this_thread::yield();
+    inside.fetch_sub(1);
+  });
+  std::vector<std::thread> publishers;
+  constexpr int kThreads = 4, kEach = 50;
+  for (int t = 0; t < kThreads; ++t) {
+    publishers.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        EXPECT_TRUE(client->Publish(Numbered(1000 * (t + 1) + i)).ok());
+      }
+    });
+  }
+  for (auto& t : publishers) t.join();
+  EXPECT_FALSE(overlapped.load());
+  // Every publication changed "n", and once every Publish has returned its
+  // event has been delivered, in publication order: each event starts where
+  // the previous one ended.
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(kThreads * kEach));
+  EXPECT_EQ(events[0].old_version, 1u);
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].old_version, events[i - 1].new_version) << i;
+  }
+  EXPECT_EQ(events.back().new_version, client->version());
+}
+
+TEST(ListenerTest, ClientDestroyedInsideItsListenerIsFreedAfterTheListener) {
+  std::vector<std::string> logged;
+  SetLogSink([&](LogLevel, std::string_view m) { logged.emplace_back(m); });
+  std::unique_ptr<Client> client = MakeClient(WithVersion(1, "on"));
+  // Set when the listener's captures are destroyed: when the client is freed.
+  auto freed = std::make_shared<std::atomic<bool>>(false);
+  struct OnFree {
+    explicit OnFree(std::shared_ptr<std::atomic<bool>> f)
+        : flag(std::move(f)) {}
+    ~OnFree() { *flag = true; }
+    std::shared_ptr<std::atomic<bool>> flag;
+  };
+  auto on_free = std::make_shared<OnFree>(freed);
+  int later_calls = 0;
+  client->AddListener([&, on_free](const ChangeEvent&) {
+    client.reset();
+    EXPECT_FALSE(freed->load());  // not under the running listener
+  });
+  client->AddListener([&](const ChangeEvent&) { ++later_calls; });
+  on_free.reset();
+  Client* raw = client.get();
+  EXPECT_TRUE(raw->Publish(WithVersion(2, "off")).ok());
+  EXPECT_EQ(client, nullptr);
+  EXPECT_EQ(later_calls, 0);  // no listener runs after the destruction
+  EXPECT_TRUE(WaitFor(*freed));
+  SetLogSink(nullptr);
+  ASSERT_FALSE(logged.empty());
+  EXPECT_THAT(logged[0], HasSubstr("destroyed inside one of its own change "
+                                   "listeners"));
+}
+
+#ifndef NDEBUG
+TEST(FlagHandleDeathTest, HandleUsedAfterItsClientAbortsInDebugBuilds) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto client = MakeClient(WithVersion(1, "on"));
+        FlagHandle fix = client->Flag("fix-123");
+        client.reset();
+        (void)fix.Enabled();
+      },
+      "FlagHandle\\(\"fix-123\"\\) used after its Client was destroyed");
+}
+#endif
 
 }  // namespace
 }  // namespace hotfix

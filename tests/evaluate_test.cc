@@ -26,7 +26,9 @@ std::unique_ptr<const Snapshot> OneClause(const std::string& clause,
   return MustCompile(absl::StrCat(R"({"version": 1, "flags": {"f": {
       "variants": {"on": true, "off": false}, "off_variant": "off",
       "default": "off",
-      "rules": [{"if": [)", clause, R"(], "serve": "on"}]}})", extra, "}"));
+      "rules": [{"if": [)",
+                                  clause, R"(], "serve": "on"}]}})", extra,
+                                  "}"));
 }
 
 bool Matches(const Snapshot& s, const Context& ctx) {
@@ -35,7 +37,8 @@ bool Matches(const Snapshot& s, const Context& ctx) {
 }
 
 TEST(OperatorTest, InMatchesAnyStringValue) {
-  auto s = OneClause(R"({"attribute": "region", "op": "in", "values": ["eu", "uk"]})");
+  auto s = OneClause(
+      R"({"attribute": "region", "op": "in", "values": ["eu", "uk"]})");
   Context ctx("u");
   EXPECT_TRUE(Matches(*s, ctx.Set("region", "uk")));
   EXPECT_FALSE(Matches(*s, ctx.Set("region", "us")));
@@ -50,9 +53,10 @@ TEST(OperatorTest, EqWithSingleValue) {
 
 TEST(OperatorTest, InWithManyValuesUsesSetAndStillMatches) {
   std::string values;
-  for (int i = 0; i < 50; ++i) absl::StrAppend(&values, i ? "," : "", "\"t", i, "\"");
-  auto s = OneClause(absl::StrCat(R"({"attribute": "tenant", "op": "in", "values": [)",
-                                  values, "]}"));
+  for (int i = 0; i < 50; ++i)
+    absl::StrAppend(&values, i ? "," : "", "\"t", i, "\"");
+  auto s = OneClause(absl::StrCat(
+      R"({"attribute": "tenant", "op": "in", "values": [)", values, "]}"));
   Context ctx("u");
   EXPECT_TRUE(Matches(*s, ctx.Set("tenant", "t37")));
   EXPECT_FALSE(Matches(*s, ctx.Set("tenant", "t50")));
@@ -76,7 +80,8 @@ TEST(OperatorTest, TypeThatDoesNotFitFailsClosed) {
 }
 
 TEST(OperatorTest, NotInNeedsThePresentAttribute) {
-  auto s = OneClause(R"({"attribute": "region", "op": "not_in", "values": ["eu"]})");
+  auto s =
+      OneClause(R"({"attribute": "region", "op": "not_in", "values": ["eu"]})");
   Context ctx("u");
   EXPECT_TRUE(Matches(*s, Context("u").Set("region", "us")));
   EXPECT_FALSE(Matches(*s, ctx.Set("region", "eu")));
@@ -84,9 +89,12 @@ TEST(OperatorTest, NotInNeedsThePresentAttribute) {
 }
 
 TEST(OperatorTest, StringOperators) {
-  auto sw = OneClause(R"({"attribute": "email", "op": "starts_with", "values": ["admin@", "root@"]})");
-  auto ew = OneClause(R"({"attribute": "email", "op": "ends_with", "value": "@example.com"})");
-  auto co = OneClause(R"({"attribute": "email", "op": "contains", "value": "+test"})");
+  auto sw = OneClause(
+      R"({"attribute": "email", "op": "starts_with", "values": ["admin@", "root@"]})");
+  auto ew = OneClause(
+      R"({"attribute": "email", "op": "ends_with", "value": "@example.com"})");
+  auto co = OneClause(
+      R"({"attribute": "email", "op": "contains", "value": "+test"})");
   Context a("u");
   a.Set("email", "root@example.com");
   EXPECT_TRUE(Matches(*sw, a));
@@ -103,7 +111,8 @@ TEST(OperatorTest, StringOperators) {
 }
 
 TEST(OperatorTest, MatchesIsAnRe2PartialMatch) {
-  auto s = OneClause(R"({"attribute": "ua", "op": "matches", "value": "Chrome/1[0-9]{2}\\."})");
+  auto s = OneClause(
+      R"({"attribute": "ua", "op": "matches", "value": "Chrome/1[0-9]{2}\\."})");
   Context ctx("u");
   EXPECT_TRUE(Matches(*s, ctx.Set("ua", "Mozilla Chrome/120.0 Safari")));
   EXPECT_FALSE(Matches(*s, ctx.Set("ua", "Chrome/99.0")));
@@ -111,7 +120,8 @@ TEST(OperatorTest, MatchesIsAnRe2PartialMatch) {
 
 TEST(OperatorTest, MatchesStaysLinearOnPathologicalInput) {
   // (a+)+$ is the classic catastrophic-backtracking pattern; RE2 is linear.
-  auto s = OneClause(R"({"attribute": "x", "op": "matches", "value": "^(a+)+$"})");
+  auto s =
+      OneClause(R"({"attribute": "x", "op": "matches", "value": "^(a+)+$"})");
   const std::string evil = std::string(5000, 'a') + "!";
   Context ctx("u");
   EXPECT_FALSE(Matches(*s, ctx.Set("x", evil)));
@@ -120,36 +130,63 @@ TEST(OperatorTest, MatchesStaysLinearOnPathologicalInput) {
 TEST(OperatorTest, NumericComparisons) {
   Context ctx("u");
   ctx.Set("age", 30);
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "age", "op": "lt", "value": 31})"), ctx));
-  EXPECT_FALSE(Matches(*OneClause(R"({"attribute": "age", "op": "lt", "value": 30})"), ctx));
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "age", "op": "lte", "value": 30})"), ctx));
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "age", "op": "gt", "value": 29.5})"), ctx));
-  EXPECT_FALSE(Matches(*OneClause(R"({"attribute": "age", "op": "gt", "value": 30})"), ctx));
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "age", "op": "gte", "value": 30})"), ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(R"({"attribute": "age", "op": "lt", "value": 31})"), ctx));
+  EXPECT_FALSE(Matches(
+      *OneClause(R"({"attribute": "age", "op": "lt", "value": 30})"), ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(R"({"attribute": "age", "op": "lte", "value": 30})"), ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(R"({"attribute": "age", "op": "gt", "value": 29.5})"), ctx));
+  EXPECT_FALSE(Matches(
+      *OneClause(R"({"attribute": "age", "op": "gt", "value": 30})"), ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(R"({"attribute": "age", "op": "gte", "value": 30})"), ctx));
   Context s("u");
   s.Set("age", "30");
-  EXPECT_FALSE(Matches(*OneClause(R"({"attribute": "age", "op": "gte", "value": 1})"), s));
+  EXPECT_FALSE(Matches(
+      *OneClause(R"({"attribute": "age", "op": "gte", "value": 1})"), s));
 }
 
 TEST(OperatorTest, SemverComparisonsFollowPrecedence) {
   Context ctx("u");
   ctx.Set("app", "v2.10.0-rc.1");
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "app", "op": "semver_lt", "value": "2.10.0"})"), ctx));
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "app", "op": "semver_gt", "value": "2.9.99"})"), ctx));
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "app", "op": "semver_gte", "value": "2.10.0-beta"})"), ctx));
-  EXPECT_TRUE(Matches(*OneClause(R"({"attribute": "app", "op": "semver_eq", "value": "2.10.0-rc.1+build.5"})"), ctx));
-  EXPECT_FALSE(Matches(*OneClause(R"({"attribute": "app", "op": "semver_lte", "value": "2.10.0-alpha"})"), ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(
+          R"({"attribute": "app", "op": "semver_lt", "value": "2.10.0"})"),
+      ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(
+          R"({"attribute": "app", "op": "semver_gt", "value": "2.9.99"})"),
+      ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(
+          R"({"attribute": "app", "op": "semver_gte", "value": "2.10.0-beta"})"),
+      ctx));
+  EXPECT_TRUE(Matches(
+      *OneClause(
+          R"({"attribute": "app", "op": "semver_eq", "value": "2.10.0-rc.1+build.5"})"),
+      ctx));
+  EXPECT_FALSE(Matches(
+      *OneClause(
+          R"({"attribute": "app", "op": "semver_lte", "value": "2.10.0-alpha"})"),
+      ctx));
   Context bad("u");
   bad.Set("app", "2.10");  // not a semver: fail closed
-  EXPECT_FALSE(Matches(*OneClause(R"({"attribute": "app", "op": "semver_lt", "value": "9.0.0"})"), bad));
+  EXPECT_FALSE(Matches(
+      *OneClause(
+          R"({"attribute": "app", "op": "semver_lt", "value": "9.0.0"})"),
+      bad));
 }
 
 TEST(OperatorTest, BeforeAndAfterCompareAttributeTimes) {
-  auto before = OneClause(R"({"attribute": "signup", "op": "before", "value": "2026-01-01T00:00:00Z"})");
+  auto before = OneClause(
+      R"({"attribute": "signup", "op": "before", "value": "2026-01-01T00:00:00Z"})");
   Context ctx("u");
   EXPECT_TRUE(Matches(*before, ctx.Set("signup", "2025-12-31T23:59:59Z")));
-  EXPECT_TRUE(Matches(*before, ctx.Set("signup", "2026-01-01T01:00:00+02:00")));  // 23:00Z
-  EXPECT_TRUE(Matches(*before, ctx.Set("signup", 1767225599)));                   // Unix s
+  EXPECT_TRUE(Matches(
+      *before, ctx.Set("signup", "2026-01-01T01:00:00+02:00")));  // 23:00Z
+  EXPECT_TRUE(Matches(*before, ctx.Set("signup", 1767225599)));   // Unix s
   EXPECT_FALSE(Matches(*before, ctx.Set("signup", 1767225600)));
   EXPECT_FALSE(Matches(*before, ctx.Set("signup", "yesterday")));
 }
@@ -158,19 +195,23 @@ TEST(OperatorTest, TimeClauseWithoutAttributeUsesEvaluationTime) {
   auto s = OneClause(R"({"op": "after", "value": "2026-06-01T00:00:00Z"})");
   const absl::Time may = absl::FromUnixSeconds(1779000000);   // 2026-05-17
   const absl::Time july = absl::FromUnixSeconds(1783000000);  // 2026-07-02
-  EXPECT_EQ(s->Evaluate("f", Context("u"), ValueType::kNone, may).reason, Reason::kDefault);
-  EXPECT_EQ(s->Evaluate("f", Context("u"), ValueType::kNone, july).reason, Reason::kRuleMatch);
+  EXPECT_EQ(s->Evaluate("f", Context("u"), ValueType::kNone, may).reason,
+            Reason::kDefault);
+  EXPECT_EQ(s->Evaluate("f", Context("u"), ValueType::kNone, july).reason,
+            Reason::kRuleMatch);
 }
 
 TEST(OperatorTest, NegateInvertsOnlyPresentAttributes) {
-  auto s = OneClause(R"({"attribute": "region", "op": "in", "values": ["eu"], "negate": true})");
+  auto s = OneClause(
+      R"({"attribute": "region", "op": "in", "values": ["eu"], "negate": true})");
   EXPECT_TRUE(Matches(*s, Context("u").Set("region", "us")));
   EXPECT_FALSE(Matches(*s, Context("u").Set("region", "eu")));
   EXPECT_FALSE(Matches(*s, Context("u")));
 }
 
 TEST(OperatorTest, KeyAttributeIsTheContextKey) {
-  auto s = OneClause(R"({"attribute": "key", "op": "starts_with", "value": "staff-"})");
+  auto s = OneClause(
+      R"({"attribute": "key", "op": "starts_with", "value": "staff-"})");
   EXPECT_TRUE(Matches(*s, Context("staff-7")));
   EXPECT_FALSE(Matches(*s, Context("user-7")));
   EXPECT_FALSE(Matches(*s, Context()));
@@ -185,7 +226,8 @@ TEST(RuleTest, AllClausesMustMatchAndFirstRuleWins) {
                 {"attribute": "plan", "op": "eq", "value": "pro"}], "serve": "red"},
         {"if": [{"attribute": "region", "op": "eq", "value": "eu"}], "serve": {"variant": "green"}},
         {"if": [], "serve": "blue"}]}}})");
-  EvaluationDetail d = s->Evaluate("color", Context("u").Set("region", "eu").Set("plan", "pro"));
+  EvaluationDetail d =
+      s->Evaluate("color", Context("u").Set("region", "eu").Set("plan", "pro"));
   EXPECT_EQ(d.variant, "red");
   EXPECT_EQ(d.rule_index, 0);
   d = s->Evaluate("color", Context("u").Set("region", "eu"));
@@ -253,7 +295,8 @@ TEST(PrerequisiteTest, MetPrerequisitesChainThrough) {
   EXPECT_EQ(s->Evaluate("chain", Context("bob")).variant, "on");
   EXPECT_EQ(s->Evaluate("chain", Context("bob")).reason, Reason::kDefault);
   // For carol fix serves its default "off", so chain's prerequisite fails.
-  EXPECT_EQ(s->Evaluate("chain", Context("carol")).reason, Reason::kPrerequisiteFailed);
+  EXPECT_EQ(s->Evaluate("chain", Context("carol")).reason,
+            Reason::kPrerequisiteFailed);
 }
 
 TEST(TargetTest, TargetBeatsRules) {
@@ -298,7 +341,8 @@ TEST(ReasonTest, WrongTypeIsTypeMismatch) {
   EXPECT_EQ(d.reason, Reason::kError);
   EXPECT_EQ(d.error, ErrorKind::kTypeMismatch);
   EXPECT_EQ(d.value.type, ValueType::kNone);
-  EXPECT_EQ(s->Evaluate("base", Context(), ValueType::kBool).error, ErrorKind::kNone);
+  EXPECT_EQ(s->Evaluate("base", Context(), ValueType::kBool).error,
+            ErrorKind::kNone);
 }
 
 TEST(ReasonTest, NamesAreStable) {
@@ -345,17 +389,39 @@ TEST(RolloutTest, RuleWithoutBucketAttributeDoesNotMatch) {
 
 TEST(RolloutTest, BucketsDependOnTheAttributeNotTheKey) {
   auto s = MustCompile(kRollout);
-  Context a("user-1"), b("user-2");
-  a.Set("tenant", "acme");
-  b.Set("tenant", "acme");
-  EXPECT_EQ(s->Evaluate("by-tenant", a).variant, s->Evaluate("by-tenant", b).variant);
+  // Many keys of one tenant: all in that tenant's bucket...
+  for (const std::string tenant : {"acme", "globex", "initech", "umbrella"}) {
+    Context first("user-0");
+    first.Set("tenant", tenant);
+    const std::string_view expected = s->Evaluate("by-tenant", first).variant;
+    for (int i = 1; i < 200; ++i) {
+      const std::string key = absl::StrCat("user-", i);
+      Context c(key);
+      c.Set("tenant", tenant);
+      ASSERT_EQ(s->Evaluate("by-tenant", c).variant, expected)
+          << key << " of tenant " << tenant;
+    }
+  }
+  // ...while tenants (one key each) fall on both sides of the 50/50 split.
+  int on = 0;
+  constexpr int kTenants = 200;
+  for (int i = 0; i < kTenants; ++i) {
+    const std::string tenant = absl::StrCat("tenant-", i);
+    Context c("user-0");
+    c.Set("tenant", tenant);
+    on += s->Evaluate("by-tenant", c).variant == "on";
+  }
+  EXPECT_GT(on, kTenants / 4);
+  EXPECT_LT(on, 3 * kTenants / 4);
 }
 
 TEST(RolloutTest, RaisingPercentageOnlyAddsKeys) {
   auto at = [](int percent) {
     return MustCompile(absl::StrCat(R"({"version": 1, "flags": {"ramp": {
         "variants": {"on": true, "off": false}, "default": {"rollout": {"split": [
-        {"variant": "on", "weight": )", percent, R"(}, {"variant": "off", "weight": )",
+        {"variant": "on", "weight": )",
+                                    percent,
+                                    R"(}, {"variant": "off", "weight": )",
                                     100 - percent, "}]}}}}}"));
   };
   auto ten = at(10), twenty = at(20);

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <sstream>
 #include <string>
@@ -26,6 +28,11 @@
 #include "hotfix/log.h"
 #include "sources/cache.h"
 #include "support/flag_server.h"
+
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+#define CPPHTTPLIB_OPENSSL_SUPPORT
+#endif
+#include <httplib.h>
 
 namespace hotfix {
 namespace {
@@ -215,13 +222,13 @@ TEST_F(RemoteSourceTest, OversizeAndInvalidPollBodiesAreRejected) {
 // ------------------------------------------------------------------ streaming
 
 TEST_F(RemoteSourceTest, StreamingAppliesPutPatchesAndHeartbeats) {
+  Recorder recorder;  // outlives the client, whose threads call it
   auto client = Create(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   EXPECT_TRUE(client->Enabled("a"));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
-  Recorder recorder;
   client->AddListener(recorder.Listener());
 
   EXPECT_EQ(server_.SetFlag("b", BoolFlag(true)), 6u);
@@ -252,16 +259,18 @@ TEST_F(RemoteSourceTest, StreamingAppliesPutPatchesAndHeartbeats) {
 }
 
 TEST_F(RemoteSourceTest, ListenersFireOncePerAcceptedChange) {
+  Recorder recorder;  // outlives the client, whose threads call it
   auto client = Create(Options(RemoteMode::kStreaming));
   // Streaming means the first put's listeners have run.
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
-  Recorder recorder;
   client->AddListener(recorder.Listener());
 
   for (int i = 0; i < 20; ++i) server_.SetFlag("k", BoolFlag(i % 2 == 0));
-  ASSERT_TRUE(Eventually([&] { return client->version() == 25; }));
+  // Listeners run after the publication: wait for the events themselves.
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 20; }));
+  EXPECT_EQ(client->version(), 25u);
   std::vector<ChangeEvent> events = recorder.events();
   ASSERT_EQ(events.size(), 20u);
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -278,8 +287,13 @@ TEST_F(RemoteSourceTest, ListenersFireOncePerAcceptedChange) {
   }));
   EXPECT_EQ(server_.last_event_ids()[1], "25");
   server_.SetFlag("k", BoolFlag(false));  // already false
-  ASSERT_TRUE(Eventually([&] { return client->version() == 26; }));
-  EXPECT_EQ(recorder.size(), 20u);
+  // Events arrive in publication order: once the next change's is in, one
+  // for version 26 would have been too.
+  server_.SetFlag("z", BoolFlag(true));
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 21; }));
+  events = recorder.events();
+  ASSERT_EQ(events.size(), 21u);
+  EXPECT_THAT(events[20].changed_keys, ElementsAre("z"));
 }
 
 TEST_F(RemoteSourceTest, ServerKilledMidStreamGoesStaleThenResyncs) {
@@ -311,12 +325,12 @@ TEST_F(RemoteSourceTest, ServerKilledMidStreamGoesStaleThenResyncs) {
 
 TEST_F(RemoteSourceTest,
        ReconnectResumesWithLastEventIdAndGetsOnlyMissedPatches) {
+  Recorder recorder;  // outlives the client, whose threads call it
   auto client = Create(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
-  Recorder recorder;
   client->AddListener(recorder.Listener());
 
   // Drop the stream and keep the client's reconnect (and its fall-back poll)
@@ -329,9 +343,10 @@ TEST_F(RemoteSourceTest,
   server_.SetFlag("c", BoolFlag(true));
   server_.Release("/v1/stream");
 
-  ASSERT_TRUE(Eventually([&] { return client->version() == 7; }));
-  EXPECT_EQ(server_.last_event_ids()[1], "5");
   // Two patches, not one put: one event per change.
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 2; }));
+  EXPECT_EQ(client->version(), 7u);
+  EXPECT_EQ(server_.last_event_ids()[1], "5");
   const std::vector<ChangeEvent> events = recorder.events();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_THAT(events[0].changed_keys, ElementsAre("b"));
@@ -448,36 +463,352 @@ TEST_F(RemoteSourceTest, SilentStreamIsDeclaredDeadAndPollingTakesOver) {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
 
-  // The connection stays open but nothing, not even a heartbeat, arrives.
+  // The connection stays open but nothing, not even a heartbeat, arrives; a
+  // silent server sends nothing to reconnected streams either, so only
+  // polling can bring the change.
   server_.SetSilent(true);
   server_.SetFlagQuietly("a", BoolFlag(false));
   // Silence is detected as death (not mistaken for "no changes") ...
   ASSERT_TRUE(Eventually([&] {
     return Logged("no data for 300ms") || Logged("no event for 300ms");
   }));
-  // ... and the change still arrives. Normally the fall-back poll delivers it
-  // first; on a loaded machine the reconnected stream's `put` can win the
-  // race, which is just as correct, so either origin is accepted.
-  ASSERT_TRUE(Eventually([&] { return !client->Enabled("a"); }));
-  const ClientStatus status = client->GetStatus();
-  EXPECT_TRUE(status.origin == SnapshotOrigin::kPoll ||
-              status.origin == SnapshotOrigin::kStream)
-      << SnapshotOriginName(status.origin);
+  // ... and polling takes over and delivers the change.
+  ASSERT_TRUE(Eventually([&] {
+    const ClientStatus status = client->GetStatus();
+    return status.connection == RemoteConnection::kPolling &&
+           status.origin == SnapshotOrigin::kPoll && status.version == 6;
+  })) << SnapshotOriginName(client->GetStatus().origin)
+      << " " << RemoteConnectionName(client->GetStatus().connection);
+  EXPECT_FALSE(client->Enabled("a"));
+}
+
+TEST_F(RemoteSourceTest, CommentsAloneDoNotKeepAStreamAlive) {
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.remote.heartbeat_timeout = absl::Milliseconds(300);
+  auto client = Create(options);
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  // Bytes keep arriving (a comment every 50 ms, well within the socket's
+  // read timeout) but never an event.
+  server_.SetSilent(true, "keep-alive");
+  ASSERT_TRUE(Eventually([&] { return Logged("no event for 300ms"); }));
+  EXPECT_FALSE(Logged("no data for"));  // it was not the socket timing out
+}
+
+// ------------------------------------------------------------------ protocol
+// The client rules of docs/protocol.md, one test each.
+
+TEST_F(RemoteSourceTest, HeartbeatNewerThanTheClientIsAGap) {
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  const int connections = server_.stream_connections();
+  server_.SendRaw("event: heartbeat\ndata: {\"version\":9}\n\n");
+  // A change was missed: re-sync with a whole put (no Last-Event-ID).
+  ASSERT_TRUE(Eventually([&] {
+    return server_.stream_connections() > connections &&
+           client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  EXPECT_EQ(server_.last_event_ids().back(), "");
+  EXPECT_TRUE(Logged("heartbeat reports version 9 but the client has 5"));
+  EXPECT_EQ(client->version(), 5u);
+}
+
+TEST_F(RemoteSourceTest, HeartbeatBeforeAnyPutIsAGap) {
+  // With no document: the first connection opens with a heartbeat.
+  server_.QueueStreamOpening("event: heartbeat\ndata: {\"version\":5}\n\n",
+                             /*close_after=*/false);
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(Eventually([&] {
+    return server_.stream_connections() >= 2 &&
+           client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  EXPECT_EQ(server_.last_event_ids()[1], "");
+  EXPECT_TRUE(Logged("heartbeat: re-syncing"));
+
+  // With a document, on a connection opened without Last-Event-ID (after a
+  // rejected event): a heartbeat cannot prove the client is in step either,
+  // even one at the client's own version.
+  server_.QueueStreamOpening("event: heartbeat\ndata: {\"version\":5}\n\n",
+                             /*close_after=*/false);
+  const int connections = server_.stream_connections();
+  server_.SendRaw("event: put\ndata: not json\n\n");
+  ASSERT_TRUE(Eventually([&] {
+    return server_.stream_connections() >= connections + 2 &&
+           client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  const std::vector<std::string> ids = server_.last_event_ids();
+  EXPECT_EQ(ids[connections], "");      // after the rejection
+  EXPECT_EQ(ids[connections + 1], "");  // after the heartbeat: a gap again
+  EXPECT_TRUE(
+      Logged("heartbeat before any put on a connection opened "
+             "without Last-Event-ID"));
+}
+
+TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
+  Recorder recorder;  // outlives the client, whose threads call it
+  auto client = Create(Options(RemoteMode::kStreaming));
+  ASSERT_TRUE(Eventually([&] {
+    return client->GetStatus().connection == RemoteConnection::kStreaming;
+  }));
+  client->AddListener(recorder.Listener());
+  EXPECT_EQ(server_.SetFlag("b", BoolFlag(true)), 6u);
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
+  const int connections = server_.stream_connections();
+  // Only the stream may deliver what follows: a poll (the fall-back of a
+  // dropped stream) would hide a reconnection.
+  server_.Hold("/v1/flags");
+  // Version 6 again, with different content: the client has 6 already.
+  server_.SendRaw(absl::StrCat(
+      "event: patch\nid: 6\ndata: {\"version\":6,\"base_version\":5,"
+      "\"key\":\"b\",\"flag\":",
+      BoolFlag(false), "}\n\n"));
+  // The stream goes on: the next change arrives on the same connection.
+  EXPECT_EQ(server_.SetFlag("c", BoolFlag(true)), 7u);
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 2; }));
+  EXPECT_EQ(client->version(), 7u);
+  EXPECT_TRUE(client->Enabled("b"));
+  EXPECT_EQ(server_.stream_connections(), connections);
+  EXPECT_EQ(server_.flags_requests(), 0);
+  EXPECT_TRUE(client->GetStatus().last_rejection.ok());
+  // Only the changes to "b" and "c" (events come in order: one for the
+  // duplicate would have come between them).
+  const std::vector<ChangeEvent> events = recorder.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_THAT(events[0].changed_keys, ElementsAre("b"));
+  EXPECT_THAT(events[1].changed_keys, ElementsAre("c"));
+}
+
+TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.cache_path = dir_ + "/flags.cache";
+  ASSERT_TRUE(internal::Cache(options.cache_path,
+                              internal::CacheIdentity(options.remote.base_url,
+                                                      options.remote.sdk_key))
+                  .Store(server_.document())
+                  .ok());
+  // The server answers the resuming stream with a put of version 5.
+  server_.QueueStreamOpening(
+      absl::StrCat("event: put\nid: 5\ndata: ", server_.document(), "\n\n"),
+      /*close_after=*/false);
+  server_.Hold("/v1/stream");  // until the listener is in place
+  Recorder recorder;
+  auto client = Create(options);
+  EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kCache);
+  client->AddListener(recorder.Listener());
+  server_.ReleaseHeld();
+  ASSERT_TRUE(Eventually(
+      [&] { return client->GetStatus().origin == SnapshotOrigin::kStream; }));
+  EXPECT_EQ(client->version(), 5u);
+  EXPECT_TRUE(client->GetStatus().last_rejection.ok());
+  // A confirmation changes nothing: events come in publication order, so
+  // once the next change's event is in, one for the put would have been too.
+  server_.SetFlag("c", BoolFlag(true));
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
+  ASSERT_EQ(recorder.size(), 1u);
+  EXPECT_THAT(recorder.events()[0].changed_keys, ElementsAre("c"));
+}
+
+TEST_F(RemoteSourceTest, StreamResumesFromTheCachedVersion) {
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  options.cache_path = dir_ + "/flags.cache";
+  ASSERT_TRUE(internal::Cache(options.cache_path,
+                              internal::CacheIdentity(options.remote.base_url,
+                                                      options.remote.sdk_key))
+                  .Store(server_.document())  // version 5
+                  .ok());
+  EXPECT_EQ(server_.SetFlag("b", BoolFlag(true)), 6u);
+  server_.Hold("/v1/stream");  // until the listener is in place
+  Recorder recorder;           // outlives the client, whose threads call it
+  auto client = Create(options);
+  client->AddListener(recorder.Listener());
+  server_.ReleaseHeld();
+  ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
+  // The first stream asked to resume from the cached version...
+  EXPECT_EQ(server_.last_event_ids()[0], "5");
+  // ...and got what it missed.
+  EXPECT_EQ(client->version(), 6u);
+  EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kStream);
+  ASSERT_EQ(recorder.size(), 1u);
+  EXPECT_THAT(recorder.events()[0].changed_keys, ElementsAre("b"));
+}
+
+TEST_F(RemoteSourceTest, ServerErrorsAreRetriedAtTheBackoffNotTheInterval) {
+  for (int status : {503, 429}) {
+    SCOPED_TRACE(status);
+    server_.SetFlagsResponse(status, R"({"error":{"message":"busy"}})");
+    ClientOptions options = Options(RemoteMode::kPolling);
+    options.remote.poll_interval = absl::Hours(1);
+    auto client = Create(options);
+    const int before = server_.flags_requests();
+    // An hour's interval, a backoff of at most 200 ms: three retries come
+    // long before the interval could have passed once.
+    EXPECT_TRUE(
+        Eventually([&] { return server_.flags_requests() >= before + 3; }));
+    EXPECT_EQ(client->GetStatus().state, SourceState::kError);
+  }
+  server_.SetFlagsResponse(0);
+}
+
+TEST_F(RemoteSourceTest, ServerErrorsAreRetriedNoLaterThanTheInterval) {
+  server_.SetFlagsResponse(503);
+  ClientOptions options = Options(RemoteMode::kPolling);
+  options.remote.poll_interval = absl::Milliseconds(50);
+  options.remote.backoff_base = absl::Hours(1);
+  options.remote.backoff_cap = absl::Hours(1);
+  auto client = Create(options);
+  // A backoff of up to an hour, an interval of 50 ms: min() is the interval.
+  EXPECT_TRUE(Eventually([&] { return server_.flags_requests() >= 4; }));
+  server_.SetFlagsResponse(0);
+}
+
+TEST_F(RemoteSourceTest, RefusedBodysEtagIsNotKept) {
+  auto client = Create(Options(RemoteMode::kPolling));
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  ASSERT_TRUE(
+      Eventually([&] { return server_.not_modified_responses() >= 1; }));
+  // Now a body the client refuses (older), under a tag of its own: a client
+  // that kept the tag would get 304s and never hear about it again.
+  server_.SetFlagsResponse(200, Document(3, {{"a", BoolFlag(false)}}),
+                           "application/json", "\"refused-3\"");
+  ASSERT_TRUE(
+      Eventually([&] { return !client->GetStatus().last_rejection.ok(); }));
+  const absl::Time first = client->GetStatus().last_rejection_time;
+  // Fetched and refused again, and again.
+  ASSERT_TRUE(Eventually(
+      [&] { return client->GetStatus().last_rejection_time > first; }));
+  for (const std::string& sent : server_.if_none_match_values()) {
+    EXPECT_NE(sent, "\"refused-3\"");
+  }
+  EXPECT_EQ(client->version(), 5u);
+  server_.SetFlagsResponse(0);
+}
+
+TEST_F(RemoteSourceTest, GzipBodiesAreLimitedAfterDecompression) {
+  // A document of about 20 KB that gzip shrinks to well under 1 KB.
+  std::map<std::string, std::string> flags;
+  for (int i = 0; i < 200; ++i) {
+    flags[absl::StrCat("padding-flag-", i)] = BoolFlag(i % 2 == 0);
+  }
+  server_.SetAll(6, flags);
+  {
+    // The server really compresses what this client asks for.
+    httplib::Client raw(server_.url());
+    raw.set_decompress(false);
+    httplib::Result result = raw.Get(
+        "/v1/flags",
+        {{"Accept-Encoding", "gzip"},
+         {"Authorization", std::string("Bearer ") + FlagServer::kSdkKey}});
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    ASSERT_EQ(result->get_header_value("Content-Encoding"), "gzip");
+    ASSERT_LT(result->body.size(), 4096u);
+    ASSERT_GT(server_.document().size(), 16384u);
+  }
+  ClientOptions options = Options(RemoteMode::kPolling);
+  options.remote.max_body_bytes = 8192;  // above the gzip size, below the JSON
+  auto client = Create(options);
+  ASSERT_TRUE(Eventually([&] {
+    return absl::IsResourceExhausted(client->GetStatus().last_rejection);
+  }));
+  EXPECT_THAT(std::string(client->GetStatus().last_rejection.message()),
+              HasSubstr("larger than the limit of 8192 bytes"));
+  EXPECT_EQ(client->version(), 0u);
+
+  // Within the limit, the decoded document is served.
+  options.remote.max_body_bytes = 64 * 1024;
+  client = Create(options);
+  ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  EXPECT_EQ(client->version(), 6u);
+  EXPECT_TRUE(client->Enabled("padding-flag-0"));
+}
+
+// ------------------------------------------------------------------ listeners
+
+TEST_F(RemoteSourceTest, ClientDestroyedInsideItsListenerStopsCleanly) {
+  for (const std::string kind : {"file", "poll", "stream"}) {
+    SCOPED_TRACE(kind);
+    ClientOptions options;
+    const std::string path = absl::StrCat(dir_, "/", kind, ".json");
+    if (kind == "file") {
+      std::ofstream(path) << Document(1, {{"a", BoolFlag(true)}});
+      options.file.path = path;
+      options.file.poll_interval = absl::Milliseconds(10);
+    } else {
+      options = Options(kind == "poll" ? RemoteMode::kPolling
+                                       : RemoteMode::kStreaming);
+    }
+    std::unique_ptr<Client> client = Create(options);
+    ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+    if (kind == "stream") {
+      ASSERT_TRUE(Eventually([&] {
+        return client->GetStatus().connection == RemoteConnection::kStreaming;
+      }));
+    }
+    // Set when the listener's captures are destroyed, i.e. when the client
+    // has been freed, after its sources were stopped.
+    auto freed = std::make_shared<std::atomic<bool>>(false);
+    struct OnFree {
+      explicit OnFree(std::shared_ptr<std::atomic<bool>> f)
+          : flag(std::move(f)) {}
+      ~OnFree() { *flag = true; }
+      std::shared_ptr<std::atomic<bool>> flag;
+    };
+    auto on_free = std::make_shared<OnFree>(freed);
+    std::atomic<bool> destroyed{false};
+    std::atomic<int> later_calls{0};
+    client->AddListener([&, on_free](const ChangeEvent&) {
+      client.reset();  // on the source's own thread
+      destroyed = true;
+    });
+    client->AddListener([&](const ChangeEvent&) { ++later_calls; });
+    on_free.reset();
+    if (kind == "file") {
+      std::ofstream(path + ".tmp") << Document(2, {{"a", BoolFlag(false)}});
+      ASSERT_EQ(std::rename((path + ".tmp").c_str(), path.c_str()), 0);
+    } else {
+      server_.SetFlag("a", BoolFlag(false));
+    }
+    ASSERT_TRUE(Eventually([&] { return destroyed.load(); }));
+    EXPECT_TRUE(Eventually([&] { return freed->load(); }))
+        << "the client was never freed";
+    EXPECT_EQ(later_calls.load(), 0);  // no listener after the destruction
+    EXPECT_TRUE(Logged("destroyed inside one of its own change listeners"));
+    if (kind == "stream") {
+      EXPECT_TRUE(Eventually([&] { return server_.open_streams() == 0; }));
+    }
+    server_.SetAll(5, {{"a", BoolFlag(true)}});
+  }
 }
 
 // ------------------------------------------------------------------ errors
 
+// The gaps between consecutive request times.
+std::vector<std::chrono::milliseconds> Gaps(
+    const std::vector<std::chrono::steady_clock::time_point>& times,
+    std::size_t from) {
+  std::vector<std::chrono::milliseconds> gaps;
+  for (std::size_t i = from + 1; i < times.size(); ++i) {
+    gaps.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
+        times[i] - times[i - 1]));
+  }
+  return gaps;
+}
+
 TEST_F(RemoteSourceTest, UnauthorizedIsAConfigurationErrorRetriedSlowly) {
+  constexpr auto kRetry = std::chrono::milliseconds(250);
   for (RemoteMode mode : {RemoteMode::kPolling, RemoteMode::kStreaming}) {
     SCOPED_TRACE(static_cast<int>(mode));
-    const int flags_before = server_.flags_requests();
-    const int streams_before = server_.stream_connections();
+    const std::size_t flags_before = server_.flags_request_times().size();
+    const std::size_t streams_before = server_.stream_request_times().size();
     ClientOptions options = Options(mode);
     options.remote.sdk_key = "wrong-key";
+    // Everything else would retry every 10 ms.
     options.remote.poll_interval = absl::Milliseconds(10);
     options.remote.backoff_base = absl::Milliseconds(10);
     options.remote.backoff_cap = absl::Milliseconds(10);
-    options.remote.config_error_retry = absl::Hours(1);
+    options.remote.config_error_retry = absl::FromChrono(kRetry);
     auto client = Create(options);
     ASSERT_TRUE(Eventually([&] {
       return absl::IsUnauthenticated(client->GetStatus().last_error);
@@ -488,11 +819,20 @@ TEST_F(RemoteSourceTest, UnauthorizedIsAConfigurationErrorRetriedSlowly) {
     EXPECT_THAT(std::string(status.last_error.message()), HasSubstr("sdk_key"));
     EXPECT_THAT(std::string(status.last_error.message()),
                 Not(HasSubstr("wrong-key")));
-    // Retried only slowly: with 10 ms intervals a fast retry would have sent
-    // dozens of requests by now.
-    absl::SleepFor(absl::Milliseconds(300));
-    EXPECT_LE(server_.flags_requests() - flags_before, 1);
-    EXPECT_LE(server_.stream_connections() - streams_before, 1);
+    // Retried, but only slowly: consecutive requests on each path are at
+    // least config_error_retry apart (a lower bound that load cannot break).
+    ASSERT_TRUE(Eventually([&] {
+      return server_.flags_request_times().size() >= flags_before + 3 &&
+             (mode == RemoteMode::kPolling ||
+              server_.stream_request_times().size() >= streams_before + 3);
+    }));
+    client.reset();
+    for (auto gap : Gaps(server_.flags_request_times(), flags_before)) {
+      EXPECT_GE(gap, kRetry) << "GET /v1/flags retried too soon";
+    }
+    for (auto gap : Gaps(server_.stream_request_times(), streams_before)) {
+      EXPECT_GE(gap, kRetry) << "GET /v1/stream retried too soon";
+    }
   }
 }
 
@@ -609,9 +949,24 @@ TEST_F(RemoteSourceTest, CacheWinsOverBootstrapWhichWinsOverNothing) {
 
 // ------------------------------------------------------------------ stopping
 
+// Destroys `client` on another thread. True if that took less than 20 s, far
+// less than any timeout of the clients below (an hour); if not, the server is
+// stopped, which ends every request, so that the test ends instead of
+// hanging.
+bool DestroyPromptly(std::unique_ptr<Client>& client, FlagServer& server) {
+  auto destroyed = std::async(std::launch::async, [&] { client.reset(); });
+  if (destroyed.wait_for(std::chrono::seconds(20)) ==
+      std::future_status::ready) {
+    return true;
+  }
+  server.Stop();
+  destroyed.wait();
+  return false;
+}
+
 TEST_F(RemoteSourceTest, DestroyIsPromptWhileRequestsAreBlocked) {
-  // Timeouts of an hour: a destructor that waited for the network would hang
-  // the test instead of passing.
+  // Timeouts of an hour: a destructor that waited for the network would take
+  // that long.
   for (RemoteMode mode : {RemoteMode::kStreaming, RemoteMode::kPolling}) {
     SCOPED_TRACE(static_cast<int>(mode));
     ClientOptions options = Options(mode);
@@ -620,20 +975,26 @@ TEST_F(RemoteSourceTest, DestroyIsPromptWhileRequestsAreBlocked) {
     server_.Hold(mode == RemoteMode::kStreaming ? "/v1/stream" : "/v1/flags");
     auto client = Create(options);
     ASSERT_TRUE(Eventually([&] { return server_.held_now() >= 1; }));
-    client.reset();
+    ASSERT_TRUE(DestroyPromptly(client, server_))
+        << "destroying a client whose request is unanswered took over 20 s";
     // Destroyed while the server still holds the request unanswered.
     EXPECT_GE(server_.held_now(), 1);
     server_.ReleaseHeld();
     ASSERT_TRUE(Eventually([&] { return server_.held_now() == 0; }));
   }
-  // And while an open stream is blocked in a read.
+  // And while an open stream is blocked in a read: destruction is as prompt,
+  // and closes the connection.
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.remote.heartbeat_timeout = absl::Hours(1);
   auto client = Create(options);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
+  ASSERT_TRUE(Eventually([&] { return server_.open_streams() == 1; }));
   server_.SetSilent(true);
-  client.reset();
-  EXPECT_EQ(client, nullptr);
+  ASSERT_TRUE(DestroyPromptly(client, server_))
+      << "destroying a client blocked in a stream read took over 20 s";
+  // The client closed its end: the server's next writes fail.
+  server_.SetSilent(false);
+  EXPECT_TRUE(Eventually([&] { return server_.open_streams() == 0; }));
 }
 
 // ------------------------------------------------------------------ TLS

@@ -24,12 +24,14 @@
 #include <pybind11/pybind11.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -797,20 +799,20 @@ PyObject* NewException(py::module_& m, const char* name, const char* doc,
 }
 
 // os.fork() holds the GIL, so a source thread delivering a change is often
-// blocked on the GIL inside the core's listener dispatch at that moment, and
-// the child would inherit the core's dispatch state mid-flight (a listener
-// lock held by a thread that does not exist there). Before forking, let such
-// dispatches finish: release the GIL until none is in flight, for at most a
-// second. This narrows the window to the core's own microseconds-long
-// publication step; closing it fully is the core's job (see the report on
-// ClientCore and fork).
+// blocked on the GIL inside a listener at that moment. The core itself is
+// safe to fork then (it holds no lock while a listener runs, and the child
+// forgets the parent's delivery), but the event that thread was delivering
+// would reach neither the parent's callbacks until the fork is over nor the
+// child's at all. Before forking, let such deliveries finish: release the GIL
+// until none is in flight, for at most a second (on the steady clock).
 void BeforeFork() {
   if (g_dispatches_in_flight.load(std::memory_order_acquire) == 0) return;
   py::gil_scoped_release release;
-  const absl::Time deadline = absl::Now() + absl::Seconds(1);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(1);
   while (g_dispatches_in_flight.load(std::memory_order_acquire) != 0 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Microseconds(100));
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
 }
 

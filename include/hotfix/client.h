@@ -2,14 +2,46 @@
 //
 // Client is the application's view of the current flags. It owns the sources
 // that keep a compiled Snapshot up to date in the background and publishes
-// each new snapshot so that evaluations never block, never allocate and never
-// see half a snapshot.
+// each new snapshot so that evaluations never wait for a publication, never
+// see half a snapshot and (but for `matches` clauses, below) never allocate
+// or lock.
 //
 // Thread-safe: every method may be called concurrently from any thread, except
 // that the Client must outlive every evaluation, FlagHandle and returned
 // string_view (string values stay valid until the Client is destroyed).
 // Every string_view an evaluation returns (string and JSON values, variant
 // names) is followed by a NUL byte, so `.data()` is also a C string.
+//
+// What an evaluation (Enabled, the Get* methods, Evaluate, and the same on a
+// FlagHandle) costs:
+//  - A few atomic loads and two stores to a cache line of the calling
+//    thread's own (its hazard slot), a hash lookup (not for handles), and the
+//    flag's rules. No lock, no allocation, no system call.
+//  - A thread's first evaluation claims its hazard slot from a preallocated
+//    pool (it is given back when the thread exits); only when more threads
+//    than the pool holds evaluate at once does a first evaluation allocate
+//    (one block of 32 slots, 2 KiB, for the process).
+//  - A `matches` clause runs RE2 (time linear in the attribute's length, no
+//    backtracking). RE2 keeps a lazily built DFA per regex, shared by all
+//    threads: every match takes that DFA's shared (reader) lock, and an input
+//    that leads to DFA states not built yet takes its exclusive lock and
+//    allocates them. So a `matches` clause allocates while its cache warms
+//    up, and again for inputs unlike those seen before (RE2's cache is
+//    bounded at about 1 MiB per regex; when it is full RE2 discards it and
+//    starts over, or falls back to its NFA, which allocates per match).
+//    Threads matching the same regex contend on that lock.
+//  - Evaluation is not async-signal-safe: do not evaluate from a signal
+//    handler.
+//
+// fork(): safe at any moment, whatever other threads are doing in the
+// client. The client's locks are held across fork() by pthread_atfork
+// handlers (a fork() waits for a publication or status update in progress,
+// never for a listener), and the child re-creates
+// what the parent's other threads may have been holding: condition
+// variables, the listener dispatch, and the RE2 object of every `matches`
+// clause (at the cost of compiling those regexes again in each child that
+// does not exec). The child keeps serving the flags it had; call AfterFork()
+// to restart the background sources there.
 //
 // Example:
 //
@@ -52,11 +84,17 @@ struct ClientAccess;
 
 // The published per-handle state read by FlagHandle::Enabled(). Bits 0-1 are
 // the state below; for kDynamic, bits 2-31 hold the flag's index in the
-// snapshot whose publication generation is in bits 32-63.
+// snapshot whose publication generation (never 0) is in bits 32-63.
+// kPending (kDynamic with generation 0) matches no snapshot: readers evaluate
+// by name in the snapshot they pin. It is what a static answer that is about
+// to change holds while a publication swaps snapshots. kDead marks the cell
+// of a destroyed Client (debug builds of the library).
 struct HandleCell {
   static constexpr std::uint64_t kDynamic = 0;
   static constexpr std::uint64_t kStaticFalse = 1;
   static constexpr std::uint64_t kStaticTrue = 2;
+  static constexpr std::uint64_t kDead = 3;
+  static constexpr std::uint64_t kPending = 0;
   std::atomic<std::uint64_t> word{kStaticFalse};
   std::string key;
 };
@@ -68,7 +106,14 @@ using ChangeListener = std::function<void(const ChangeEvent&)>;
 // FlagHandle is a flag key resolved once. Enabled() on a flag whose value does
 // not depend on the context costs one atomic load.
 //
-// Thread-safe; cheap to copy; valid while its Client lives.
+// A handle never answers from an older snapshot than Client::Enabled() on the
+// same key would at that moment: once a thread has seen a publication through
+// the Client (or any handle), every handle it reads answers from that
+// publication or a later one.
+//
+// Thread-safe; cheap to copy; valid while its Client lives. Using a handle
+// after its Client was destroyed is undefined; in debug builds of the
+// library (no NDEBUG) it aborts with a message naming the handle's key.
 class HOTFIX_EXPORT FlagHandle {
  public:
   // Enabled()
@@ -76,7 +121,9 @@ class HOTFIX_EXPORT FlagHandle {
   // Same result as Client::Enabled(key, context).
   //
   // Cost: one atomic load for context-independent flags (static, killed,
-  // unknown); else a snapshot read plus the flag's rules. No allocation.
+  // unknown); else, and for a flag whose static answer a publication is
+  // changing at that instant, a snapshot read plus the flag's rules. No
+  // allocation, no lock (but see `matches` clauses at the top).
   bool Enabled(const Context& context = {}) const noexcept {
     const std::uint64_t word = cell_->word.load(std::memory_order_acquire);
     if ((word & 3) == internal::HandleCell::kStaticTrue) return true;
@@ -122,7 +169,15 @@ class HOTFIX_EXPORT Client {
   static absl::StatusOr<std::unique_ptr<Client>> Create(
       const ClientOptions& options);
 
-  // Stops the sources and frees every snapshot. No evaluation may be running.
+  // Stops the sources (joining their threads) and frees every snapshot. No
+  // evaluation may be running.
+  //
+  // May be called from inside one of this client's own change listeners,
+  // which runs on a thread the destruction would have to join: then no
+  // further listener is called, and once the running listener returns, the
+  // sources are stopped and the client's memory is freed on a background
+  // thread (a warning is logged). Nothing of the client may be used after
+  // the destructor was called, in either case.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -132,7 +187,8 @@ class HOTFIX_EXPORT Client {
   // Returns the boolean value of `flag` for `context`, or false when the flag
   // is unknown, killed without an off variant, or not boolean.
   //
-  // Cost: one hash lookup plus the flag's rules; no allocation, no lock.
+  // Cost: one hash lookup plus the flag's rules; no allocation, no lock,
+  // except in `matches` clauses (see the top of this file).
   //
   // Example:
   //
@@ -182,12 +238,22 @@ class HOTFIX_EXPORT Client {
   // AddListener()
   //
   // Registers `listener`, called once per accepted snapshot that changes any
-  // flag, on the thread that published it (a source thread), never on the
-  // evaluation path. Calls are serialized. Exceptions thrown by the listener
-  // are caught and logged. Returns an id for RemoveListener().
+  // flag, never on the evaluation path. Calls are serialized and come in
+  // publication order, on a publishing thread (a source thread, or a thread
+  // in Publish()): the first publishing thread that finds no delivery in
+  // progress delivers its event and every event published meanwhile, while
+  // other publishing threads queue theirs and return at once. So no lock is
+  // held while a listener runs, and a listener may wait for a thread that
+  // publishes, evaluates, calls GetStatus() or removes another listener; a
+  // slow listener delays only later events and the one thread delivering
+  // them. Exceptions thrown by the listener are caught and logged.
+  // Publishing from inside a listener is refused (FailedPrecondition).
+  // Returns an id for RemoveListener().
   int AddListener(ChangeListener listener);
   // Unregisters; when it returns the listener is not running and will not be
-  // called again (unless called from within that listener).
+  // called again (unless called from within that listener). It waits only for
+  // a call of that listener in progress, so it deadlocks only if that
+  // listener waits for the thread calling it.
   void RemoveListener(int id);
 
   // GetStatus()
@@ -197,11 +263,16 @@ class HOTFIX_EXPORT Client {
 
   // WaitUntilReady()
   //
-  // Blocks until a snapshot is being served or `timeout` passes. Returns true
-  // if one is. A snapshot arriving after the timeout is still applied.
+  // Blocks until a snapshot is being served or `timeout` passes (measured on
+  // the steady clock: a wall-clock step neither shortens nor extends it).
+  // Returns true if one is. A snapshot arriving after the timeout is still
+  // applied.
   bool WaitUntilReady(absl::Duration timeout) const;
 
-  // Version of the snapshot being served, 0 when none. Cost: one atomic load.
+  // Version of the snapshot being served, 0 when none.
+  //
+  // Cost: as an evaluation's snapshot read (a few atomic loads, two stores to
+  // the thread's own hazard slot); no lock.
   std::uint64_t version() const noexcept;
 
   // AfterFork()

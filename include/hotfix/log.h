@@ -4,8 +4,12 @@
 // warnings and errors go to stderr. Install a sink to route them to your
 // logger.
 //
-// Thread-safe: SetLogSink may race with logging threads; a sink must itself be
-// thread-safe and must not call back into hotfix.
+// Thread-safe: SetLogSink may race with logging threads. The sink is called
+// without the log's own lock held, possibly from several threads at once
+// (and a sink just replaced by SetLogSink may still receive a message in
+// flight), so it must itself be thread-safe; it must not call back into
+// hotfix. A thread inside the sink when another thread calls fork() does not
+// block the child's logging.
 
 #ifndef HOTFIX_LOG_H_
 #define HOTFIX_LOG_H_
@@ -38,7 +42,8 @@ HOTFIX_EXPORT void SetLogSink(LogSink sink,
 // its threshold: the library's own messages, and those of code built on it
 // (the C and Python bindings report misuse this way).
 //
-// Cost: an atomic load when filtered out; else a lock and the sink's cost.
+// Cost: an atomic load when filtered out; else a short lock (to copy the
+// sink's pointer) and the sink's cost.
 HOTFIX_EXPORT void Log(LogLevel level, std::string_view message);
 
 }  // namespace hotfix

@@ -19,13 +19,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "hotfix/client.h"
 
 namespace hotfix {
@@ -67,13 +66,18 @@ class HOTFIX_EXPORT TestFlags {
 
  private:
   // Publishes definitions_ with killed_ applied; the compile error otherwise.
-  absl::Status PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // mu_ must be held.
+  absl::Status PublishLocked();
 
-  absl::Mutex mu_;
-  std::uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  // A std::mutex (not absl::Mutex), like every lock of the library: see
+  // src/util/sync.h. It guards the three members below (not annotated:
+  // thread-safety attributes need an annotated lock type, and this header is
+  // public).
+  std::mutex mu_;
+  std::uint64_t version_ = 0;
   // key -> flag definition (JSON object text), without "killed".
-  absl::btree_map<std::string, std::string> definitions_ ABSL_GUARDED_BY(mu_);
-  absl::btree_map<std::string, bool> killed_ ABSL_GUARDED_BY(mu_);
+  absl::btree_map<std::string, std::string> definitions_;
+  absl::btree_map<std::string, bool> killed_;
   std::unique_ptr<Client> client_;
 };
 

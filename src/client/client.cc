@@ -40,7 +40,16 @@ EvaluationDetail NotReady() {
 }  // namespace
 
 Client::Client() = default;
-Client::~Client() = default;
+
+Client::~Client() {
+  if (core_ == nullptr) return;
+  core_->DetachHandles();
+  if (core_->DispatchingOnThisThread()) {
+    // Inside one of our own listeners: the destruction cannot join the
+    // thread it runs on, so it finishes on another one.
+    internal::ClientCore::DestroyFromListener(std::move(core_));
+  }
+}
 
 namespace {
 

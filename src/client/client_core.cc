@@ -8,10 +8,13 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <exception>
 #include <mutex>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "eval/evaluate.h"
 #include "snapshot/compile.h"
 #include "util/log.h"
@@ -55,8 +58,8 @@ std::vector<std::string> ChangedKeys(const CompiledFlagSet* old,
 namespace {
 
 // Every live ClientCore, for the fork handlers.
-absl::Mutex& CoresMutex() {
-  static absl::Mutex* const mu = new absl::Mutex;  // never destroyed
+Mutex& CoresMutex() {
+  static Mutex* const mu = new Mutex;  // never destroyed
   return *mu;
 }
 std::vector<ClientCore*>& Cores() ABSL_EXCLUSIVE_LOCKS_REQUIRED(CoresMutex()) {
@@ -77,31 +80,67 @@ void ChildAfterForkAll() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   CoresMutex().Unlock();
 }
 
+bool IsStaticWord(std::uint64_t word) {
+  return (word & 3) == HandleCell::kStaticTrue ||
+         (word & 3) == HandleCell::kStaticFalse;
+}
+
+#ifndef NDEBUG
+// Debug builds: the cells of destroyed clients, marked dead (see
+// DetachHandles). Never freed, so a late FlagHandle finds its cell; a
+// lock-free list, so nothing here can be held across fork().
+struct Grave {
+  std::unique_ptr<HandleCell> cell;
+  Grave* next = nullptr;
+};
+std::atomic<Grave*> g_graves{nullptr};
+
+void Bury(std::unique_ptr<HandleCell> cell) {
+  auto* grave = new Grave{std::move(cell)};
+  grave->next = g_graves.load(std::memory_order_relaxed);
+  while (!g_graves.compare_exchange_weak(grave->next, grave,
+                                         std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+  }
+}
+#endif
+
+void CallListener(const ChangeListener& listener, const ChangeEvent& event) {
+  try {
+    listener(event);
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, absl::StrCat("change listener threw: ", e.what()));
+  } catch (...) {
+    Log(LogLevel::kError, "change listener threw a non-std exception");
+  }
+}
+
 }  // namespace
 
 ClientCore::ClientCore(const ClientOptions& options)
     : compile_options_(options.compile) {
   static std::once_flag once;
   std::call_once(once, [] {
+    // First the log's handlers: prepare handlers run in the reverse order of
+    // registration, and the log's lock is the innermost (logging happens
+    // under the locks taken below).
+    EnsureLogForkSafe();
     pthread_atfork(&PrepareForkAll, &ParentAfterForkAll, &ChildAfterForkAll);
   });
-  absl::MutexLock lock(&CoresMutex());
+  MutexLock lock(&CoresMutex());
   Cores().push_back(this);
 }
 
 ClientCore::~ClientCore() {
   {
-    absl::MutexLock lock(&CoresMutex());
+    MutexLock lock(&CoresMutex());
     auto& cores = Cores();
     cores.erase(std::find(cores.begin(), cores.end(), this));
   }
   StopSources();
+  DetachHandles();
 }
 
-// Lock order, as in Offer: publish_mu_ -> publisher -> status_mu_; the pool
-// and listeners_mu_ are only ever taken alone. dispatch_mu_ is not taken: a
-// listener (in Python, one waiting for the GIL the forking thread holds) may
-// be running under it, so the child replaces it instead.
 void ClientCore::PrepareFork() {
   publish_mu_.Lock();
   publisher_.LockForFork();
@@ -119,20 +158,29 @@ void ClientCore::ParentAfterFork() {
 }
 
 void ClientCore::ChildAfterFork() {
+  // Only this thread exists now, and it holds every lock of the core.
+  // RE2 objects may be locked inside by a parent thread that was evaluating.
+  publisher_.ForEachSnapshotInChild(
+      [](const Published& p) { RenewRegexesInForkedChild(*p.set); });
+  // Waiters of the parent (WaitUntilReady, RemoveListener) are gone.
+  status_cv_.ResetInChild();
+  listener_done_.ResetInChild();
+  // A dispatch may have been in progress in a thread that did not survive
+  // fork(): the event it was delivering is lost with it, queued ones are
+  // delivered by the child's next publication. If this thread itself was
+  // dispatching (it forked inside a listener), it carries on when the
+  // listener returns.
+  if (!DispatchingOnThisThread()) {
+    dispatching_ = false;
+    running_listener_ = 0;
+    dispatching_thread_.store(std::thread::id(), std::memory_order_relaxed);
+  }
   ParentAfterFork();
-  // A dispatch may have been in flight (or waiting to publish) in a thread
-  // that did not survive fork(): start from a fresh, unheld mutex. The old
-  // one is leaked, not destroyed, since it may be held (possibly by this very
-  // thread, if it forked from inside a listener, which then unlocks it).
-  dispatch_mu_.release();  // NOLINT: deliberately leaked
-  dispatch_mu_ = std::make_unique<absl::Mutex>();
-  dispatching_thread_.store(std::thread::id(), std::memory_order_relaxed);
 }
 
 absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
                                bool require_newer) {
-  if (dispatching_thread_.load(std::memory_order_relaxed) ==
-      std::this_thread::get_id()) {
+  if (DispatchingOnThisThread()) {
     return absl::FailedPreconditionError(
         "flags cannot be published from inside a change listener");
   }
@@ -141,10 +189,9 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
       CompileFlagSet(json, compile_options_, pool_);
   if (!set.ok()) return set.status();
 
-  absl::MutexLock dispatch(dispatch_mu_.get());
-  ChangeEvent event;
+  bool dispatch = false;
   {
-    absl::MutexLock lock(&publish_mu_);
+    MutexLock lock(&publish_mu_);
     const Published* old = publisher_.current_for_writer();
     const CompiledFlagSet* old_set = old == nullptr ? nullptr : old->set;
     if (require_newer && old_set != nullptr &&
@@ -153,24 +200,57 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
           "version ", (*set)->version, " is older than the served version ",
           old_set->version, "; ignored"));
     }
+    ChangeEvent event;
     event.changed_keys = ChangedKeys(old_set, **set);
     if (old_set != nullptr && event.changed_keys.empty() &&
         old_set->version == (*set)->version) {
       // Identical: nothing to publish, but `origin` now confirms the snapshot
       // (e.g. the server agreeing with the cache served at start-up).
-      absl::MutexLock status_lock(&status_mu_);
+      MutexLock status_lock(&status_mu_);
       status_.origin = origin;
+      status_cv_.SignalAll();
       return absl::OkStatus();
     }
     event.old_version = old_set == nullptr ? 0 : old_set->version;
     event.new_version = (*set)->version;
     event.origin = origin;
     const absl::Time now = absl::Now();
-    publisher_.Publish(SnapshotAccess::Wrap(*std::move(set)), origin, now);
-    const Published* current = publisher_.current_for_writer();
-    for (auto& [key, cell] : cells_) UpdateCell(cell.get(), current);
+    // Handle cells must never answer from an older snapshot than the one a
+    // reader can already see (client.h promises the same result as
+    // Client::Enabled). A cell holding a static answer that is about to
+    // change is first set to kPending, which sends its readers to the slow
+    // path (they pin whatever is current); only after the swap does it get
+    // its new word. A reader that saw the new snapshot therefore sees
+    // kPending or the new word, never the old answer. Dynamic words name their
+    // publication and are checked against the pinned one, so they need no
+    // such step.
+    std::vector<std::uint64_t> words;
+    words.reserve(cells_.size());
+    publisher_.Publish(
+        SnapshotAccess::Wrap(*std::move(set)), origin, now,
+        /*before_swap=*/
+        [&](const Published& next) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          for (auto& [key, cell] : cells_) {
+            const std::uint64_t word = WordFor(*cell, &next);
+            words.push_back(word);
+            const std::uint64_t old_word =
+                cell->word.load(std::memory_order_relaxed);
+            if (IsStaticWord(old_word) && word != old_word) {
+              // Ordered before the swap (a seq_cst exchange) for any reader
+              // that acquires the new snapshot.
+              cell->word.store(HandleCell::kPending, std::memory_order_relaxed);
+            }
+          }
+        },
+        /*after_swap=*/
+        [&](const Published&) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          std::size_t i = 0;
+          for (auto& [key, cell] : cells_) {
+            cell->word.store(words[i++], std::memory_order_release);
+          }
+        });
     {
-      absl::MutexLock status_lock(&status_mu_);
+      MutexLock status_lock(&status_mu_);
       status_.origin = origin;
       status_.version = event.new_version;
       status_.snapshot_time = now;
@@ -185,14 +265,20 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
         status_.last_error = absl::OkStatus();
         status_.config_error = false;
       }
+      status_cv_.SignalAll();
+    }
+    if (!event.changed_keys.empty()) {
+      MutexLock listeners_lock(&listeners_mu_);
+      pending_.push_back(std::move(event));
+      dispatch = true;
     }
   }
-  if (!event.changed_keys.empty()) Notify(event);
+  if (dispatch) Dispatch();  // the last use of `this` here (see Dispatch)
   return absl::OkStatus();
 }
 
 void ClientCore::ReportSuccess(SnapshotOrigin origin) {
-  absl::MutexLock lock(&status_mu_);
+  MutexLock lock(&status_mu_);
   status_.last_success = absl::Now();
   status_.last_error = absl::OkStatus();
   status_.config_error = false;
@@ -200,7 +286,7 @@ void ClientCore::ReportSuccess(SnapshotOrigin origin) {
 }
 
 void ClientCore::ReportError(SnapshotOrigin origin, const absl::Status& error) {
-  absl::MutexLock lock(&status_mu_);
+  MutexLock lock(&status_mu_);
   // Without payloads: they are how sources tag errors, not part of the text.
   status_.last_error = absl::Status(error.code(), error.message());
   status_.last_error_time = absl::Now();
@@ -216,19 +302,19 @@ void ClientCore::ReportError(SnapshotOrigin origin, const absl::Status& error) {
 void ClientCore::ReportRejected(SnapshotOrigin origin,
                                 const absl::Status& error) {
   ReportError(origin, error);
-  absl::MutexLock lock(&status_mu_);
+  MutexLock lock(&status_mu_);
   status_.last_rejection = absl::Status(error.code(), error.message());
   status_.last_rejection_time = absl::Now();
 }
 
 void ClientCore::ReportConnection(RemoteConnection connection) {
-  absl::MutexLock lock(&status_mu_);
+  MutexLock lock(&status_mu_);
   status_.connection = connection;
 }
 
 void ClientCore::AddSource(std::unique_ptr<Source> source) {
   {
-    absl::MutexLock lock(&status_mu_);
+    MutexLock lock(&status_mu_);
     if (!has_live_source_) {
       has_live_source_ = true;
       if (status_.origin == SnapshotOrigin::kNone ||
@@ -253,35 +339,46 @@ void ClientCore::RestartSourcesAfterFork() {
   for (auto& s : sources_) s->RestartAfterFork();
 }
 
-void ClientCore::UpdateCell(HandleCell* cell, const Published* published) {
-  std::uint64_t word = HandleCell::kStaticFalse;
+std::uint64_t ClientCore::WordFor(const HandleCell& cell,
+                                  const Published* published) {
   std::uint32_t index;
-  if (published != nullptr && FindFlag(*published->set, cell->key, &index)) {
-    bool value;
-    if (StaticBool(published->set->flags[index], &value)) {
-      word = value ? HandleCell::kStaticTrue : HandleCell::kStaticFalse;
-    } else {
-      word = (static_cast<std::uint64_t>(published->generation) << 32) |
-             (static_cast<std::uint64_t>(index) << 2) | HandleCell::kDynamic;
-    }
+  if (published == nullptr || !FindFlag(*published->set, cell.key, &index)) {
+    return HandleCell::kStaticFalse;
   }
-  cell->word.store(word, std::memory_order_release);
+  bool value;
+  if (StaticBool(published->set->flags[index], &value)) {
+    return value ? HandleCell::kStaticTrue : HandleCell::kStaticFalse;
+  }
+  return (static_cast<std::uint64_t>(published->generation) << 32) |
+         (static_cast<std::uint64_t>(index) << 2) | HandleCell::kDynamic;
 }
 
 const HandleCell* ClientCore::Cell(std::string_view key) {
-  absl::MutexLock lock(&publish_mu_);
+  MutexLock lock(&publish_mu_);
   auto it = cells_.find(ToAbsl(key));
   if (it != cells_.end()) return it->second.get();
   auto cell = std::make_unique<HandleCell>();
   cell->key = std::string(key);
-  UpdateCell(cell.get(), publisher_.current_for_writer());
+  cell->word.store(WordFor(*cell, publisher_.current_for_writer()),
+                   std::memory_order_release);
   HandleCell* raw = cell.get();
   cells_.emplace(std::string(key), std::move(cell));
   return raw;
 }
 
+void ClientCore::DetachHandles() {
+#ifndef NDEBUG
+  MutexLock lock(&publish_mu_);
+  for (auto& [key, cell] : cells_) {
+    cell->word.store(HandleCell::kDead, std::memory_order_release);
+    Bury(std::move(cell));
+  }
+  cells_.clear();
+#endif
+}
+
 int ClientCore::AddListener(ChangeListener listener) {
-  absl::MutexLock lock(&listeners_mu_);
+  MutexLock lock(&listeners_mu_);
   const int id = next_listener_id_++;
   listeners_.emplace_back(
       id, std::make_shared<ChangeListener>(std::move(listener)));
@@ -289,52 +386,87 @@ int ClientCore::AddListener(ChangeListener listener) {
 }
 
 void ClientCore::RemoveListener(int id) {
-  const bool in_listener =
-      dispatching_thread_.load(std::memory_order_relaxed) ==
-      std::this_thread::get_id();
-  // Outside a listener, wait for an in-flight dispatch to finish first.
-  if (!in_listener) dispatch_mu_->Lock();
-  {
-    absl::MutexLock lock(&listeners_mu_);
-    for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
-      if (it->first == id) {
-        listeners_.erase(it);
-        break;
-      }
+  MutexLock lock(&listeners_mu_);
+  for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+    if (it->first == id) {
+      listeners_.erase(it);
+      break;
     }
   }
-  if (!in_listener) dispatch_mu_->Unlock();
+  // Inside a listener the call in progress may be this very listener's: it
+  // ends when the caller returns.
+  if (DispatchingOnThisThread()) return;
+  // Wait for this listener only, not for the whole dispatch: a listener
+  // waiting for this thread does not deadlock unless it is the one removed.
+  while (running_listener_ == id) listener_done_.Wait(&listeners_mu_);
 }
 
-void ClientCore::Notify(const ChangeEvent& event) {
-  std::vector<std::pair<int, std::shared_ptr<ChangeListener>>> listeners;
-  {
-    absl::MutexLock lock(&listeners_mu_);
-    listeners = listeners_;
+void ClientCore::Dispatch() {
+  std::unique_ptr<ClientCore> reap;
+  listeners_mu_.Lock();
+  if (dispatching_) {
+    // The dispatching thread delivers the event just queued, in order.
+    listeners_mu_.Unlock();
+    return;
   }
+  dispatching_ = true;
   dispatching_thread_.store(std::this_thread::get_id(),
                             std::memory_order_relaxed);
-  for (const auto& [id, listener] : listeners) {
-    {
-      // Skip listeners removed by an earlier listener in this dispatch.
-      absl::MutexLock lock(&listeners_mu_);
+  while (!pending_.empty() && !abandoned_) {
+    const ChangeEvent event = std::move(pending_.front());
+    pending_.pop_front();
+    const auto listeners = listeners_;
+    for (const auto& [id, listener] : listeners) {
+      if (abandoned_) break;
+      // Skip listeners removed by an earlier call.
       bool present = false;
       for (const auto& entry : listeners_) present |= entry.first == id;
       if (!present) continue;
-    }
-    try {
-      (*listener)(event);
-    } catch (const std::exception& e) {
-      Log(LogLevel::kError, absl::StrCat("change listener threw: ", e.what()));
-    } catch (...) {
-      Log(LogLevel::kError, "change listener threw a non-std exception");
+      running_listener_ = id;
+      listeners_mu_.Unlock();
+      CallListener(*listener, event);
+      listeners_mu_.Lock();
+      running_listener_ = 0;
+      listener_done_.SignalAll();
     }
   }
+  if (abandoned_) pending_.clear();
+  dispatching_ = false;
   dispatching_thread_.store(std::thread::id(), std::memory_order_relaxed);
+  listener_done_.SignalAll();
+  reap = std::move(self_);
+  listeners_mu_.Unlock();
+  if (reap != nullptr) {
+    // Destroyed from inside a listener: this thread cannot join itself (it
+    // may be one of the sources' threads), so another thread finishes the
+    // destruction. Nothing here touches the core after this point.
+    try {
+      std::thread([core = std::move(reap)]() mutable {
+        core.reset();
+      }).detach();
+    } catch (const std::system_error& e) {
+      Log(LogLevel::kError,
+          absl::StrCat("cannot start a thread to finish destroying a client "
+                       "destroyed inside its listener; it is leaked: ",
+                       e.what()));
+      reap.release();  // NOLINT: leaked, see above
+    }
+  }
+}
+
+void ClientCore::DestroyFromListener(std::unique_ptr<ClientCore> core) {
+  ClientCore* const raw = core.get();
+  Log(LogLevel::kWarning,
+      "Client destroyed inside one of its own change listeners: no listener "
+      "is called any more, and its sources are stopped and it is freed on "
+      "another thread once the listener returns");
+  MutexLock lock(&raw->listeners_mu_);
+  raw->abandoned_ = true;
+  raw->self_ = std::move(core);  // released by Dispatch when it ends
 }
 
 ClientStatus ClientCore::GetStatus() const {
-  absl::MutexLock lock(&status_mu_);
+  MutexLock lock(&status_mu_);
   ClientStatus status = status_;
   // Give the caller statuses of its own rather than references to ours: an
   // absl::Status shares its message through a reference count kept inside
@@ -351,11 +483,14 @@ ClientStatus ClientCore::GetStatus() const {
 }
 
 bool ClientCore::WaitUntilReady(absl::Duration timeout) const {
-  absl::MutexLock lock(&status_mu_);
-  auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(status_mu_) {
-    return status_.origin != SnapshotOrigin::kNone;
-  };
-  return status_mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  const SteadyTime deadline = DeadlineAfter(timeout);
+  MutexLock lock(&status_mu_);
+  while (status_.origin == SnapshotOrigin::kNone) {
+    if (!status_cv_.WaitUntil(&status_mu_, deadline)) {
+      return status_.origin != SnapshotOrigin::kNone;
+    }
+  }
+  return true;
 }
 
 }  // namespace internal

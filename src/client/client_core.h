@@ -5,11 +5,17 @@
 // SourceSink every source publishes through.
 //
 // Thread-safe. Publications are serialized by publish_mu_; readers only touch
-// the Publisher.
+// the Publisher and the handle cells. Listeners run without any lock held.
+//
+// Lock order (every path that takes two, and the fork handlers, take them in
+// this order): publish_mu_ -> the Publisher's lock -> status_mu_ ->
+// listeners_mu_ -> the StringPool's lock -> the log's lock.
 
 #ifndef HOTFIX_SRC_CLIENT_CLIENT_CORE_H_
 #define HOTFIX_SRC_CLIENT_CLIENT_CORE_H_
 
+#include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,11 +24,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/node_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "client/publisher.h"
 #include "hotfix/client.h"
 #include "model/string_pool.h"
 #include "sources/source.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -55,11 +61,35 @@ class ClientCore : public SourceSink {
   int AddListener(ChangeListener listener);
   void RemoveListener(int id);
 
+  // True on the thread that is delivering this core's change events (inside
+  // a listener call, or between two).
+  bool DispatchingOnThisThread() const {
+    return dispatching_thread_.load(std::memory_order_relaxed) ==
+           std::this_thread::get_id();
+  }
+
+  // DetachHandles()
+  //
+  // The Client is going away. In debug builds (no NDEBUG) every handle cell
+  // is marked dead and kept for good, so that a FlagHandle used afterwards
+  // aborts with a message instead of reading freed memory; otherwise nothing.
+  void DetachHandles();
+
+  // DestroyFromListener()
+  //
+  // Destroys `core` from inside one of its own listeners, which runs on a
+  // thread the destruction would have to join: no further listener is called,
+  // and once the running one returns and the dispatch ends, a background
+  // thread stops the sources (joining their threads) and frees the core.
+  static void DestroyFromListener(std::unique_ptr<ClientCore> core);
+
   // fork() support, called by pthread_atfork handlers for every live core:
-  // the prepare step takes the core's locks (in the order Offer takes them)
-  // so the child never inherits one held by a thread that is gone; the child
-  // step also resets the listener dispatch state. Sources are restarted
-  // separately by Client::AfterFork().
+  // the prepare step takes the core's locks in the lock order above, so that
+  // no other thread is inside one at the fork and the child never inherits
+  // one held by a thread that is gone; parent and child release them. The
+  // child also re-creates what the parent's threads may have been using
+  // (condition variables, the listener dispatch state, every RE2 object of
+  // the snapshots). Sources are restarted separately by Client::AfterFork().
   void PrepareFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   void ParentAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
@@ -68,32 +98,44 @@ class ClientCore : public SourceSink {
   bool WaitUntilReady(absl::Duration timeout) const;
 
  private:
-  void UpdateCell(HandleCell* cell, const Published* published)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
-  void Notify(const ChangeEvent& event);
+  // The word a handle cell holds for `published` (may be null).
+  static std::uint64_t WordFor(const HandleCell& cell,
+                               const Published* published);
+  // Delivers queued change events unless another thread already is.
+  void Dispatch();
 
   const CompileOptions compile_options_;
   const std::shared_ptr<StringPool> pool_ = std::make_shared<StringPool>();
   Publisher publisher_;
 
   // Serializes publications and guards the handle cells.
-  absl::Mutex publish_mu_;
+  Mutex publish_mu_;
   absl::node_hash_map<std::string, std::unique_ptr<HandleCell>> cells_
       ABSL_GUARDED_BY(publish_mu_);
 
-  mutable absl::Mutex status_mu_;
+  mutable Mutex status_mu_;
+  // Signalled whenever status_.origin changes (WaitUntilReady).
+  mutable CondVar status_cv_;
   ClientStatus status_ ABSL_GUARDED_BY(status_mu_);
   bool has_live_source_ ABSL_GUARDED_BY(status_mu_) = false;
 
-  // Listeners: calls are serialized by dispatch_mu_ (taken before
-  // listeners_mu_ is released by the dispatcher).
-  // Heap-allocated so a forked child can replace it: a dispatch in flight at
-  // fork() leaves it held by a thread that does not exist in the child.
-  std::unique_ptr<absl::Mutex> dispatch_mu_ = std::make_unique<absl::Mutex>();
-  absl::Mutex listeners_mu_;
+  // Listeners. Events are queued in publication order (under publish_mu_)
+  // and delivered by one thread at a time: the first publishing thread that
+  // finds no dispatch in progress delivers every queued event, the others
+  // return at once. listeners_mu_ is never held during a listener call.
+  Mutex listeners_mu_;
+  // Signalled when a listener call or a dispatch ends (RemoveListener).
+  CondVar listener_done_;
   std::vector<std::pair<int, std::shared_ptr<ChangeListener>>> listeners_
       ABSL_GUARDED_BY(listeners_mu_);
   int next_listener_id_ ABSL_GUARDED_BY(listeners_mu_) = 1;
+  std::deque<ChangeEvent> pending_ ABSL_GUARDED_BY(listeners_mu_);
+  bool dispatching_ ABSL_GUARDED_BY(listeners_mu_) = false;
+  // Id of the listener being called, 0 if none.
+  int running_listener_ ABSL_GUARDED_BY(listeners_mu_) = 0;
+  // Set by DestroyFromListener: stop dispatching, then free `self_`.
+  bool abandoned_ ABSL_GUARDED_BY(listeners_mu_) = false;
+  std::unique_ptr<ClientCore> self_ ABSL_GUARDED_BY(listeners_mu_);
   std::atomic<std::thread::id> dispatching_thread_{};
 
   std::vector<std::unique_ptr<Source>> sources_;

@@ -1,10 +1,14 @@
 // FlagHandle: a flag key resolved once. Enabled()'s fast path is inline in
 // client.h; this file holds the paths that need the snapshot.
 
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
 #include "client/client_core.h"
 #include "client/publisher.h"
 #include "eval/evaluate.h"
 #include "hotfix/client.h"
+#include "util/log.h"
 
 namespace hotfix {
 namespace {
@@ -26,6 +30,15 @@ EvaluationDetail EvaluateCell(const internal::Published* p, std::uint64_t word,
   return internal::EvaluateByName(*p->set, cell.key, context, expected, clock);
 }
 
+// A FlagHandle outlived its Client (debug builds of the library keep the cell
+// and mark it dead): fail loudly instead of reading freed memory.
+[[noreturn]] void DiedWithItsClient(const HandleCell& cell) noexcept {
+  Log(LogLevel::kError,
+      absl::StrCat("FlagHandle(\"", cell.key,
+                   "\") used after its Client was destroyed"));
+  std::abort();
+}
+
 }  // namespace
 
 namespace internal {
@@ -39,6 +52,7 @@ struct ClientAccess {
 
 bool FlagHandle::EnabledSlow(std::uint64_t word,
                              const Context& context) const noexcept {
+  if (ABSL_PREDICT_FALSE(word == HandleCell::kDead)) DiedWithItsClient(*cell_);
   Publisher::ReadGuard guard(internal::ClientAccess::publisher(*client_));
   const internal::Published* p = guard.get();
   if (p == nullptr) return false;
@@ -50,6 +64,7 @@ bool FlagHandle::EnabledSlow(std::uint64_t word,
 EvaluationDetail FlagHandle::Evaluate(const Context& context,
                                       ValueType expected) const noexcept {
   const std::uint64_t word = cell_->word.load(std::memory_order_acquire);
+  if (ABSL_PREDICT_FALSE(word == HandleCell::kDead)) DiedWithItsClient(*cell_);
   Publisher::ReadGuard guard(internal::ClientAccess::publisher(*client_));
   const internal::Published* p = guard.get();
   if (p == nullptr) {

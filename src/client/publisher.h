@@ -8,12 +8,13 @@
 // one hazard slot per thread and asymmetric fences:
 //
 //  * Every thread that reads owns one cache-line-sized HazardSlot from a
-//    process-wide registry (claimed on its first read, given back when the
-//    thread exits). A read is:
-//        p = current.load(acquire)
-//        loop { slot.hazard = p; <fence>; q = current.load(); if q == p break;
-//        p = q }
-//        ... evaluate against *p ...
+//    process-wide registry (claimed on its first read from a preallocated
+//    pool, given back when the thread exits, after its thread_local
+//    destructors). A read is:
+//        c = current.load(acquire)            // a tagged pointer, see below
+//        loop { slot.hazard = untag(c); <fence per c's tag>;
+//               d = current.load(seq_cst); if d == c break; c = d }
+//        ... evaluate against *untag(c) ...
 //        slot.hazard.store(nullptr, release)
 //    The only stores are to the thread's own slot: no shared reference count,
 //    no lock, no allocation.
@@ -21,21 +22,34 @@
 //    old snapshot on a retired list, issues the heavy half of the fence, scans
 //    every slot, and frees each retired snapshot no slot names. Snapshots still
 //    named stay retired and are retried at the next publication or Reclaim().
-//  * <fence>: where the kernel supports membarrier(PRIVATE_EXPEDITED) (Linux
-//    >= 4.14) the reader's fence is only a compiler barrier and the writer's
-//    membarrier() forces a full barrier on every running thread of the
-//    process, so the reader's hazard store is visible before the writer scans.
-//    Otherwise (and in ThreadSanitizer builds, whose model does not know
-//    membarrier) the reader stores its hazard with a seq_cst exchange and the
-//    writer exchanges `current` seq_cst: the classic Dekker pairing.
+//  * <fence>: `current`'s low bit says which protocol readers use. Untagged
+//    (where membarrier(PRIVATE_EXPEDITED) works, Linux >= 4.14), the reader
+//    stores its hazard with release and a compiler barrier only, and the
+//    writer's membarrier() forces a full barrier on every running thread of
+//    the process, so the reader's hazard store is visible before the writer
+//    scans. Tagged (no membarrier, and in ThreadSanitizer builds, whose model
+//    does not know membarrier), the reader stores its hazard with a seq_cst
+//    exchange, and the writer's seq_cst exchange of `current`, seq_cst fence
+//    and seq_cst loads of the slots (and of the slot list, whose links are
+//    seq_cst too) complete the classic Dekker pairing.
+//  * If membarrier() starts failing after start-up (a seccomp filter
+//    installed later, say), the writer re-tags `current` (logging once) and
+//    uses the tagged protocol from then on. A reader validates only the exact
+//    tagged value it loaded twice, so from the re-tagging on no reader can
+//    validate with the light protocol; the snapshots that were published
+//    under it (those retired at that moment and the one current then) may
+//    still be held by light readers the writer can no longer see, and are
+//    kept until the Publisher dies: a leak bounded by that one moment.
 //
 // A reader that validated p (current == p after its hazard store) is therefore
 // either seen by the writer's scan or started after the exchange and would
-// have seen the new pointer. Evaluations never nest, so one slot per thread
-// suffices; a nested read on the same thread (not done by hotfix) would be
-// detected and served with a seq_cst fallback guard.
+// have seen the new pointer. Reads on one thread may nest (an evaluation
+// inside a log sink, say): a nested read pins with a spare slot of its own. So
+// does a read in a thread_local or pthread-key destructor that runs after the
+// thread's slot was given back; both return their slot when they end.
 //
 // Thread-safe: readers from any thread; Publish/Reclaim serialize internally.
+// Not async-signal-safe (a thread's first read may allocate).
 
 #ifndef HOTFIX_SRC_CLIENT_PUBLISHER_H_
 #define HOTFIX_SRC_CLIENT_PUBLISHER_H_
@@ -47,11 +61,12 @@
 
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "hotfix/snapshot.h"
 #include "hotfix/status.h"
 #include "model/model.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -60,9 +75,11 @@ namespace internal {
 struct Published {
   std::unique_ptr<const Snapshot> snapshot;
   const CompiledFlagSet* set = nullptr;  // == &snapshot->compiled()
-  std::uint32_t generation = 0;          // publication counter (handles)
+  std::uint32_t generation = 0;          // publication counter, never 0
   SnapshotOrigin origin = SnapshotOrigin::kNone;
   absl::Time accepted;
+  // Published while readers used the light (membarrier) protocol.
+  bool light = false;
 };
 
 struct alignas(64) HazardSlot {
@@ -71,21 +88,28 @@ struct alignas(64) HazardSlot {
   HazardSlot* next = nullptr;  // immutable once linked
 };
 
-// True when readers may use the light (compiler-only) fence. Decided once,
-// before the first Publisher exists.
-extern bool g_light_reader_fence;
-
-// This thread's slot, or nullptr before its first read.
+// This thread's slot, or nullptr before its first read (and after the slot
+// was given back at thread exit).
 extern thread_local HazardSlot* tls_hazard_slot;
-// Slow path of a thread's first read: claims a slot, sets tls_hazard_slot and
-// arranges for the slot to be given back when the thread exits.
-HazardSlot* ClaimHazardSlot();
-// Claims a slot not tied to the thread (nested reads); give it back with
-// ReadGuard::ReleaseNested.
-HazardSlot* ClaimSpareSlot();
+
+// Slow path of ReadGuard: a slot for a read that cannot use the thread's own
+// (`own` is tls_hazard_slot). On a thread's first read this claims the
+// thread's slot, returns it and sets *temporary = false; for a nested read, or
+// a read while the thread exits, it returns a spare slot and sets *temporary =
+// true: the guard gives it back (ReleaseTemporarySlot) when it ends.
+HazardSlot* ClaimSlotSlow(HazardSlot* own, bool* temporary) noexcept;
+void ReleaseTemporarySlot(HazardSlot* slot) noexcept;
+
+// Slots in the process-wide registry, and how many of them are owned (by a
+// live thread or a read in progress). For tests.
+std::size_t HazardSlotCount();
+std::size_t OwnedHazardSlotCount();
 
 class Publisher {
  public:
+  // Bit 0 of `current_`: readers must use the seq_cst (fallback) protocol.
+  static constexpr std::uintptr_t kFallbackTag = 1;
+
   Publisher();
   // Frees every snapshot. No reader may be active.
   ~Publisher();
@@ -95,41 +119,37 @@ class Publisher {
   // ReadGuard pins the current snapshot for the guard's lifetime.
   //
   // Cost: two atomic loads and two stores to the thread's own slot; a
-  // compiler barrier (or, without membarrier, one locked instruction).
+  // compiler barrier (or, without membarrier, one locked instruction). A
+  // thread's first read claims a slot (see ClaimSlotSlow).
   class ReadGuard {
    public:
     explicit ReadGuard(const Publisher& publisher) noexcept {
       HazardSlot* slot = tls_hazard_slot;
-      if (ABSL_PREDICT_FALSE(slot == nullptr)) slot = ClaimHazardSlot();
-      if (ABSL_PREDICT_FALSE(slot->hazard.load(std::memory_order_relaxed) !=
-                             nullptr)) {
-        // Nested read on this thread: pin with a spare slot instead.
-        slot = ClaimSpareSlot();
-        nested_ = true;
+      if (ABSL_PREDICT_FALSE(slot == nullptr ||
+                             slot->hazard.load(std::memory_order_relaxed) !=
+                                 nullptr)) {
+        slot = ClaimSlotSlow(slot, &temporary_);
       }
       slot_ = slot;
-      const Published* p = publisher.current_.load(std::memory_order_acquire);
+      std::uintptr_t c = publisher.current_.load(std::memory_order_acquire);
       for (;;) {
-#if defined(HOTFIX_TSAN)
-        slot->hazard.exchange(p, std::memory_order_seq_cst);
-        const Published* q = publisher.current_.load(std::memory_order_seq_cst);
-#else
-        if (ABSL_PREDICT_TRUE(g_light_reader_fence)) {
-          slot->hazard.store(p, std::memory_order_relaxed);
+        const Published* p = Untag(c);
+        if (ABSL_PREDICT_TRUE((c & kFallbackTag) == 0)) {
+          slot->hazard.store(p, std::memory_order_release);
           std::atomic_signal_fence(std::memory_order_seq_cst);
         } else {
           slot->hazard.exchange(p, std::memory_order_seq_cst);
         }
-        const Published* q = publisher.current_.load(std::memory_order_seq_cst);
-#endif
-        if (ABSL_PREDICT_TRUE(q == p)) break;
-        p = q;
+        const std::uintptr_t d =
+            publisher.current_.load(std::memory_order_seq_cst);
+        if (ABSL_PREDICT_TRUE(d == c)) break;
+        c = d;
       }
-      published_ = p;
+      published_ = Untag(c);
     }
     ~ReadGuard() {
       slot_->hazard.store(nullptr, std::memory_order_release);
-      if (ABSL_PREDICT_FALSE(nested_)) ReleaseNested(slot_);
+      if (ABSL_PREDICT_FALSE(temporary_)) ReleaseTemporarySlot(slot_);
     }
     ReadGuard(const ReadGuard&) = delete;
     ReadGuard& operator=(const ReadGuard&) = delete;
@@ -138,49 +158,82 @@ class Publisher {
     const Published* get() const noexcept { return published_; }
 
    private:
-    static void ReleaseNested(HazardSlot* slot) noexcept;
     HazardSlot* slot_;
     const Published* published_;
-    bool nested_ = false;
+    bool temporary_ = false;
   };
+
+  // Called with the new publication (generation assigned) just before or
+  // just after it becomes current, under the writer lock; see
+  // ClientCore::Offer.
+  using SwapHook = absl::FunctionRef<void(const Published& next)>;
 
   // Publish()
   //
-  // Makes `next` current and returns the publication's generation. The
-  // previous snapshot is retired and freed once no reader holds it.
+  // Makes `next` current and returns the publication's generation (never 0).
+  // `before_swap` runs just before the swap, `after_swap` right after it
+  // (before reclamation). The previous snapshot is retired and freed once no
+  // reader holds it.
   //
   // Cost: a lock, a membarrier system call (or a fence), a scan of all hazard
   // slots, and the frees.
-  std::uint32_t Publish(std::unique_ptr<const Snapshot> next,
-                        SnapshotOrigin origin, absl::Time accepted);
+  std::uint32_t Publish(
+      std::unique_ptr<const Snapshot> next, SnapshotOrigin origin,
+      absl::Time accepted, SwapHook before_swap = [](const Published&) {},
+      SwapHook after_swap = [](const Published&) {});
 
   // Frees retired snapshots no reader holds. Publish() calls it too.
   void Reclaim();
 
   // fork() support (see ClientCore::PrepareFork): hold / release the writer
   // lock across fork().
-  void LockForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Lock(); }
-  void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
+  void LockForFork() ABSL_EXCLUSIVE_LOCK_FUNCTION(mu_) { mu_.Lock(); }
+  void UnlockAfterFork() ABSL_UNLOCK_FUNCTION(mu_) { mu_.Unlock(); }
 
-  // Number of retired snapshots not yet freed (for tests).
+  // ForEachSnapshotInChild()
+  //
+  // In a forked child, with the writer lock held (LockForFork): calls `fn`
+  // with every snapshot this publisher still owns (current, retired, kept).
+  void ForEachSnapshotInChild(absl::FunctionRef<void(const Published&)> fn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Number of retired snapshots not yet freed, and of those kept for good
+  // after membarrier() failed (for tests).
   std::size_t retired_count() const;
+  std::size_t kept_count() const;
+  // True while readers use the light (membarrier) protocol.
+  bool light() const;
 
   // The current publication without pinning it: only for the writer thread
   // (which alone frees snapshots) or for reading immutable scalars via
   // version().
   const Published* current_for_writer() const noexcept {
-    return current_.load(std::memory_order_acquire);
+    return Untag(current_.load(std::memory_order_acquire));
   }
-  // The version of the current snapshot, 0 if none. Pins briefly.
+  // The version of the current snapshot, 0 if none.
+  //
+  // Cost: pins the snapshot like an evaluation does (two loads, two stores
+  // to the thread's own slot, a compiler barrier).
   std::uint64_t version() const noexcept;
 
  private:
+  static const Published* Untag(std::uintptr_t c) noexcept {
+    return reinterpret_cast<const Published*>(c & ~kFallbackTag);
+  }
   void ReclaimLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // membarrier() failed: switch readers to the seq_cst protocol for good.
+  void SwitchToFallbackLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::atomic<const Published*> current_{nullptr};
-  mutable absl::Mutex mu_;
+  // A Published* with kFallbackTag when readers must use the seq_cst
+  // protocol.
+  std::atomic<std::uintptr_t> current_{0};
+  mutable Mutex mu_;
+  bool light_ ABSL_GUARDED_BY(mu_) = false;
   std::uint32_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<const Published*> retired_ ABSL_GUARDED_BY(mu_);
+  // Published under the light protocol, retired after it stopped working:
+  // freed only by the destructor.
+  std::vector<const Published*> kept_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace internal

@@ -7,14 +7,14 @@ namespace hotfix {
 namespace internal {
 
 std::string_view StringPool::Intern(std::string_view s) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = strings_.find(ToAbsl(s));
   if (it == strings_.end()) it = strings_.emplace(s).first;
   return std::string_view(*it);
 }
 
 std::size_t StringPool::size() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return strings_.size();
 }
 

@@ -17,7 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/node_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -38,7 +38,7 @@ class StringPool {
   void UnlockAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   // node_hash_set: element addresses (and so SSO buffers) never move.
   absl::node_hash_set<std::string> strings_ ABSL_GUARDED_BY(mu_);
 };

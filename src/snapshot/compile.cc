@@ -1172,6 +1172,32 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
   }
 }
 
+namespace {
+
+void RenewRegexes(const std::vector<Clause>& clauses) {
+  for (const Clause& clause : clauses) {
+    // The set was allocated non-const; only its users see it as const.
+    auto& regexes =
+        const_cast<std::vector<std::unique_ptr<RE2>>&>(clause.regexes);
+    for (std::unique_ptr<RE2>& re : regexes) {
+      auto fresh = std::make_unique<RE2>(re->pattern(), re->options());
+      re.release();  // NOLINT: abandoned (its locks may be held), see header
+      re = std::move(fresh);
+    }
+  }
+}
+
+}  // namespace
+
+void RenewRegexesInForkedChild(const CompiledFlagSet& set) {
+  for (const CompiledFlag& flag : set.flags) {
+    for (const Rule& rule : flag.rules) RenewRegexes(rule.clauses);
+  }
+  for (const CompiledSegment& segment : set.segments) {
+    for (const std::vector<Clause>& rule : segment.rules) RenewRegexes(rule);
+  }
+}
+
 std::unique_ptr<Snapshot> SnapshotAccess::Wrap(
     std::unique_ptr<CompiledFlagSet> set) {
   return std::unique_ptr<Snapshot>(new Snapshot(std::move(set)));

@@ -31,6 +31,20 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     std::string_view json, const CompileOptions& options,
     std::shared_ptr<StringPool> pool);
 
+// RenewRegexesInForkedChild()
+//
+// In a forked child, before any thread of the child evaluates `set`: replaces
+// the RE2 object of every `matches` clause with a fresh one for the same
+// pattern and options. RE2 keeps mutable state behind locks of its own (its
+// DFA caches, lazily built programs); a parent thread that was inside one at
+// the fork leaves it held in the child, whose next evaluation needing it
+// would wait forever. The old objects are abandoned, not destroyed (their
+// locks may be held).
+//
+// Not thread-safe: only for the single thread of a child inside fork().
+// Cost: compiling every regex of `set` again.
+void RenewRegexesInForkedChild(const CompiledFlagSet& set);
+
 // Wraps a compiled set into the public Snapshot type.
 struct SnapshotAccess {
   static std::unique_ptr<Snapshot> Wrap(std::unique_ptr<CompiledFlagSet> set);

@@ -83,7 +83,7 @@ std::string Cache::Prefix() const {
 }
 
 void Cache::SetFailureHookForTesting(FailureHook hook) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   hook_ = std::move(hook);
 }
 
@@ -130,7 +130,7 @@ absl::StatusOr<std::string> Cache::Load(std::size_t max_bytes) const {
 }
 
 absl::Status Cache::Store(std::string_view document) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const std::string tmp =
       absl::StrCat(path_, ".tmp.", ::getpid(), ".", ++counter_);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -33,7 +33,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -88,7 +88,7 @@ class Cache {
 
   const std::string path_;
   const std::string identity_;
-  absl::Mutex mu_;
+  Mutex mu_;
   FailureHook hook_ ABSL_GUARDED_BY(mu_);
   unsigned long long counter_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -115,16 +115,17 @@ void FileSource::CheckOnce() {
 }
 
 void FileSource::Run(Worker* worker) {
-  absl::MutexLock lock(&worker->mu);
+  worker->mu.Lock();
   while (!worker->stop) {
-    if (worker->mu.AwaitWithTimeout(absl::Condition(&worker->stop),
-                                    options_.poll_interval)) {
-      break;
+    const SteadyTime next = DeadlineAfter(options_.poll_interval);
+    while (!worker->stop && worker->cv.WaitUntil(&worker->mu, next)) {
     }
+    if (worker->stop) break;
     worker->mu.Unlock();
     CheckOnce();
     worker->mu.Lock();
   }
+  worker->mu.Unlock();
 }
 
 void FileSource::Start() {
@@ -145,8 +146,9 @@ void FileSource::Stop() {
     return;
   }
   {
-    absl::MutexLock lock(&worker_->mu);
+    MutexLock lock(&worker_->mu);
     worker_->stop = true;
+    worker_->cv.SignalAll();
   }
   worker_->thread.join();
   worker_.reset();
@@ -156,6 +158,9 @@ void FileSource::RestartAfterFork() {
   if (worker_ != nullptr && worker_->pid != ::getpid()) {
     worker_.release();  // NOLINT: deliberately leaked, see Worker
   }
+  // The parent's thread may have recorded the file's new identity and not yet
+  // published what it read: check (and, if the content differs, load) again.
+  last_identity_ = Identity();
   Start();
 }
 

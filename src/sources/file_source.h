@@ -21,9 +21,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "hotfix/options.h"
 #include "sources/source.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -64,7 +64,8 @@ class FileSource : public Source {
   // child: the parent's thread does not exist there and its mutex may still
   // list that thread as a waiter, so neither may be touched again.
   struct Worker {
-    absl::Mutex mu;
+    Mutex mu;
+    CondVar cv;
     bool stop ABSL_GUARDED_BY(mu) = false;
     std::thread thread;
     pid_t pid = 0;  // process that started the thread
@@ -77,7 +78,11 @@ class FileSource : public Source {
   const FileSourceOptions options_;
   SourceSink* const sink_;
   std::unique_ptr<Worker> worker_;
-  Identity last_identity_;  // watch thread (or LoadNow before Start) only
+  // Watch thread (or LoadNow before Start) only. Recorded before the file is
+  // read, so an edit between the two is seen at the next check; a forked
+  // child forgets it (RestartAfterFork), since the parent's thread may have
+  // recorded it and not yet delivered what it read.
+  Identity last_identity_;
   std::uint64_t last_content_hash_ = 0;
   bool have_content_ = false;
   std::string last_error_;  // to log each distinct error once

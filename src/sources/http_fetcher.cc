@@ -13,11 +13,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "rapidjson/document.h"
 #include "sources/source.h"
 #include "util/json_parse.h"
 #include "util/strings.h"
+#include "util/sync.h"
 
 // The Debian package builds cpp-httplib as a library with these features; the
 // header must be compiled with the same ones (they change class layouts).
@@ -251,15 +251,18 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Get(
   }
   Response out;
   bool too_large = false;
-  absl::Time last_data = absl::Now();
+  SteadyTime last_data = SteadyClock::now();
   httplib::Result result = client_->Get(
       FullPath(path), ToHttplib(headers),
       [&](const httplib::Response& response) {
         out.status = response.status;
         out.etag = response.get_header_value("ETag");
         out.content_type = response.get_header_value("Content-Type");
-        last_data = absl::Now();
+        last_data = SteadyClock::now();
+        // Content-Length counts the encoded bytes; the limit applies to the
+        // decoded body, checked as it arrives below.
         if (response.status == 200 && response.has_header("Content-Length") &&
+            !response.has_header("Content-Encoding") &&
             response.get_header_value<std::uint64_t>("Content-Length") >
                 max_bytes) {
           too_large = true;
@@ -268,7 +271,8 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Get(
         return !cancelled_.load();
       },
       [&](const char* data, std::size_t size) {
-        last_data = absl::Now();
+        // httplib hands over the decoded (gunzipped) bytes.
+        last_data = SteadyClock::now();
         if (cancelled_.load()) return false;
         const std::size_t limit =
             out.status == 200 ? max_bytes : kErrorBodyBytes;
@@ -296,7 +300,7 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Get(
   if (out.status != 0 && out.status != 200) return out;
   if (!result) {
     return TransportError(static_cast<int>(result.error()), path,
-                          absl::Now() - last_data);
+                          SinceSteady(last_data));
   }
   out.status = result->status;
   return out;
@@ -310,11 +314,11 @@ absl::Status HttpFetcher::Stream(std::string_view path,
     return absl::CancelledError(absl::StrCat("GET ", Url(path), ": cancelled"));
   }
   bool stopped_by_callback = false;
-  absl::Time last_data = absl::Now();
+  SteadyTime last_data = SteadyClock::now();
   httplib::Result result = client_->Get(
       FullPath(path), ToHttplib(headers),
       [&](const httplib::Response& response) {
-        last_data = absl::Now();
+        last_data = SteadyClock::now();
         if (cancelled_.load()) return false;
         if (!on_headers(response.status,
                         response.get_header_value("Content-Type"))) {
@@ -324,7 +328,7 @@ absl::Status HttpFetcher::Stream(std::string_view path,
         return true;
       },
       [&](const char* data, std::size_t size) {
-        last_data = absl::Now();
+        last_data = SteadyClock::now();
         if (cancelled_.load()) return false;
         if (!on_data(std::string_view(data, size))) {
           stopped_by_callback = true;
@@ -342,7 +346,7 @@ absl::Status HttpFetcher::Stream(std::string_view path,
   }
   if (!result) {
     return TransportError(static_cast<int>(result.error()), path,
-                          absl::Now() - last_data);
+                          SinceSteady(last_data));
   }
   return absl::OkStatus();
 }

@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "util/log.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -42,7 +42,7 @@ std::unique_ptr<PollSource::Worker> PollSource::NewWorker(bool paused) const {
   auto worker = std::make_unique<Worker>(options_);
   worker->fetcher =
       std::make_unique<HttpFetcher>(endpoint_, options_, options_.read_timeout);
-  absl::MutexLock lock(&worker->mu);
+  MutexLock lock(&worker->mu);
   worker->paused = paused;
   return worker;
 }
@@ -64,17 +64,18 @@ void PollSource::Stop() {
     worker_.release();  // NOLINT: deliberately leaked
     return;
   }
-  {
-    absl::MutexLock lock(&worker->mu);
-    worker->stop = true;
-    worker->cv.SignalAll();
-    while (!worker->done) {
-      worker->mu.Unlock();
-      worker->fetcher->Cancel();
-      worker->mu.Lock();
-      worker->mu.AwaitWithTimeout(absl::Condition(&worker->done), kStopRetry);
+  worker->mu.Lock();
+  worker->stop = true;
+  worker->cv.SignalAll();
+  while (!worker->done) {
+    worker->mu.Unlock();
+    worker->fetcher->Cancel();
+    worker->mu.Lock();
+    const SteadyTime retry = DeadlineAfter(kStopRetry);
+    while (!worker->done && worker->cv.WaitUntil(&worker->mu, retry)) {
     }
   }
+  worker->mu.Unlock();
   worker->thread.join();
 }
 
@@ -98,14 +99,14 @@ void PollSource::RestartAfterFork(std::shared_ptr<RemoteDocument> document) {
 void PollSource::Pause() {
   Worker* worker = worker_.get();
   if (worker == nullptr) return;
-  absl::MutexLock lock(&worker->mu);
+  MutexLock lock(&worker->mu);
   worker->paused = true;
 }
 
 void PollSource::Resume() {
   Worker* worker = worker_.get();
   if (worker == nullptr) return;
-  absl::MutexLock lock(&worker->mu);
+  MutexLock lock(&worker->mu);
   if (!worker->paused) return;
   worker->paused = false;
   worker->poll_now = true;
@@ -113,22 +114,24 @@ void PollSource::Resume() {
 }
 
 void PollSource::Run(Worker* worker) {
-  absl::Time next = absl::InfinitePast();  // first poll at once
+  // Deadlines on the steady clock: a wall-clock step never delays a poll.
+  SteadyTime next = SteadyClock::now();  // first poll at once
   worker->mu.Lock();
   for (;;) {
-    while (!worker->stop &&
-           (worker->paused || (!worker->poll_now && absl::Now() < next))) {
-      worker->cv.WaitWithDeadline(
-          &worker->mu, worker->paused ? absl::InfiniteFuture() : next);
+    while (!worker->stop && (worker->paused || (!worker->poll_now &&
+                                                SteadyClock::now() < next))) {
+      worker->cv.WaitUntil(&worker->mu,
+                           worker->paused ? SteadyTime::max() : next);
     }
     if (worker->stop) break;
     worker->poll_now = false;
     worker->mu.Unlock();
     const absl::Duration wait = PollOnce(worker);
     worker->mu.Lock();
-    next = absl::Now() + wait;
+    next = DeadlineAfter(wait);
   }
   worker->done = true;
+  worker->cv.SignalAll();  // Stop() waits for `done`
   worker->mu.Unlock();
 }
 

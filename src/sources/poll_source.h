@@ -24,13 +24,13 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hotfix/options.h"
 #include "sources/backoff.h"
 #include "sources/http_fetcher.h"
 #include "sources/remote_document.h"
 #include "sources/source.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -62,8 +62,8 @@ class PollSource : public Source {
   // Everything a polling thread touches. Replaced, never reused, after fork():
   // the old one may be locked by a thread that no longer exists.
   struct Worker {
-    absl::Mutex mu;
-    absl::CondVar cv;
+    Mutex mu;
+    CondVar cv;
     bool stop ABSL_GUARDED_BY(mu) = false;
     bool paused ABSL_GUARDED_BY(mu) = false;
     bool poll_now ABSL_GUARDED_BY(mu) = false;

@@ -104,7 +104,7 @@ std::shared_ptr<RemoteDocument> RemoteDocument::FreshAfterFork() const {
 void RemoteDocument::Seed(std::string_view json) {
   const std::optional<std::uint64_t> version = TopLevelVersion(json);
   if (!version.has_value()) return;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   text_ = std::string(json);
   version_ = *version;
   has_document_ = true;
@@ -112,17 +112,17 @@ void RemoteDocument::Seed(std::string_view json) {
 }
 
 std::uint64_t RemoteDocument::version() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return version_;
 }
 
 bool RemoteDocument::has_document() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return has_document_;
 }
 
 void RemoteDocument::Clear() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   text_.clear();
   version_ = 0;
   has_document_ = false;
@@ -163,7 +163,7 @@ RemoteDocument::Result RemoteDocument::OfferLocked(std::string json,
 RemoteDocument::Result RemoteDocument::ApplyFull(std::string_view json,
                                                  SnapshotOrigin origin) {
   const std::optional<std::uint64_t> version = TopLevelVersion(json);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Result result = OfferLocked(std::string(json), version.value_or(0), origin);
   if (result.outcome == Outcome::kApplied && !version.has_value()) {
     // Cannot happen: the compiler requires the version. Forget the document
@@ -221,7 +221,7 @@ RemoteDocument::Result RemoteDocument::ApplyPatch(std::string_view json,
                                " does not follow base_version ", base));
   }
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!has_document_) {
     return Result{Outcome::kGap,
                   absl::FailedPreconditionError(absl::StrCat(
@@ -280,7 +280,7 @@ RemoteDocument::Result RemoteDocument::CheckHeartbeat(
     std::string_view json) const {
   const std::optional<std::uint64_t> server = TopLevelVersion(json);
   if (!server.has_value()) return Result{Outcome::kUnchanged, absl::OkStatus()};
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!has_document_) {
     return Result{Outcome::kGap, absl::FailedPreconditionError(absl::StrCat(
                                      "heartbeat at version ", *server,

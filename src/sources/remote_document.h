@@ -33,10 +33,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "hotfix/status.h"
 #include "sources/cache.h"
 #include "sources/source.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -118,7 +118,7 @@ class RemoteDocument {
   SourceSink* const sink_;
   const std::shared_ptr<Cache> cache_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::string text_ ABSL_GUARDED_BY(mu_);
   std::uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   bool has_document_ ABSL_GUARDED_BY(mu_) = false;

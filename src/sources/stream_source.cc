@@ -9,10 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "sources/sse_parser.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -65,17 +65,18 @@ void StreamSource::Stop() {
     worker = nullptr;
   }
   if (worker != nullptr && worker->thread.joinable()) {
-    {
-      absl::MutexLock lock(&worker->mu);
-      worker->stop = true;
-      worker->cv.SignalAll();
-      while (!worker->done) {
-        worker->mu.Unlock();
-        worker->fetcher->Cancel();  // unblocks a read; see kStopRetry
-        worker->mu.Lock();
-        worker->mu.AwaitWithTimeout(absl::Condition(&worker->done), kStopRetry);
+    worker->mu.Lock();
+    worker->stop = true;
+    worker->cv.SignalAll();
+    while (!worker->done) {
+      worker->mu.Unlock();
+      worker->fetcher->Cancel();  // unblocks a read; see kStopRetry
+      worker->mu.Lock();
+      const SteadyTime retry = DeadlineAfter(kStopRetry);
+      while (!worker->done && worker->cv.WaitUntil(&worker->mu, retry)) {
       }
     }
+    worker->mu.Unlock();
     worker->thread.join();
   }
   poller_->Stop();
@@ -94,7 +95,7 @@ void StreamSource::RestartAfterFork() {
 }
 
 bool StreamSource::Stopping(Worker* worker) {
-  absl::MutexLock lock(&worker->mu);
+  MutexLock lock(&worker->mu);
   return worker->stop;
 }
 
@@ -107,6 +108,9 @@ void StreamSource::Run(Worker* worker) {
     if (Stopping(worker)) break;
     resync = ending.resync;
     worker->backoff.RecordHealthy(ending.healthy_for);
+    // The connection state first: no reader of the status may see the
+    // stream's failure (kStale) while the connection still says kStreaming.
+    sink_->ReportConnection(RemoteConnection::kPolling);
     if (!ending.reported)
       sink_->ReportError(SnapshotOrigin::kStream, ending.error);
     std::string text =
@@ -119,18 +123,17 @@ void StreamSource::Run(Worker* worker) {
     }
     if (ending.healthy_for > absl::ZeroDuration()) last_logged.clear();
     poller_->Resume();
-    sink_->ReportConnection(RemoteConnection::kPolling);
     absl::Duration delay = worker->backoff.Next();
     if (ending.config_error)
       delay = std::max(delay, options_.config_error_retry);
-    const absl::Time deadline = absl::Now() + delay;
-    absl::MutexLock lock(&worker->mu);
-    while (!worker->stop && absl::Now() < deadline) {
-      worker->cv.WaitWithDeadline(&worker->mu, deadline);
+    const SteadyTime deadline = DeadlineAfter(delay);
+    MutexLock lock(&worker->mu);
+    while (!worker->stop && worker->cv.WaitUntil(&worker->mu, deadline)) {
     }
   }
-  absl::MutexLock lock(&worker->mu);
+  MutexLock lock(&worker->mu);
   worker->done = true;
+  worker->cv.SignalAll();  // Stop() waits for `done`
 }
 
 StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
@@ -144,8 +147,13 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
   const std::string url = worker->fetcher->Url(kStreamPath);
   SseParser parser(options_.max_body_bytes);
   bool streaming = false;
-  absl::Time first_event = absl::InfinitePast();
-  absl::Time last_event = absl::Now();
+  // On the steady clock: silence and health must not jump with the wall
+  // clock.
+  SteadyTime first_event;
+  SteadyTime last_event = SteadyClock::now();
+  // A connection opened without Last-Event-ID must begin with a put: until
+  // one arrives, a heartbeat cannot prove that the client is in step.
+  bool put_received = false;
 
   // Ends the connection; returns false for the callbacks to return.
   auto end = [&](absl::Status error, bool reported, bool resync) {
@@ -162,14 +170,15 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
   auto mark_streaming = [&] {
     if (streaming) return;
     streaming = true;
-    first_event = absl::Now();
+    first_event = SteadyClock::now();
     poller_->Pause();
     sink_->ReportConnection(RemoteConnection::kStreaming);
   };
   auto on_event = [&](const SseEvent& event) {
-    last_event = absl::Now();
+    last_event = SteadyClock::now();
     if (event.type == "put" || event.type == "patch") {
       const bool put = event.type == "put";
+      put_received |= put;
       const RemoteDocument::Result result =
           put ? document_->ApplyFull(event.data, SnapshotOrigin::kStream)
               : document_->ApplyPatch(event.data, SnapshotOrigin::kStream);
@@ -202,7 +211,13 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
     }
     if (event.type == "heartbeat") {
       const RemoteDocument::Result result =
-          document_->CheckHeartbeat(event.data);
+          resume || put_received
+              ? document_->CheckHeartbeat(event.data)
+              : RemoteDocument::Result{
+                    RemoteDocument::Outcome::kGap,
+                    absl::FailedPreconditionError(
+                        "heartbeat before any put on a connection opened "
+                        "without Last-Event-ID")};
       if (result.outcome == RemoteDocument::Outcome::kGap) {
         ending.gap = true;
         return end(
@@ -232,7 +247,7 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
     return true;
   };
   auto on_data = [&](std::string_view data) {
-    if (absl::Now() - last_event > options_.heartbeat_timeout) {
+    if (SinceSteady(last_event) > options_.heartbeat_timeout) {
       return end(absl::DeadlineExceededError(absl::StrCat(
                      "GET ", url, ": no event for ",
                      absl::FormatDuration(options_.heartbeat_timeout))),
@@ -247,7 +262,7 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
 
   absl::Status status =
       worker->fetcher->Stream(kStreamPath, headers, on_headers, on_data);
-  if (streaming) ending.healthy_for = absl::Now() - first_event;
+  if (streaming) ending.healthy_for = SinceSteady(first_event);
   if (ending.error.ok()) {
     ending.error = status.ok()
                        ? absl::UnavailableError(absl::StrCat(

@@ -37,7 +37,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hotfix/options.h"
 #include "sources/backoff.h"
@@ -45,6 +44,7 @@
 #include "sources/poll_source.h"
 #include "sources/remote_document.h"
 #include "sources/source.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -63,8 +63,8 @@ class StreamSource : public Source {
 
  private:
   struct Worker {
-    absl::Mutex mu;
-    absl::CondVar cv;
+    Mutex mu;
+    CondVar cv;
     bool stop ABSL_GUARDED_BY(mu) = false;
     bool done ABSL_GUARDED_BY(mu) = false;
     std::unique_ptr<HttpFetcher> fetcher;

@@ -40,14 +40,14 @@ std::unique_ptr<Client> MakeClient() {
 }  // namespace
 
 TestFlags::TestFlags() : client_(MakeClient()) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   PublishLocked().IgnoreError();  // an empty set always compiles
 }
 
 TestFlags::~TestFlags() = default;
 
 void TestFlags::Set(std::string_view key, bool value) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   definitions_[std::string(key)] = absl::StrCat(
       R"({"variants":{"on":true,"off":false},"off_variant":"off","default":)",
       value ? R"("on")" : R"("off")", "}");
@@ -55,7 +55,7 @@ void TestFlags::Set(std::string_view key, bool value) {
 }
 
 void TestFlags::Set(std::string_view key, std::string_view value) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   definitions_[std::string(key)] = StaticFlag(Quote(value));
   PublishLocked().IgnoreError();  // generated definitions always compile
 }
@@ -64,7 +64,7 @@ void TestFlags::Set(std::string_view key, double value) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.Double(value);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   definitions_[std::string(key)] =
       StaticFlag(std::string_view(buffer.GetString(), buffer.GetSize()));
   PublishLocked().IgnoreError();  // generated definitions always compile
@@ -86,7 +86,7 @@ absl::Status TestFlags::SetJson(std::string_view key, std::string_view json) {
 
 absl::Status TestFlags::SetDefinition(std::string_view key,
                                       std::string_view flag_json) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const std::string k(key);
   std::optional<std::string> saved;
   if (auto it = definitions_.find(k); it != definitions_.end())
@@ -104,26 +104,26 @@ absl::Status TestFlags::SetDefinition(std::string_view key,
 }
 
 void TestFlags::Kill(std::string_view key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   killed_[std::string(key)] = true;
   PublishLocked().IgnoreError();  // generated definitions always compile
 }
 
 void TestFlags::Revive(std::string_view key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   killed_.erase(std::string(key));
   PublishLocked().IgnoreError();  // generated definitions always compile
 }
 
 void TestFlags::Remove(std::string_view key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   definitions_.erase(std::string(key));
   killed_.erase(std::string(key));
   PublishLocked().IgnoreError();  // generated definitions always compile
 }
 
 void TestFlags::Clear() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   definitions_.clear();
   killed_.clear();
   PublishLocked().IgnoreError();  // generated definitions always compile

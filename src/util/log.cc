@@ -1,22 +1,46 @@
 #include "util/log.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <utility>
 
-#include "absl/synchronization/mutex.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace {
 
+// The installed sink. The lock guards only the pointer: a message is sent
+// through a copy of it, after the lock is released, so a slow sink (syslog,
+// Python's GIL) never holds a lock that another thread or fork() needs.
 struct SinkState {
-  absl::Mutex mu;
-  LogSink sink ABSL_GUARDED_BY(mu);
+  internal::Mutex mu;
+  std::shared_ptr<const LogSink> sink ABSL_GUARDED_BY(mu);
 };
 
+void PrepareFork();
+void AfterFork();
+
 SinkState& State() {
-  static SinkState* const state = new SinkState;  // never destroyed
+  static SinkState* const state = [] {
+    auto* s = new SinkState;  // never destroyed
+    // The lock is held across fork(), so the child never inherits it from a
+    // thread that is gone (see EnsureLogForkSafe()).
+    pthread_atfork(&PrepareFork, &AfterFork, &AfterFork);
+    return s;
+  }();
   return *state;
+}
+
+void PrepareFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { State().mu.Lock(); }
+void AfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS { State().mu.Unlock(); }
+
+std::shared_ptr<const LogSink> CurrentSink() {
+  SinkState& state = State();
+  internal::MutexLock lock(&state.mu);
+  return state.sink;
 }
 
 std::atomic<int> min_level{static_cast<int>(LogLevel::kWarning)};
@@ -38,10 +62,16 @@ const char* LevelName(LogLevel level) {
 }  // namespace
 
 void SetLogSink(LogSink sink, LogLevel level) {
+  std::shared_ptr<const LogSink> next;
+  if (sink) next = std::make_shared<const LogSink>(std::move(sink));
   SinkState& state = State();
-  absl::MutexLock lock(&state.mu);
-  state.sink = std::move(sink);
-  min_level.store(static_cast<int>(level), std::memory_order_relaxed);
+  {
+    internal::MutexLock lock(&state.mu);
+    state.sink.swap(next);
+    min_level.store(static_cast<int>(level), std::memory_order_relaxed);
+  }
+  // `next` now holds the old sink: released outside the lock, and only once
+  // no thread is still sending through it.
 }
 
 namespace internal {
@@ -50,15 +80,16 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= min_level.load(std::memory_order_relaxed);
 }
 
+void EnsureLogForkSafe() { State(); }
+
 }  // namespace internal
 
 void Log(LogLevel level, std::string_view message) {
   if (!internal::LogEnabled(level)) return;
-  SinkState& state = State();
-  absl::MutexLock lock(&state.mu);
-  if (state.sink) {
+  const std::shared_ptr<const LogSink> sink = CurrentSink();
+  if (sink != nullptr) {
     try {
-      state.sink(level, message);
+      (*sink)(level, message);
     } catch (...) {
       // A throwing sink must not take the source thread down with it.
     }

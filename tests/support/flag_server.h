@@ -12,6 +12,9 @@
 // made with the OpenSSL API at test time) and BoolFlag()/Document() to write
 // flag sets.
 //
+// Every wait, the server's own included, has a deadline (kWaitLimit, or the
+// caller's in Eventually()), so a failing test fails instead of hanging.
+//
 // Thread-safe: every method may be called from any thread.
 
 #ifndef HOTFIX_TESTS_SUPPORT_FLAG_SERVER_H_
@@ -29,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -41,8 +45,35 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define HOTFIX_FLAG_SERVER_TSAN 1
+#endif
+
 namespace hotfix {
 namespace testing_support {
+
+#if defined(HOTFIX_FLAG_SERVER_TSAN)
+// ThreadSanitizer and the (uninstrumented) cpp-httplib server: a worker that
+// parses the first request initializes function-local statics of httplib's
+// parser; other workers later read them after an inline check of the
+// static's guard, which TSan cannot see, so it reports a race inside httplib
+// that the guard prevents. Every worker job acquires, and every request
+// releases once it is parsed (pre-routing), this token: the guard's edge,
+// made visible.
+inline char tsan_parsed_token = 0;
+
+class AnnotatedThreadPool : public httplib::ThreadPool {
+ public:
+  using httplib::ThreadPool::ThreadPool;
+  void enqueue(std::function<void()> fn) override {
+    httplib::ThreadPool::enqueue([fn = std::move(fn)] {
+      __tsan_acquire(&tsan_parsed_token);
+      fn();
+    });
+  }
+};
+#endif
 
 // A flag serving `on` (true) or `off` (false) to everyone.
 inline std::string BoolFlag(bool on) {
@@ -124,6 +155,10 @@ class Certificate {
 class FlagServer {
  public:
   static constexpr char kSdkKey[] = "test-sdk-key";
+  // The longest the server itself ever waits for anything (its accept loop
+  // to start, a held request to be released): a test that forgets to release
+  // fails with a message instead of hanging.
+  static constexpr std::chrono::seconds kWaitLimit{60};
 
   // `tls`: serve HTTPS with this certificate (must outlive the server).
   explicit FlagServer(const Certificate* tls = nullptr) : tls_(tls) {}
@@ -146,6 +181,16 @@ class FlagServer {
       server = std::make_unique<httplib::Server>();
     }
     if (!server->is_valid()) return false;
+#if defined(HOTFIX_FLAG_SERVER_TSAN)
+    server->new_task_queue = [] {
+      return new AnnotatedThreadPool(CPPHTTPLIB_THREAD_POOL_COUNT);
+    };
+    server->set_pre_routing_handler(
+        [](const httplib::Request&, httplib::Response&) {
+          __tsan_release(&tsan_parsed_token);
+          return httplib::Server::HandlerResponse::Unhandled;
+        });
+#endif
     server->set_keep_alive_timeout(1);
     server->set_read_timeout(2, 0);
     server->set_write_timeout(2, 0);
@@ -167,7 +212,18 @@ class FlagServer {
     httplib::Server* raw = server_.get();
     thread_ = std::thread([raw] { raw->listen_after_bind(); });
     // httplib's stop() is a no-op until the accept loop runs.
+    const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
     while (!raw->is_running()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::fprintf(stderr,
+                     "FlagServer: the accept loop did not start within %lld "
+                     "s\n",
+                     static_cast<long long>(kWaitLimit.count()));
+        raw->stop();
+        thread_.join();
+        server_.reset();
+        return false;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return true;
@@ -254,11 +310,13 @@ class FlagServer {
     for (const auto& stream : streams_) stream->closed = true;
     cv_.notify_all();
   }
-  // While silent, streams get no bytes at all (events are dropped, no
-  // heartbeats), but stay open.
-  void SetSilent(bool silent) {
+  // While silent, streams get no events at all (events are dropped, no
+  // heartbeats), but stay open; with `comment`, they get that SSE comment
+  // line (": ...") every heartbeat interval instead: bytes, but no event.
+  void SetSilent(bool silent, std::string comment = "") {
     std::lock_guard<std::mutex> lock(mu_);
     silent_ = silent;
+    silent_comment_ = std::move(comment);
     cv_.notify_all();
   }
   // Streams' heartbeat interval. Default: 50 ms.
@@ -266,13 +324,17 @@ class FlagServer {
     std::lock_guard<std::mutex> lock(mu_);
     heartbeat_ = interval;
   }
-  // GET /v1/flags answers this status (0: normal) with `body`.
+  // GET /v1/flags answers this status (0: normal) with `body` and, if not
+  // empty, `etag` (then a request whose If-None-Match equals it gets a 304,
+  // as from a cache in front of the server).
   void SetFlagsResponse(int status, std::string body = "",
-                        std::string content_type = "application/json") {
+                        std::string content_type = "application/json",
+                        std::string etag = "") {
     std::lock_guard<std::mutex> lock(mu_);
     flags_status_ = status;
     flags_body_ = std::move(body);
     flags_content_type_ = std::move(content_type);
+    flags_etag_ = std::move(etag);
   }
   // GET /v1/stream answers this status (0: normal).
   void SetStreamStatus(int status) {
@@ -334,6 +396,24 @@ class FlagServer {
   std::string last_authorization() const {
     std::lock_guard<std::mutex> lock(mu_);
     return last_authorization_;
+  }
+  // The If-None-Match header of each GET /v1/flags ("" when absent), in
+  // order.
+  std::vector<std::string> if_none_match_values() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return if_none_match_;
+  }
+  // When each GET /v1/flags / GET /v1/stream arrived (steady clock), in
+  // order.
+  std::vector<std::chrono::steady_clock::time_point> flags_request_times()
+      const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return flags_times_;
+  }
+  std::vector<std::chrono::steady_clock::time_point> stream_request_times()
+      const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stream_times_;
   }
 
   // Polls `done` every millisecond for up to `timeout`.
@@ -405,13 +485,22 @@ class FlagServer {
     last_authorization_ = request.get_header_value("Authorization");
     return last_authorization_ == std::string("Bearer ") + kSdkKey;
   }
-  // Blocks while `path` is held. Returns false if the server is stopping.
+  // Blocks while `path` is held, for at most kWaitLimit. Returns false if
+  // the server is stopping or the limit passed.
   bool WaitIfHeld(std::unique_lock<std::mutex>& lock, const std::string& path) {
     if (held_paths_.count(path) == 0) return true;
     ++held_now_;
-    cv_.wait(lock, [&] { return stopping_ || held_paths_.count(path) == 0; });
+    const bool released = cv_.wait_for(lock, kWaitLimit, [&] {
+      return stopping_ || held_paths_.count(path) == 0;
+    });
     --held_now_;
-    return !stopping_;
+    if (!released) {
+      std::fprintf(stderr,
+                   "FlagServer: a request to %s was held for %lld s and is "
+                   "dropped; did the test forget ReleaseHeld()?\n",
+                   path.c_str(), static_cast<long long>(kWaitLimit.count()));
+    }
+    return released && !stopping_;
   }
 
   void Route(httplib::Server& server) {
@@ -419,6 +508,8 @@ class FlagServer {
                                    httplib::Response& response) {
       std::unique_lock<std::mutex> lock(mu_);
       ++flags_requests_;
+      flags_times_.push_back(std::chrono::steady_clock::now());
+      if_none_match_.push_back(request.get_header_value("If-None-Match"));
       if (!WaitIfHeld(lock, "/v1/flags")) {
         response.status = 503;
         return;
@@ -431,6 +522,14 @@ class FlagServer {
         return;
       }
       if (flags_status_ != 0) {
+        if (!flags_etag_.empty()) {
+          if (request.get_header_value("If-None-Match") == flags_etag_) {
+            ++not_modified_;
+            response.status = 304;
+            return;
+          }
+          response.set_header("ETag", flags_etag_);
+        }
         response.status = flags_status_;
         response.set_content(flags_body_, flags_content_type_.c_str());
         return;
@@ -450,6 +549,7 @@ class FlagServer {
                                     httplib::Response& response) {
       std::unique_lock<std::mutex> lock(mu_);
       ++stream_connections_;
+      stream_times_.push_back(std::chrono::steady_clock::now());
       last_event_ids_.push_back(request.get_header_value("Last-Event-ID"));
       if (!WaitIfHeld(lock, "/v1/stream")) {
         response.status = 503;
@@ -484,8 +584,11 @@ class FlagServer {
               return stopping_ || stream->closed || !stream->pending.empty();
             });
             if (stopping_ || stream->closed) return false;  // drop abruptly
-            if (stream->pending.empty() && !silent_) {
-              stream->pending = HeartbeatLocked();
+            if (stream->pending.empty()) {
+              stream->pending = !silent_ ? HeartbeatLocked()
+                                : silent_comment_.empty()
+                                    ? std::string()
+                                    : ": " + silent_comment_ + "\n\n";
             }
             std::string out = std::move(stream->pending);
             stream->pending.clear();
@@ -516,10 +619,12 @@ class FlagServer {
   std::map<std::uint64_t, std::string> patches_;  // version -> patch event
   std::set<std::shared_ptr<Stream>> streams_;
   bool silent_ = false;
+  std::string silent_comment_;
   std::chrono::milliseconds heartbeat_{50};
   int flags_status_ = 0;
   std::string flags_body_;
   std::string flags_content_type_;
+  std::string flags_etag_;
   int stream_status_ = 0;
   std::vector<Opening> openings_;
   std::set<std::string> held_paths_;
@@ -528,6 +633,9 @@ class FlagServer {
   int not_modified_ = 0;
   int stream_connections_ = 0;
   std::vector<std::string> last_event_ids_;
+  std::vector<std::string> if_none_match_;
+  std::vector<std::chrono::steady_clock::time_point> flags_times_;
+  std::vector<std::chrono::steady_clock::time_point> stream_times_;
   std::string last_authorization_;
 };
 

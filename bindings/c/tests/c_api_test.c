@@ -3,12 +3,20 @@
  * The C API's happy paths, compiled as C99: creating a client from a
  * bootstrap document, enabled, typed getters, evaluate with reasons and
  * variants, contexts, flag handles, publish with a change callback, status,
- * names and validation. */
+ * names and validation, and a creation that does not wait for a server. */
 
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "hotfix/hotfix_c.h"
@@ -118,7 +126,8 @@ static void TypedGettersServeValuesOrDefaults(void) {
   const char* json;
 
   CHECK(hotfix_client_get_bool(flags, "fix-123", 0, NULL) == 1);
-  CHECK(hotfix_client_get_bool(flags, "killed", 7, NULL) == 0); /* off variant */
+  CHECK(hotfix_client_get_bool(flags, "killed", 7, NULL) ==
+        0); /* off variant */
   CHECK(hotfix_client_get_bool(flags, "banner", 7, NULL) == 7); /* mismatch */
   CHECK(hotfix_client_get_bool(flags, "missing", 7, NULL) == 7);
 
@@ -287,7 +296,8 @@ static void RecordChange(void* user_data, const hotfix_change_event_t* event) {
   }
   CHECK(hotfix_change_event_key(event, i) == NULL);
   /* Evaluating from a callback sees the new flags. */
-  changes->enabled_inside = hotfix_client_enabled(changes->client, "dark", NULL);
+  changes->enabled_inside =
+      hotfix_client_enabled(changes->client, "dark", NULL);
 }
 
 static void PublishCallsChangeListeners(void) {
@@ -365,31 +375,93 @@ static void ClientWithoutFlagsServesDefaults(void) {
   hotfix_client_destroy(flags);
 }
 
-static void UnreachableServerNeverBlocksCreation(void) {
+/* A server that never answers: it listens (so the kernel completes every
+ * connection) but neither accepts nor reads until the test does. Returns the
+ * listening socket and sets *port, or -1. */
+static int ListenWithoutAnswering(int* port) {
+  struct sockaddr_in address;
+  socklen_t length = sizeof(address);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  memset(&address, 0, sizeof(address));
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  if (bind(fd, (struct sockaddr*)&address, sizeof(address)) != 0 ||
+      listen(fd, 8) != 0 ||
+      getsockname(fd, (struct sockaddr*)&address, &length) != 0) {
+    close(fd);
+    return -1;
+  }
+  *port = ntohs(address.sin_port);
+  return fd;
+}
+
+/* Waits at most `timeout_ms` for `fd` to be readable. */
+static int Readable(int fd, int timeout_ms) {
+  struct pollfd p;
+  p.fd = fd;
+  p.events = POLLIN;
+  p.revents = 0;
+  return poll(&p, 1, timeout_ms) == 1;
+}
+
+static void SilentServerNeverBlocksCreation(void) {
   hotfix_options_t* options = hotfix_options_create();
   hotfix_client_t* flags = NULL;
   hotfix_client_status_t* status = NULL;
   char* err = NULL;
-  /* Port 1 on loopback: connection refused. The bootstrap is served. */
-  CHECK(hotfix_options_set_server_url(options, "http://127.0.0.1:1") ==
-        HOTFIX_OK);
+  char url[64];
+  char request[4096] = {0};
+  size_t received = 0;
+  int port = 0;
+  int connection = -1;
+  const int listener = ListenWithoutAnswering(&port);
+  CHECK(listener >= 0);
+  if (listener < 0) return;
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+  CHECK(hotfix_options_set_server_url(options, url) == HOTFIX_OK);
   CHECK(hotfix_options_set_sdk_key(options, "sdk-test-key-0123456789") ==
         HOTFIX_OK);
   CHECK(hotfix_options_set_remote_mode(options, HOTFIX_REMOTE_POLLING) ==
         HOTFIX_OK);
   CHECK(hotfix_options_set_remote_poll_interval_ms(options, 60000) ==
         HOTFIX_OK);
-  CHECK(hotfix_options_set_connect_timeout_ms(options, 1000) == HOTFIX_OK);
+  /* A creation that waited for the server would last this long, and the
+   * timeout would then have closed the connection. */
+  CHECK(hotfix_options_set_read_timeout_ms(options, 5000) == HOTFIX_OK);
   CHECK(hotfix_options_set_bootstrap_json(options, kTestFlags) == HOTFIX_OK);
   CHECK(hotfix_client_create(options, &flags, &err) == HOTFIX_OK);
   CHECK(err == NULL);
   hotfix_options_destroy(options);
+
+  /* Creation has returned. Its request reaches the server in the
+   * background... */
+  CHECK(Readable(listener, 20000));
+  connection = accept(listener, NULL, NULL);
+  CHECK(connection >= 0);
+  while (connection >= 0 && received < sizeof(request) - 1 &&
+         strstr(request, "\r\n\r\n") == NULL && Readable(connection, 20000)) {
+    const ssize_t n =
+        read(connection, request + received, sizeof(request) - 1 - received);
+    if (n <= 0) break;
+    received += (size_t)n;
+    request[received] = '\0';
+  }
+  CHECK(received > 0 && strncmp(request, "GET /v1/flags", 13) == 0);
+  /* ...and is still unanswered and open: the client neither waited for it
+   * nor gave up on it. (Once read, a GET has nothing more to send: anything
+   * readable now would be the connection's end.) */
+  CHECK(connection >= 0 && !Readable(connection, 0));
+  /* Meanwhile the bootstrap is served. */
   CHECK(hotfix_client_enabled(flags, "fix-123", NULL) == 1);
   CHECK(hotfix_client_get_status(flags, &status, NULL) == HOTFIX_OK);
   CHECK(hotfix_client_status_origin(status) == HOTFIX_ORIGIN_BOOTSTRAP);
   CHECK(hotfix_client_status_connection(status) != HOTFIX_CONNECTION_NONE);
   hotfix_client_status_destroy(status);
   hotfix_client_destroy(flags);
+  if (connection >= 0) close(connection);
+  close(listener);
 }
 
 static void NamesMatchTheDocumentedSpelling(void) {
@@ -452,7 +524,7 @@ int main(void) {
   RUN(PublishCallsChangeListeners);
   RUN(StatusDescribesTheSource);
   RUN(ClientWithoutFlagsServesDefaults);
-  RUN(UnreachableServerNeverBlocksCreation);
+  RUN(SilentServerNeverBlocksCreation);
   RUN(NamesMatchTheDocumentedSpelling);
   RUN(ValidateAcceptsGoodDocuments);
   RUN(LogCallbackReceivesLibraryMessages);
