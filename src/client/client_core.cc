@@ -5,6 +5,7 @@
 
 #include "client/client_core.h"
 
+#include <cxxabi.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -324,6 +325,8 @@ void ClientCore::Notify(const ChangeEvent& event) {
     }
     try {
       (*listener)(event);
+    } catch (abi::__forced_unwind&) {
+      throw;  // pthread_exit() or cancellation: the thread must end
     } catch (const std::exception& e) {
       Log(LogLevel::kError, absl::StrCat("change listener threw: ", e.what()));
     } catch (...) {

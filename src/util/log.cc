@@ -1,5 +1,7 @@
 #include "util/log.h"
 
+#include <cxxabi.h>
+
 #include <atomic>
 #include <cstdio>
 #include <utility>
@@ -59,6 +61,8 @@ void Log(LogLevel level, std::string_view message) {
   if (state.sink) {
     try {
       state.sink(level, message);
+    } catch (abi::__forced_unwind&) {
+      throw;  // pthread_exit() or cancellation: the thread must end
     } catch (...) {
       // A throwing sink must not take the source thread down with it.
     }
