@@ -1794,8 +1794,10 @@ PyObject* FlagEnabledFast(PyObject* self, PyObject* const* args,
   return ReturnBool([&] { return flag->Enabled(values[0]); });
 }
 
-// Docstrings below start with a text signature ("name($self, /, ...)\n--\n\n"),
-// which CPython turns into __text_signature__ for inspect.signature().
+// Docstrings start with a text signature ("name($self, /, ...)\n--\n\n"),
+// which CPython turns into __text_signature__ for inspect.signature(). The
+// pybind11 methods below write "self" without the "$": pybind11 binds its
+// functions to a capsule, which inspect already drops as their "self".
 
 PyMethodDef kClientEnabledDef = {
     "enabled",
@@ -1901,7 +1903,7 @@ PYBIND11_MODULE(_hotfix, m) {
                 .format(e.value, e.variant, e.reason, e.error, e.rule_index,
                         e.version);
           },
-          "__repr__($self, /)\n--\n\n");
+          "__repr__(self, /)\n--\n\n");
 
   py::class_<Status>(m, "Status", "Health of a client's sources.")
       .def_property_readonly("state", Field(&Status::state),
@@ -1956,7 +1958,7 @@ PYBIND11_MODULE(_hotfix, m) {
                 .format(s.state, s.origin, s.version, s.connection,
                         s.last_error);
           },
-          "__repr__($self, /)\n--\n\n");
+          "__repr__(self, /)\n--\n\n");
 
   py::class_<ChangeEvent>(m, "ChangeEvent",
                           "One accepted change, passed to on_change callbacks.")
@@ -1978,7 +1980,7 @@ PYBIND11_MODULE(_hotfix, m) {
                        "origin={!r}, changed_keys={!r})")
                 .format(e.old_version, e.new_version, e.origin, e.changed_keys);
           },
-          "__repr__($self, /)\n--\n\n");
+          "__repr__(self, /)\n--\n\n");
 
   auto flag_get = [](hotfix::ValueType type) {
     return [type](py::handle self, py::object d, py::handle c) {
@@ -1999,15 +2001,15 @@ PYBIND11_MODULE(_hotfix, m) {
             return Self<PyFlag>(self).Enabled(c);
           },
           py::arg("context") = py::none(),
-          "enabled($self, /, context=None)\n--\n\n")
+          "enabled(self, /, context=None)\n--\n\n")
       .def("get_bool", flag_get(hotfix::ValueType::kBool),
            py::arg("default") = false, py::arg("context") = py::none(),
-           "get_bool($self, /, default=False, context=None)\n--\n\n"
+           "get_bool(self, /, default=False, context=None)\n--\n\n"
            "The flag's boolean value, or `default` (any object) when it does "
            "not serve one.")
       .def("get_string", flag_get(hotfix::ValueType::kString),
            py::arg("default") = "", py::arg("context") = py::none(),
-           "get_string($self, /, default='', context=None)\n--\n\n"
+           "get_string(self, /, default='', context=None)\n--\n\n"
            "The flag's string value, or `default`.")
       .def(
           "get_int",
@@ -2015,16 +2017,16 @@ PYBIND11_MODULE(_hotfix, m) {
             return Self<PyFlag>(self).GetInt(std::move(d), c);
           },
           py::arg("default") = 0, py::arg("context") = py::none(),
-          "get_int($self, /, default=0, context=None)\n--\n\n"
+          "get_int(self, /, default=0, context=None)\n--\n\n"
           "The flag's number truncated toward zero, or `default` (also "
           "outside the int64 range).")
       .def("get_float", flag_get(hotfix::ValueType::kNumber),
            py::arg("default") = 0.0, py::arg("context") = py::none(),
-           "get_float($self, /, default=0.0, context=None)\n--\n\n"
+           "get_float(self, /, default=0.0, context=None)\n--\n\n"
            "The flag's number, or `default`.")
       .def("get_json", flag_get(hotfix::ValueType::kJson),
            py::arg("default") = py::none(), py::arg("context") = py::none(),
-           "get_json($self, /, default=None, context=None)\n--\n\n"
+           "get_json(self, /, default=None, context=None)\n--\n\n"
            "The flag's JSON value, parsed (a fresh object per call), or "
            "`default`.")
       .def(
@@ -2033,7 +2035,7 @@ PYBIND11_MODULE(_hotfix, m) {
             return Self<PyFlag>(self).Evaluate(c, expected);
           },
           py::arg("context") = py::none(), py::arg("expected") = py::none(),
-          "evaluate($self, /, context=None, expected=None)\n--\n\n"
+          "evaluate(self, /, context=None, expected=None)\n--\n\n"
           "The full Evaluation; `expected` (\"bool\", \"string\", \"number\" "
           "or \"json\") turns a type difference into ERROR/TYPE_MISMATCH.")
       .def(
@@ -2042,7 +2044,7 @@ PYBIND11_MODULE(_hotfix, m) {
             return py::str("FlagHandle({!r})")
                 .format(KeyToPython(Self<PyFlag>(self).key()));
           },
-          "__repr__($self, /)\n--\n\n");
+          "__repr__(self, /)\n--\n\n");
 
   auto client_get = [](hotfix::ValueType type) {
     return [type](py::handle self, py::handle f, py::object d, py::handle c) {
@@ -2058,17 +2060,17 @@ PYBIND11_MODULE(_hotfix, m) {
              }
              return std::make_unique<PyClient>(MakeOptions(kwargs));
            }),
-           "__init__($self, /, **options)\n--\n\nSee hotfix.Client.")
+           "__init__(self, /, **options)\n--\n\nSee hotfix.Client.")
       .def("get_bool", client_get(hotfix::ValueType::kBool), py::arg("flag"),
            py::arg("default") = false, py::arg("context") = py::none(),
-           "get_bool($self, /, flag, default=False, context=None)\n--\n\n"
+           "get_bool(self, /, flag, default=False, context=None)\n--\n\n"
            "The flag's boolean value for `context`, or `default` (any object) "
            "when the flag does not serve one (unknown, killed without an off "
            "variant, another type, no flags, closed).")
       .def("get_string", client_get(hotfix::ValueType::kString),
            py::arg("flag"), py::arg("default") = "",
            py::arg("context") = py::none(),
-           "get_string($self, /, flag, default='', context=None)\n--\n\n"
+           "get_string(self, /, flag, default='', context=None)\n--\n\n"
            "The flag's string value, or `default`.")
       .def(
           "get_int",
@@ -2077,16 +2079,16 @@ PYBIND11_MODULE(_hotfix, m) {
           },
           py::arg("flag"), py::arg("default") = 0,
           py::arg("context") = py::none(),
-          "get_int($self, /, flag, default=0, context=None)\n--\n\n"
+          "get_int(self, /, flag, default=0, context=None)\n--\n\n"
           "The flag's number truncated toward zero, or `default` (also "
           "outside the int64 range).")
       .def("get_float", client_get(hotfix::ValueType::kNumber), py::arg("flag"),
            py::arg("default") = 0.0, py::arg("context") = py::none(),
-           "get_float($self, /, flag, default=0.0, context=None)\n--\n\n"
+           "get_float(self, /, flag, default=0.0, context=None)\n--\n\n"
            "The flag's number, or `default`.")
       .def("get_json", client_get(hotfix::ValueType::kJson), py::arg("flag"),
            py::arg("default") = py::none(), py::arg("context") = py::none(),
-           "get_json($self, /, flag, default=None, context=None)\n--\n\n"
+           "get_json(self, /, flag, default=None, context=None)\n--\n\n"
            "The flag's JSON value, parsed (a fresh object per call), or "
            "`default`.")
       .def(
@@ -2096,7 +2098,7 @@ PYBIND11_MODULE(_hotfix, m) {
           },
           py::arg("flag"), py::arg("context") = py::none(),
           py::arg("expected") = py::none(),
-          "evaluate($self, /, flag, context=None, expected=None)\n--\n\n"
+          "evaluate(self, /, flag, context=None, expected=None)\n--\n\n"
           "The full Evaluation of `flag`: value, variant, reason, error, rule "
           "index and version. `expected` (\"bool\", \"string\", \"number\" or "
           "\"json\") turns a type difference into ERROR/TYPE_MISMATCH.")
@@ -2110,7 +2112,7 @@ PYBIND11_MODULE(_hotfix, m) {
             return PyFlag(self, client.state(), handle);
           },
           py::arg("key"),
-          "flag($self, /, key)\n--\n\n"
+          "flag(self, /, key)\n--\n\n"
           "A FlagHandle for `key`, resolved once; it follows every later flag "
           "set. Closed client: StateError.")
       .def(
@@ -2119,7 +2121,7 @@ PYBIND11_MODULE(_hotfix, m) {
             return Self<PyClient>(self).OnChange(std::move(callback));
           },
           py::arg("callback"),
-          "on_change($self, /, callback)\n--\n\n"
+          "on_change(self, /, callback)\n--\n\n"
           "Calls callback(event: ChangeEvent) once per accepted flag set that "
           "changes any flag, on the thread that accepted it, after the "
           "callbacks registered before it. Returns an id for "
@@ -2130,14 +2132,14 @@ PYBIND11_MODULE(_hotfix, m) {
             Self<PyClient>(self).RemoveListener(listener_id);
           },
           py::arg("listener_id"),
-          "remove_listener($self, /, listener_id)\n--\n\n"
+          "remove_listener(self, /, listener_id)\n--\n\n"
           "Stops calls of that callback. Never waits: a call already running "
           "on another thread finishes. Unknown ids (and closed clients) are "
           "ignored.")
       .def(
           "status",
           [](py::handle self) { return Self<PyClient>(self).GetStatus(); },
-          "status($self, /)\n--\n\n"
+          "status(self, /)\n--\n\n"
           "The health of the client's sources (a Status). Closed client: "
           "StateError.")
       .def(
@@ -2146,7 +2148,7 @@ PYBIND11_MODULE(_hotfix, m) {
             return Self<PyClient>(self).WaitUntilReady(timeout);
           },
           py::arg("timeout"),
-          "wait_until_ready($self, /, timeout)\n--\n\n"
+          "wait_until_ready(self, /, timeout)\n--\n\n"
           "Waits until the client serves flags or `timeout` seconds pass; "
           "True if it does. timeout=0 only checks; math.inf waits without "
           "limit. Returns False at once if another thread closes the client "
@@ -2158,7 +2160,7 @@ PYBIND11_MODULE(_hotfix, m) {
             Self<PyClient>(self).Publish(json);
           },
           py::arg("document"),
-          "publish($self, /, document)\n--\n\n"
+          "publish(self, /, document)\n--\n\n"
           "Compiles and serves `document` (JSON str or bytes) and calls the "
           "on_change callbacks on this thread. Invalid: ConfigError, nothing "
           "changes. A KeyboardInterrupt or SystemExit raised by a callback "
@@ -2166,12 +2168,12 @@ PYBIND11_MODULE(_hotfix, m) {
       .def(
           "after_fork",
           [](py::handle self) { Self<PyClient>(self).AfterFork(); },
-          "after_fork($self, /)\n--\n\n"
+          "after_fork(self, /)\n--\n\n"
           "Restarts the client's sources in a forked child. Done "
           "automatically for os.fork(); a no-op on a closed client.")
       .def(
           "close", [](py::handle self) { Self<PyClient>(self).Close(); },
-          "close($self, /)\n--\n\n"
+          "close(self, /)\n--\n\n"
           "Closes the client: evaluations serve defaults from now on, no "
           "callback starts, management calls raise StateError. Stops the "
           "sources and joins their threads before returning, unless an "

@@ -6,13 +6,15 @@ examples/hello/hello.cc): a client built from an embedded flag set, one
 guarded code path, and one evaluate() call that explains its answer.
 
 Run from a build tree: PYTHONPATH=<build>/python python3 examples/python/hello.py
+or with the package installed (pip install ./bindings/python): python3 hello.py
 """
 
 import sys
+from typing import Any
 
 import hotfix
 
-FLAGS = {
+FLAGS: dict[str, Any] = {
     "version": 1,
     "flags": {
         "fix-123": {
@@ -25,7 +27,7 @@ FLAGS = {
 }
 
 
-def main():
+def main() -> int:
     try:
         flags = hotfix.Client.from_bootstrap(FLAGS)
     except hotfix.HotfixError as e:

@@ -254,7 +254,11 @@ class Client(_hotfix.Client):
         callbacks on this thread. Invalid: ConfigError, nothing changes. A
         KeyboardInterrupt or SystemExit raised by a callback stops the
         delivery and is raised here (the flags are published)."""
-        super().publish(_document_text(document, "publish(): document"))
+        text = _document_text(document, "publish(): document")
+        if text is None:
+            raise TypeError("publish(): document must be a JSON str, bytes "
+                            "or a dict, not None")
+        super().publish(text)
 
     def close(self) -> None:
         """Closes the client (see hotfix._hotfix.Client.close) and ends its
@@ -329,9 +333,8 @@ class Client(_hotfix.Client):
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.close()
-        return False
 
     def __repr__(self) -> str:
         try:
