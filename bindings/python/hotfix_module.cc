@@ -605,11 +605,16 @@ class LogBridge {
     Deliver(rest, dropped);
   }
 
-  // In a forked child, with the GIL: the thread is gone and the lock may have
-  // been held by a thread that is gone too; the queued messages were the
-  // parent's.
+  // Around os.fork(), with the GIL: the queue is held across the fork, so
+  // that the child never inherits it half-updated by another thread.
+  void PrepareFork() { mu_.lock(); }
+  void ParentAfterFork() { mu_.unlock(); }
+
+  // In the forked child, with the GIL: the thread is gone (its condition
+  // variable may still count it as a waiter) and the queued messages were
+  // the parent's.
   void AfterForkInChild() {
-    new (&mu_) std::mutex();
+    mu_.unlock();
     new (&cv_) std::condition_variable();
     queue_.clear();
     dropped_ = 0;
@@ -1271,6 +1276,9 @@ class PyClient {
                           std::chrono::duration<double>(timeout));
     ClientState& s = *state_;
     for (;;) {
+      // Signal handlers (below) run Python code, which may have closed the
+      // client: `client` may be used only while it is open.
+      if (!s.open) return false;
       struct Outcome {
         bool ready;
         bool closing;
@@ -1639,21 +1647,26 @@ PyObject* NewException(py::module_& m, const char* name, const char* doc,
 // thread's own) is in flight, for at most a second (steady clock).
 void BeforeFork() {
   const int own = static_cast<int>(t_dispatching.size());
-  if (g_dispatches_in_flight.load(std::memory_order_acquire) <= own) return;
-  WithoutGil([own] {
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(1);
-    while (g_dispatches_in_flight.load(std::memory_order_acquire) > own &&
-           SteadyClock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-  });
+  if (g_dispatches_in_flight.load(std::memory_order_acquire) > own) {
+    WithoutGil([own] {
+      const auto deadline = SteadyClock::now() + std::chrono::seconds(1);
+      while (g_dispatches_in_flight.load(std::memory_order_acquire) > own &&
+             SteadyClock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    });
+  }
+  LogBridge::Get().PrepareFork();
 }
+
+void AfterForkInParent() { LogBridge::Get().ParentAfterFork(); }
 
 // In the child, only this thread exists: this module's locks, counters and
 // threads start afresh, and every live client restarts its sources.
 // Teardowns that were running in the parent's background threads are
 // abandoned (their clients leak in the child).
 void AfterForkInChild() {
+  g_main_thread = PyThread_get_thread_ident();  // who finalizes the child
   g_dispatches_in_flight.store(static_cast<int>(t_dispatching.size()),
                                std::memory_order_release);
   Teardowns& t = PendingTeardowns();
@@ -2211,6 +2224,7 @@ PYBIND11_MODULE(_hotfix, m) {
   // source thread is left wanting the GIL.
   py::module_::import("os").attr("register_at_fork")(
       py::arg("before") = py::cpp_function(&BeforeFork),
+      py::arg("after_in_parent") = py::cpp_function(&AfterForkInParent),
       py::arg("after_in_child") = py::cpp_function(&AfterForkInChild));
   py::module_::import("atexit").attr("register")(
       py::cpp_function(&CloseAllAtExit));

@@ -33,7 +33,8 @@ IN_TREE = os.path.isfile(os.path.join(REPO, "include", "hotfix", "client.h"))
 NOT_FOUND = """\
 hotfix: libhotfix was not found with pkg-config. Install it first, e.g.
     cmake --install build/release --prefix <prefix>
-and build with HOTFIX_PREFIX=<prefix> (or PKG_CONFIG_PATH=<prefix>/lib/pkgconfig).
+and build with HOTFIX_PREFIX=<prefix>
+(or PKG_CONFIG_PATH=<prefix>/lib/pkgconfig).
 """
 
 

@@ -5,8 +5,11 @@ The smallest hotfix program in Python (the same guard as
 examples/hello/hello.cc): a client built from an embedded flag set, one
 guarded code path, and one evaluate() call that explains its answer.
 
-Run from a build tree: PYTHONPATH=<build>/python python3 examples/python/hello.py
-or with the package installed (pip install ./bindings/python): python3 hello.py
+Run from a build tree:
+
+    PYTHONPATH=<build>/python python3 examples/python/hello.py
+
+or, with the package installed (bindings/python/README.md), python3 hello.py.
 """
 
 import sys

@@ -69,9 +69,13 @@ core reports them; callback exceptions too. At interpreter exit the core
 writes to stderr again.
 
 fork(): every live client is restarted in the child automatically
-(os.register_at_fork), so a forked worker keeps following its flags. Clients
-still open at interpreter exit are closed by an atexit hook, which waits up
-to 10 s for callbacks still running.
+(os.register_at_fork), so a forked worker keeps following its flags.
+
+Interpreter exit: clients still open are closed by an atexit hook, which
+waits up to 10 s for callbacks still running. Daemon threads still using a
+client from then on see a closed client (defaults; StateError from
+publish()), and one inside a call into the core when the interpreter
+finalizes simply never returns, like any daemon thread at that point.
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ from __future__ import annotations
 import asyncio
 import json as _json
 import os as _os
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from hotfix import _hotfix
 from hotfix._hotfix import ChangeEvent

@@ -97,10 +97,27 @@ def join(thread, what, timeout=30.0):
         pytest.fail("timed out after %gs waiting for %s" % (timeout, what))
 
 
+def _thread_names():
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/comm" % task) as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return names
+
+
 def thread_count():
     """Threads of this process, the core's C++ threads included (the threading
-    module sees only Python's)."""
-    return len(os.listdir("/proc/self/task"))
+    module sees only Python's), once no client is being stopped in the
+    background (a "hotfix-close" thread, which ends when its client is
+    stopped: see close())."""
+    names = wait_until(
+        lambda: (lambda n: n if "hotfix-close" not in n else None)(
+            _thread_names()),
+        "background closes to finish")
+    return len(names)
 
 
 def write_flags(path, version, on=True):

@@ -205,7 +205,7 @@ def test_public_names():
 def test_objects_made_without_init_raise_type_error():
     # __new__ without __init__ leaves pybind11 objects without their C++
     # value: every method must say so instead of reading garbage.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 from hotfix import _hotfix
 def outcome(call):
     try:
@@ -243,7 +243,8 @@ calls = {
 for name, call in calls.items():
     print(name, "->", outcome(call))
 print("repr ->", repr(c))
-""", "objects made without __init__"), "objects made without __init__")
+""", "objects made without __init__")
+    out = assert_clean_exit(result, "objects made without __init__")
     lines = out.splitlines()
     for line in lines[:-1]:
         assert "-> TypeError: " in line, line

@@ -9,8 +9,7 @@ import types
 
 import pytest
 
-import hotfix
-from conftest import FLAGS, assert_clean_exit, run_python
+from conftest import assert_clean_exit, run_python
 
 
 def test_attribute_value_types(flags):
@@ -178,12 +177,13 @@ def test_large_contexts_are_converted_in_linear_time():
     # earlier ones would take minutes (3.9 s for 40 000); a linear one takes
     # a fraction of a second. The subprocess deadline is a liveness bound
     # with a margin of hundreds, not a timing assertion.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 ctx = {"attr-%d" % i: i for i in range(300000)}
 ctx["region"] = "eu"
 with hotfix.Client.from_bootstrap(FLAGS) as client:
     print(client.enabled("eu-only", ctx), client.flag("eu-only").enabled(ctx))
-""", "a 300 000-attribute context", timeout=60), "large context")
+""", "a 300 000-attribute context", timeout=60)
+    out = assert_clean_exit(result, "large context")
     assert out.split() == ["True", "True"]
 
 

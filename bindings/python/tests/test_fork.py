@@ -83,8 +83,10 @@ def test_child_follows_file_changes_after_fork(tmp_path):
             os.write(ready_w, b"r")  # forked; the watcher was restarted
             if read_byte(go_r, "the parent's go") != b"g":
                 return False  # the parent rewrote the file
-            return (child_wait_until(lambda: client.enabled("fix-123"))
-                    and handle.enabled() and client.version == 2
+            # (The handle is updated just after the client: wait for both.)
+            return (child_wait_until(lambda: client.enabled("fix-123")
+                                     and handle.enabled()
+                                     and client.version == 2)
                     and client.status().origin == "file")
 
         pid = run_child(child)

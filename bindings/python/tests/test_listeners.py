@@ -40,7 +40,7 @@ def test_callbacks_run_on_the_publishing_thread_and_can_evaluate(flags):
         (threading.get_ident(), flags.enabled("dark"))))
     worker = threading.Thread(target=flags.publish, args=(V4,))
     worker.start()
-    worker.join()
+    join(worker, "the publishing thread")
     assert seen == [(worker.ident, True)]
 
 
@@ -123,7 +123,7 @@ def test_a_callback_may_close_another_client(flags):
 def test_two_clients_callbacks_may_close_each_other():
     # A's callback closes B while B's callback closes A, each on its own
     # watcher thread: neither close() may wait for the other's thread.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 import tempfile
 d = pathlib.Path(tempfile.mkdtemp())
 write_flags(d / "a.json", 1); write_flags(d / "b.json", 1)
@@ -143,8 +143,8 @@ write_flags(d / "a.json", 2); write_flags(d / "b.json", 2)
 both_inside.wait()
 done.wait()
 print(a.closed, b.closed)
-""", "two callbacks closing each other's client", timeout=60),
-        "cross-client close")
+""", "two callbacks closing each other's client", timeout=60)
+    out = assert_clean_exit(result, "cross-client close")
     assert out.split() == ["True", "True"]
 
 
@@ -240,6 +240,7 @@ def test_file_watcher_callbacks_take_the_gil(tmp_path):
                     client.enabled("dark", {"key": "u", "n": 1})
         finally:
             timer.cancel()
+            join(timer, "the deadline timer")  # threads are counted below
         assert shared[0]["ident"] != threading.get_ident()
         assert "dark" in shared[0]["keys"]
         assert client.enabled("dark")
@@ -276,7 +277,7 @@ def test_close_does_not_wait_for_a_running_callback(tmp_path):
 
 
 def test_close_while_holding_a_lock_the_running_callback_needs(tmp_path):
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 import tempfile
 path = pathlib.Path(tempfile.mkdtemp()) / "flags.json"
 write_flags(path, 1)
@@ -294,12 +295,13 @@ with lock:
     assert entered.wait(20)
     c.close()
 print("closed", got_lock.wait(20))
-""", "close() while holding a lock the callback needs"), "close with lock")
+""", "close() while holding a lock the callback needs")
+    out = assert_clean_exit(result, "close with lock")
     assert out.split() == ["closed", "True"]
 
 
 def test_remove_listener_while_holding_a_lock_the_running_callback_needs():
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 import tempfile
 path = pathlib.Path(tempfile.mkdtemp()) / "flags.json"
 write_flags(path, 1)
@@ -324,8 +326,8 @@ with hotfix.Client.from_file(path, poll_interval=0.01) as witness:
         time.sleep(0.01)
 c.close()
 print(calls)
-""", "remove_listener() while holding a lock the callback needs"),
-        "remove_listener with lock")
+""", "remove_listener() while holding a lock the callback needs")
+    out = assert_clean_exit(result, "remove_listener with lock")
     assert out.strip() == "[2]"
 
 
@@ -357,7 +359,7 @@ def test_system_exit_in_a_callback_propagates_from_publish(flags):
 
 
 def test_ctrl_c_during_a_callback_run_by_publish_stops_the_program():
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 entered = threading.Event()
 c = hotfix.Client.from_bootstrap(FLAGS)
 def slow(event):
@@ -374,14 +376,15 @@ try:
 except KeyboardInterrupt:
     print("KeyboardInterrupt")
 c.close()
-""", "Ctrl-C during a callback", timeout=60), "Ctrl-C during a callback")
+""", "Ctrl-C during a callback", timeout=60)
+    out = assert_clean_exit(result, "Ctrl-C during a callback")
     assert out.strip() == "KeyboardInterrupt"
 
 
 def test_ctrl_c_interrupts_wait_until_ready():
     # The client never gets flags and the timeout is an hour: only the
     # interrupt can end the wait before the subprocess deadline.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 c = hotfix.Client()
 main = threading.main_thread().ident
 def interrupt():
@@ -397,7 +400,8 @@ try:
 except KeyboardInterrupt:
     print("KeyboardInterrupt")
 c.close()
-""", "Ctrl-C during wait_until_ready()", timeout=60), "Ctrl-C in a wait")
+""", "Ctrl-C during wait_until_ready()", timeout=60)
+    out = assert_clean_exit(result, "Ctrl-C in a wait")
     assert out.strip() == "KeyboardInterrupt"
 
 

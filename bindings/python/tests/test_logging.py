@@ -119,7 +119,7 @@ print("main returns", c.status().last_error is not None)
 
 def test_logging_from_many_threads_keeps_every_message():
     # 50 clients with missing files, each warning once from its own thread.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 import tempfile
 d = pathlib.Path(tempfile.mkdtemp())
 seen = []
@@ -135,5 +135,6 @@ while len(seen) < 50 and time.monotonic() < deadline:
 for c in clients:
     c.close()
 print(len({m for m in seen if "flag file rejected" in m}))
-""", "50 clients logging"), "50 clients logging")
+""", "50 clients logging")
+    out = assert_clean_exit(result, "50 clients logging")
     assert out.strip() == "50"

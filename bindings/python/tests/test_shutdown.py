@@ -98,7 +98,8 @@ path = pathlib.Path(tempfile.mkdtemp()) / "flags.json"
 write_flags(path, 1)
 clients = [hotfix.Client.from_bootstrap(FLAGS),
            hotfix.Client.from_file(path, poll_interval=0.01),
-           hotfix.Client(url="http://127.0.0.1:9", sdk_key="sdk-key-0123456789"),
+           hotfix.Client(url="http://127.0.0.1:9",
+                         sdk_key="sdk-key-0123456789"),
            hotfix.Client()]
 for c in clients:
     c.on_change(lambda e: None)

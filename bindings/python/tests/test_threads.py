@@ -30,7 +30,7 @@ def test_close_while_threads_evaluate_and_publish():
     # at a different moment in each round. Every call either works or, for
     # publish() after close(), raises StateError; evaluations after close()
     # serve defaults.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 import random
 random.seed(17)
 contexts = [{"key": "u1", "region": "eu"}, "u2",
@@ -89,14 +89,14 @@ for round in range(5):
     alive = sum(t.is_alive() for t in threads)
     print("round", round, "callbacks", len(seen), "alive", alive,
           "problems", problems[:3])
-""", "close() racing evaluations and publish()", timeout=240),
-        "threads + publish + close")
+""", "close() racing evaluations and publish()", timeout=240)
+    out = assert_clean_exit(result, "threads + publish + close")
     for line in out.splitlines():
         assert line.endswith("alive 0 problems []"), line
 
 
 def test_close_while_another_thread_publishes():
-    out = assert_clean_exit(run_python(BIG_DOCUMENT + """
+    result = run_python(BIG_DOCUMENT + """
 client = hotfix.Client.from_bootstrap(FLAGS)
 client.on_change(lambda e: None)
 text = big_document(4)
@@ -116,7 +116,8 @@ time.sleep(0.05)  # into the compilation, most of the time
 client.close()
 t.join(60)
 print(t.is_alive(), outcome, client.closed, client.version)
-""", "close() during publish()", timeout=120), "close during publish")
+""", "close() during publish()", timeout=120)
+    out = assert_clean_exit(result, "close during publish")
     alive, rest = out.split(" ", 1)
     assert alive == "False"
     assert rest.strip() in ("['published'] True 0", "['StateError'] True 0")
@@ -125,7 +126,7 @@ print(t.is_alive(), outcome, client.closed, client.version)
 def test_close_while_another_thread_waits_until_ready():
     # The client never gets flags and the wait is for an hour: close()
     # must end it (False), not free the client under it.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 client = hotfix.Client(url="http://127.0.0.1:9", sdk_key="sdk-key-0123456789",
                        connect_timeout=1)
 result = []
@@ -139,7 +140,8 @@ time.sleep(0.1)
 client.close()
 t.join(30)
 print(t.is_alive(), result)
-""", "close() during wait_until_ready()", timeout=60), "close during wait")
+""", "close() during wait_until_ready()", timeout=60)
+    out = assert_clean_exit(result, "close during wait")
     assert out.strip() == "False [False]"
 
 
@@ -147,7 +149,7 @@ def test_close_while_another_thread_removes_a_listener():
     # A callback is running (in publish() on another thread) when a third
     # thread removes it and the main thread closes the client. Neither waits
     # for the callback, which only finishes once both have returned.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 client = hotfix.Client.from_bootstrap(FLAGS)
 entered = threading.Event()
 release = threading.Event()
@@ -170,7 +172,8 @@ log.append("closed")
 release.set()
 publisher.join(30)
 print(log, remover.is_alive(), publisher.is_alive())
-""", "close() during remove_listener()", timeout=90), "close during remove")
+""", "close() during remove_listener()", timeout=90)
+    out = assert_clean_exit(result, "close during remove")
     assert out.strip() == \
         "['removed', 'closed', 'callback done'] False False"
 
@@ -179,7 +182,7 @@ def test_a_mapping_context_that_closes_the_client_gets_defaults():
     # Converting a Mapping runs its Python code, which may close the client
     # (directly here; in real programs another thread does it while this one
     # waits for the GIL): the evaluation must not use the client after that.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 import collections.abc
 class Closing(collections.abc.Mapping):
     def __init__(self, client):
@@ -209,7 +212,8 @@ for how in ("enabled", "handle.enabled", "get_bool", "get_string",
     results.append((how, calls[how](), c.closed))
 for r in results:
     print(*r)
-""", "Mapping contexts closing the client"), "Mapping closing the client")
+""", "Mapping contexts closing the client")
+    out = assert_clean_exit(result, "Mapping closing the client")
     assert out.splitlines() == [
         "enabled False True",
         "handle.enabled False True",
@@ -224,7 +228,7 @@ for r in results:
 def test_evaluations_with_lazy_mappings_racing_close():
     # The realistic form: four threads evaluate with Mappings whose
     # __getitem__ lets other threads run; another thread closes the client.
-    out = assert_clean_exit(run_python("""
+    result = run_python("""
 import collections.abc
 client = hotfix.Client.from_bootstrap(FLAGS)
 handle = client.flag("eu-only")
@@ -254,8 +258,8 @@ for t in threads:
     t.join(60)
 print(sum(t.is_alive() for t in threads), client.enabled("eu-only",
                                                          LazyUser("x")))
-""", "lazy Mapping evaluations racing close()", timeout=120),
-        "lazy Mappings racing close")
+""", "lazy Mapping evaluations racing close()", timeout=120)
+    out = assert_clean_exit(result, "lazy Mappings racing close")
     assert out.strip() == "0 False"
 
 
