@@ -17,7 +17,10 @@ TEST(ContextTest, KeyIsFoundAsTheKeyAttribute) {
 
 TEST(ContextTest, SetStoresTypedValuesAndReplaces) {
   Context ctx("u");
-  ctx.Set("region", "eu").Set("age", 31).Set("beta", true).SetNumber("score", 0.5);
+  ctx.Set("region", "eu")
+      .Set("age", 31)
+      .Set("beta", true)
+      .SetNumber("score", 0.5);
   EXPECT_EQ(ctx.Find("region")->type, AttributeValue::Type::kString);
   EXPECT_EQ(ctx.Find("age")->number_value, 31);
   EXPECT_EQ(ctx.Find("beta")->type, AttributeValue::Type::kBool);
@@ -48,6 +51,32 @@ TEST(ContextTest, ManyAttributesSpillBeyondTheInlineArray) {
   ctx.Set(names[15], 99);
   EXPECT_EQ(ctx.Find(names[15])->number_value, 99);
   EXPECT_EQ(ctx.size(), 20u);
+}
+
+TEST(ContextTest, AddAppendsWithoutLookingForTheName) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back(absl::StrCat("a", i));
+  Context ctx("u");
+  for (int i = 0; i < 20; ++i) ctx.AddNumber(names[i], i);
+  ctx.Add("s", "text").Add("b", true);
+  EXPECT_EQ(ctx.size(), 22u);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_NE(ctx.Find(names[i]), nullptr) << names[i];
+    EXPECT_EQ(ctx.Find(names[i])->number_value, i);
+  }
+  EXPECT_EQ(ctx.Find("s")->string_value, "text");
+  EXPECT_TRUE(ctx.Find("b")->bool_value);
+  // A name added twice is kept twice; Find() answers with the first.
+  ctx.Add("s", "again");
+  EXPECT_EQ(ctx.size(), 23u);
+  EXPECT_EQ(ctx.Find("s")->string_value, "text");
+}
+
+TEST(ContextTest, AddingKeyAttributeSetsTheKey) {
+  Context ctx;
+  ctx.Add("key", "user-9");
+  EXPECT_EQ(ctx.key(), "user-9");
+  EXPECT_EQ(ctx.size(), 0u);
 }
 
 }  // namespace

@@ -468,6 +468,34 @@ class ParkingSink : public internal::SourceSink {
   const pid_t parent_;
 };
 
+// A pre-fork server that forks inside a change listener: the child's only
+// thread is inside that listener, and may never return from it (it becomes a
+// worker). The child still publishes and gets its listeners called.
+TEST(ForkUnderContentionTest, ChildForkedInsideAListenerGetsLaterChanges) {
+  auto client = MakeClient(Doc(1));
+  ASSERT_NE(client, nullptr);
+  const pid_t parent = getpid();
+  pid_t child = -1;
+  client->AddListener([&](const ChangeEvent& event) {
+    if (getpid() != parent || event.new_version != 2) return;
+    child = fork();
+    if (child != 0) return;
+    // The child, inside the parent's listener, for good.
+    std::atomic<bool> saw_3{false};
+    client->AddListener([&](const ChangeEvent& e) {
+      if (e.new_version == 3) saw_3 = true;
+    });
+    if (!client->Publish(Doc(3)).ok()) _exit(1);
+    _exit(saw_3 && client->version() == 3 ? 0 : 2);
+  });
+  ASSERT_TRUE(client->Publish(Doc(2)).ok());
+  ASSERT_GT(child, 0);
+  EXPECT_EQ(WaitForChild(child, kChildDeadline), 0);
+  // The parent's dispatch went on as usual.
+  EXPECT_TRUE(client->Publish(Doc(4)).ok());
+  EXPECT_EQ(client->version(), 4u);
+}
+
 TEST(ForkFileSourceTest, EditBeingLoadedAtTheForkReachesTheChild) {
   const std::string path = absl::StrCat(::testing::TempDir(), "/hotfix_fork_",
                                         getpid(), "_flags.json");

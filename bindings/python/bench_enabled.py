@@ -102,8 +102,8 @@ def main():
         "client": client, "base": base, "table": table, "ctx": ctx,
         "handle": client.flag("flag-00001"),
         "rules": client.flag("rules"),
-        "noop": _hotfix._bench_noop,
-        "noop_release": _hotfix._bench_noop_release_gil,
+        "noop": _hotfix._bench.noop,
+        "noop_release": _hotfix._bench.noop_release_gil,
     }
     assert client.enabled("flag-00001") and table["flag-00001"]
 
@@ -139,9 +139,9 @@ def main():
     print("GIL: calls per second summed over threads (M/s)")
     for name, fn in (("client.enabled('flag-00001')",
                       lambda: client.enabled("flag-00001")),
-                     ("bound no-op", _hotfix._bench_noop),
+                     ("bound no-op", _hotfix._bench.noop),
                      ("bound no-op releasing the GIL",
-                      _hotfix._bench_noop_release_gil)):
+                      _hotfix._bench.noop_release_gil)):
         one = threaded_throughput(fn, 1)
         two = threaded_throughput(fn, 2)
         print("%-40s 1 thread %6.2f   2 threads %6.2f" % (

@@ -5,14 +5,19 @@ The smallest hotfix program in Python (the same guard as
 examples/hello/hello.cc): a client built from an embedded flag set, one
 guarded code path, and one evaluate() call that explains its answer.
 
-Run from a build tree: PYTHONPATH=<build>/python python3 examples/python/hello.py
+Run from a build tree:
+
+    PYTHONPATH=<build>/python python3 examples/python/hello.py
+
+or, with the package installed (bindings/python/README.md), python3 hello.py.
 """
 
 import sys
+from typing import Any
 
 import hotfix
 
-FLAGS = {
+FLAGS: dict[str, Any] = {
     "version": 1,
     "flags": {
         "fix-123": {
@@ -25,7 +30,7 @@ FLAGS = {
 }
 
 
-def main():
+def main() -> int:
     try:
         flags = hotfix.Client.from_bootstrap(FLAGS)
     except hotfix.HotfixError as e:

@@ -5,6 +5,7 @@
 
 #include "client/client_core.h"
 
+#include <cxxabi.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -108,6 +109,8 @@ void Bury(std::unique_ptr<HandleCell> cell) {
 void CallListener(const ChangeListener& listener, const ChangeEvent& event) {
   try {
     listener(event);
+  } catch (abi::__forced_unwind&) {
+    throw;  // pthread_exit() or cancellation: the thread must end
   } catch (const std::exception& e) {
     Log(LogLevel::kError, absl::StrCat("change listener threw: ", e.what()));
   } catch (...) {
@@ -168,13 +171,14 @@ void ClientCore::ChildAfterFork() {
   // A dispatch may have been in progress in a thread that did not survive
   // fork(): the event it was delivering is lost with it, queued ones are
   // delivered by the child's next publication. If this thread itself was
-  // dispatching (it forked inside a listener), it carries on when the
-  // listener returns.
-  if (!DispatchingOnThisThread()) {
-    dispatching_ = false;
-    running_listener_ = 0;
-    dispatching_thread_.store(std::thread::id(), std::memory_order_relaxed);
-  }
+  // dispatching (it forked inside a listener, and a pre-fork worker may
+  // never return from it), the child does not wait for it either: its later
+  // changes are delivered by the threads that publish them, and the old
+  // dispatch ends quietly when (if ever) the listener returns.
+  dispatching_ = false;
+  running_listener_ = 0;
+  ++dispatch_generation_;
+  dispatching_thread_.store(std::thread::id(), std::memory_order_relaxed);
   ParentAfterFork();
 }
 
@@ -410,6 +414,7 @@ void ClientCore::Dispatch() {
     return;
   }
   dispatching_ = true;
+  const uint64_t generation = dispatch_generation_;
   dispatching_thread_.store(std::this_thread::get_id(),
                             std::memory_order_relaxed);
   while (!pending_.empty() && !abandoned_) {
@@ -426,6 +431,12 @@ void ClientCore::Dispatch() {
       listeners_mu_.Unlock();
       CallListener(*listener, event);
       listeners_mu_.Lock();
+      if (dispatch_generation_ != generation) {
+        // This process is a child forked inside that listener; the child's
+        // own dispatch has taken over.
+        listeners_mu_.Unlock();
+        return;
+      }
       running_listener_ = 0;
       listener_done_.SignalAll();
     }

@@ -136,6 +136,10 @@ class ClientCore : public SourceSink {
   // Set by DestroyFromListener: stop dispatching, then free `self_`.
   bool abandoned_ ABSL_GUARDED_BY(listeners_mu_) = false;
   std::unique_ptr<ClientCore> self_ ABSL_GUARDED_BY(listeners_mu_);
+  // Bumped in a forked child: a dispatch that began before the fork (on the
+  // thread that forked from inside a listener) ends when that listener
+  // returns, without touching the child's dispatch state.
+  uint64_t dispatch_generation_ ABSL_GUARDED_BY(listeners_mu_) = 0;
   std::atomic<std::thread::id> dispatching_thread_{};
 
   std::vector<std::unique_ptr<Source>> sources_;

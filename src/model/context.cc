@@ -2,13 +2,14 @@
 
 namespace hotfix {
 
-Context& Context::Put(std::string_view name, const AttributeValue& value) {
+Context& Context::Put(std::string_view name, const AttributeValue& value,
+                      bool replace) {
   if (name == "key") {
     if (value.type == AttributeValue::Type::kString)
       set_key(value.string_value);
     return *this;  // a non-string key is ignored: keys are strings
   }
-  for (std::size_t i = 0; i < size_; ++i) {
+  for (std::size_t i = 0; replace && i < size_; ++i) {
     Attribute& a =
         i < kInlineAttributes ? inline_[i] : overflow_[i - kInlineAttributes];
     if (a.name == name) {
@@ -44,6 +45,27 @@ Context& Context::SetNumber(std::string_view name, double value) {
   v.type = AttributeValue::Type::kNumber;
   v.number_value = value;
   return Put(name, v);
+}
+
+Context& Context::Add(std::string_view name, std::string_view value) {
+  AttributeValue v;
+  v.type = AttributeValue::Type::kString;
+  v.string_value = value;
+  return Put(name, v, /*replace=*/false);
+}
+
+Context& Context::Add(std::string_view name, bool value) {
+  AttributeValue v;
+  v.type = AttributeValue::Type::kBool;
+  v.bool_value = value;
+  return Put(name, v, /*replace=*/false);
+}
+
+Context& Context::AddNumber(std::string_view name, double value) {
+  AttributeValue v;
+  v.type = AttributeValue::Type::kNumber;
+  v.number_value = value;
+  return Put(name, v, /*replace=*/false);
 }
 
 const AttributeValue* Context::Find(std::string_view name) const noexcept {

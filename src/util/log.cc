@@ -1,5 +1,6 @@
 #include "util/log.h"
 
+#include <cxxabi.h>
 #include <pthread.h>
 
 #include <atomic>
@@ -90,6 +91,8 @@ void Log(LogLevel level, std::string_view message) {
   if (sink != nullptr) {
     try {
       (*sink)(level, message);
+    } catch (abi::__forced_unwind&) {
+      throw;  // pthread_exit() or cancellation: the thread must end
     } catch (...) {
       // A throwing sink must not take the source thread down with it.
     }

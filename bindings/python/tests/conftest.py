@@ -1,6 +1,10 @@
 """Shared fixtures for the hotfix Python tests (run by ctest with
 PYTHONPATH=<build>/python; see bindings/python/CMakeLists.txt)."""
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -66,12 +70,109 @@ def flags():
         yield client
 
 
-def wait_until(predicate, timeout=10.0):
-    """Polls `predicate` until it is true or `timeout` seconds pass (a
-    liveness deadline, not a timing assertion). Returns its last value."""
+def wait_until(predicate, what, timeout=10.0):
+    """Polls `predicate` until it returns a true value, which it returns; fails
+    the test, saying it was waiting for `what`, if `timeout` seconds pass
+    first (a liveness deadline, not a timing assertion)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
-        if value or time.monotonic() > deadline:
+        if value:
             return value
+        if time.monotonic() > deadline:
+            pytest.fail("timed out after %gs waiting for %s" % (timeout, what))
         time.sleep(0.01)
+
+
+def wait_event(event, what, timeout=10.0):
+    """Waits for a threading.Event with a deadline and a message."""
+    if not event.wait(timeout):
+        pytest.fail("timed out after %gs waiting for %s" % (timeout, what))
+
+
+def join(thread, what, timeout=30.0):
+    """Joins a thread with a deadline and a message."""
+    thread.join(timeout)
+    if thread.is_alive():
+        pytest.fail("timed out after %gs waiting for %s" % (timeout, what))
+
+
+def _thread_names():
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/comm" % task) as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return names
+
+
+def thread_count():
+    """Threads of this process, the core's C++ threads included (the threading
+    module sees only Python's), once no client is being stopped in the
+    background (a "hotfix-close" thread, which ends when its client is
+    stopped: see close())."""
+    names = wait_until(
+        lambda: (lambda n: n if "hotfix-close" not in n else None)(
+            _thread_names()),
+        "background closes to finish")
+    return len(names)
+
+
+def write_flags(path, version, on=True):
+    """Replaces the flag file `path` atomically with a document of version
+    `version` serving fix-123 = `on`, and "rev" = `version`, so that every
+    version changes a flag (and calls the on_change callbacks)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"version": version, "flags": {
+        "fix-123": {"variants": {"on": True, "off": False},
+                    "off_variant": "off", "default": "on" if on else "off"},
+        "rev": {"variants": {"v": version}, "default": "v"}}}))
+    tmp.replace(path)
+
+
+# Imported by the scripts run_python() starts. The core's warnings (a server
+# that cannot be reached, ...) are expected there; errors go to stderr.
+PRELUDE = """
+import json, logging, os, pathlib, signal, sys, threading, time
+import hotfix
+from conftest import FLAGS, write_flags
+_errors = logging.StreamHandler(sys.stderr)
+_errors.setLevel(logging.ERROR)
+logging.getLogger("hotfix").addHandler(_errors)
+logging.getLogger("hotfix").propagate = False
+"""
+
+
+def run_python(code, what, timeout=60.0, env=None):
+    """Runs `code` (after PRELUDE) in a fresh interpreter (this one: the build
+    tree's module or the installed package, whichever the tests use), so that
+    a crash or a hang fails one test instead of the run. Returns
+    (returncode, stdout, stderr); fails the test if it takes longer than
+    `timeout` seconds."""
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    environment["PYTHONPATH"] = os.pathsep.join(
+        p for p in (tests_dir, os.environ.get("PYTHONPATH")) if p)
+    environment.update(env or {})
+    with subprocess.Popen([sys.executable, "-c", PRELUDE + code],
+                          env=environment, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            pytest.fail("%s: no exit after %gs\nstdout:\n%s\nstderr:\n%s"
+                        % (what, timeout, out, err))
+    return process.returncode, out, err
+
+
+def assert_clean_exit(result, what):
+    """The script exited with status 0 and wrote nothing to stderr."""
+    returncode, out, err = result
+    assert (returncode, err) == (0, ""), (
+        "%s: exit status %s\nstdout:\n%s\nstderr:\n%s"
+        % (what, returncode, out, err))
+    return out

@@ -1,13 +1,15 @@
 """hotfix.Client: construction, errors, publish, close and the package
 surface."""
 
+import gc
 import json
+import math
 import os
 
 import pytest
 
 import hotfix
-from conftest import FLAGS
+from conftest import FLAGS, assert_clean_exit, run_python, thread_count
 
 
 def test_bootstrap_from_dict_str_and_bytes_serve_the_same_flags():
@@ -163,25 +165,34 @@ def test_repr_and_version():
         assert hotfix.__version__.count(".") == 2
 
 
-def test_many_clients_come_and_go_without_leaking_threads():
-    import threading
-    before = threading.active_count()
+def test_many_clients_come_and_go_without_leaking_threads(tmp_path):
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps(FLAGS))
+    before = thread_count()
     for _ in range(50):
-        with hotfix.Client.from_bootstrap(FLAGS) as client:
+        with hotfix.Client.from_file(path, poll_interval=0.01) as client:
             assert client.enabled("fix-123")
-    # Python-visible threads only: the core's threads are joined by close().
-    assert threading.active_count() == before
+            # The file watcher is a C++ thread, invisible to threading.
+            assert thread_count() == before + 1
+        # close() joined it.
+        assert thread_count() == before
 
 
 def test_garbage_collected_client_is_closed(tmp_path):
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(FLAGS))
+    before = thread_count()
     client = hotfix.Client.from_file(path, poll_interval=0.01)
     handle = client.flag("fix-123")
+    assert thread_count() == before + 1
     del client
+    gc.collect()
     # The handle keeps the client alive.
     assert handle.enabled()
+    assert thread_count() == before + 1
     del handle  # now the client is freed and its watcher joined
+    gc.collect()
+    assert thread_count() == before
 
 
 def test_public_names():
@@ -189,3 +200,108 @@ def test_public_names():
         assert hasattr(hotfix, name), name
     assert issubclass(hotfix.Client, hotfix._hotfix.Client)
     assert os.path.basename(hotfix._hotfix.__file__).startswith("_hotfix")
+
+
+def test_objects_made_without_init_raise_type_error():
+    # __new__ without __init__ leaves pybind11 objects without their C++
+    # value: every method must say so instead of reading garbage.
+    result = run_python("""
+from hotfix import _hotfix
+def outcome(call):
+    try:
+        call()
+        return "returned"
+    except TypeError as e:
+        return "TypeError: " + str(e)
+c = hotfix.Client.__new__(hotfix.Client)
+base = _hotfix.Client.__new__(_hotfix.Client)
+h = hotfix.FlagHandle.__new__(hotfix.FlagHandle)
+calls = {
+    "client.get_bool": lambda: c.get_bool("x"),
+    "client.enabled": lambda: c.enabled("x"),
+    "client.evaluate": lambda: c.evaluate("x"),
+    "client.close": lambda: c.close(),
+    "client.closed": lambda: c.closed,
+    "client.version": lambda: c.version,
+    "client.status": lambda: c.status(),
+    "client.on_change": lambda: c.on_change(print),
+    "client.wait_until_ready": lambda: c.wait_until_ready(0),
+    "client.publish": lambda: c.publish("{}"),
+    "base.get_bool": lambda: base.get_bool("x"),
+    "base.close": lambda: base.close(),
+    "handle.enabled": lambda: h.enabled(),
+    "handle.get_int": lambda: h.get_int(),
+    "handle.key": lambda: h.key,
+    "handle.repr": lambda: repr(h),
+    "evaluation.value": lambda: hotfix.Evaluation.__new__(
+        hotfix.Evaluation).value,
+    "status.state": lambda: hotfix.Status.__new__(hotfix.Status).state,
+    "event.repr": lambda: repr(hotfix.ChangeEvent.__new__(
+        hotfix.ChangeEvent)),
+    "unbound with another type": lambda: _hotfix.Client.get_bool(42, "x"),
+}
+for name, call in calls.items():
+    print(name, "->", outcome(call))
+print("repr ->", repr(c))
+""", "objects made without __init__")
+    out = assert_clean_exit(result, "objects made without __init__")
+    lines = out.splitlines()
+    for line in lines[:-1]:
+        assert "-> TypeError: " in line, line
+    assert "not initialized" in out
+    assert lines[-1] == "repr -> <hotfix.Client (not initialized)>"
+
+
+def test_options_of_the_wrong_type_name_the_option():
+    cases = {
+        "poll_interval": "fast",
+        "max_file_bytes": 1.5,
+        "url": 42,
+        "sdk_key": b"key",
+        "mode": 1,
+        "connect_timeout": "1",
+        "verify_tls": 1,
+        "unknown_operators": 0,
+        "max_document_bytes": "big",
+        "file": 3.5,
+        "cache_path": 7,
+    }
+    for option, value in cases.items():
+        with pytest.raises(TypeError, match=option) as info:
+            hotfix.Client(**{option: value})
+        assert type(value).__name__ in str(info.value), (option, info.value)
+
+
+def test_nul_characters_in_options_are_refused():
+    for option in ("file", "bootstrap_path", "cache_path", "ca_file", "url",
+                   "sdk_key"):
+        with pytest.raises(hotfix.ConfigError, match="NUL") as info:
+            hotfix.Client(**{option: "/tmp/flags.json\0.evil"})
+        assert option in str(info.value)
+        assert info.value.code == "INVALID_ARGUMENT"
+    with pytest.raises(hotfix.ConfigError, match="file"):
+        hotfix.Client(file=b"/tmp/flags.json\0.evil")
+
+
+def test_paths_may_be_bytes_and_path_like(tmp_path):
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps(FLAGS))
+    for value in (path, str(path), os.fsencode(path)):
+        with hotfix.Client(file=value, poll_interval=0) as client:
+            assert client.enabled("fix-123"), value
+
+
+def test_wait_until_ready_needs_a_timeout():
+    with hotfix.Client() as client:
+        with pytest.raises(TypeError):
+            client.wait_until_ready()
+        with pytest.raises(ValueError, match="timeout"):
+            client.wait_until_ready(-1)
+        with pytest.raises(ValueError, match="timeout"):
+            client.wait_until_ready(float("nan"))
+        with pytest.raises(TypeError, match="timeout"):
+            client.wait_until_ready("1")
+        assert client.wait_until_ready(0) is False  # 0: only checks
+    with hotfix.Client.from_bootstrap(FLAGS) as client:
+        assert client.wait_until_ready(0) is True
+        assert client.wait_until_ready(math.inf) is True

@@ -30,7 +30,7 @@ def test_file_changes_reach_evaluations(tmp_path):
         assert client.enabled("fix-123") is False
         handle = client.flag("fix-123")
         write(path, fix_flags(2, True))
-        assert wait_until(lambda: client.enabled("fix-123"))
+        wait_until(lambda: client.enabled("fix-123"), "v2 to be served")
         assert handle.enabled() is True
         assert client.version == 2
         status = client.status()
@@ -49,8 +49,8 @@ def test_a_bad_edit_keeps_the_last_good_flags(tmp_path):
     with hotfix.Client.from_file(path, poll_interval=0.01) as client:
         write(path, '{"version": 2, "flags": {"fix-123": ')
         status = wait_until(
-            lambda: (lambda s: s if s.last_error else None)(client.status()))
-        assert status is not None
+            lambda: (lambda s: s if s.last_error else None)(client.status()),
+            "the bad edit to be reported")
         assert status.state == "stale"
         assert status.last_error_code == "INVALID_ARGUMENT"
         assert status.last_error_time is not None
@@ -58,7 +58,8 @@ def test_a_bad_edit_keeps_the_last_good_flags(tmp_path):
         assert client.enabled("fix-123") is True
         # Fixing the file recovers.
         write(path, fix_flags(3, False))
-        assert wait_until(lambda: client.status().state == "valid")
+        wait_until(lambda: client.status().state == "valid",
+                   "the fixed file to be loaded")
         assert client.enabled("fix-123") is False
 
 
@@ -72,7 +73,8 @@ def test_a_missing_file_is_reported_not_raised(tmp_path):
         assert client.wait_until_ready(0.01) is False
         # The file appears later: picked up.
         write(path, fix_flags(1, True))
-        assert wait_until(lambda: client.enabled("fix-123"))
+        wait_until(lambda: client.enabled("fix-123"),
+                   "the new file to be loaded")
         assert client.wait_until_ready(10)
 
 
@@ -83,7 +85,7 @@ def test_bootstrap_serves_until_the_file_loads(tmp_path):
         assert client.enabled("fix-123") is True
         assert client.status().origin == "bootstrap"
         write(path, fix_flags(7, False))
-        assert wait_until(lambda: client.version == 7)
+        wait_until(lambda: client.version == 7, "v7 to be loaded")
         assert client.enabled("fix-123") is False
         assert client.status().origin == "file"
 
@@ -94,7 +96,9 @@ def test_zero_poll_interval_loads_once(tmp_path):
     with hotfix.Client.from_file(path, poll_interval=0) as client:
         assert client.enabled("fix-123")
         write(path, fix_flags(2, False))
-        time.sleep(0.1)  # would be plenty for a watcher; there is none
+        # A client that watches the file sees the edit; this one does not.
+        with hotfix.Client.from_file(path, poll_interval=0.01) as witness:
+            wait_until(lambda: witness.version == 2, "the witness to see v2")
         assert client.version == 1
 
 

@@ -4,16 +4,19 @@ last-known-good cache written. Needs the hotfixd binary: ctest passes its path
 in HOTFIX_HOTFIXD (empty when this build has no hotfixd target)."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import threading
+import time
 import urllib.request
 
 import pytest
 
 import hotfix
-from conftest import wait_until
+from conftest import join, wait_event, wait_until
+from test_fork import exit_code, run_child
 
 HOTFIXD = os.environ.get("HOTFIX_HOTFIXD", "")
 ADMIN_TOKEN = "adm-python-test-token-0123456789"
@@ -39,10 +42,13 @@ class Server:
              "--host", "127.0.0.1", "--port", "0",
              "--port-file", str(port_file)],
             env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        if not wait_until(lambda: port_file.exists() and
-                          port_file.read_text().strip(), timeout=30):
-            self.stop()
-            pytest.fail("hotfixd did not start: " + self._log_path.read_text())
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                self.stop()
+                pytest.fail("hotfixd did not start within 30 s: "
+                            + self._log_path.read_text())
+            time.sleep(0.01)
         self.url = "http://127.0.0.1:%s" % port_file.read_text().strip()
 
     def stop(self):
@@ -83,8 +89,8 @@ def test_streaming_client_follows_a_kill_switch(server, tmp_path):
         assert client.enabled("kill-recommendations") is True
         assert client.enabled("fix-double-charge",
                               {"key": "u1", "region": "eu"}) is True
-        assert wait_until(lambda: client.status().connection == "streaming",
-                          timeout=30)
+        wait_until(lambda: client.status().connection == "streaming",
+                   "the stream to connect", timeout=30)
         status = client.status()
         assert (status.origin, status.state) == ("stream", "valid")
 
@@ -99,7 +105,7 @@ def test_streaming_client_follows_a_kill_switch(server, tmp_path):
         admin(server.url, "POST",
               "/v1/admin/envs/production/flags/kill-recommendations/kill",
               {"reason": "python binding test"})
-        assert changed.wait(30)
+        wait_event(changed, "the kill to reach on_change", timeout=30)
         event, thread = changes[0]
         assert "kill-recommendations" in event.changed_keys
         assert event.origin == "stream"
@@ -118,8 +124,8 @@ def test_the_cache_serves_when_the_server_is_down(server, tmp_path):
         admin(server.url, "POST",
               "/v1/admin/envs/production/flags/kill-recommendations/kill",
               {"reason": "python binding test"})
-        assert wait_until(
-            lambda: not client.enabled("kill-recommendations"), timeout=30)
+        wait_until(lambda: not client.enabled("kill-recommendations"),
+                   "the kill to reach the client", timeout=30)
         version = client.version
     server.stop()
     with hotfix.Client.from_url(server.url, SDK_KEY, cache_path=cache,
@@ -132,12 +138,40 @@ def test_the_cache_serves_when_the_server_is_down(server, tmp_path):
                               {"key": "u1", "region": "eu"}) is True
 
 
-def test_a_wrong_sdk_key_is_reported_not_raised(server):
-    with hotfix.Client.from_url(server.url, "sdk-wrong-key-0123456789",
+def test_a_wrong_sdk_key_is_reported_not_raised(server, caplog):
+    wrong_key = "sdk-wrong-key-0123456789"
+    with caplog.at_level(logging.DEBUG, logger="hotfix"):
+        with hotfix.Client.from_url(server.url, wrong_key,
+                                    mode="polling") as client:
+            assert client.wait_until_ready(0.2) is False
+            wait_until(lambda: client.status().config_error,
+                       "the refused key to be reported", timeout=30)
+            status = client.status()
+            assert status.last_error is not None
+            assert client.enabled("kill-recommendations") is False
+            # The key the client sent is never repeated: not in the
+            # status, not in the log.
+            assert "401" in status.last_error or "403" in status.last_error
+            assert wrong_key not in status.last_error
+            wait_until(lambda: caplog.records, "the refusal to be logged",
+                       timeout=30)
+    assert wrong_key not in caplog.text
+
+
+def test_fork_while_a_thread_waits_until_ready_for_the_server(server):
+    # A pre-fork server: a readiness thread waits for the first flags from
+    # hotfixd when the workers are forked. Every worker gets the flags.
+    with hotfix.Client.from_url(server.url, SDK_KEY,
                                 mode="polling") as client:
-        assert client.wait_until_ready(0.2) is False
-        assert wait_until(lambda: client.status().config_error, timeout=30)
-        status = client.status()
-        assert status.last_error is not None
-        assert SDK_KEY not in status.last_error
-        assert client.enabled("kill-recommendations") is False
+        def wait():
+            client.wait_until_ready(60)
+
+        waiting = threading.Thread(target=wait, daemon=True)
+        waiting.start()
+        children = [run_child(lambda: client.wait_until_ready(30)
+                              and client.enabled("kill-recommendations"))
+                    for _ in range(5)]
+        for n, pid in enumerate(children):
+            assert exit_code(pid, "child %d" % n) == 0, "child %d" % n
+        assert client.wait_until_ready(30)
+        join(waiting, "the parent's waiting thread")
