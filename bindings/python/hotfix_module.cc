@@ -1032,8 +1032,8 @@ PYBIND11_MODULE(_hotfix, m) {
           "\"ERROR\".")
       .def_readonly("error", &Evaluation::error,
                     "For reason \"ERROR\": \"FLAG_NOT_FOUND\", "
-                    "\"TYPE_MISMATCH\", \"NOT_READY\" or "
-                    "\"MISSING_BUCKET_KEY\"; else None.")
+                    "\"TYPE_MISMATCH\", \"NOT_READY\", "
+                    "\"MISSING_BUCKET_KEY\" or \"GENERAL\"; else None.")
       .def_readonly("rule_index", &Evaluation::rule_index,
                     "Index of the matching rule for \"RULE_MATCH\", else None.")
       .def_readonly("version", &Evaluation::version,

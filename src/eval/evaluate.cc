@@ -4,7 +4,9 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "eval/json_logic.h"
 #include "util/bucket.h"
+#include "util/murmur3.h"
 #include "util/semver.h"
 #include "util/strings.h"
 #include "util/time_parse.h"
@@ -220,11 +222,18 @@ bool InSegment(const CompiledFlagSet& set, std::uint32_t segment,
 }
 
 // Returns the variant a split chooses, or -1 when the context has no string
-// value for the bucketing attribute.
+// value for the bucketing attribute (or, for flagd's hash, an empty one).
 std::int32_t Bucket(const Rollout& rollout, const Context& context) noexcept {
   const AttributeValue* a = context.Find(rollout.bucket_by);
   if (a == nullptr || a->type != AttrType::kString) return -1;
-  const std::uint32_t bucket = BucketOf(rollout.salt, a->string_value);
+  std::uint32_t bucket;
+  if (rollout.hash == BucketHash::kMurmur3Weighted) {
+    if (a->string_value.empty()) return -1;
+    bucket = FractionalBucket(Murmur3X86_32(rollout.salt, a->string_value),
+                              rollout.total);
+  } else {
+    bucket = BucketOf(rollout.salt, a->string_value);
+  }
   for (const auto& [upper, variant] : rollout.ranges) {
     if (bucket < upper) return variant;
   }
@@ -267,6 +276,16 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
     const Rule& rule = flag.rules[i];
     if (!AllMatch(set, rule.clauses, context, clock)) continue;
     std::int32_t variant = rule.serve.variant;
+    if (rule.expression != nullptr) {
+      const JlRuleResult r = EvaluateJsonLogicRule(flag, *rule.expression,
+                                                   context, clock, &variant);
+      if (r == JlRuleResult::kNoMatch) continue;
+      if (r == JlRuleResult::kError) {
+        out.reason = Reason::kError;
+        out.error = ErrorKind::kGeneral;
+        return out;
+      }
+    }
     if (rule.serve.rollout != nullptr) {
       variant = Bucket(*rule.serve.rollout, context);
       if (variant < 0) continue;  // no bucketing key: the rule does not match
@@ -324,7 +343,12 @@ EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
     detail.variant = v.name;
     detail.value = v.value;
   }
-  if (expected != ValueType::kNone && flag.type != expected) {
+  const bool mismatch =
+      expected != ValueType::kNone &&
+      (flag.typed_by_value ? detail.value.type != ValueType::kNone &&
+                                 detail.value.type != expected
+                           : flag.type != expected);
+  if (mismatch) {
     detail.value = Value();
     detail.variant = {};
     detail.reason = Reason::kError;
@@ -360,6 +384,16 @@ std::int64_t Int64Or(const EvaluationDetail& d,
 }
 
 bool StaticBool(const CompiledFlag& flag, bool* value) noexcept {
+  if (flag.typed_by_value && flag.type == ValueType::kNone) {
+    // Mixed variant types: the answer depends on the variant served.
+    if (flag.killed) {
+      const std::int32_t v = flag.off_variant;
+      *value = v >= 0 && flag.variants[v].value.type == ValueType::kBool &&
+               flag.variants[v].value.bool_value;
+      return true;
+    }
+    return false;
+  }
   if (flag.type != ValueType::kBool) {
     *value = false;
     return true;

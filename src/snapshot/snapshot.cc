@@ -23,6 +23,35 @@ Snapshot::~Snapshot() = default;
 
 std::uint64_t Snapshot::version() const noexcept { return impl_->version; }
 
+namespace {
+
+MetadataValue ToMetadataValue(const Value& v) {
+  MetadataValue m;
+  m.type = v.type;
+  m.string_value.assign(v.string_value);
+  m.number_value = v.number_value;
+  m.bool_value = v.bool_value;
+  return m;
+}
+
+}  // namespace
+
+DocumentFormat Snapshot::format() const noexcept {
+  return impl_->format == internal::SourceFormat::kFlagd
+             ? DocumentFormat::kFlagd
+             : DocumentFormat::kNative;
+}
+
+std::vector<std::pair<std::string, MetadataValue>> Snapshot::SetMetadata()
+    const {
+  std::vector<std::pair<std::string, MetadataValue>> out;
+  out.reserve(impl_->metadata.size());
+  for (const auto& [key, value] : impl_->metadata) {
+    out.emplace_back(key, ToMetadataValue(value));
+  }
+  return out;
+}
+
 std::size_t Snapshot::size() const noexcept { return impl_->flags.size(); }
 
 const std::vector<std::string>& Snapshot::warnings() const noexcept {
@@ -68,6 +97,10 @@ std::vector<FlagInfo> Snapshot::Flags() const {
     info.rule_count = flag.rules.size();
     info.target_count = flag.targets.size();
     info.prerequisite_count = flag.prerequisites.size();
+    info.metadata.reserve(flag.meta.metadata.size());
+    for (const auto& [key, value] : flag.meta.metadata) {
+      info.metadata.emplace_back(key, ToMetadataValue(value));
+    }
     infos.push_back(std::move(info));
   }
   return infos;
