@@ -32,6 +32,7 @@
 #include "rapidjson/writer.h"
 #include "snapshot/fingerprint.h"
 #include "snapshot/json_logic_compile.h"
+#include "util/formats.h"
 #include "util/json_parse.h"
 #include "util/keys.h"
 #include "util/murmur3.h"
@@ -256,7 +257,7 @@ bool IsFlagdDocument(const Json& root) {
   if (!root.IsObject()) return false;
   const auto it = root.FindMember("$schema");
   if (it == root.MemberEnd() || !it->value.IsString()) return false;
-  return View(it->value).find("flagd.dev/schema/") != std::string_view::npos;
+  return IsFlagdSchema(View(it->value));
 }
 
 absl::Status ExpandFlagdRefs(rapidjson::Document* doc, std::size_t max_bytes) {

@@ -307,6 +307,8 @@ int Run(int argc, char** argv) {
   context.flags = &flags;
   context.hub = &hub;
   context.metrics = &metrics;
+  RateLimiter ofrep_limiter(config.ofrep_rate_limit, config.ofrep_burst);
+  context.ofrep_limiter = &ofrep_limiter;
   const Api api(&context);
   FrontOptions front;
   front.host = config.host;

@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/flag_service.h"
 #include "core/metrics.h"
+#include "core/rate_limiter.h"
 #include "core/sse_hub.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -41,6 +42,8 @@ struct ApiContext {
   FlagService* flags = nullptr;
   SseHub* hub = nullptr;
   Metrics* metrics = nullptr;
+  // Per-token limit of OFREP evaluations (null: none).
+  RateLimiter* ofrep_limiter = nullptr;
   // The HTTP front, for its connection counts (set once it exists).
   const HttpServer* front = nullptr;
 };
@@ -70,6 +73,14 @@ absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
     const Call& call);
 absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
     const Call& call, std::string_view env);
+
+// SdkEnvironment()
+//
+// The environment an SDK endpoint reads: an SDK key's own (PermissionDenied
+// if ?env= names another); for a token with the read scope ?env=NAME, else
+// its environment, else --default-env.
+absl::StatusOr<std::shared_ptr<const EnvironmentState>> SdkEnvironment(
+    const Call& call);
 
 // KeyParam()
 //

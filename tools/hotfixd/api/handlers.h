@@ -20,6 +20,11 @@ namespace hotfixd {
 absl::StatusOr<Reply> GetSdkFlags(const Call& call);
 absl::StatusOr<Reply> GetSdkStream(const Call& call);
 
+// OpenFeature Remote Evaluation Protocol (api/ofrep_api.cc): one flag and
+// every flag for the posted context, with OFREP's bodies and status codes.
+absl::StatusOr<Reply> OfrepEvaluateFlag(const Call& call);
+absl::StatusOr<Reply> OfrepEvaluateFlags(const Call& call);
+
 // Operations (api/ops_api.cc), no token needed.
 absl::StatusOr<Reply> GetHealth(const Call& call);
 absl::StatusOr<Reply> GetMetrics(const Call& call);
