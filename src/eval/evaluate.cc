@@ -6,6 +6,7 @@
 #include "absl/strings/string_view.h"
 #include "eval/json_logic.h"
 #include "util/bucket.h"
+#include "util/js_number.h"
 #include "util/murmur3.h"
 #include "util/semver.h"
 #include "util/strings.h"
@@ -162,6 +163,24 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
       }
       break;
     }
+    case Op::kSemverCoerced: {
+      // flagd's sem_ver: String(value), then flagd's normalization.
+      char digits[kJsNumberChars];
+      std::string_view text;
+      if (a->type == AttrType::kString) {
+        text = a->string_value;
+      } else if (a->type == AttrType::kNumber) {
+        text =
+            std::string_view(digits, JsNumberToString(a->number_value, digits));
+      } else {
+        return false;  // "true" / "false" are not versions
+      }
+      SemVer x;
+      if (!JsNormalizeSemVer(text, &x)) return false;
+      hit = SemVerHolds(static_cast<JlSemVerOp>(clause.semver_op), x,
+                        clause.semvers[0]);
+      break;
+    }
     case Op::kSemverEq:
     case Op::kSemverLt:
     case Op::kSemverLte:
@@ -290,6 +309,7 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
       variant = Bucket(*rule.serve.rollout, context);
       if (variant < 0) continue;  // no bucketing key: the rule does not match
     }
+    if (variant == Serve::kFallThrough) break;  // flagd: null → default
     out.variant = variant;
     out.reason = Reason::kRuleMatch;
     out.rule_index = static_cast<int>(i);

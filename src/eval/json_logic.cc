@@ -115,8 +115,7 @@ double ToInteger(double d) {
 
 // semver's normalizeVersion in flagd-core: strip one leading v/V, then a
 // strict SemVer 2.0 parse of the trimmed text; else "1" / "1.2" coerced.
-bool NormalizeVersion(std::string_view s, SemVer* out, bool* coerced,
-                      std::uint64_t* parts) {
+bool NormalizeVersion(std::string_view s, SemVer* out) {
   if (!s.empty() && (s[0] == 'v' || s[0] == 'V')) s.remove_prefix(1);
   std::string_view t = s;
   while (!t.empty() &&
@@ -129,7 +128,6 @@ bool NormalizeVersion(std::string_view s, SemVer* out, bool* coerced,
           t.back() == '\r' || t.back() == '\f' || t.back() == '\v')) {
     t.remove_suffix(1);
   }
-  *coerced = false;
   // node-semver accepts a lower-case "v" prefix only, and at most 256
   // characters.
   if (t.size() <= 256 && !(!t.empty() && t[0] == 'V') && ParseSemVer(t, out) &&
@@ -162,13 +160,50 @@ bool NormalizeVersion(std::string_view s, SemVer* out, bool* coerced,
   *out = SemVer();
   out->major = values[0];
   out->minor = values[1];
-  *coerced = true;
-  parts[0] = values[0];
-  parts[1] = values[1];
   return true;
 }
 
 }  // namespace
+
+bool SemVerHolds(JlSemVerOp op, const SemVer& x, const SemVer& y) noexcept {
+  const int c = CompareSemVer(x, y);
+  switch (op) {
+    case kSemVerEq:
+      return c == 0;
+    case kSemVerNe:
+      return c != 0;
+    case kSemVerLt:
+      return c < 0;
+    case kSemVerLte:
+      return c <= 0;
+    case kSemVerGt:
+      return c > 0;
+    case kSemVerGte:
+      return c >= 0;
+    case kSemVerCaret:
+      return x.major == y.major;
+    case kSemVerTilde:
+      return x.major == y.major && x.minor == y.minor;
+    default:
+      return false;
+  }
+}
+
+bool JsNormalizeSemVer(std::string_view text, SemVer* out) noexcept {
+  return NormalizeVersion(text, out);
+}
+
+JlSemVerOp SemVerOpCode(std::string_view op) noexcept {
+  if (op == "=") return kSemVerEq;
+  if (op == "!=") return kSemVerNe;
+  if (op == "<") return kSemVerLt;
+  if (op == "<=") return kSemVerLte;
+  if (op == ">") return kSemVerGt;
+  if (op == ">=") return kSemVerGte;
+  if (op == "^") return kSemVerCaret;
+  if (op == "~") return kSemVerTilde;
+  return kSemVerInvalid;
+}
 
 bool JsTruthy(const JlValue& v) noexcept {
   switch (v.kind) {
@@ -283,6 +318,7 @@ bool JlEvaluator::Eval(std::uint32_t index, JlValue* out) noexcept {
     case JlOp::kArrayLit:
       *out = JlValue();
       out->kind = Kind::kArray;
+      out->items = nullptr;
       out->size = n.child_count;
       out->node = static_cast<std::int32_t>(index);
       return true;
@@ -303,7 +339,7 @@ bool JlEvaluator::Eval(std::uint32_t index, JlValue* out) noexcept {
         } else {
           *out = JlValue::Null();
         }
-        prev_ = *out;
+        if (track_prev_) prev_ = *out;
         return true;
       }
       switch (a->type) {
@@ -317,18 +353,18 @@ bool JlEvaluator::Eval(std::uint32_t index, JlValue* out) noexcept {
           *out = JlValue::Bool(a->bool_value);
           break;
       }
-      prev_ = *out;
+      if (track_prev_) prev_ = *out;
       return true;
     }
     case JlOp::kFlagKey:
       *out = JlValue::String(p_.flag_key);
-      prev_ = *out;
+      if (track_prev_) prev_ = *out;
       return true;
     case JlOp::kTimestamp:
       // Math.floor(Date.now() / 1000)
       *out = JlValue::Number(static_cast<double>(
           std::floor(static_cast<double>(clock_.NowMicros()) / 1e6)));
-      prev_ = *out;
+      if (track_prev_) prev_ = *out;
       return true;
     case JlOp::kMissing:
     case JlOp::kMissingSome:
@@ -357,7 +393,7 @@ bool JlEvaluator::Eval(std::uint32_t index, JlValue* out) noexcept {
       *out = JlValue::Null();
       for (std::uint32_t i = 0; i < n.child_count; ++i) {
         if (!Child(n, i, out)) return false;
-        prev_ = *out;
+        if (track_prev_) prev_ = *out;
         const bool t = JsTruthy(*out);
         if (n.op == JlOp::kAnd ? !t : t) return true;
       }
@@ -653,7 +689,7 @@ bool JlEvaluator::Arithmetic(const JlNode& n, JlValue* out) noexcept {
   for (std::uint32_t i = 0; i < count; ++i) {
     JlValue v;
     if (!Child(n, i, &v)) return false;
-    if (n.unary_form) prev_ = v;  // Array.isArray(prev = x) ...
+    if (n.unary_form && track_prev_) prev_ = v;  // Array.isArray(prev = x)
     if (IsObjectLike(v)) return false;
     const double x = ToNumber(v);
     if (std::isnan(x)) return false;
@@ -750,11 +786,12 @@ bool JlEvaluator::Missing(const JlNode& n, JlValue* out) noexcept {
   }
   *out = JlValue();
   out->kind = Kind::kArray;
+  out->items = nullptr;
   if (n.op == JlOp::kMissingSome && n.name_count - missing >= n.need) {
     return true;  // [] (prev keeps the missing list, which is not read)
   }
   if (missing == 0) {
-    if (n.op == JlOp::kMissingSome) prev_ = *out;
+    if (n.op == JlOp::kMissingSome && track_prev_) prev_ = *out;
     return true;
   }
   JlValue* items = scratch_.AllocItems(missing);
@@ -767,7 +804,7 @@ bool JlEvaluator::Missing(const JlNode& n, JlValue* out) noexcept {
   }
   out->items = items;
   out->size = missing;
-  if (n.op == JlOp::kMissingSome) prev_ = *out;
+  if (n.op == JlOp::kMissingSome && track_prev_) prev_ = *out;
   return true;
 }
 
@@ -801,6 +838,18 @@ bool JlEvaluator::StringTest(const JlNode& n, JlValue* out) noexcept {
 // not three or a version does not parse.
 bool JlEvaluator::SemVerOp(const JlNode& n, JlValue* out) noexcept {
   *out = JlValue::Null();
+  if (n.semver_constant) {
+    // Operator and target parsed at compile time.
+    JlValue version;
+    if (!Child(n, 0, &version)) return false;
+    std::string_view a;
+    if (!ToString(version, &a)) return false;
+    SemVer x;
+    if (!NormalizeVersion(a, &x)) return true;
+    *out = JlValue::Bool(
+        SemVerHolds(static_cast<JlSemVerOp>(n.semver_op), x, n.semver_target));
+    return true;
+  }
   JlValue args[3];
   for (std::uint32_t i = 0; i < n.child_count; ++i) {
     JlValue v;
@@ -814,32 +863,11 @@ bool JlEvaluator::SemVerOp(const JlNode& n, JlValue* out) noexcept {
     return false;
   }
   SemVer x, y;
-  bool coerced;
-  std::uint64_t parts[2];
-  if (!NormalizeVersion(a, &x, &coerced, parts)) return true;
-  if (!NormalizeVersion(b, &y, &coerced, parts)) return true;
-  const int c = CompareSemVer(x, y);
-  bool r;
-  if (op == "=") {
-    r = c == 0;
-  } else if (op == "!=") {
-    r = c != 0;
-  } else if (op == "<") {
-    r = c < 0;
-  } else if (op == "<=") {
-    r = c <= 0;
-  } else if (op == ">") {
-    r = c > 0;
-  } else if (op == ">=") {
-    r = c >= 0;
-  } else if (op == "^") {
-    r = x.major == y.major;
-  } else if (op == "~") {
-    r = x.major == y.major && x.minor == y.minor;
-  } else {
-    return true;
-  }
-  *out = JlValue::Bool(r);
+  if (!NormalizeVersion(a, &x)) return true;
+  if (!NormalizeVersion(b, &y)) return true;
+  const JlSemVerOp code = SemVerOpCode(op);
+  if (code == kSemVerInvalid) return true;
+  *out = JlValue::Bool(SemVerHolds(code, x, y));
   return true;
 }
 

@@ -72,7 +72,8 @@ class JlEvaluator {
         context_(context),
         clock_(clock),
         scratch_(scratch),
-        folding_(folding) {}
+        folding_(folding),
+        track_prev_(program.tracks_prev) {}
 
   // Evaluates node `index` into *out; false when JavaScript would throw.
   bool Eval(std::uint32_t index, JlValue* out) noexcept;
@@ -106,6 +107,7 @@ class JlEvaluator {
   EvalClock& clock_;
   JlScratch& scratch_;
   const bool folding_;
+  const bool track_prev_;
   // json-logic-engine's compiled code keeps one variable `prev` that var,
   // and, or, comparisons and missing_some assign as they run, and that a
   // comparison's compareCheck() reads after evaluating its right operand: a
@@ -120,6 +122,19 @@ class JlEvaluator {
 // json-logic-engine's truthiness: false, 0, NaN, "", null, [] and {} are
 // falsy.
 bool JsTruthy(const JlValue& v) noexcept;
+
+// JsNormalizeSemVer()
+//
+// flagd's normalizeVersion(): one leading v/V stripped, then a strict SemVer
+// 2.0 parse of the trimmed text, else "1" / "1.2" coerced to 1.0.0 / 1.2.0.
+// `out->prerelease` views into `text`.
+bool JsNormalizeSemVer(std::string_view text, SemVer* out) noexcept;
+
+// The sem_ver operator named `op` (kSemVerInvalid if none).
+JlSemVerOp SemVerOpCode(std::string_view op) noexcept;
+
+// Whether `x op y` holds for sem_ver's operator `op`.
+bool SemVerHolds(JlSemVerOp op, const SemVer& x, const SemVer& y) noexcept;
 
 enum class JlRuleResult : std::uint8_t { kNoMatch, kVariant, kError };
 

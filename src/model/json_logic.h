@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/semver.h"
+
 namespace hotfix {
 namespace internal {
 
@@ -36,15 +38,16 @@ struct JlValue {
   };
   Kind kind = Kind::kNull;
   bool boolean = false;
-  double number = 0;
-  std::string_view string;
-  const JlValue* items = nullptr;  // kArray (constant or scratch elements)
-  std::uint32_t size = 0;          // kArray: elements; kObject: members
-  std::int32_t node = -1;          // kArray: >= 0: an array-literal node
   // For constant strings (and numbers, booleans) that name one of the flag's
   // variants: its index, resolved at compile time; -1 none; -2 not resolved.
   std::int32_t variant = -2;
-
+  std::uint32_t size = 0;  // kArray: elements; kObject: members
+  std::int32_t node = -1;  // kArray: >= 0: an array-literal node
+  union {
+    double number = 0;     // kNumber
+    const JlValue* items;  // kArray (constant or scratch elements)
+  };
+  std::string_view string;
   static JlValue Null() { return JlValue(); }
   static JlValue Bool(bool b) {
     JlValue v;
@@ -125,6 +128,24 @@ struct JlNode {
   std::uint32_t first_name = 0;
   std::uint32_t name_count = 0;
   std::uint32_t need = 0;  // kMissingSome
+  // kSemVer with a constant operator and a constant, valid target: both
+  // parsed at compile time (the target's text is pooled).
+  bool semver_constant = false;
+  std::uint8_t semver_op = 0;  // JlSemVerOp
+  SemVer semver_target;
+};
+
+// sem_ver's operators.
+enum JlSemVerOp : std::uint8_t {
+  kSemVerEq,
+  kSemVerNe,
+  kSemVerLt,
+  kSemVerLte,
+  kSemVerGt,
+  kSemVerGte,
+  kSemVerCaret,
+  kSemVerTilde,
+  kSemVerInvalid,
 };
 
 // One compiled expression: the rule of a flagd flag's `targeting`.
@@ -137,6 +158,9 @@ struct JlProgram {
   std::vector<std::unique_ptr<std::vector<JlValue>>> arrays;
   std::uint32_t root = 0;
   std::string_view flag_key;  // pooled; for fractional and $flagd.flagKey
+  // Whether a compiled-mode comparison reads json-logic-engine's `prev`
+  // (eval/json_logic.h); when none does, evaluation skips tracking it.
+  bool tracks_prev = false;
 };
 
 }  // namespace internal

@@ -59,6 +59,10 @@ enum class Op : std::uint8_t {
   kAfter,
   kSegment,
   kNever,  // unknown operator compiled under UnknownOperatorPolicy::kFailClosed
+  // flagd's sem_ver: the attribute's text (numbers as JavaScript writes
+  // them) normalized as flagd does (v stripped, trimmed, "1.2" coerced),
+  // compared by `semver_op` (a JlSemVerOp) with semvers[0].
+  kSemverCoerced,
 };
 
 struct Clause {
@@ -87,6 +91,7 @@ struct Clause {
   std::vector<SemVer> semvers;
   std::vector<std::int64_t> times_micros;
   std::vector<std::uint32_t> segments;
+  std::uint8_t semver_op = 0;  // kSemverCoerced
 };
 
 // How a split turns its bucketing value into a bucket.
@@ -113,6 +118,9 @@ struct Rollout {
 
 // What a rule or the fallthrough serves: a fixed variant or a split.
 struct Serve {
+  // A rule whose result is null in flagd ({"if": [c, null, ...]}): the
+  // evaluation ends at the fallthrough, as when no rule matches.
+  static constexpr std::int32_t kFallThrough = -2;
   std::int32_t variant = -1;         // >= 0: fixed variant
   std::unique_ptr<Rollout> rollout;  // non-null: split
 };

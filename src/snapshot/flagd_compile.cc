@@ -6,13 +6,18 @@
 //   defaultVariant   → the fallthrough (absent, null or "": none, so the
 //                      caller's default with reason DEFAULT)
 //   no targeting     → static (reason STATIC; DEFAULT without a default)
-//   targeting        → one rule: a flagd `fractional` of constant variants
-//                      and integer weights becomes a split with flagd's
-//                      MurmurHash3 bucketing; anything else a compiled JSON
-//                      Logic expression whose null result falls through to
-//                      the default variant (reason DEFAULT) and whose other
-//                      results name the variant (reason TARGETING_MATCH,
-//                      hotfix's RULE_MATCH).
+//   targeting        → a flagd `fractional` of constant variants and
+//                      integer weights becomes a split with flagd's
+//                      MurmurHash3 bucketing; an `if` chain of starts_with /
+//                      ends_with / === / in / sem_ver on plain vars with
+//                      constant results becomes native rules (a null result
+//                      serves Serve::kFallThrough); anything else one rule
+//                      holding the compiled JSON Logic expression, whose
+//                      null result falls through to the default variant
+//                      (reason DEFAULT) and whose other results name the
+//                      variant (reason TARGETING_MATCH, hotfix's
+//                      RULE_MATCH). The differential test holds every form
+//                      to flagd-core's answers.
 // Types are checked against the value served, as flagd does.
 
 #include "snapshot/flagd_compile.h"
@@ -28,6 +33,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "eval/json_logic.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "snapshot/fingerprint.h"
@@ -136,6 +142,187 @@ std::unique_ptr<Rollout> SimpleFractional(const Json& targeting,
   return rollout;
 }
 
+// Native clauses with exactly flagd's semantics for one condition atom:
+// starts_with / ends_with / === / in / sem_ver of a plain {"var": name}
+// against constants. None of these can throw, and each yields a boolean or
+// null, which native clauses express as match / no match (failing closed on
+// missing or mistyped attributes, as flagd's null is falsy).
+bool TranslateAtom(const Json& c, StringPool* pool, Clause* clause) {
+  if (!c.IsObject() || c.MemberCount() != 1) return false;
+  const auto m = c.MemberBegin();
+  const std::string_view op = View(m->name);
+  const Json& args = m->value;
+  if (!args.IsArray()) return false;
+  auto attribute = [](const Json& v, std::string* out) {
+    if (!v.IsObject() || v.MemberCount() != 1) return false;
+    const auto var = v.FindMember("var");
+    if (var == v.MemberEnd()) return false;
+    const Json* name = &var->value;
+    if (name->IsArray() && name->Size() == 1) name = &(*name)[0];
+    if (!name->IsString()) return false;
+    std::string unescaped;
+    for (std::size_t i = 0; i < name->GetStringLength(); ++i) {
+      const char ch = name->GetString()[i];
+      if (ch == '\\' && i + 1 < name->GetStringLength() &&
+          name->GetString()[i + 1] == '.') {
+        continue;
+      }
+      unescaped.push_back(ch);
+    }
+    // Special names keep the expression path (their lookups differ).
+    if (unescaped.empty() || unescaped == "targetingKey" ||
+        unescaped.rfind("$flagd", 0) == 0 ||
+        unescaped.find("../") != std::string::npos) {
+      return false;
+    }
+    *out = std::move(unescaped);
+    return true;
+  };
+  if ((op == "starts_with" || op == "ends_with") && args.Size() == 2 &&
+      args[1].IsString()) {
+    if (!attribute(args[0], &clause->attribute)) return false;
+    clause->op = op == "starts_with" ? Op::kStartsWith : Op::kEndsWith;
+    clause->strings.emplace_back(View(args[1]));
+    return true;
+  }
+  if (op == "===" && args.Size() == 2) {
+    const bool var_first = args[0].IsObject();
+    const Json& constant = var_first ? args[1] : args[0];
+    if (!attribute(var_first ? args[0] : args[1], &clause->attribute)) {
+      return false;
+    }
+    clause->op = Op::kIn;
+    if (constant.IsString()) {
+      clause->strings.emplace_back(View(constant));
+    } else if (constant.IsNumber()) {
+      clause->numbers.push_back(constant.GetDouble());
+    } else if (constant.IsBool()) {
+      (constant.GetBool() ? clause->match_true : clause->match_false) = true;
+    } else {
+      return false;
+    }
+    return true;
+  }
+  if (op == "in" && args.Size() == 2 && args[1].IsArray() && !args[1].Empty()) {
+    if (!attribute(args[0], &clause->attribute)) return false;
+    clause->op = Op::kIn;
+    const Json& list = args[1];
+    for (const Json& x : list.GetArray()) {
+      if (list[0].IsString() && x.IsString()) {
+        clause->strings.emplace_back(View(x));
+      } else if (list[0].IsNumber() && x.IsNumber()) {
+        clause->numbers.push_back(x.GetDouble());
+      } else {
+        return false;  // mixed types, booleans, nested values
+      }
+    }
+    if (clause->strings.size() > Clause::kSmallSet) {
+      clause->string_set.insert(clause->strings.begin(), clause->strings.end());
+    }
+    return true;
+  }
+  if (op == "sem_ver" && args.Size() == 3 && args[1].IsString() &&
+      args[2].IsString()) {
+    if (!attribute(args[0], &clause->attribute)) return false;
+    const JlSemVerOp code = SemVerOpCode(View(args[1]));
+    SemVer target;
+    const std::string_view text = pool->Intern(View(args[2]));
+    if (code == kSemVerInvalid || !JsNormalizeSemVer(text, &target)) {
+      return false;
+    }
+    clause->op = Op::kSemverCoerced;
+    clause->semver_op = code;
+    clause->semvers.push_back(target);
+    return true;
+  }
+  return false;
+}
+
+// A condition as alternatives of clause lists: an atom, an `and` of atoms,
+// or an `or` of those.
+bool TranslateCondition(const Json& c, StringPool* pool,
+                        std::vector<std::vector<Clause>>* out) {
+  if (c.IsObject() && c.MemberCount() == 1) {
+    const auto m = c.MemberBegin();
+    const std::string_view op = View(m->name);
+    if (op == "or" && m->value.IsArray() && !m->value.Empty()) {
+      for (const Json& x : m->value.GetArray()) {
+        if (x.IsObject() && x.HasMember("or")) return false;
+        if (!TranslateCondition(x, pool, out)) return false;
+      }
+      return true;
+    }
+    if (op == "and" && m->value.IsArray() && !m->value.Empty()) {
+      std::vector<Clause> all(m->value.Size());
+      for (rapidjson::SizeType i = 0; i < m->value.Size(); ++i) {
+        if (!TranslateAtom(m->value[i], pool, &all[i])) return false;
+      }
+      out->push_back(std::move(all));
+      return true;
+    }
+  }
+  std::vector<Clause> one(1);
+  if (!TranslateAtom(c, pool, &one[0])) return false;
+  out->push_back(std::move(one));
+  return true;
+}
+
+// An `if` chain of translatable conditions whose results are constant
+// variant names (or null: the flag's default) as native rules, which
+// evaluate without the expression machinery. Returns false, leaving *rules
+// alone, for any other targeting.
+bool TranslateTargeting(const Json& t, const CompiledFlag& flag,
+                        StringPool* pool, std::vector<Rule>* rules) {
+  if (!t.IsObject() || t.MemberCount() != 1) return false;
+  const auto m = t.MemberBegin();
+  const std::string_view op = View(m->name);
+  if ((op != "if" && op != "?:") || !m->value.IsArray() ||
+      m->value.Size() < 2) {
+    return false;
+  }
+  auto serve = [&](const Json& result, std::int32_t* variant) {
+    if (result.IsNull()) {
+      *variant = Serve::kFallThrough;
+      return true;
+    }
+    if (!result.IsString()) return false;
+    for (std::size_t i = 0; i < flag.variants.size(); ++i) {
+      if (flag.variants[i].name == View(result)) {
+        *variant = static_cast<std::int32_t>(i);
+        return true;
+      }
+    }
+    return false;  // an unknown variant: the expression reports GENERAL
+  };
+  const Json& chain = m->value;
+  std::vector<Rule> out;
+  rapidjson::SizeType i = 0;
+  for (; i + 1 < chain.Size(); i += 2) {
+    std::int32_t variant;
+    if (!serve(chain[i + 1], &variant)) return false;
+    std::vector<std::vector<Clause>> alternatives;
+    if (!TranslateCondition(chain[i], pool, &alternatives)) return false;
+    for (std::vector<Clause>& clauses : alternatives) {
+      Rule rule;
+      rule.clauses = std::move(clauses);
+      rule.serve.variant = variant;
+      out.push_back(std::move(rule));
+    }
+  }
+  if (i < chain.Size()) {
+    std::int32_t variant;
+    if (!serve(chain[i], &variant)) return false;
+    if (variant != Serve::kFallThrough) {
+      Rule rule;
+      rule.serve.variant = variant;
+      out.push_back(std::move(rule));
+    }
+  }
+  if (out.empty()) return false;
+  *rules = std::move(out);
+  return true;
+}
+
 // flagd builds targeting only when it has own keys: absent, null, {}, [],
 // "", numbers and booleans mean "no targeting".
 bool HasTargeting(const Json* t) {
@@ -237,12 +424,16 @@ absl::Status CompileFlag(const Json& v, const Path& path,
     auto program = std::make_unique<JlProgram>();
     HOTFIX_RETURN_IF_ERROR(CompileJsonLogic(*f[kTargeting], targeting_path,
                                             *flag, pool, program.get()));
+    std::vector<Rule> translated;
     if (auto split = SimpleFractional(*f[kTargeting], *flag)) {
       rule.serve.rollout = std::move(split);
+      flag->rules.push_back(std::move(rule));
+    } else if (TranslateTargeting(*f[kTargeting], *flag, pool, &translated)) {
+      flag->rules = std::move(translated);
     } else {
       rule.expression = std::move(program);
+      flag->rules.push_back(std::move(rule));
     }
-    flag->rules.push_back(std::move(rule));
   } else if (!flag->killed && flag->fallthrough.variant >= 0) {
     flag->static_variant = flag->fallthrough.variant;
   }

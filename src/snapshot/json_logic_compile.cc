@@ -447,6 +447,27 @@ absl::StatusOr<std::uint32_t> JlCompiler::Operator(std::string_view name,
     default:
       break;
   }
+  if ((op == JlOp::kEq || op == JlOp::kNe || op == JlOp::kLt ||
+       op == JlOp::kLte || op == JlOp::kGt || op == JlOp::kGte) &&
+      !interpreted_) {
+    p_->tracks_prev = true;
+  }
+  if (op == JlOp::kSemVer && !n.unary_form && n.child_count == 3) {
+    const JlNode& op_node = p_->nodes[p_->children[n.first_child + 1]];
+    const JlNode& target = p_->nodes[p_->children[n.first_child + 2]];
+    if (op_node.op == JlOp::kConst && op_node.value.kind == Kind::kString &&
+        target.op == JlOp::kConst && target.value.kind == Kind::kString) {
+      const JlSemVerOp code = SemVerOpCode(op_node.value.string);
+      SemVer version;
+      // The target text is pooled, so the prerelease view stays valid.
+      if (code != kSemVerInvalid &&
+          JsNormalizeSemVer(target.value.string, &version)) {
+        n.semver_constant = true;
+        n.semver_op = code;
+        n.semver_target = version;
+      }
+    }
+  }
   const std::uint32_t index = Add(n);
   if (!Foldable(op)) return index;
   for (std::uint32_t i = 0; i < n.child_count; ++i) {

@@ -5,8 +5,10 @@
 
 #include "util/murmur3.h"
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace hotfix {
 namespace internal {
@@ -31,17 +33,42 @@ std::uint32_t Murmur3X86_32(std::string_view a, std::string_view b) noexcept {
   std::uint32_t h = 0;  // seed 0
   std::uint32_t block = 0;
   int filled = 0;  // bytes in `block`
+  auto mix_block = [&](std::uint32_t k) {
+    h ^= MixK(k);
+    h = Rotl(h, 13);
+    h = h * 5 + 0xe6546b64;
+  };
   auto feed = [&](std::string_view s) {
-    for (char c : s) {
-      block |= static_cast<std::uint32_t>(static_cast<unsigned char>(c))
+    const char* p = s.data();
+    std::size_t n = s.size();
+    // Complete a block left open by the previous piece.
+    while (filled != 0 && n > 0) {
+      block |= static_cast<std::uint32_t>(static_cast<unsigned char>(*p++))
                << (8 * filled);
+      --n;
       if (++filled == 4) {
-        h ^= MixK(block);
-        h = Rotl(h, 13);
-        h = h * 5 + 0xe6546b64;
+        mix_block(block);
         block = 0;
         filled = 0;
       }
+    }
+    // Whole blocks, read little-endian (one load where the host is).
+    for (; n >= 4; n -= 4, p += 4) {
+      std::uint32_t k;
+      if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(&k, p, 4);
+      } else {
+        k = static_cast<std::uint32_t>(static_cast<unsigned char>(p[0])) |
+            static_cast<std::uint32_t>(static_cast<unsigned char>(p[1])) << 8 |
+            static_cast<std::uint32_t>(static_cast<unsigned char>(p[2])) << 16 |
+            static_cast<std::uint32_t>(static_cast<unsigned char>(p[3])) << 24;
+      }
+      mix_block(k);
+    }
+    for (; n > 0; --n) {
+      block |= static_cast<std::uint32_t>(static_cast<unsigned char>(*p++))
+               << (8 * filled);
+      ++filled;
     }
   };
   feed(a);
