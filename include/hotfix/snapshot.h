@@ -128,6 +128,12 @@ class HOTFIX_EXPORT Snapshot {
   // Metadata of every flag, in key order. Cost: allocates the whole list.
   std::vector<FlagInfo> Flags() const;
 
+  // Info()
+  //
+  // Metadata of `flag`, or nullopt if the snapshot has no such flag.
+  // Cost: a hash lookup; allocates one FlagInfo.
+  std::optional<FlagInfo> Info(std::string_view flag) const;
+
   // Internal: the compiled form, used by Client and the evaluation engine.
   const internal::CompiledFlagSet& compiled() const noexcept { return *impl_; }
 

@@ -647,7 +647,6 @@ bool JlEvaluator::Substr(const JlNode& n, JlValue* out) noexcept {
   const bool has_len = n.child_count > 2;
   if (has_len && !Child(n, 2, &len)) return false;
   if (s.kind != Kind::kString) return false;  // s.substr is not a function
-  const double size = static_cast<double>(s.string.size());
   auto js_substr = [&](std::string_view text, double start, bool with_len,
                        double length) {
     const double sz = static_cast<double>(text.size());
@@ -666,7 +665,6 @@ bool JlEvaluator::Substr(const JlNode& n, JlValue* out) noexcept {
   }
   const double f = n.child_count > 1 ? ToNumber(from) : 0;
   const double l = has_len ? ToNumber(len) : 0;
-  (void)size;
   if (has_len && l < 0) {
     std::string_view rest = js_substr(s.string, f, false, 0);
     *out = JlValue::String(

@@ -252,14 +252,6 @@ std::optional<Reply> RateLimited(const Call& call) {
   return reply;
 }
 
-const FlagInfo* FindInfo(const std::vector<FlagInfo>& infos,
-                         const std::string& key) {
-  auto it = std::lower_bound(
-      infos.begin(), infos.end(), key,
-      [](const FlagInfo& info, const std::string& k) { return info.key < k; });
-  return it != infos.end() && it->key == key ? &*it : nullptr;
-}
-
 }  // namespace
 
 absl::StatusOr<Reply> OfrepEvaluateFlag(const Call& call) {
@@ -284,18 +276,16 @@ absl::StatusOr<Reply> OfrepEvaluateFlag(const Call& call) {
   if (std::optional<Failure> f = Classify(d, key, &reason)) {
     std::string metadata = SetMetadata(snapshot);
     if (f->status != 404) {
-      const std::vector<FlagInfo> infos = snapshot.Flags();
-      if (const FlagInfo* info = FindInfo(infos, key)) {
+      if (std::optional<FlagInfo> info = snapshot.Info(key)) {
         metadata = FlagMetadata(*info, snapshot);
       }
     }
     return FailureReply(*f, &key, metadata);
   }
-  const std::vector<FlagInfo> infos = snapshot.Flags();
-  const FlagInfo* info = FindInfo(infos, key);
+  const std::optional<FlagInfo> info = snapshot.Info(key);
   tools::JsonOut out;
   WriteSuccess(out, key, d, reason,
-               info != nullptr ? FlagMetadata(*info, snapshot) : "{}");
+               info.has_value() ? FlagMetadata(*info, snapshot) : "{}");
   Reply reply = Reply::Json(out.Take());
   reply.SetHeader("Cache-Control", "no-store");
   return reply;
