@@ -133,6 +133,71 @@ TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
   EXPECT_NE(total, 0);
 }
 
+// flagd definitions: every JSON Logic operator hotfix compiles, fractional
+// in both forms, sem_ver, strings built by cat/substr, numbers turned into
+// variant names, merge and missing (scratch arrays), errors.
+constexpr char kFlagdFlags[] = R"({
+  "$schema": "https://flagd.dev/schema/v0/flags.json",
+  "$evaluators": {"corp": {"ends_with": [{"var": "email"}, "@y.z"]}},
+  "flags": {
+    "static": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"},
+    "disabled": {"state": "DISABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"},
+    "rule": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
+      "targeting": {"if": [{"and": [{"$ref": "corp"},
+        {"sem_ver": [{"var": "app"}, ">=", "8.0.0"]}, {"starts_with": [{"var": "region"}, "u"]},
+        {"<": [18, {"var": "age"}, 65]}, {"in": [{"var": "region"}, ["eu", "us"]]},
+        {"!": {"missing": ["email"]}}, {"!": [{"missing_some": [1, ["app", "x"]]}]},
+        {"==": [{"%": [{"+": [{"var": "age"}, 1, {"*": [2, 3]}]}, 7]}, 2]},
+        {">": [{"max": [{"var": "age"}, 3]}, {"min": [1, 2]}]},
+        {"in": [{"var": "region"}, {"merge": [["eu"], [{"var": "region"}]]}]},
+        {"===": [{"substr": [{"var": "email"}, -4]}, "@y.z"]},
+        {"??": [{"var": "none"}, true]}, {"or": [false, {"var": "region"}]}]}, "on", "off"]}},
+    "split": {"state": "ENABLED", "variants": {"a": "A", "b": "B"}, "defaultVariant": "a",
+      "targeting": {"fractional": [["a", 10], ["b", 90]]}},
+    "split-expr": {"state": "ENABLED", "variants": {"a": "A", "b": "B"}, "defaultVariant": "a",
+      "targeting": {"fractional": [{"cat": [{"var": "$flagd.flagKey"}, {"var": "email"}]},
+        [{"if": [{"var": "vip"}, "b", "a"]}, 50], ["b", 50]]}},
+    "number-name": {"state": "ENABLED", "variants": {"30": "thirty", "x": "X"}, "defaultVariant": "x",
+      "targeting": {"var": "age"}},
+    "general": {"state": "ENABLED", "variants": {"a": "A"}, "defaultVariant": "a",
+      "targeting": {"==": [{"var": "region"}, 1]}}
+  }})";
+
+TEST(AllocationTest, FlagdEvaluationAllocatesNothing) {
+  ClientOptions options;
+  options.bootstrap_json = kFlagdFlags;
+  auto created = Client::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Client& client = **created;
+  FlagHandle rule = client.Flag("rule");
+  Context ctx("user-42");
+  ctx.Set("region", "us")
+      .Set("app", "8.1.0")
+      .Set("email", "x@y.z")
+      .Set("age", 30);
+  auto run = [&] {
+    int sink = 0;
+    sink += client.Enabled("static");
+    sink += client.Enabled("disabled", ctx);
+    sink += client.Enabled("rule", ctx);
+    sink += rule.Enabled(ctx);
+    sink += static_cast<int>(client.GetString("split", "d", ctx).size());
+    sink += static_cast<int>(client.GetString("split-expr", "d", ctx).size());
+    sink += static_cast<int>(client.GetString("number-name", "d", ctx).size());
+    sink += static_cast<int>(client.Evaluate("general", ctx).error);
+    sink += static_cast<int>(client.GetString("split", "d").size());
+    return sink;
+  };
+  for (int i = 0; i < 100; ++i) run();
+  g_allocations = 0;
+  g_counting = true;
+  int total = 0;
+  for (int i = 0; i < 1000; ++i) total += run();
+  g_counting = false;
+  EXPECT_EQ(g_allocations, 0) << "flagd evaluation allocated";
+  EXPECT_EQ(total, 1000 * (1 + 0 + 1 + 1 + 1 + 1 + 6 + 5 + 1));
+}
+
 TEST(AllocationTest, CounterSeesAllocations) {
   // Guards the test itself: the counting operator new is really in use, and a
   // string built by the library (a compile) is counted.

@@ -119,6 +119,7 @@ HOTFIX_SAME_VALUE(HOTFIX_ERROR_TYPE_MISMATCH, hotfix::ErrorKind::kTypeMismatch);
 HOTFIX_SAME_VALUE(HOTFIX_ERROR_NOT_READY, hotfix::ErrorKind::kNotReady);
 HOTFIX_SAME_VALUE(HOTFIX_ERROR_MISSING_BUCKET_KEY,
                   hotfix::ErrorKind::kMissingBucketKey);
+HOTFIX_SAME_VALUE(HOTFIX_ERROR_GENERAL, hotfix::ErrorKind::kGeneral);
 HOTFIX_SAME_VALUE(HOTFIX_ORIGIN_NONE, hotfix::SnapshotOrigin::kNone);
 HOTFIX_SAME_VALUE(HOTFIX_ORIGIN_BOOTSTRAP, hotfix::SnapshotOrigin::kBootstrap);
 HOTFIX_SAME_VALUE(HOTFIX_ORIGIN_CACHE, hotfix::SnapshotOrigin::kCache);
@@ -387,8 +388,8 @@ const char* hotfix_source_state_name(hotfix_source_state_t state) {
 }
 
 const char* hotfix_connection_name(hotfix_connection_t connection) {
-  return Name(
-      hotfix::RemoteConnectionName(ToCxx<hotfix::RemoteConnection>(connection)));
+  return Name(hotfix::RemoteConnectionName(
+      ToCxx<hotfix::RemoteConnection>(connection)));
 }
 
 hotfix_code_t hotfix_validate(const char* json, char** errptr) {
@@ -440,8 +441,8 @@ void hotfix_options_destroy(hotfix_options_t* options) {
   if (options == nullptr) return;
   if (!LiveHandles::Get().Remove(LiveHandles::kOptions, options)) {
     hotfix::Log(hotfix::LogLevel::kError,
-                          "hotfix_options_destroy: not a live options object "
-                          "(destroyed twice?); ignored");
+                "hotfix_options_destroy: not a live options object "
+                "(destroyed twice?); ignored");
     return;
   }
   delete options;
@@ -643,15 +644,15 @@ void hotfix_client_destroy(hotfix_client_t* client) {
   if (client == nullptr) return;
   if (DispatchingOnThisThread(client)) {
     hotfix::Log(hotfix::LogLevel::kError,
-                          "hotfix_client_destroy: called from the client's own "
-                          "change callback; ignored (the client is still "
-                          "alive)");
+                "hotfix_client_destroy: called from the client's own "
+                "change callback; ignored (the client is still "
+                "alive)");
     return;
   }
   if (!LiveHandles::Get().Remove(LiveHandles::kClient, client)) {
     hotfix::Log(hotfix::LogLevel::kError,
-                          "hotfix_client_destroy: not a live client "
-                          "(destroyed twice?); ignored");
+                "hotfix_client_destroy: not a live client "
+                "(destroyed twice?); ignored");
     return;
   }
   delete client;  // ~Client joins the source threads; nothing throws
@@ -950,8 +951,8 @@ void hotfix_flag_destroy(hotfix_flag_t* flag) {
   if (flag == nullptr) return;
   if (!LiveHandles::Get().Remove(LiveHandles::kFlag, flag)) {
     hotfix::Log(hotfix::LogLevel::kError,
-                          "hotfix_flag_destroy: not a live flag handle "
-                          "(destroyed twice?); ignored");
+                "hotfix_flag_destroy: not a live flag handle "
+                "(destroyed twice?); ignored");
     return;
   }
   delete flag;

@@ -1895,8 +1895,9 @@ PYBIND11_MODULE(_hotfix, m) {
           "\"DEFAULT\", \"KILLED\", \"PREREQUISITE_FAILED\" or \"ERROR\".")
       .def_property_readonly("error", Field(&Evaluation::error),
                              "For reason \"ERROR\": \"FLAG_NOT_FOUND\", "
-                             "\"TYPE_MISMATCH\", \"NOT_READY\" or "
-                             "\"MISSING_BUCKET_KEY\"; else None.")
+                             "\"TYPE_MISMATCH\", \"NOT_READY\", "
+                             "\"MISSING_BUCKET_KEY\" or \"GENERAL\"; else "
+                             "None.")
       .def_property_readonly(
           "rule_index", Field(&Evaluation::rule_index),
           "Index of the matching rule for \"RULE_MATCH\", else None.")

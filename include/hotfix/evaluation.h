@@ -36,6 +36,9 @@ enum class ErrorKind : std::uint8_t {
   kTypeMismatch = 2,      // the flag's type differs from the one asked for
   kNotReady = 3,          // the client has no snapshot yet
   kMissingBucketKey = 4,  // a fallthrough split found no bucketing attribute
+  // A flagd flag's targeting failed (an operator error, as flagd's GENERAL)
+  // or named a variant the flag does not have.
+  kGeneral = 5,
 };
 
 // Returns "STATIC", "TARGET_MATCH", ... as written in docs/flag-format.md.

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -42,12 +43,31 @@ enum class UnknownOperatorPolicy {
   kFailClosed,  // the clause never matches; a warning is recorded
 };
 
+// The format of a flag-set document.
+enum class DocumentFormat {
+  // flagd's when "$schema" names flagd's flag schema
+  // ("https://flagd.dev/schema/v0/flags.json"), else native.
+  kAuto,
+  kNative,  // docs/flag-format.md
+  kFlagd,   // flagd's flag definitions (docs/openfeature.md)
+};
+
 struct CompileOptions {
+  // Default: kAuto.
+  DocumentFormat format = DocumentFormat::kAuto;
   // Default: kReject. SDKs that may talk to a newer server can choose
   // kFailClosed so an unknown operator disables one clause, not the whole set.
   UnknownOperatorPolicy unknown_operators = UnknownOperatorPolicy::kReject;
   // Documents larger than this are rejected. Default: 64 MiB.
   std::size_t max_document_bytes = std::size_t{64} << 20;
+};
+
+// One entry of a flagd flag's metadata: a string, number or bool.
+struct MetadataValue {
+  ValueType type = ValueType::kNone;  // kString, kNumber or kBool
+  std::string string_value;
+  double number_value = 0;
+  bool bool_value = false;
 };
 
 // Hygiene metadata and shape of one flag, for tools (listing, staleness).
@@ -64,6 +84,9 @@ struct FlagInfo {
   std::size_t rule_count = 0;
   std::size_t target_count = 0;
   std::size_t prerequisite_count = 0;
+  // flagd flags: the flag's `metadata` over the flag set's (flag keys win),
+  // in key order. Empty for native flags.
+  std::vector<std::pair<std::string, MetadataValue>> metadata;
 };
 
 class HOTFIX_EXPORT Snapshot {
@@ -78,6 +101,10 @@ class HOTFIX_EXPORT Snapshot {
   std::size_t size() const noexcept;
   // Warnings recorded under UnknownOperatorPolicy::kFailClosed.
   const std::vector<std::string>& warnings() const noexcept;
+  // The format the document was written in.
+  DocumentFormat format() const noexcept;
+  // flagd documents: the flag set's `metadata`, in key order.
+  std::vector<std::pair<std::string, MetadataValue>> SetMetadata() const;
 
   // Evaluate()
   //
@@ -101,6 +128,12 @@ class HOTFIX_EXPORT Snapshot {
   // Metadata of every flag, in key order. Cost: allocates the whole list.
   std::vector<FlagInfo> Flags() const;
 
+  // Info()
+  //
+  // Metadata of `flag`, or nullopt if the snapshot has no such flag.
+  // Cost: a hash lookup; allocates one FlagInfo.
+  std::optional<FlagInfo> Info(std::string_view flag) const;
+
   // Internal: the compiled form, used by Client and the evaluation engine.
   const internal::CompiledFlagSet& compiled() const noexcept { return *impl_; }
 
@@ -112,9 +145,10 @@ class HOTFIX_EXPORT Snapshot {
 
 // Compile()
 //
-// Parses and validates a native flag-set document (docs/flag-format.md) into a
-// Snapshot. Errors are InvalidArgument with a message naming the JSON path and
-// the problem, e.g.
+// Parses and validates a flag-set document — native (docs/flag-format.md) or
+// flagd's flag definitions (docs/openfeature.md), see CompileOptions::format
+// — into a Snapshot. Errors are InvalidArgument with a message naming the JSON
+// path and the problem, e.g.
 //   flags.fix-123.rules[2].if[0].op: unknown operator "betwen"
 //
 // Cost: allocates the whole snapshot; about 2 µs per simple flag.

@@ -4,7 +4,10 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "eval/json_logic.h"
 #include "util/bucket.h"
+#include "util/js_number.h"
+#include "util/murmur3.h"
 #include "util/semver.h"
 #include "util/strings.h"
 #include "util/time_parse.h"
@@ -160,6 +163,24 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
       }
       break;
     }
+    case Op::kSemverCoerced: {
+      // flagd's sem_ver: String(value), then flagd's normalization.
+      char digits[kJsNumberChars];
+      std::string_view text;
+      if (a->type == AttrType::kString) {
+        text = a->string_value;
+      } else if (a->type == AttrType::kNumber) {
+        text =
+            std::string_view(digits, JsNumberToString(a->number_value, digits));
+      } else {
+        return false;  // "true" / "false" are not versions
+      }
+      SemVer x;
+      if (!JsNormalizeSemVer(text, &x)) return false;
+      hit = SemVerHolds(static_cast<JlSemVerOp>(clause.semver_op), x,
+                        clause.semvers[0]);
+      break;
+    }
     case Op::kSemverEq:
     case Op::kSemverLt:
     case Op::kSemverLte:
@@ -220,11 +241,18 @@ bool InSegment(const CompiledFlagSet& set, std::uint32_t segment,
 }
 
 // Returns the variant a split chooses, or -1 when the context has no string
-// value for the bucketing attribute.
+// value for the bucketing attribute (or, for flagd's hash, an empty one).
 std::int32_t Bucket(const Rollout& rollout, const Context& context) noexcept {
   const AttributeValue* a = context.Find(rollout.bucket_by);
   if (a == nullptr || a->type != AttrType::kString) return -1;
-  const std::uint32_t bucket = BucketOf(rollout.salt, a->string_value);
+  std::uint32_t bucket;
+  if (rollout.hash == BucketHash::kMurmur3Weighted) {
+    if (a->string_value.empty()) return -1;
+    bucket = FractionalBucket(Murmur3X86_32(rollout.salt, a->string_value),
+                              rollout.total);
+  } else {
+    bucket = BucketOf(rollout.salt, a->string_value);
+  }
   for (const auto& [upper, variant] : rollout.ranges) {
     if (bucket < upper) return variant;
   }
@@ -267,10 +295,21 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
     const Rule& rule = flag.rules[i];
     if (!AllMatch(set, rule.clauses, context, clock)) continue;
     std::int32_t variant = rule.serve.variant;
+    if (rule.expression != nullptr) {
+      const JlRuleResult r = EvaluateJsonLogicRule(flag, *rule.expression,
+                                                   context, clock, &variant);
+      if (r == JlRuleResult::kNoMatch) continue;
+      if (r == JlRuleResult::kError) {
+        out.reason = Reason::kError;
+        out.error = ErrorKind::kGeneral;
+        return out;
+      }
+    }
     if (rule.serve.rollout != nullptr) {
       variant = Bucket(*rule.serve.rollout, context);
       if (variant < 0) continue;  // no bucketing key: the rule does not match
     }
+    if (variant == Serve::kFallThrough) break;  // flagd: null → default
     out.variant = variant;
     out.reason = Reason::kRuleMatch;
     out.rule_index = static_cast<int>(i);
@@ -324,7 +363,12 @@ EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
     detail.variant = v.name;
     detail.value = v.value;
   }
-  if (expected != ValueType::kNone && flag.type != expected) {
+  const bool mismatch =
+      expected != ValueType::kNone &&
+      (flag.typed_by_value ? detail.value.type != ValueType::kNone &&
+                                 detail.value.type != expected
+                           : flag.type != expected);
+  if (mismatch) {
     detail.value = Value();
     detail.variant = {};
     detail.reason = Reason::kError;
@@ -360,6 +404,16 @@ std::int64_t Int64Or(const EvaluationDetail& d,
 }
 
 bool StaticBool(const CompiledFlag& flag, bool* value) noexcept {
+  if (flag.typed_by_value && flag.type == ValueType::kNone) {
+    // Mixed variant types: the answer depends on the variant served.
+    if (flag.killed) {
+      const std::int32_t v = flag.off_variant;
+      *value = v >= 0 && flag.variants[v].value.type == ValueType::kBool &&
+               flag.variants[v].value.bool_value;
+      return true;
+    }
+    return false;
+  }
   if (flag.type != ValueType::kBool) {
     *value = false;
     return true;

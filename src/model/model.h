@@ -4,8 +4,10 @@
 // evaluation reads. Everything is parsed and validated once here so that
 // evaluation is branchy arithmetic over plain data — no JSON, no parsing, no
 // allocation. The representation is deliberately neutral (generic clause
-// operators, per-rule bucketing attribute and salt) so that other formats
-// (flagd, Unleash) can compile into it later.
+// operators, per-rule bucketing attribute, salt and hash function, rule
+// results that may be "no match") so that other formats compile into it:
+// flagd's flag definitions do (snapshot/flagd_compile.cc), their JSON Logic
+// targeting as a compiled expression (model/json_logic.h).
 //
 // Immutable after compilation; thread-safe to read.
 
@@ -24,6 +26,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "hotfix/value.h"
+#include "model/json_logic.h"
 #include "model/string_pool.h"
 #include "re2/re2.h"
 #include "util/semver.h"
@@ -56,6 +59,10 @@ enum class Op : std::uint8_t {
   kAfter,
   kSegment,
   kNever,  // unknown operator compiled under UnknownOperatorPolicy::kFailClosed
+  // flagd's sem_ver: the attribute's text (numbers as JavaScript writes
+  // them) normalized as flagd does (v stripped, trimmed, "1.2" coerced),
+  // compared by `semver_op` (a JlSemVerOp) with semvers[0].
+  kSemverCoerced,
 };
 
 struct Clause {
@@ -84,18 +91,36 @@ struct Clause {
   std::vector<SemVer> semvers;
   std::vector<std::int64_t> times_micros;
   std::vector<std::uint32_t> segments;
+  std::uint8_t semver_op = 0;  // kSemverCoerced
+};
+
+// How a split turns its bucketing value into a bucket.
+enum class BucketHash : std::uint8_t {
+  // hotfix's rollouts: XXH3-64(salt ":" value) % kBucketCount, buckets of
+  // 0.001 % (util/bucket.h).
+  kXxh3Salted,
+  // flagd's `fractional`: MurmurHash3_x86_32(salt + value) scaled to
+  // [0, total) as (hash * total) >> 32 over integer weights
+  // (util/murmur3.h); an empty value does not bucket.
+  kMurmur3Weighted,
 };
 
 // A percentage split. `ranges` are (exclusive cumulative upper bound in
-// buckets of 0.001 %, variant index), ascending, last bound == kBucketCount.
+// buckets, variant index), ascending, last bound == `total` (kBucketCount
+// for kXxh3Salted).
 struct Rollout {
   std::string bucket_by = "key";
   std::string salt;
+  BucketHash hash = BucketHash::kXxh3Salted;
+  std::uint32_t total = 0;  // kMurmur3Weighted: the sum of the weights
   std::vector<std::pair<std::uint32_t, std::int32_t>> ranges;
 };
 
 // What a rule or the fallthrough serves: a fixed variant or a split.
 struct Serve {
+  // A rule whose result is null in flagd ({"if": [c, null, ...]}): the
+  // evaluation ends at the fallthrough, as when no rule matches.
+  static constexpr std::int32_t kFallThrough = -2;
   std::int32_t variant = -1;         // >= 0: fixed variant
   std::unique_ptr<Rollout> rollout;  // non-null: split
 };
@@ -103,6 +128,11 @@ struct Serve {
 struct Rule {
   std::vector<Clause> clauses;  // all must match; empty matches
   Serve serve;
+  // Non-null: the rule's result is this expression's value instead of
+  // `serve` (flagd targeting): null means "no match, go on" (to the
+  // fallthrough); anything else names the variant (as JavaScript's String()
+  // would); an unknown name or an operator error is kError / kGeneral.
+  std::unique_ptr<const JlProgram> expression;
 };
 
 struct Prerequisite {
@@ -121,11 +151,18 @@ struct FlagMeta {
   std::string description;
   std::optional<absl::Time> expires;
   std::vector<std::string> tags;
+  // flagd flags: the flag's `metadata` over the flag set's (flag keys win),
+  // primitives only (strings interned), in key order.
+  std::vector<std::pair<std::string, Value>> metadata;
 };
 
 struct CompiledFlag {
   std::string key;
+  // The variants' common type; kNone when a flagd flag mixes types.
   ValueType type = ValueType::kNone;
+  // flagd semantics: the requested type is checked against the value served
+  // (no value served, no mismatch), not against `type`.
+  bool typed_by_value = false;
   std::vector<Variant> variants;
   std::int32_t off_variant = -1;  // -1: serve the caller's default when off
   bool killed = false;
@@ -150,8 +187,14 @@ struct CompiledSegment {
   std::vector<std::vector<Clause>> rules;  // any rule whose clauses all match
 };
 
+// The format a flag set was written in.
+enum class SourceFormat : std::uint8_t { kNative, kFlagd };
+
 struct CompiledFlagSet {
   std::uint64_t version = 0;
+  SourceFormat format = SourceFormat::kNative;
+  // flagd: the flag set's `metadata` (primitives, strings interned).
+  std::vector<std::pair<std::string, Value>> metadata;
   std::vector<CompiledFlag> flags;                        // sorted by key
   absl::flat_hash_map<std::string, std::uint32_t> index;  // key -> flags[i]
   // Per flag, Client::Enabled()'s answer when it cannot depend on the context

@@ -49,6 +49,7 @@
 #include "rapidjson/writer.h"
 #include "re2/re2.h"
 #include "snapshot/fingerprint.h"
+#include "snapshot/flagd_compile.h"
 #include "snapshot/json_reader.h"
 #include "util/bucket.h"
 #include "util/keys.h"
@@ -1156,8 +1157,17 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     HOTFIX_RETURN_IF_ERROR(ParseDocument(json, &doc));
     auto set = std::make_unique<CompiledFlagSet>();
     set->strings = pool;
-    Compiler compiler(options, pool.get(), set.get());
-    HOTFIX_RETURN_IF_ERROR(compiler.Run(doc));
+    const bool flagd =
+        options.format == DocumentFormat::kFlagd ||
+        (options.format == DocumentFormat::kAuto && IsFlagdDocument(doc));
+    if (flagd) {
+      HOTFIX_RETURN_IF_ERROR(ExpandFlagdRefs(&doc, options.max_document_bytes));
+      HOTFIX_RETURN_IF_ERROR(
+          CompileFlagdDocument(doc, options, pool.get(), set.get()));
+    } else {
+      Compiler compiler(options, pool.get(), set.get());
+      HOTFIX_RETURN_IF_ERROR(compiler.Run(doc));
+    }
     set->enabled_answer.resize(set->flags.size());
     for (std::size_t i = 0; i < set->flags.size(); ++i) {
       bool value;

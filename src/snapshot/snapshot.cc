@@ -23,6 +23,35 @@ Snapshot::~Snapshot() = default;
 
 std::uint64_t Snapshot::version() const noexcept { return impl_->version; }
 
+namespace {
+
+MetadataValue ToMetadataValue(const Value& v) {
+  MetadataValue m;
+  m.type = v.type;
+  m.string_value.assign(v.string_value);
+  m.number_value = v.number_value;
+  m.bool_value = v.bool_value;
+  return m;
+}
+
+}  // namespace
+
+DocumentFormat Snapshot::format() const noexcept {
+  return impl_->format == internal::SourceFormat::kFlagd
+             ? DocumentFormat::kFlagd
+             : DocumentFormat::kNative;
+}
+
+std::vector<std::pair<std::string, MetadataValue>> Snapshot::SetMetadata()
+    const {
+  std::vector<std::pair<std::string, MetadataValue>> out;
+  out.reserve(impl_->metadata.size());
+  for (const auto& [key, value] : impl_->metadata) {
+    out.emplace_back(key, ToMetadataValue(value));
+  }
+  return out;
+}
+
 std::size_t Snapshot::size() const noexcept { return impl_->flags.size(); }
 
 const std::vector<std::string>& Snapshot::warnings() const noexcept {
@@ -48,29 +77,47 @@ bool Snapshot::Contains(std::string_view flag) const noexcept {
   return internal::FindFlag(*impl_, flag, &index);
 }
 
+namespace {
+
+FlagInfo InfoOf(const internal::CompiledFlag& flag) {
+  FlagInfo info;
+  info.key = flag.key;
+  info.type = flag.type;
+  info.killed = flag.killed;
+  info.variants.reserve(flag.variants.size());
+  for (const internal::Variant& variant : flag.variants) {
+    info.variants.emplace_back(variant.name);
+  }
+  info.owner = flag.meta.owner;
+  info.ticket = flag.meta.ticket;
+  info.description = flag.meta.description;
+  info.expires = flag.meta.expires;
+  info.tags = flag.meta.tags;
+  info.rule_count = flag.rules.size();
+  info.target_count = flag.targets.size();
+  info.prerequisite_count = flag.prerequisites.size();
+  info.metadata.reserve(flag.meta.metadata.size());
+  for (const auto& [key, value] : flag.meta.metadata) {
+    info.metadata.emplace_back(key, ToMetadataValue(value));
+  }
+  return info;
+}
+
+}  // namespace
+
 std::vector<FlagInfo> Snapshot::Flags() const {
   std::vector<FlagInfo> infos;
   infos.reserve(impl_->flags.size());
   for (const internal::CompiledFlag& flag : impl_->flags) {
-    FlagInfo info;
-    info.key = flag.key;
-    info.type = flag.type;
-    info.killed = flag.killed;
-    info.variants.reserve(flag.variants.size());
-    for (const internal::Variant& variant : flag.variants) {
-      info.variants.emplace_back(variant.name);
-    }
-    info.owner = flag.meta.owner;
-    info.ticket = flag.meta.ticket;
-    info.description = flag.meta.description;
-    info.expires = flag.meta.expires;
-    info.tags = flag.meta.tags;
-    info.rule_count = flag.rules.size();
-    info.target_count = flag.targets.size();
-    info.prerequisite_count = flag.prerequisites.size();
-    infos.push_back(std::move(info));
+    infos.push_back(InfoOf(flag));
   }
   return infos;
+}
+
+std::optional<FlagInfo> Snapshot::Info(std::string_view flag) const {
+  std::uint32_t index = 0;
+  if (!internal::FindFlag(*impl_, flag, &index)) return std::nullopt;
+  return InfoOf(impl_->flags[index]);
 }
 
 }  // namespace hotfix

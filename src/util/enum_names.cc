@@ -59,6 +59,8 @@ std::string_view ErrorKindName(ErrorKind kind) noexcept {
       return "NOT_READY";
     case ErrorKind::kMissingBucketKey:
       return "MISSING_BUCKET_KEY";
+    case ErrorKind::kGeneral:
+      return "GENERAL";
   }
   return "UNKNOWN";
 }

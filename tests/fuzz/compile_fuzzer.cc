@@ -5,7 +5,10 @@
 // either compiles or fails with InvalidArgument / ResourceExhausted, that the
 // two unknown-operator policies agree (kFailClosed accepts everything kReject
 // accepts, with no warnings), and that every compiled flag evaluates without
-// crashing for a few fixed contexts. Seed corpus: tests/fuzz/corpus/compile/.
+// crashing for a few fixed contexts. Every input is also compiled as flagd's
+// format (DocumentFormat::kFlagd), whose JSON Logic compiler folds constants
+// by evaluating them. Seed corpus: tests/fuzz/corpus/compile/ (native and
+// flagd documents).
 //
 //   compile_fuzzer -max_total_time=60 tests/fuzz/corpus/compile
 
@@ -46,12 +49,16 @@ void EvaluateAll(const hotfix::Snapshot& snapshot) {
           .Set("age", 31)
           .Set("beta", true)
           .Set("created", "2025-06-01T12:00:00Z")
-          .Set("tenant", "t1");
+          .Set("tenant", "t1")
+          .Set("version", "v2.1")
+          .Set("plan", "pro");
       const hotfix::EvaluationDetail detail =
           snapshot.Evaluate(info.key, context, hotfix::ValueType::kNone, fixed);
       Check(detail.error != hotfix::ErrorKind::kFlagNotFound);
       Check(detail.snapshot_version == snapshot.version());
-      if (detail.value.type != hotfix::ValueType::kNone) {
+      // flagd flags may mix variant types (their type is then kNone).
+      if (detail.value.type != hotfix::ValueType::kNone &&
+          info.type != hotfix::ValueType::kNone) {
         Check(detail.value.type == info.type);
       }
       snapshot.Evaluate(info.key, context, info.type);
@@ -92,5 +99,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     Check((*strict)->version() == (*lenient)->version());
   }
   if (lenient.ok()) EvaluateAll(**lenient);
+
+  hotfix::CompileOptions flagd;
+  flagd.format = hotfix::DocumentFormat::kFlagd;
+  auto as_flagd = hotfix::Compile(json, flagd);
+  if (!as_flagd.ok()) {
+    const absl::StatusCode code = as_flagd.status().code();
+    Check(code == absl::StatusCode::kInvalidArgument ||
+          code == absl::StatusCode::kResourceExhausted);
+    Check(!as_flagd.status().message().empty());
+  } else {
+    Check((*as_flagd)->format() == hotfix::DocumentFormat::kFlagd);
+    EvaluateAll(**as_flagd);
+  }
   return 0;
 }

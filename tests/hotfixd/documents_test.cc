@@ -104,6 +104,48 @@ TEST(PutFlagTest, RefusesKeysThatAreNotKeys) {
   EXPECT_TRUE(PutFlag(doc, "a.b_c-1", flag).ok());
 }
 
+constexpr char kFlagdSet[] =
+    R"({"$schema":"https://flagd.dev/schema/v0/flags.json",
+  "flags":{
+    "ramp":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off",
+            "targeting":{"fractional":[["on",10],["off",90]]}},
+    "plain":{"state":"ENABLED","variants":{"yes":true,"no":false},"defaultVariant":"no"},
+    "rule":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off",
+            "targeting":{"if":[{"var":"vip"},"on",null]}}}})";
+
+TEST(FlagdDocumentTest, KillAndReviveSetTheState) {
+  rapidjson::Document doc = Parse(kFlagdSet);
+  ASSERT_TRUE(SetKilled(doc, "rule", true).ok());
+  EXPECT_EQ(std::string(doc["flags"]["rule"]["state"].GetString()), "DISABLED");
+  EXPECT_FALSE(doc["flags"]["rule"].HasMember("killed"));
+  ASSERT_TRUE(SetKilled(doc, "rule", false).ok());
+  EXPECT_EQ(std::string(doc["flags"]["rule"]["state"].GetString()), "ENABLED");
+}
+
+TEST(FlagdDocumentTest, RolloutSetsIntegerWeightsOfATwoWayFractional) {
+  rapidjson::Document doc = Parse(kFlagdSet);
+  ASSERT_TRUE(SetRollout(doc, "ramp", 12.5).ok());
+  const rapidjson::Value& f = doc["flags"]["ramp"]["targeting"]["fractional"];
+  EXPECT_EQ(std::string(f[0][0].GetString()), "on");
+  EXPECT_EQ(f[0][1].GetInt64(), 12500);
+  EXPECT_EQ(f[1][1].GetInt64(), 87500);
+  // A boolean flag without targeting gets the fractional.
+  ASSERT_TRUE(SetRollout(doc, "plain", 30).ok());
+  const rapidjson::Value& p = doc["flags"]["plain"]["targeting"]["fractional"];
+  EXPECT_EQ(std::string(p[0][0].GetString()), "yes");
+  EXPECT_EQ(p[0][1].GetInt64(), 30000);
+}
+
+TEST(FlagdDocumentTest, RolloutOnOtherTargetingSaysWhyNot) {
+  rapidjson::Document doc = Parse(kFlagdSet);
+  absl::Status st = SetRollout(doc, "rule", 10);
+  EXPECT_TRUE(absl::IsInvalidArgument(st));
+  EXPECT_NE(st.message().find("flags.rule.targeting: a flagd flag takes a "
+                              "rollout percentage"),
+            std::string::npos)
+      << st;
+}
+
 }  // namespace
 }  // namespace hotfixd
 }  // namespace hotfix

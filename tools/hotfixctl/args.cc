@@ -23,6 +23,7 @@ constexpr const char* kValueOptions[] = {
     "from",     "to",      "state",      "secret", "contexts",
     "stages",   "every",   "max-failure-rate", "tolerance", "min-samples",
     "compare-to", "on-regression", "minutes", "unused-days",
+    "format",   "context", "type",
 };
 // Options without a value.
 constexpr const char* kFlagOptions[] = {
@@ -142,13 +143,21 @@ std::string Usage() {
 Offline (no server):
   validate FILE                       compile FILE ("-": stdin) with the SDK's
                                       compiler; lists every error, exit 1 if bad
-  eval FILE FLAG [--ctx K=V]... [--now TIME]
+  eval FILE FLAG [--ctx K=V]... [--context JSON] [--type T] [--now TIME]
                                       evaluate FLAG: value, variant, reason.
                                       --ctx key=ID sets the context key;
                                       --ctx name=text a string attribute;
-                                      --ctx name:=JSON a typed one (31, true)
+                                      --ctx name:=JSON a typed one (31, true);
+                                      --context '{"targetingKey": ...}' an
+                                      OpenFeature context (docs/openfeature.md);
+                                      --type bool|string|number|json checks it
   eval FILE FLAG --contexts FILE      one evaluation per JSON-lines context
                                       ("-": stdin), one JSON line out each
+  convert --from flagd FILE           a flagd flag-definition file in the
+                                      native format (stdout); lists on stderr
+                                      what it cannot express (exit 1 then)
+  validate, eval and convert take --format auto|native|flagd (default auto:
+  flagd when "$schema" names flagd's schema)
 
 Server (--url / $HOTFIX_URL, --token / --token-file / $HOTFIX_TOKEN,
 --env / $HOTFIX_ENV, default production):

@@ -36,5 +36,6 @@ int main(int argc, char** argv) {
   }
   if (command == "validate") return Validate(*args);
   if (command == "eval") return Eval(*args);
+  if (command == "convert") return Convert(*args);
   return RunOnline(*args);
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/context_json.h"
 #include "common/files.h"
 #include "common/json_util.h"
 #include "hotfix/context.h"
@@ -64,6 +65,22 @@ absl::StatusOr<absl::Time> ParseNow(const std::string& text) {
       text, "\""));
 }
 
+absl::StatusOr<CompileOptions> ParseFormat(const Args& args) {
+  CompileOptions options;
+  const std::string format = args.Get("format", "auto");
+  if (format == "auto") {
+    options.format = DocumentFormat::kAuto;
+  } else if (format == "native") {
+    options.format = DocumentFormat::kNative;
+  } else if (format == "flagd") {
+    options.format = DocumentFormat::kFlagd;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--format: expected auto, native or flagd, got \"", format, "\""));
+  }
+  return options;
+}
+
 }  // namespace
 
 int Validate(const Args& args) {
@@ -74,7 +91,9 @@ int Validate(const Args& args) {
   const std::string& path = args.positional[1];
   auto text = ReadInput(path);
   if (!text.ok()) return ReportError(text.status());
-  auto snapshot = Compile(*text);
+  auto options = ParseFormat(args);
+  if (!options.ok()) return ReportError(options.status());
+  auto snapshot = Compile(*text, *options);
   if (args.json) {
     rapidjson::StringBuffer buffer;
     tools::JsonWriter w(buffer);
@@ -222,14 +241,17 @@ int Eval(const Args& args) {
   if (args.positional.size() != 3) {
     std::fprintf(stderr,
                  "usage: hotfixctl eval FILE FLAG [--ctx K=V]... "
-                 "[--contexts FILE] [--now TIME]\n");
+                 "[--context JSON] [--type T] [--contexts FILE] "
+                 "[--now TIME]\n");
     return kExitUsage;
   }
   const std::string& path = args.positional[1];
   const std::string& flag = args.positional[2];
   auto text = ReadInput(path);
   if (!text.ok()) return ReportError(text.status());
-  auto snapshot = Compile(*text);
+  auto options = ParseFormat(args);
+  if (!options.ok()) return ReportError(options.status());
+  auto snapshot = Compile(*text, *options);
   if (!snapshot.ok()) {
     std::fprintf(stderr, "%s: %s\n", path.c_str(),
                  std::string(snapshot.status().message()).c_str());
@@ -295,8 +317,32 @@ int Eval(const Args& args) {
       }
     }
   }
-  const EvaluationDetail d =
-      (*snapshot)->Evaluate(flag, ctx, ValueType::kNone, now);
+  // --context: an OpenFeature evaluation context, read like hotfixd's OFREP
+  // endpoints read it.
+  rapidjson::Document context_json;
+  if (args.Has("context")) {
+    absl::Status st =
+        tools::ParseJson(args.Get("context"), "--context", &context_json);
+    if (st.ok()) st = tools::ContextFromJson(context_json, &storage, &ctx);
+    if (!st.ok()) return ReportError(st);
+  }
+  ValueType expected = ValueType::kNone;
+  if (args.Has("type")) {
+    const std::string type = args.Get("type");
+    if (type == "bool") {
+      expected = ValueType::kBool;
+    } else if (type == "string") {
+      expected = ValueType::kString;
+    } else if (type == "number") {
+      expected = ValueType::kNumber;
+    } else if (type == "json") {
+      expected = ValueType::kJson;
+    } else {
+      return ReportError(absl::InvalidArgumentError(
+          "--type: expected bool, string, number or json"));
+    }
+  }
+  const EvaluationDetail d = (*snapshot)->Evaluate(flag, ctx, expected, now);
   const std::string value = FormatValue(d.value);
   if (args.json) {
     rapidjson::StringBuffer buffer;

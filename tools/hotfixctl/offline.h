@@ -3,7 +3,8 @@
 // The commands that need no server: `validate FILE` compiles a flag-set file
 // with hotfix::Compile (the SDK's own compiler, so "valid here" means "valid
 // in every SDK") and `eval FILE FLAG --ctx ...` evaluates one flag with
-// Snapshot::Evaluate and explains the result.
+// Snapshot::Evaluate and explains the result. Both read native and flagd
+// documents (--format).
 //
 // Thread-compatible.
 
@@ -18,6 +19,8 @@ namespace hotfixctl {
 // Each returns the process exit code.
 int Validate(const Args& args);
 int Eval(const Args& args);
+// `convert --from flagd FILE`: tools/hotfixctl/convert.cc.
+int Convert(const Args& args);
 
 }  // namespace hotfixctl
 }  // namespace hotfix

@@ -337,6 +337,8 @@ int Run(int argc, char** argv) {
   context.webhooks = &webhooks;
   context.telemetry = &telemetry;
   context.guard = &guard;
+  RateLimiter ofrep_limiter(config.ofrep_rate_limit, config.ofrep_burst);
+  context.ofrep_limiter = &ofrep_limiter;
   const Api api(&context);
   FrontOptions front;
   front.host = config.host;

@@ -482,9 +482,45 @@ static void NamesMatchTheDocumentedSpelling(void) {
   /* The frozen numbers. */
   CHECK(HOTFIX_REASON_ERROR == 7);
   CHECK(HOTFIX_ERROR_MISSING_BUCKET_KEY == 4);
+  CHECK(HOTFIX_ERROR_GENERAL == 5);
   CHECK(HOTFIX_ORIGIN_TEST == 6);
   CHECK(HOTFIX_STATE_OFF == 4);
   CHECK(HOTFIX_UNAUTHENTICATED == 16);
+}
+
+/* flagd's flag definitions compile like native ones (docs/openfeature.md). */
+static void FlagdDefinitionsEvaluate(void) {
+  static const char kFlagd[] =
+      "{\"$schema\": \"https://flagd.dev/schema/v0/flags.json\","
+      " \"flags\": {"
+      "  \"banner\": {\"state\": \"ENABLED\","
+      "    \"variants\": {\"on\": true, \"off\": false},"
+      "    \"defaultVariant\": \"off\","
+      "    \"targeting\": {\"if\": [{\"ends_with\": [{\"var\": \"email\"},"
+      "      \"@example.com\"]}, \"on\", null]}},"
+      "  \"broken\": {\"state\": \"ENABLED\","
+      "    \"variants\": {\"a\": \"A\"}, \"defaultVariant\": \"a\","
+      "    \"targeting\": {\"==\": [{\"var\": \"n\"}, 1]}},"
+      "  \"off\": {\"state\": \"DISABLED\","
+      "    \"variants\": {\"on\": true}, \"defaultVariant\": \"on\"}}}";
+  hotfix_client_t* flags = NewClient(kFlagd);
+  hotfix_detail_t* d = hotfix_detail_create();
+  hotfix_context_t* ctx = hotfix_context_create("user-1");
+  CHECK(hotfix_context_set_string(ctx, "email", "a@example.com") == HOTFIX_OK);
+  CHECK(hotfix_client_enabled(flags, "banner", ctx) == 1);
+  CHECK(hotfix_client_enabled(flags, "banner", NULL) == 0);
+  CHECK(hotfix_client_evaluate(flags, "broken", NULL, HOTFIX_VALUE_NONE, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_ERROR);
+  CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_GENERAL);
+  CHECK_STREQ(hotfix_error_kind_name(HOTFIX_ERROR_GENERAL), "GENERAL");
+  CHECK(hotfix_client_evaluate(flags, "off", NULL, HOTFIX_VALUE_STRING, d) ==
+        HOTFIX_OK);
+  CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_KILLED);
+  CHECK(hotfix_detail_value_type(d) == HOTFIX_VALUE_NONE);
+  hotfix_detail_destroy(d);
+  hotfix_context_destroy(ctx);
+  hotfix_client_destroy(flags);
 }
 
 static void ValidateAcceptsGoodDocuments(void) {
@@ -527,6 +563,7 @@ int main(void) {
   RUN(SilentServerNeverBlocksCreation);
   RUN(NamesMatchTheDocumentedSpelling);
   RUN(ValidateAcceptsGoodDocuments);
+  RUN(FlagdDefinitionsEvaluate);
   RUN(LogCallbackReceivesLibraryMessages);
   return check_failures == 0 ? 0 : 1;
 }

@@ -42,6 +42,29 @@ void Announce(const ApiContext& api, const std::string& env,
   if (api.webhooks != nullptr) api.webhooks->Publish(env, event, std::move(data));
 }
 
+absl::StatusOr<std::shared_ptr<const EnvironmentState>> SdkEnvironment(
+    const Call& call) {
+  const Principal& who = call.principal();
+  const std::string* param = call.request.FindQuery("env");
+  const std::string requested = param != nullptr ? *param : "";
+  if (who.Has(kScopeSdk) && !who.Has(kScopeRead)) {
+    if (who.env.empty()) {
+      return absl::PermissionDeniedError(
+          "this SDK key is not bound to an environment");
+    }
+    if (!requested.empty() && requested != who.env) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "this SDK key reads environment \"", who.env, "\" only"));
+    }
+    return Environment(call, who.env);
+  }
+  std::string env = requested;
+  if (env.empty()) {
+    env = who.env.empty() ? call.api.config->default_env : who.env;
+  }
+  return Environment(call, env);
+}
+
 absl::StatusOr<std::string> KeyParam(const Call& call, std::string_view name) {
   const std::string_view key = call.Param(name);
   if (!internal::IsValidKey(key)) {

@@ -26,6 +26,7 @@
 #include "core/flag_service.h"
 #include "core/guard_controller.h"
 #include "core/metrics.h"
+#include "core/rate_limiter.h"
 #include "core/sse_hub.h"
 #include "core/telemetry.h"
 #include "core/webhooks.h"
@@ -56,6 +57,8 @@ struct ApiContext {
   WebhookDispatcher* webhooks = nullptr;
   TelemetryService* telemetry = nullptr;
   GuardController* guard = nullptr;
+  // Per-token limit of OFREP evaluations (null: none).
+  RateLimiter* ofrep_limiter = nullptr;
   // The HTTP front, for its connection counts (set once it exists).
   const HttpServer* front = nullptr;
   // Serves `request` as `who` through the route table (set by Api): how an
@@ -91,6 +94,14 @@ absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
     const Call& call);
 absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
     const Call& call, std::string_view env);
+
+// SdkEnvironment()
+//
+// The environment an SDK endpoint reads: an SDK key's own (PermissionDenied
+// if ?env= names another); for a token with the read scope ?env=NAME, else
+// its environment, else --default-env.
+absl::StatusOr<std::shared_ptr<const EnvironmentState>> SdkEnvironment(
+    const Call& call);
 
 // KeyParam()
 //

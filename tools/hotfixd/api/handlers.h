@@ -26,6 +26,10 @@ absl::StatusOr<Reply> GetFlagStats(const Call& call);
 absl::StatusOr<Reply> StartRolloutPlan(const Call& call);
 absl::StatusOr<Reply> GetRolloutPlan(const Call& call);
 absl::StatusOr<Reply> CancelRolloutPlan(const Call& call);
+// OpenFeature Remote Evaluation Protocol (api/ofrep_api.cc): one flag and
+// every flag for the posted context, with OFREP's bodies and status codes.
+absl::StatusOr<Reply> OfrepEvaluateFlag(const Call& call);
+absl::StatusOr<Reply> OfrepEvaluateFlags(const Call& call);
 
 // Operations (api/ops_api.cc), no token needed.
 absl::StatusOr<Reply> GetHealth(const Call& call);

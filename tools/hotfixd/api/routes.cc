@@ -61,6 +61,9 @@ std::optional<std::string> HeaderProblem(const HttpRequest& request) {
   if (request.CountHeader("authorization") > 1) {
     return std::string("more than one Authorization header");
   }
+  if (request.CountHeader("x-api-key") > 1) {
+    return std::string("more than one X-API-Key header");
+  }
   return std::nullopt;
 }
 
@@ -94,6 +97,11 @@ const std::vector<RouteSpec>& ApiRoutes() {
       {Method::kGet, "/v1/flags", Access::kSdk, GetSdkFlags, Execution::kLoop},
       {Method::kGet, "/v1/stream", Access::kSdk, GetSdkStream,
        Execution::kLoop},
+      // OpenFeature Remote Evaluation Protocol (docs/openfeature.md)
+      {Method::kPost, "/ofrep/v1/evaluate/flags", Access::kSdk,
+       OfrepEvaluateFlags, Execution::kLoop, /*api_key_header=*/true},
+      {Method::kPost, "/ofrep/v1/evaluate/flags/{key}", Access::kSdk,
+       OfrepEvaluateFlag, Execution::kLoop, /*api_key_header=*/true},
       // Operations
       {Method::kPost, "/v1/telemetry", Access::kSdk, PostTelemetry,
        Execution::kLoop},
@@ -220,8 +228,16 @@ Api::Routed Api::Route(const HttpRequest& request) const {
   r.params = std::move(found.params);
   if (r.route->access == Access::kPublic) return r;
   const std::string* authorization = request.FindHeader("authorization");
-  r.who = context_->auth->Authenticate(
-      authorization != nullptr ? *authorization : std::string_view());
+  const std::string* api_key =
+      r.route->api_key_header && authorization == nullptr
+          ? request.FindHeader("x-api-key")
+          : nullptr;
+  if (api_key != nullptr) {
+    r.who = context_->auth->Authenticate(absl::StrCat("Bearer ", *api_key));
+  } else {
+    r.who = context_->auth->Authenticate(
+        authorization != nullptr ? *authorization : std::string_view());
+  }
   if (!r.who.has_value()) {
     Reply reply = Reply::Error(401, "UNAUTHENTICATED", "unauthenticated");
     reply.SetHeader("WWW-Authenticate", "Bearer realm=\"hotfixd\"");

@@ -52,6 +52,9 @@ struct RouteSpec {
   Access access;
   Handler handler;
   Execution execution = Execution::kWorker;
+  // The token may also come as X-API-Key (the OpenFeature remote evaluation
+  // protocol's second scheme); only the OFREP routes accept it.
+  bool api_key_header = false;
 };
 
 // Every route hotfixd serves.

@@ -29,30 +29,6 @@ namespace {
 // Smaller documents are sent as they are.
 constexpr std::size_t kGzipThreshold = 1024;
 
-// The environment a read request is for.
-absl::StatusOr<std::shared_ptr<const EnvironmentState>> ReadEnvironment(
-    const Call& call) {
-  const Principal& who = call.principal();
-  const std::string* param = call.request.FindQuery("env");
-  const std::string requested = param != nullptr ? *param : "";
-  if (who.Has(kScopeSdk) && !who.Has(kScopeRead)) {
-    if (who.env.empty()) {
-      return absl::PermissionDeniedError(
-          "this SDK key is not bound to an environment");
-    }
-    if (!requested.empty() && requested != who.env) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "this SDK key reads environment \"", who.env, "\" only"));
-    }
-    return Environment(call, who.env);
-  }
-  std::string env = requested;
-  if (env.empty()) {
-    env = who.env.empty() ? call.api.config->default_env : who.env;
-  }
-  return Environment(call, env);
-}
-
 // A Subscription as the body of a streaming reply.
 class SubscriptionEvents : public EventSource {
  public:
@@ -70,7 +46,7 @@ class SubscriptionEvents : public EventSource {
 }  // namespace
 
 absl::StatusOr<Reply> GetSdkFlags(const Call& call) {
-  HOTFIX_ASSIGN_OR_RETURN(auto state, ReadEnvironment(call));
+  HOTFIX_ASSIGN_OR_RETURN(auto state, SdkEnvironment(call));
   const bool large = state->document->size() >= kGzipThreshold;
   Reply reply;
   if (IfNoneMatchHits(call.request, state->etag)) {
@@ -95,7 +71,7 @@ absl::StatusOr<Reply> GetSdkFlags(const Call& call) {
 }
 
 absl::StatusOr<Reply> GetSdkStream(const Call& call) {
-  HOTFIX_ASSIGN_OR_RETURN(auto state, ReadEnvironment(call));
+  HOTFIX_ASSIGN_OR_RETURN(auto state, SdkEnvironment(call));
   std::optional<std::uint64_t> last_event_id;
   if (const std::string* h = call.request.FindHeader("last-event-id")) {
     last_event_id = ParseVersion(*h);

@@ -116,6 +116,17 @@ absl::Status Apply(const Setting& s, ServerConfig* c) {
     return ParseInt(s, 4096, 1 << 30, &c->max_stream_backlog);
   } else if (n == "stream-admission-rate") {
     return ParseInt(s, 1, 10000000, &c->stream_admission_rate);
+  } else if (n == "ofrep-rate-limit") {
+    return ParseInt(s, 0, 10000000, &c->ofrep_rate_limit);
+  } else if (n == "ofrep-burst") {
+    return ParseInt(s, 1, 10000000, &c->ofrep_burst);
+  } else if (n == "ofrep-max-body-bytes") {
+    std::uint64_t v = 0;
+    if (!absl::SimpleAtoi(s.value, &v) || v < 1024 ||
+        v > (std::uint64_t{1} << 30)) {
+      return Bad(s, "expected a byte count in [1024, 1073741824]");
+    }
+    c->ofrep_max_body_bytes = static_cast<std::size_t>(v);
   } else if (n == "heartbeat-interval") {
     absl::Status st = ParseDurationValue(s, &c->heartbeat_interval);
     if (st.ok() && c->heartbeat_interval > absl::Seconds(30)) {
@@ -237,6 +248,12 @@ SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
                             is dropped (default: 262144)
   --stream-admission-rate N new streams per second; the rest get 503 +
                             Retry-After (default: 2000)
+  --ofrep-rate-limit N      OFREP evaluations per second per token, else 429
+                            + Retry-After; 0: no limit (default: 1000)
+  --ofrep-burst N           OFREP evaluations a token may make at once
+                            (default: 2000)
+  --ofrep-max-body-bytes N  OFREP context limit, else 400 INVALID_CONTEXT
+                            (default: 1048576)
   --heartbeat-interval D    SSE heartbeat period, <= 30s (default: 15s)
   --keep-alive-timeout D    idle keep-alive timeout (default: 5s)
   --keep-alive-max N        requests per keep-alive connection (default: 10000)

@@ -84,6 +84,14 @@ struct ServerConfig {
   // admitted at this rate; the rest get 503 with Retry-After). Default:
   // 2000.
   int stream_admission_rate = 2000;
+  // OFREP evaluations (POST /ofrep/v1/evaluate/...) one token may make per
+  // second, and at once; more get 429 with Retry-After. 0: no limit.
+  // Defaults: 1000 and 2000.
+  int ofrep_rate_limit = 1000;
+  int ofrep_burst = 2000;
+  // OFREP request bodies (the evaluation context) larger than this get 400
+  // INVALID_CONTEXT. Default: 1 MiB.
+  std::size_t ofrep_max_body_bytes = std::size_t{1} << 20;
   // SSE heartbeat period. Default: 15 s (the protocol allows at most 30 s).
   absl::Duration heartbeat_interval = absl::Seconds(15);
   // Idle keep-alive connections are closed after this. Default: 5 s.

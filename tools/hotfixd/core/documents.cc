@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "common/json_util.h"
 #include "common/text.h"
+#include "util/formats.h"
 #include "util/keys.h"
 #include "util/strings.h"
 
@@ -48,10 +49,24 @@ void SetMember(Value& object, const char* name, Value value,
   }
 }
 
-bool SetKilledOn(Value& flag, bool killed,
+// A document in flagd's format (its "$schema" says so): flags are killed
+// through "state" and split through a "fractional" targeting.
+bool IsFlagd(const Value& doc) {
+  const Value* schema = tools::FindMember(doc, "$schema");
+  return schema != nullptr && schema->IsString() &&
+         internal::IsFlagdSchema(
+             std::string_view(schema->GetString(), schema->GetStringLength()));
+}
+
+bool SetKilledOn(Value& flag, bool killed, bool flagd,
                  rapidjson::Document::AllocatorType& alloc) {
   if (!flag.IsObject()) return false;
   const Value before(flag, alloc);
+  if (flagd) {
+    SetMember(flag, "state", Value(killed ? "DISABLED" : "ENABLED", alloc),
+              alloc);
+    return before != flag;
+  }
   SetMember(flag, "killed", Value(killed), alloc);
   if (!killed) {
     auto it = flag.FindMember("enabled");
@@ -70,6 +85,86 @@ std::string FormatWeight(const Value& w) {
   const double d = w.GetDouble();
   if (std::floor(d) == d) return absl::StrCat(static_cast<std::int64_t>(d));
   return absl::StrCat(d);
+}
+
+// The two [variant, weight] entries of a flagd targeting that is exactly
+// {"fractional": [[a, w], [b, w]]}, or null.
+Value* TwoWayFractional(Value& flag) {
+  Value* targeting = tools::FindMember(flag, "targeting");
+  if (targeting == nullptr || !targeting->IsObject() ||
+      targeting->MemberCount() != 1) {
+    return nullptr;
+  }
+  Value* fractional = tools::FindMember(*targeting, "fractional");
+  if (fractional == nullptr || !fractional->IsArray() ||
+      fractional->Size() != 2) {
+    return nullptr;
+  }
+  for (const Value& e : fractional->GetArray()) {
+    if (!e.IsArray() || e.Size() < 1 || e.Size() > 2 || !e[0].IsString()) {
+      return nullptr;
+    }
+  }
+  return fractional;
+}
+
+// flagd: the first entry of a two-way fractional gets `milli` of 100000
+// (flagd's integer weights; its bucket (hash * 100000) >> 32 only grows the
+// first range as `milli` grows), or a boolean flag without targeting gets
+// one.
+absl::Status SetFlagdRollout(Value& flag, const std::string& path,
+                             std::int64_t milli,
+                             rapidjson::Document::AllocatorType& alloc) {
+  auto entry = [&](std::string_view variant, std::int64_t weight) {
+    Value e(rapidjson::kArrayType);
+    e.PushBack(tools::StringCopy(variant, alloc), alloc);
+    e.PushBack(Value(static_cast<std::int64_t>(weight)), alloc);
+    return e;
+  };
+  if (Value* fractional = TwoWayFractional(flag)) {
+    const std::string first((*fractional)[0][0].GetString(),
+                            (*fractional)[0][0].GetStringLength());
+    const std::string second((*fractional)[1][0].GetString(),
+                             (*fractional)[1][0].GetStringLength());
+    (*fractional)[0] = entry(first, milli);
+    (*fractional)[1] = entry(second, 100000 - milli);
+    return absl::OkStatus();
+  }
+  Value* targeting = tools::FindMember(flag, "targeting");
+  const bool untargeted =
+      targeting == nullptr || targeting->IsNull() ||
+      (targeting->IsObject() && targeting->MemberCount() == 0);
+  const Value* variants = tools::FindMember(flag, "variants");
+  std::string on_name;
+  std::string off_name;
+  int others = 0;
+  if (variants != nullptr && variants->IsObject()) {
+    for (auto m = variants->MemberBegin(); m != variants->MemberEnd(); ++m) {
+      const std::string name(m->name.GetString(), m->name.GetStringLength());
+      if (m->value.IsTrue() && on_name.empty()) {
+        on_name = name;
+      } else if (m->value.IsFalse() && off_name.empty()) {
+        off_name = name;
+      } else {
+        ++others;
+      }
+    }
+  }
+  if (!untargeted || on_name.empty() || off_name.empty() || others != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path,
+        ".targeting: a flagd flag takes a rollout percentage when its "
+        "targeting is exactly {\"fractional\": [[a, w], [b, w]]}, or when it "
+        "is a boolean flag (one true, one false variant) without targeting; "
+        "edit the targeting for anything else"));
+  }
+  Value fractional(rapidjson::kArrayType);
+  fractional.PushBack(entry(on_name, milli), alloc);
+  fractional.PushBack(entry(off_name, 100000 - milli), alloc);
+  Value new_targeting(rapidjson::kObjectType);
+  new_targeting.AddMember("fractional", std::move(fractional), alloc);
+  SetMember(flag, "targeting", std::move(new_targeting), alloc);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -213,7 +308,7 @@ absl::Status SetKilled(rapidjson::Document& doc, std::string_view key,
     return absl::InvalidArgumentError(
         absl::StrCat("flags.", ToAbsl(key), ": must be an object"));
   }
-  SetKilledOn(*flag, killed, doc.GetAllocator());
+  SetKilledOn(*flag, killed, IsFlagd(doc), doc.GetAllocator());
   return absl::OkStatus();
 }
 
@@ -229,7 +324,7 @@ absl::StatusOr<std::vector<std::string>> SetKilledByTag(
       if (t.IsString() && A(t) == ToAbsl(tag)) has = true;
     }
     if (!has) continue;
-    SetKilledOn(m->value, killed, doc.GetAllocator());
+    SetKilledOn(m->value, killed, IsFlagd(doc), doc.GetAllocator());
     tagged.emplace_back(m->name.GetString(), m->name.GetStringLength());
   }
   if (tagged.empty()) {
@@ -262,6 +357,7 @@ absl::Status SetRollout(rapidjson::Document& doc, std::string_view key,
         absl::StrCat(path, ": must be an object"));
   }
   auto& alloc = doc.GetAllocator();
+  if (IsFlagd(doc)) return SetFlagdRollout(*flag, path, milli, alloc);
   Value* fallthrough = tools::FindMember(*flag, "default");
   if (fallthrough == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".default: required"));

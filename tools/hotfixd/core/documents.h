@@ -53,7 +53,8 @@ std::vector<std::string> RequiredBy(const rapidjson::Value& doc,
 // SetKilled()
 //
 // Kill (killed = true) or revive (killed = false, and "enabled": false
-// becomes true) flags[key]. NotFound if absent.
+// becomes true) flags[key]; in a flagd document ("$schema" is flagd's),
+// "state" becomes "DISABLED" / "ENABLED". NotFound if absent.
 absl::Status SetKilled(rapidjson::Document& doc, std::string_view key,
                        bool killed);
 
@@ -73,6 +74,10 @@ absl::StatusOr<std::vector<std::string>> SetKilledByTag(
 //  - a fixed variant on a boolean flag with one true and one false variant:
 //    becomes the split [true-variant: percent, false-variant: 100 - percent]
 //    (salt: the flag key, the default).
+// In a flagd document: a targeting of exactly {"fractional": [[a, w],
+// [b, w]]} gets the weights [percent * 1000, 100000 - percent * 1000]
+// (flagd's integer weights; raising the percentage only adds keys), and a
+// boolean flag without targeting gets that fractional.
 // `percent` must be in [0, 100] with at most three decimals. Anything else is
 // InvalidArgument naming the field.
 absl::Status SetRollout(rapidjson::Document& doc, std::string_view key,

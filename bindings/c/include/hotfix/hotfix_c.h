@@ -136,7 +136,9 @@ typedef enum hotfix_error_kind_t {
   HOTFIX_ERROR_FLAG_NOT_FOUND = 1,
   HOTFIX_ERROR_TYPE_MISMATCH = 2,
   HOTFIX_ERROR_NOT_READY = 3, /* no flags yet (or a NULL client) */
-  HOTFIX_ERROR_MISSING_BUCKET_KEY = 4
+  HOTFIX_ERROR_MISSING_BUCKET_KEY = 4,
+  HOTFIX_ERROR_GENERAL = 5 /* a flagd targeting rule failed or named an
+                              unknown variant */
 } hotfix_error_kind_t;
 
 /* Where the flags being served came from (hotfix::SnapshotOrigin). */
