@@ -199,16 +199,37 @@ async function serverProvider() {
   return cases.length;
 }
 
-async function webProvider() {
+// The web provider's cases with what hotfixctl says for each, computed before
+// any client connects: each hotfixctl call blocks the event loop, and a
+// keep-alive connection left idle that long has been closed by the server
+// when the client next uses it ("other side closed": a fetch error, not an
+// answer to compare).
+function webSections() {
+  const sections = [
+    { which: 'native', doc: NATIVE_DOC, key: SDK_KEY, flags: nativeFlags, contexts: nativeContexts.slice(5, 7) },
+    { which: 'flagd', doc: FLAGD_DOC, key: FLAGD_SDK_KEY, flags: flagdFlags, contexts: flagdContexts.slice(1, 3) },
+  ];
+  for (const section of sections) {
+    const { doc, flags, contexts } = section;
+    section.wants = new Map();
+    for (const ctx of contexts) {
+      const effective = ctx === contexts[0] ? ctx : { ...ctx, targetingKey: contexts[0].targetingKey };
+      for (const flag of flags) {
+        const type = naturalType(doc, flag);
+        section.wants.set(`${contexts.indexOf(ctx)} ${flag}`, expected(doc, flag, type, defaults[type], effective));
+      }
+    }
+  }
+  return sections;
+}
+
+async function webProvider(sections) {
   const { OpenFeature, ProviderEvents } = require('@openfeature/web-sdk');
   const { OFREPWebProvider } = require('@openfeature/ofrep-web-provider');
   const getters = { boolean: 'getBooleanDetails', string: 'getStringDetails', number: 'getNumberDetails',
     object: 'getObjectDetails' };
   let evaluations = 0;
-  for (const [which, doc, key, flags, contexts] of [
-    ['native', NATIVE_DOC, SDK_KEY, nativeFlags, nativeContexts.slice(5, 7)],
-    ['flagd', FLAGD_DOC, FLAGD_SDK_KEY, flagdFlags, flagdContexts.slice(1, 3)],
-  ]) {
+  for (const { which, doc, key, flags, contexts, wants } of sections) {
     const provider = new OFREPWebProvider({ baseUrl: URL_, pollInterval: 200, cacheMode: 'disabled',
       headers: [['Authorization', `Bearer ${key}`]] });
     await OpenFeature.setContext(which, contexts[0]);
@@ -217,15 +238,24 @@ async function webProvider() {
     for (const ctx of contexts) {
       if (ctx !== contexts[0]) {
         // Same targetingKey, other attributes: the provider keeps its ETag;
-        // hotfixd's ETag hashes the answer, so this is not a 304.
+        // hotfixd's ETag hashes the answer, so this is not a 304. The
+        // provider has the new context's answers once it says so.
+        const applied = new Promise((resolve) => {
+          const handler = () => {
+            client.removeHandler(ProviderEvents.ContextChanged, handler);
+            resolve('applied');
+          };
+          client.addHandler(ProviderEvents.ContextChanged, handler);
+        });
         await OpenFeature.setContext(which, { ...ctx, targetingKey: contexts[0].targetingKey });
-        await sleep(50);
+        const outcome = await Promise.race([applied, sleep(10000).then(() => 'timeout')]);
+        check(`web ${which} applies a context change`, () => assert.strictEqual(outcome, 'applied'));
       }
       const effective = ctx === contexts[0] ? ctx : { ...ctx, targetingKey: contexts[0].targetingKey };
       for (const flag of flags) {
         const type = naturalType(doc, flag);
         const def = defaults[type];
-        const want = expected(doc, flag, type, def, effective);
+        const want = wants.get(`${contexts.indexOf(ctx)} ${flag}`);
         compare(`web ${which} ${flag} ${JSON.stringify(effective)}`, client[getters[type]](flag, def), want);
         ++evaluations;
       }
@@ -354,8 +384,9 @@ async function wire() {
 
 (async () => {
   const started = Date.now();
+  const sections = webSections();
   const n = await serverProvider();
-  const w = await webProvider();
+  const w = await webProvider(sections);
   await wire();
   console.log(`ofrep_test: ${n} server-provider and ${w} web-provider evaluations compared with hotfixctl eval ` +
     `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
