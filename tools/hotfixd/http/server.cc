@@ -617,7 +617,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
                reply.status >= 200) {
       absl::StrAppend(&head, "Content-Length: ", body_size, "\r\n");
     }
-    if (!keep_alive_) head += "Connection: close\r\n";
+    if (!keep_alive_) {
+      head += "Connection: close\r\n";
+    } else if (!chunked) {
+      // How long the connection stays open idle: clients that honour it
+      // stop reusing it before this end closes it.
+      absl::StrAppend(&head, "Keep-Alive: timeout=",
+                      std::max<int64_t>(1, absl::ToInt64Seconds(
+                                               server_.options().keep_alive_timeout)),
+                      "\r\n");
+    }
     head += "\r\n";
     return head;
   }
@@ -675,8 +684,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // at once; one that sends more than a few bytes is closed.
   void ReadWhileStreaming() {
     auto space = net::buffer(stream_read_buf_);
+    stream_read_pending_ = true;
     auto done = [self = shared_from_this()](error_code ec, std::size_t n) {
-      if (self->state_ != State::kStreaming) return;
+      self->stream_read_pending_ = false;
+      if (self->state_ == State::kClosed) return;
+      if (self->state_ != State::kStreaming) {
+        // The stream ended while this read was open, and Linger() cancelled
+        // it (a stream takes one read at a time): linger now.
+        if ((ec && ec != net::error::operation_aborted) || (!ec && n == 0)) {
+          return self->Close();
+        }
+        self->linger_bytes_ += n;
+        return self->Linger();
+      }
       self->stream_read_bytes_ += n;
       if (ec || self->stream_read_bytes_ > kStreamReadLimit)
         return self->Close();
@@ -785,6 +805,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Linger() {
+    if (stream_read_pending_) {
+      // One read at a time: the stream's read ends (operation_aborted) and
+      // its handler comes back here.
+      error_code ec;
+      Tcp().socket().cancel(ec);
+      if (ec) Close();
+      return;
+    }
     Tcp().expires_after(kLinger);
     auto done = [self = shared_from_this()](error_code ec, std::size_t n) {
       self->linger_bytes_ += n;
@@ -816,6 +844,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<SharedText> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  // A ReadWhileStreaming() read is open (Linger() must not start another).
+  bool stream_read_pending_ = false;
   bool chunked_ = true;
   bool ending_ = false;
   std::atomic<bool> wake_pending_{false};
