@@ -142,7 +142,7 @@ std::string Usage() {
 
 Offline (no server):
   validate FILE                       compile FILE ("-": stdin) with the SDK's
-                                      compiler; lists every error, exit 1 if bad
+                                      compiler; prints the first error, exit 1 if bad
   eval FILE FLAG [--ctx K=V]... [--context JSON] [--type T] [--now TIME]
                                       evaluate FLAG: value, variant, reason.
                                       --ctx key=ID sets the context key;
