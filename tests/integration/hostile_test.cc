@@ -272,7 +272,8 @@ TEST_F(HostileTest, ATokenGrantsAndRevokesOnlyWhatItHolds) {
   HttpReply list = Call("GET", "/v1/admin/tokens");
   std::string admin_id;
   std::string sdk_id;
-  for (const auto& t : list.Json()["tokens"].GetArray()) {
+  const rapidjson::Document tokens = list.Json();  // outlives the loop
+  for (const auto& t : tokens["tokens"].GetArray()) {
     const std::string name = t["name"].GetString();
     if (name == "bootstrap-admin") admin_id = t["id"].GetString();
     if (name == "sdk-production") sdk_id = t["id"].GetString();

@@ -111,7 +111,8 @@ TEST_F(OfrepTest, ErrorsCarryOfrepCodesAndStatuses) {
   HttpReply bulk = Bulk(R"({"context": {}})");
   ASSERT_EQ(bulk.status, 200);
   bool found = false;
-  for (const auto& item : bulk.Json()["flags"].GetArray()) {
+  const rapidjson::Document answer = bulk.Json();  // outlives the loop
+  for (const auto& item : answer["flags"].GetArray()) {
     if (std::string(item["key"].GetString()) == "split") {
       EXPECT_STREQ(item["errorCode"].GetString(), "TARGETING_KEY_MISSING");
       found = true;

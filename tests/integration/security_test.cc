@@ -211,8 +211,10 @@ TEST_F(SecurityTest, TokenFilesAreReadAndARevokedConfiguredTokenStaysRevoked) {
   ASSERT_EQ(other.status, 201);
   const std::string second = other.Json()["token"].GetString();
   std::string id;
-  for (const auto& t :
-       Call("GET", "/v1/admin/tokens", admin).Json()["tokens"].GetArray()) {
+  // The document outlives the loop (a temporary's member would not).
+  const rapidjson::Document admin_tokens =
+      Call("GET", "/v1/admin/tokens", admin).Json();
+  for (const auto& t : admin_tokens["tokens"].GetArray()) {
     if (std::string(t["name"].GetString()) == "bootstrap-admin") {
       id = t["id"].GetString();
     }
@@ -425,8 +427,9 @@ TEST_F(SecurityTest, NobodyHandsOutOrTakesAwayScopesTheyDoNotHave) {
             201);
   // And may not revoke a full admin.
   std::string admin_id;
-  for (const auto& t :
-       Call("GET", "/v1/admin/tokens", desk).Json()["tokens"].GetArray()) {
+  const rapidjson::Document desk_tokens =
+      Call("GET", "/v1/admin/tokens", desk).Json();
+  for (const auto& t : desk_tokens["tokens"].GetArray()) {
     if (std::string(t["name"].GetString()) == "bootstrap-admin") {
       admin_id = t["id"].GetString();
     }
