@@ -67,18 +67,34 @@ export function detailsSection(env, meta) {
 
 // guardSection()
 //
-// Guard settings and the fleet's numbers per variant (exposures, failures,
-// failure rate), shown only when the server offers them: a `guard` in the
-// flag's definition, or `telemetry` in its metadata (guarded rollouts). Until
-// then nothing is shown; the console never makes numbers up.
-export function guardSection(flag, meta) {
-  const guard = flag.guard || meta.guard;
-  const telemetry = meta.telemetry;
-  if (!guard && !telemetry) return null;
-  const variants = telemetry && Array.isArray(telemetry.variants) ? telemetry.variants : [];
-  const columns = [...new Set(variants.flatMap((v) => Object.keys(v)).filter((k) => k !== 'variant'))];
+// What the fleet reports about the flag (GET .../flags/{key}/stats, from
+// SDK telemetry): exposures, successes, failures and the failure rate per
+// variant over the last `minutes`, the staged rollout with its guard's last
+// verdict, and recent local trips. Null when nothing was reported and no
+// staged rollout exists: the console never makes numbers up.
+export function guardSection(stats) {
+  if (!stats) return null;
+  const variants = stats.variants || [];
+  const trips = stats.trips || [];
+  const plan = stats.plan;
+  if (variants.length === 0 && trips.length === 0 && !plan) return null;
+  const percent = (rate) => `${(100 * Number(rate)).toFixed(2)}%`;
+  const stages = plan && plan.spec && Array.isArray(plan.spec.stages) ? plan.spec.stages : [];
   return section('Guard and telemetry',
-    guard ? facts(Object.entries(guard).map(([k, v]) => [k, code(valueText(v))])) : null,
-    variants.length ? table('Telemetry per variant', ['Variant', ...columns],
-      variants.map((v) => [code(String(v.variant)), ...columns.map((c) => (v[c] === undefined ? '—' : String(v[c])))])) : null);
+    plan ? facts([
+      ['Staged rollout', h('span', null, badge(plan.state, plan.state === 'active' ? 'rules' : 'muted'),
+        stages.length ? ` stage ${plan.stage + 1} of ${stages.length} (${stages.join('% → ')}%)` : '')],
+      ['Started by', plan.created_by],
+      ['Guard says', plan.judgement],
+    ]) : null,
+    variants.length ? table(`Telemetry per variant, last ${stats.minutes} minutes`,
+      ['Variant', 'Exposures', 'Successes', 'Failures', 'Failure rate'],
+      variants.map((v) => [code(v.variant), String(v.exposures), String(v.successes), String(v.failures),
+        percent(v.failure_rate)]), { className: 'telemetry-table' })
+      : h('p', { class: 'muted' }, `No SDK reported on this flag in the last ${stats.minutes} minutes.`),
+    stats.last_evaluated ? h('p', { class: 'muted' }, 'Last evaluated ',
+      h('time', { datetime: stats.last_evaluated, title: timeText(stats.last_evaluated) }, agoText(stats.last_evaluated)), '.') : null,
+    trips.length ? h('ul', { class: 'plain trips' }, trips.map((t) => h('li', null,
+      `${timeText(t.time)}: ${t.instance} tripped on ${t.variant} (${t.failures} of ${t.outcomes} failed, version ${t.version})`,
+      t.detail ? ` — ${t.detail}` : ''))) : null);
 }

@@ -19,15 +19,18 @@ import { badge, errorNotice, loading, notice, section, title } from './widgets.m
 const PREVIEW_REASON = 'console: preview (dry run, not stored)';
 
 async function load(env, key) {
-  const [flag, meta, history] = await Promise.all([
+  const [flag, meta, history, stats] = await Promise.all([
     api.get(api.envPath(env, 'flags', key)),
     api.get(api.envPath(env, 'metadata')),
     api.get(api.envPath(env, 'history'), { query: { limit: 200 } }),
+    // Telemetry is a courtesy: the page shows without it.
+    api.get(api.envPath(env, 'flags', key, 'stats')).catch(() => null),
   ]);
   return {
     version: flag.data.version,
     flag: flag.data.flag,
     meta: meta.data.flags.find((m) => m.key === key),
+    stats: stats && stats.data,
     changes: history.data.versions.filter((v) => v.changed_keys.includes(key)).slice(0, 10),
   };
 }
@@ -164,7 +167,7 @@ export async function show(ctx, route) {
         h('a', { href: router.href('requests', { env: ctx.env }) }, 'See change requests')) : null,
       ctx.canWrite ? h('div', { class: 'actions kill-actions' }, killControl(ctx, key, flag, refresh)) : null,
       ctx.canWrite ? section('Rollout', rolloutControl(ctx, key, flag, version, refresh, typed)) : null,
-      guardSection(flag, meta),
+      guardSection(data.stats),
       rulesSection(flag),
       targetsSection(flag),
       prerequisitesSection(ctx.env, flag),
