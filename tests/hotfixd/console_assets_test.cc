@@ -10,13 +10,12 @@
 
 #include "api/console_assets.h"
 
-#include <zlib.h>
-
 #include <regex>
 #include <set>
 #include <string>
 
 #include "absl/strings/match.h"
+#include "core/gzip.h"
 #include "gtest/gtest.h"
 
 namespace hotfix {
@@ -32,20 +31,6 @@ std::set<std::string> Matches(const std::string& text,
        it != std::sregex_iterator(); ++it) {
     out.insert((*it)[1].str());
   }
-  return out;
-}
-
-std::string Gunzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  std::string out(data.size() * 20 + 1024, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(out.size() - zs.avail_out);
-  inflateEnd(&zs);
   return out;
 }
 
@@ -66,7 +51,7 @@ TEST(ConsoleAssetsTest, WhatThePageLoadsAndModulesImportIsEmbedded) {
   const ConsoleAsset* index = FindConsoleAsset("index.html");
   ASSERT_NE(index, nullptr);
   std::set<std::string> wanted =
-      Matches(*index->body, R"((?:src|href)="([^"#]+)")");
+      Matches(*index->body, R"re((?:src|href)="([^"#]+)")re");
   EXPECT_TRUE(wanted.count("app.mjs"));
   std::set<std::string> imported;
   for (const ConsoleAsset& a : ConsoleAssets()) {
@@ -111,7 +96,9 @@ TEST(ConsoleAssetsTest, GzipCopiesDecompressToTheFile) {
     if (a.gzip == nullptr) continue;
     ++compressed;
     EXPECT_LT(a.gzip->size(), a.body->size()) << a.name;
-    EXPECT_EQ(Gunzip(*a.gzip), *a.body) << a.name;
+    absl::StatusOr<std::string> plain = Gunzip(*a.gzip, a.body->size());
+    ASSERT_TRUE(plain.ok()) << a.name << ": " << plain.status();
+    EXPECT_EQ(*plain, *a.body) << a.name;
   }
   EXPECT_GT(compressed, 0);
 }

@@ -101,7 +101,8 @@ TEST_F(ConsoleTest, LargeFilesAreGzippedForBrowsersThatAcceptIt) {
 TEST_F(ConsoleTest, HeadAnswersWithoutABody) {
   RawClient raw(server_->port());
   ASSERT_TRUE(raw.connected());
-  ASSERT_TRUE(raw.Send("HEAD /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("HEAD /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   const std::string response = raw.ReadAll(absl::Seconds(10));
   EXPECT_EQ(StatusOf(response), 200) << response;
   EXPECT_TRUE(absl::StrContains(response, "Content-Security-Policy: "));

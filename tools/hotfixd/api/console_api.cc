@@ -46,8 +46,8 @@ Reply& WithSecurityHeaders(Reply& reply) {
 absl::StatusOr<Reply> Serve(const Call& call, std::string_view name) {
   const ConsoleAsset* asset = FindConsoleAsset(name);
   if (asset == nullptr) {
-    Reply missing = StatusReply(absl::NotFoundError(
-        "no such console file: " + std::string(name)));
+    Reply missing = StatusReply(
+        absl::NotFoundError("no such console file: " + std::string(name)));
     return WithSecurityHeaders(missing);
   }
   Reply reply;

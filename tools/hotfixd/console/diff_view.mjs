@@ -9,9 +9,12 @@ import { code, notice, table } from './widgets.mjs';
 
 const CHANGES = { added: 'added', removed: 'removed', changed: 'changed' };
 
-// A value as compact JSON, or "(absent)" where one side lacks the field.
+// A value as compact JSON, or "(not set)" where one side lacks the field
+// (the API sends null, or leaves it out).
 function side(field, name) {
-  return Object.hasOwn(field, name) ? code(JSON.stringify(field[name])) : h('span', { class: 'muted' }, '(absent)');
+  const value = field[name];
+  return value === undefined || value === null
+    ? h('span', { class: 'muted' }, '(not set)') : code(JSON.stringify(value));
 }
 
 function fieldTable(caption, fields) {

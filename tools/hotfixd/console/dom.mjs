@@ -57,6 +57,14 @@ function append(el, children) {
   }
 }
 
+// Replaces `parent`'s children with `children`, skipping null, undefined
+// and false and flattening arrays as h() does (the DOM's own replaceChildren
+// would show them as the text "null" or "[object HTMLElement]").
+export function replace(parent, ...children) {
+  parent.replaceChildren();
+  append(parent, children);
+}
+
 // Replaces `parent`'s children with `children`, and gives focus back to the
 // element that had it when an element with the same data-focus key is among
 // the new ones: a live refresh must not throw a keyboard user out of place.

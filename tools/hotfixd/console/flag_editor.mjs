@@ -10,7 +10,7 @@
 import * as api from './api.mjs';
 import { askReason } from './dialogs.mjs';
 import { renderDiff } from './diff_view.mjs';
-import { h, uid } from './dom.mjs';
+import { h, replace, uid } from './dom.mjs';
 import { explain } from './format.mjs';
 import { compilerPath, find, parse, position } from './locate.mjs';
 import { notice } from './widgets.mjs';
@@ -33,7 +33,7 @@ export function flagEditor(ctx, key, onSaved) {
   const state = { base: null, original: '', moved: null };
 
   const dirty = () => area.value !== state.original;
-  const show = (...nodes) => problems.replaceChildren(...nodes);
+  const show = (...nodes) => replace(problems, ...nodes);
 
   // The error `message` about this flag, at its place in the text.
   const atField = (message, text, at) => {

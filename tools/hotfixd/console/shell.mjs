@@ -8,7 +8,7 @@
 // environment moves to a newer version, whoever moved it.
 
 import * as api from './api.mjs';
-import { h } from './dom.mjs';
+import { h, replace } from './dom.mjs';
 import { LiveStream } from './live.mjs';
 import * as router from './router.mjs';
 import * as session from './session.mjs';
@@ -135,7 +135,7 @@ export class Shell {
       }, text)))));
     const me = session.me();
     const scopes = [...me.scopes].join(', ');
-    document.getElementById('who').replaceChildren(
+    replace(document.getElementById('who'),
       this.liveState,
       h('span', { class: 'who-name', title: `token ${me.tokenId}` },
         me.name, h('span', { class: 'who-scopes' }, ` (${scopes}${me.env ? `; ${me.env} only` : ''})`)),

@@ -15,7 +15,7 @@ import { badge, code, errorNotice, loading, notice, table, title } from './widge
 const HISTORY_LIMIT = 1000;
 
 // Everything the list shows, from three reads: the metadata (owners,
-// tickets, staleness), the set itself (rollouts, guards) and the history
+// tickets, staleness, staged rollouts), the set itself (rollouts) and the history
 // (the last version to change each flag).
 async function load(env) {
   const [meta, set, history] = await Promise.all([
@@ -33,7 +33,8 @@ async function load(env) {
     return {
       ...m,
       definition,
-      guarded: Boolean(definition.guard || m.guard),
+      // A staged rollout with a guard is running (guarded rollouts).
+      guarded: m.rollout_plan === 'active',
       // Not in the history read: created with the environment (complete
       // history), or changed before the oldest version read.
       changedIn: changed.has(m.key) ? `v${changed.get(m.key)}` : complete ? `v${oldest}` : `before v${oldest}`,
@@ -82,7 +83,7 @@ function row(env, flag) {
 function setOptions(select, anyText, values) {
   const keep = select.value;
   select.replaceChildren(h('option', { value: '' }, anyText),
-    values.map(([value, text]) => h('option', { value }, text)));
+    ...values.map(([value, text]) => h('option', { value }, text)));
   select.value = values.some(([v]) => v === keep) ? keep : '';
 }
 
@@ -149,8 +150,7 @@ export async function show(ctx, route) {
     for (const name of Object.keys(checks)) {
       const n = data.flags.filter((f) => f[name]).length;
       checkLabels[name].textContent = `${{ killed: 'Killed', stale: 'Stale or expired', guarded: 'Guarded' }[name]} (${n})`;
-      // No flag can have a guard until hotfixd supports guards (guarded
-      // rollouts); the filter is there, honestly empty.
+      // A filter that would show nothing is off (until the data changes).
       checks[name].disabled = n === 0 && !checks[name].checked;
     }
   };

@@ -7,7 +7,7 @@
 import * as api from './api.mjs';
 import { askReason } from './dialogs.mjs';
 import { renderDiff } from './diff_view.mjs';
-import { h, replaceKeepingFocus } from './dom.mjs';
+import { h, replace, replaceKeepingFocus } from './dom.mjs';
 import { count } from './format.mjs';
 import * as router from './router.mjs';
 import { errorNotice, loading, notice, table, title } from './widgets.mjs';
@@ -68,7 +68,7 @@ export async function show(ctx) {
       },
     }, `${kill ? 'Kill' : 'Revive'} ${count(changing.length, 'flag')} tagged ${tag}…`) : null;
     const unchanged = info.flags.filter((k) => !changing.includes(k));
-    preview.replaceChildren(h('section', { class: 'section' },
+    replace(preview, h('section', { class: 'section' },
       heading,
       changing.length === 0
         ? notice('info', `Nothing to do: every flag tagged ${tag} already is ${kill ? 'killed' : 'live'}.`)
