@@ -82,13 +82,13 @@ export class Server {
     this.log = '';
   }
 
-  // SIGTERM, then SIGKILL if it has not exited within 10 s; removes the
+  // SIGTERM, then SIGKILL if it has not exited within 30 s; removes the
   // data directory.
   async stop() {
     if (this.child.exitCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
       this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10000);
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 30000);
       await exited;
       clearTimeout(timer);
     }
