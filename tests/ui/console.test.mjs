@@ -145,7 +145,7 @@ describe('console', () => {
   test('ramp a rollout with a confirmation', () => scenario('rollout', async (server, page) => {
     await signIn(page, server);
     await openFlag(page, 'fix-double-charge');
-    assert.match(await page.locator('.state').innerText(), /rule decide first; everyone else gets on \(true\) to 25%, off \(false\) to 75%, by key/);
+    assert.match(await page.locator('.state').innerText(), /1 rule decides first; everyone else gets on \(true\) to 25%, off \(false\) to 75%, by key/);
     assert.match(await page.locator('.rules').innerText(), /If region is eu: serve on \(true\)/);
     await page.getByLabel('Share of users who get on (true), in percent').fill('50');
     await page.getByRole('button', { name: 'Change rollout…' }).click();

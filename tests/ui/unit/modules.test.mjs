@@ -66,6 +66,11 @@ test('describe: states, rules and clauses in words', () => {
   };
   assert.equal(stateText(fix), 'Rolling out: on (true) to 25%, off (false) to 75%, by key.');
   assert.equal(stateText({ ...fix, killed: true }), 'Killed: everyone gets off (false).');
+  const rule = { if: [{ attribute: 'region', op: 'eq', value: 'eu' }], serve: 'on' };
+  assert.match(stateText({ ...fix, rules: [rule] }), /^Live: 1 rule decides first; everyone else gets on/);
+  assert.match(stateText({ ...fix, rules: [rule, rule] }), /^Live: 2 rules decide first;/);
+  assert.match(stateText({ ...fix, rules: [rule], targets: [{ variant: 'on', keys: ['a'] }] }),
+    /^Live: 1 target list and 1 rule decide first;/);
   assert.deepEqual(rollout(fix), { percent: 25, variant: 'on', editable: true, why: '' });
   assert.deepEqual(rollout({ variants: { on: true, off: false }, default: 'on' }).percent, 100);
   assert.equal(rollout({ variants: { a: 'x', b: 'y' }, default: 'a' }).editable, false);

@@ -129,7 +129,9 @@ export function stateText(flag) {
   const first = deciders.length > 1
     ? `${deciders.slice(0, -1).join(', ')} and ${deciders[deciders.length - 1]}`
     : deciders[0];
-  return `Live: ${first} decide first; everyone else gets ${fallthrough}.`;
+  // "1 rule decides", "2 rules decide", "1 target list and 1 rule decide".
+  const one = deciders.length === 1 && /^1 /.test(first);
+  return `Live: ${first} ${one ? 'decides' : 'decide'} first; everyone else gets ${fallthrough}.`;
 }
 
 // rollout()

@@ -91,7 +91,7 @@ export async function show(ctx, route) {
     options(compareFrom, compareFrom.value || route.query.get('from') || Math.max(1, current - 1));
     options(compareTo, compareTo.value || route.query.get('to') || current);
     replaceKeepingFocus(list, table(`Versions of ${env}`,
-      ['Version', 'When', 'Who', 'What', 'Reason', 'Flags', ''], rows(), { className: 'history-table' }));
+      ['Version', 'When', 'Who', 'What', 'Reason', 'Flags', 'Actions'], rows(), { className: 'history-table' }));
     more.hidden = older === null;
   }
 

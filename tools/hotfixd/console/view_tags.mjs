@@ -89,7 +89,7 @@ export async function show(ctx) {
       return;
     }
     replaceKeepingFocus(list, tags.size === 0 ? notice('info', 'No flag in this environment has a tag.') :
-      table(`Tags in ${env}`, ['Tag', 'Flags', 'Killed', ''], [...tags].map(([tag, info]) => [
+      table(`Tags in ${env}`, ['Tag', 'Flags', 'Killed', 'Actions'], [...tags].map(([tag, info]) => [
         h('a', { href: router.href('flags', { env }, { tag }) }, tag),
         info.flags.join(', '),
         `${info.killed.length} of ${info.flags.length}`,
