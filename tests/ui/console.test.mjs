@@ -102,6 +102,18 @@ describe('console', () => {
     await page.getByLabel('Stale or expired (1)').uncheck();
     await noSeriousViolations(page, 'flag list');
     await screenshot(page, 'flags');
+    // A sign-in link (what ./scripts/dev demo prints): signed in, and the
+    // token gone from the address at once.
+    const linked = await openPage(browser);
+    try {
+      await linked.goto(`${server.url}/ui/#token=${ADMIN_TOKEN}&env=production`);
+      await linked.locator('table.flags-table').waitFor();
+      assert.doesNotMatch(linked.url(), /token/);
+      assert.equal(await linked.locator('.who-name').innerText(), 'bootstrap-admin (read, write, tokens, approve)');
+      assert.deepEqual(linked.problems, []);
+    } finally {
+      await linked.context().close();
+    }
   }));
 
   test('kill with a reason: hotfixctl, the audit log and a streaming service agree', () => scenario('kill', async (server, page) => {
