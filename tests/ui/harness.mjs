@@ -36,7 +36,11 @@ export const SDK_KEY = 'ui-test-sdk-key-0123456789abcdef0';
 // until()
 //
 // Polls `check` (sync or async) every 25 ms until it returns a truthy value,
-// which it returns; throws naming `what` after `ms`.
+// which it returns; throws naming `what` after `ms`. A check that throws is
+// retried (the condition may not hold yet), unless it throws a Hopeless: then
+// waiting longer cannot help.
+export class Hopeless extends Error {}
+
 export async function until(what, check, ms = 10000) {
   const deadline = Date.now() + ms;
   let last;
@@ -45,6 +49,7 @@ export async function until(what, check, ms = 10000) {
       last = await check();
       if (last) return last;
     } catch (e) {
+      if (e instanceof Hopeless) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last})`);
@@ -69,7 +74,7 @@ export class Server {
     const server = new Server(child, dir);
     child.stderr.on('data', (d) => { server.log += d; });
     const port = await until('hotfixd to listen', async () => {
-      if (child.exitCode !== null) throw new Error(`hotfixd exited: ${server.log}`);
+      if (child.exitCode !== null) throw new Hopeless(`hotfixd exited (${child.exitCode}): ${server.log}`);
       return Number((await readFile(portFile, 'utf8').catch(() => '')).trim()) || 0;
     }, 15000);
     server.url = `http://127.0.0.1:${port}`;
