@@ -491,6 +491,15 @@ describe('console', () => {
     assert.match(rows.find((r) => r.includes('off')), /off\s+1600\s+1568\s+32\s+2\.00%/);
     await noSeriousViolations(page, 'flag page with telemetry');
     await screenshot(page, 'guard');
+    // A ramp by hand would stop the plan: the confirmation says so.
+    await page.getByLabel('Share of users who get on (true), in percent').fill('30');
+    await page.getByRole('button', { name: 'Change rollout…' }).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.getByText('A staged rollout of fix-double-charge is running (stage 1); changing the rollout by hand stops it.').waitFor();
+    await noSeriousViolations(page, 'rollout dialog during a staged rollout');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal((await server.flag('fix-double-charge')).default.rollout.split[0].weight, 10, 'cancelled: nothing changed');
   }));
 
   test('audit log with filters', () => scenario('audit', async (server, page) => {

@@ -68,8 +68,10 @@ function killControl(ctx, key, flag, reload) {
 }
 
 // The rollout form. `typed` ({value}) carries what the operator typed
-// across live refreshes of the page, until it is applied.
-function rolloutControl(ctx, key, flag, version, reload, typed) {
+// across live refreshes of the page, until it is applied. `plan` is the
+// flag's staged rollout, if any: a change by hand stops an active one, and
+// the confirmation says so.
+function rolloutControl(ctx, key, flag, version, reload, typed, plan) {
   const r = rollout(flag);
   if (!r.editable) return h('p', { class: 'muted' }, r.why);
   const start = typed.value ?? String(r.percent);
@@ -114,7 +116,12 @@ function rolloutControl(ctx, key, flag, version, reload, typed) {
       title: `Change the rollout of ${key}?`,
       intro: `From ${r.percent}% to ${percent}% of users get ${variantText(flag, r.variant)}. ` +
         (percent > r.percent ? 'Only users are added.' : 'Some users who have it lose it.'),
-      content: h('ul', { class: 'summary' }, preview.data.summary.map((line) => h('li', null, line))),
+      content: [
+        h('ul', { class: 'summary' }, preview.data.summary.map((line) => h('li', null, line))),
+        plan && plan.state === 'active'
+          ? notice('warn', `A staged rollout of ${key} is running (stage ${plan.stage + 1}); changing the rollout by hand stops it.`)
+          : null,
+      ],
       confirm: `Set to ${percent}%`,
       run: (reason) => api.post(api.envPath(ctx.env, 'flags', key, 'rollout'), { body: { percent }, reason, ifMatch: version }),
     });
@@ -166,7 +173,7 @@ export async function show(ctx, route) {
       pending.length ? notice('warn', `Waiting for approval: ${pending.map((p) => `request ${p.id} by ${p.proposer} (“${p.reason}”)`).join('; ')}. `,
         h('a', { href: router.href('requests', { env: ctx.env }) }, 'See change requests')) : null,
       ctx.canWrite ? h('div', { class: 'actions kill-actions' }, killControl(ctx, key, flag, refresh)) : null,
-      ctx.canWrite ? section('Rollout', rolloutControl(ctx, key, flag, version, refresh, typed)) : null,
+      ctx.canWrite ? section('Rollout', rolloutControl(ctx, key, flag, version, refresh, typed, data.stats && data.stats.plan)) : null,
       guardSection(data.stats),
       rulesSection(flag),
       targetsSection(flag),
