@@ -578,6 +578,7 @@ describe('console', () => {
     }, server.url);
     assert.notEqual(attempt.framed, 'hotfix console');
     assert.equal((await server.flag('kill-recommendations')).killed, undefined, 'the cross-site request changed nothing');
+    await screenshot(evil, 'cross-site-frame-refused');
     await evil.close();
   }));
 });
