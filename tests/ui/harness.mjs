@@ -87,17 +87,10 @@ export class Server {
     this.log = '';
   }
 
-  // Waits (up to 5 s) for the streams the scenario opened to be gone —
-  // a closed browser context drops its connections a moment later, and
-  // hotfixd told to stop while a stream is open takes its whole shutdown
-  // grace period (10 s) to exit — then SIGTERM, and SIGKILL if it has not
-  // exited within 30 s; removes the data directory.
+  // SIGTERM, then SIGKILL if it has not exited within 30 s; removes the
+  // data directory.
   async stop() {
     if (this.child.exitCode === null) {
-      await until('the streams to close', async () => {
-        const health = await (await fetch(`${this.url}/healthz`)).json();
-        return health.streams === 0;
-      }, 5000).catch(() => {});
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 30000);
