@@ -3,7 +3,9 @@
 # hotfixd starts with its embedded default environment, the example service
 # streams its flags from it, and an operator ramps a fix and flips a kill
 # switch with hotfixctl; each change shows in the service's output within a
-# second. Exits non-zero if a change never arrives.
+# second. Exits non-zero if a change never arrives. It prints the operator
+# console's address with a sign-in link (docs/console.md); run from a
+# terminal, hotfixd keeps serving the console after the demo until Enter.
 #
 #   server_demo.sh [SERVICE_BINARY [HOTFIXD [HOTFIXCTL]]]
 #
@@ -42,6 +44,11 @@ for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.1; done
 [[ -s "$work/port" ]] || { echo "server_demo: hotfixd did not start:" >&2; cat "$work/hotfixd.log" >&2; exit 1; }
 url="http://127.0.0.1:$(cat "$work/port")"
 echo "hotfixd listening on $url (embedded default environment 'production')"
+# The token rides in the fragment, which the browser never sends; the
+# console moves it into the tab's sessionStorage and out of the address bar.
+console_link="$url/ui/#token=$HOTFIX_ADMIN_TOKEN&env=production"
+echo "operator console: $url/ui/"
+echo "  sign-in link (admin token of this demo): $console_link"
 
 "$SERVICE" --server "$url" --sdk-key "$HOTFIX_SDK_KEY" --seconds 11 \
   > >(tee "$work/service.log") &
@@ -66,3 +73,9 @@ if [[ "$changes" -lt 3 ]] || ! grep -q "recommendations OFF" "$work/service.log"
   exit 1
 fi
 echo "server_demo: OK -- every hotfixctl change reached the running service through hotfixd"
+if [[ -t 0 ]]; then
+  echo
+  echo "The console stays up: open $console_link"
+  echo "Press Enter to stop hotfixd."
+  read -r _ || true
+fi

@@ -3,7 +3,7 @@
 // Route matching (tools/hotfixd/http/router.h) and the route table itself:
 // parameters bind one segment of [A-Za-z0-9._-], a path served for other
 // methods is a 405 with Allow, and every documented endpoint is in the table
-// exactly once.
+// exactly once; only health, metrics and the console's files need no token.
 
 #include "http/router.h"
 
@@ -48,6 +48,23 @@ TEST(RoutePatternTest, LiteralSegmentsMustMatchExactly) {
   EXPECT_FALSE(p.Match("/v1/flag", &params));
   EXPECT_FALSE(p.Match("v1/flags", &params));
   EXPECT_FALSE(p.Match("/v1/flags/x", &params));
+}
+
+TEST(RoutePatternTest, TrailingSlashIsALiteralEmptySegment) {
+  // How the console is served: "/ui/" is its page, "/ui/{file}" its files.
+  RoutePattern root("/ui/");
+  RoutePattern file("/ui/{file}");
+  PathParams params;
+  EXPECT_TRUE(root.Match("/ui/", &params));
+  EXPECT_FALSE(root.Match("/ui", &params));
+  EXPECT_FALSE(root.Match("/ui//", &params));
+  EXPECT_FALSE(root.Match("/ui/app.mjs", &params));
+  EXPECT_FALSE(file.Match("/ui/", &params));  // a parameter is never empty
+  EXPECT_FALSE(file.Match("/ui/a/b.mjs", &params));
+  EXPECT_FALSE(file.Match("/ui/../v1/flags", &params));
+  params.Clear();
+  ASSERT_TRUE(file.Match("/ui/app.mjs", &params));
+  EXPECT_EQ(params.Get("file"), "app.mjs");
 }
 
 TEST(RouterTest, OtherMethodsOfAKnownPathGiveAllow) {
@@ -115,6 +132,23 @@ TEST(RouteTableTest, AdminWritesNeedTheWriteScopeAndSdkReadsTheSdkOne) {
       EXPECT_EQ(r.access, Access::kSdk) << pattern;
     }
   }
+}
+
+TEST(RouteTableTest, TheConsoleServesOnlyFilesWithoutAToken) {
+  int console_routes = 0;
+  for (const RouteSpec& r : ApiRoutes()) {
+    const std::string pattern = r.pattern;
+    if (pattern == "/ui" || pattern.rfind("/ui/", 0) == 0) {
+      ++console_routes;
+      EXPECT_EQ(r.method, Method::kGet) << pattern;
+      EXPECT_EQ(r.access, Access::kPublic) << pattern;
+      EXPECT_EQ(r.execution, Execution::kLoop) << pattern;
+    } else if (r.access == Access::kPublic) {
+      // Nothing else is public but health and metrics.
+      EXPECT_TRUE(pattern == "/healthz" || pattern == "/metrics") << pattern;
+    }
+  }
+  EXPECT_EQ(console_routes, 3);
 }
 
 }  // namespace

@@ -187,6 +187,28 @@ TEST_F(GuardTest, AnOperatorsChangeStopsThePlan) {
   EXPECT_EQ(PlanState(), "cancelled");
 }
 
+TEST_F(GuardTest, MetadataNamesEachFlagsStagedRollout) {
+  // The rollout_plan of `key` in the environment's metadata.
+  auto plan_of = [&](const std::string& key) -> std::string {
+    rapidjson::Document d = Call("GET", absl::StrCat(kEnv, "/metadata")).Json();
+    for (const auto& f : d["flags"].GetArray()) {
+      if (f["key"].GetString() != key) continue;
+      const rapidjson::Value& plan = f["rollout_plan"];
+      return plan.IsNull() ? "null" : plan.GetString();
+    }
+    return "missing";
+  };
+  EXPECT_EQ(plan_of("fix-double-charge"), "null");
+  ASSERT_EQ(StartPlan().status, 201);
+  EXPECT_EQ(plan_of("fix-double-charge"), "active");
+  EXPECT_EQ(plan_of("kill-recommendations"), "null");
+  ASSERT_EQ(Call("DELETE", absl::StrCat(kFlag, "/rollout-plan"),
+                 R"({"reason":"not today"})")
+                .status,
+            200);
+  EXPECT_EQ(plan_of("fix-double-charge"), "cancelled");
+}
+
 TEST_F(GuardTest, BadPlansNameTheField) {
   HttpReply r = Call("POST", absl::StrCat(kFlag, "/rollout-plan"),
                      R"({"reason":"x","stages":[5,2,100]})");

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,6 +20,7 @@
 #include "common/json_util.h"
 #include "common/text.h"
 #include "core/documents.h"
+#include "store/store.h"
 #include "util/status_macros.h"
 
 namespace hotfix {
@@ -211,6 +213,13 @@ absl::StatusOr<Reply> GetMetadata(const Call& call) {
     HOTFIX_ASSIGN_OR_RETURN(last_evaluated,
                             call.api.telemetry->LastEvaluated(state->name));
   }
+  // Each flag's staged rollout, if it has one (the console's "guarded").
+  HOTFIX_ASSIGN_OR_RETURN(std::vector<RolloutPlanRow> plans,
+                          call.api.store->ListRolloutPlans(""));
+  std::map<std::string, std::string> plan_state;
+  for (const RolloutPlanRow& plan : plans) {
+    if (plan.env == state->name) plan_state[plan.flag] = plan.state;
+  }
   const absl::Time now = absl::Now();
   tools::JsonOut out;
   out.Begin()
@@ -253,6 +262,10 @@ absl::StatusOr<Reply> GetMetadata(const Call& call) {
     std::vector<std::string> why;
     if (expired) why.push_back("expired");
     if (unused) why.push_back("unused");
+    auto plan = plan_state.find(info.key);
+    out.Raw("rollout_plan", plan == plan_state.end()
+                                ? "null"
+                                : tools::JsonQuote(plan->second));
     out.Strings("stale_because", why)
         .Strings("tags", info.tags)
         .U64("rules", info.rule_count)

@@ -80,6 +80,11 @@ absl::StatusOr<Reply> GetVersion(const Call& call);
 absl::StatusOr<Reply> Rollback(const Call& call);
 absl::StatusOr<Reply> ListAudit(const Call& call);
 
+// The operator console's files, no token needed (api/console_api.cc).
+absl::StatusOr<Reply> RedirectToConsole(const Call& call);
+absl::StatusOr<Reply> GetConsoleIndex(const Call& call);
+absl::StatusOr<Reply> GetConsoleFile(const Call& call);
+
 // Tokens (api/tokens_api.cc).
 absl::StatusOr<Reply> WhoAmI(const Call& call);
 absl::StatusOr<Reply> ListTokens(const Call& call);

@@ -107,6 +107,14 @@ const std::vector<RouteSpec>& ApiRoutes() {
        Execution::kLoop},
       {Method::kGet, "/healthz", Access::kPublic, GetHealth, Execution::kLoop},
       {Method::kGet, "/metrics", Access::kPublic, GetMetrics, Execution::kLoop},
+      // The operator console (docs/console.md): files only; its data comes
+      // from the admin API with the operator's token.
+      {Method::kGet, "/ui", Access::kPublic, RedirectToConsole,
+       Execution::kLoop},
+      {Method::kGet, "/ui/", Access::kPublic, GetConsoleIndex,
+       Execution::kLoop},
+      {Method::kGet, "/ui/{file}", Access::kPublic, GetConsoleFile,
+       Execution::kLoop},
       // Admin (docs/admin-api.md)
       {Method::kGet, "/v1/admin/whoami", Access::kAnyToken, WhoAmI,
        Execution::kLoop},
