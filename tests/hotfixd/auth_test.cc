@@ -14,7 +14,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "store/store.h"
+#include "store/sqlite_store.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -63,7 +63,7 @@ TEST(AuthenticatorTest, RevokedTokenFailsAtOnceEvenAfterBeingCached) {
   char dir[] = "/tmp/hotfixd-auth-test.XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string db = std::string(dir) + "/hotfixd.db";
-  auto store = Store::Open(db);
+  auto store = SqliteStore::Open(db);
   ASSERT_TRUE(store.ok()) << store.status();
   Authenticator auth(store->get());
   ASSERT_TRUE(auth.Load().ok());

@@ -10,10 +10,8 @@
 // per committed change, warnings and errors — never a token, except the
 // generated bootstrap token and SDK key printed once on first start.
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +29,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -47,11 +46,15 @@
 #include "core/metrics.h"
 #include "core/periodic.h"
 #include "core/guard_controller.h"
+#include "core/replication.h"
 #include "core/sse_hub.h"
 #include "core/telemetry.h"
 #include "core/webhooks.h"
 #include "hotfix_embedded/checkout_demo.h"
 #include "http/server.h"
+#include "store/copy.h"
+#include "store/epoch.h"
+#include "store/open.h"
 #include "store/store.h"
 #include "util/status_macros.h"
 #include "util/keys.h"
@@ -114,22 +117,6 @@ void RaiseFileLimit(const ServerConfig& config) {
   }
 }
 
-// Holds an exclusive lock on DATA_DIR/hotfixd.lock for the process's life.
-absl::Status LockDataDir(const std::string& dir) {
-  const std::string path = dir + "/hotfixd.lock";
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot open \"", path, "\": ", std::strerror(errno)));
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "another hotfixd is using the data directory \"", dir, "\""));
-  }
-  return absl::OkStatus();  // fd stays open: the lock lasts until exit
-}
-
 absl::Status WritePortFile(const std::string& path, int port) {
   const std::string tmp = path + ".tmp";
   {
@@ -174,6 +161,9 @@ absl::Status CreateDefaultEnvironment(const ServerConfig& config,
   auto result =
       flags.CreateEnvironment(config.default_env, document, "hotfixd",
                               absl::StrCat("first start: ", source), "");
+  if (absl::IsAlreadyExists(result.status())) {
+    return absl::OkStatus();  // a replica starting at the same time made it
+  }
   if (!result.ok()) {
     return absl::Status(result.status().code(),
                         absl::StrCat(source, ": ", result.status().message()));
@@ -236,11 +226,81 @@ absl::Status BootstrapTokens(const ServerConfig& config, bool first_start,
                    sdk, /*generate=*/first_start);
 }
 
+// The value of `--name VALUE` / `--name=VALUE` in argv[2...]; "" if absent.
+std::string SubcommandFlag(int argc, char** argv, const std::string& name) {
+  const std::string flag = "--" + name;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == flag && i + 1 < argc) return argv[i + 1];
+    if (arg.rfind(flag + "=", 0) == 0) return arg.substr(flag.size() + 1);
+  }
+  return "";
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenNamed(const std::string& value,
+                                                 const std::string& flag) {
+  if (value.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": required (sqlite:DIR or postgres://...)"));
+  }
+  HOTFIX_ASSIGN_OR_RETURN(DatabaseSpec spec, ParseDatabase(value, flag));
+  return OpenStore(spec);
+}
+
+// hotfixd migrate --from DB --to DB: copies everything into an empty
+// database, verifies it and gives it a new epoch (store/copy.h).
+int RunMigrate(int argc, char** argv) {
+  auto from = OpenNamed(SubcommandFlag(argc, argv, "from"), "--from");
+  if (!from.ok()) return Fail(from.status());
+  auto to = OpenNamed(SubcommandFlag(argc, argv, "to"), "--to");
+  if (!to.ok()) return Fail(to.status());
+  Log(absl::StrCat("migrate: copying ", (*from)->Describe(), " into ",
+                   (*to)->Describe()));
+  auto report = CopyStore(**from, **to);
+  if (!report.ok()) return Fail(report.status());
+  Log(absl::StrCat("migrate: copied ", report->environments,
+                   " environments, ", report->versions, " versions, ",
+                   report->audit, " audit entries, ", report->tokens,
+                   " tokens, ", report->change_requests, " change requests, ",
+                   report->webhooks, " webhooks; checksums verified (digest ",
+                   report->digest, "); new epoch ", report->epoch));
+  return 0;
+}
+
+// hotfixd new-epoch --database DB [--epoch N]: after restoring a backup,
+// before starting hotfixd on it (store/epoch.h).
+int RunNewEpoch(int argc, char** argv) {
+  auto store = OpenNamed(SubcommandFlag(argc, argv, "database"), "--database");
+  if (!store.ok()) return Fail(store.status());
+  const std::uint32_t current = (*store)->Epoch();
+  std::uint32_t epoch = NextEpoch(current, absl::ToUnixSeconds(absl::Now()));
+  if (const std::string given = SubcommandFlag(argc, argv, "epoch");
+      !given.empty()) {
+    if (!absl::SimpleAtoi(given, &epoch) || epoch <= current ||
+        epoch > kMaxEpoch) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--epoch: expected a number greater than the current "
+                       "epoch ",
+                       current, " and at most ", kMaxEpoch)));
+    }
+  }
+  if (absl::Status st = (*store)->SetEpoch(epoch); !st.ok()) return Fail(st);
+  Log(absl::StrCat("new-epoch: ", (*store)->Describe(), " epoch ", current,
+                   " -> ", epoch, "; SDKs will take its versions as newer"));
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   // Abseil checks every lock order against a global graph unless told not
   // to (a global lock per acquisition); the lock order is fixed by design
   // and exercised by the TSan stage.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (argc > 1 && std::strcmp(argv[1], "migrate") == 0) {
+    return RunMigrate(argc, argv);
+  }
+  if (argc > 1 && std::strcmp(argv[1], "new-epoch") == 0) {
+    return RunNewEpoch(argc, argv);
+  }
   ServerConfig config;
   auto outcome = ParseServerConfig(argc, argv, &config);
   if (!outcome.ok()) {
@@ -281,13 +341,9 @@ int Run(int argc, char** argv) {
   if (!sdk_secret.ok()) return Fail(sdk_secret.status());
 
   RaiseFileLimit(config);
-  if (mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail(absl::UnavailableError(
-        absl::StrCat("cannot create the data directory \"", config.data_dir,
-                     "\": ", std::strerror(errno))));
-  }
-  if (absl::Status st = LockDataDir(config.data_dir); !st.ok()) return Fail(st);
-  auto store = Store::Open(config.data_dir + "/hotfixd.db");
+  auto spec = ParseDatabase(DatabaseOf(config), "--database");
+  if (!spec.ok()) return Fail(spec.status());
+  auto store = OpenStore(*spec);
   if (!store.ok()) return Fail(store.status());
 
   Metrics metrics;
@@ -326,6 +382,10 @@ int Run(int argc, char** argv) {
                         config.guard_interval);
   telemetry.SetTripListener(
       [&guard](const GuardTrip& trip) { guard.OnTrip(trip); });
+  // Replicas on one PostgreSQL: what the others change reaches this one.
+  Replicator replicator(store->get(), &flags, &auth, &webhooks, &hub,
+                        config.replica_sync_interval);
+  if (absl::Status st = replicator.Start(); !st.ok()) return Fail(st);
 
   ApiContext context;
   context.config = &config;
@@ -339,6 +399,7 @@ int Run(int argc, char** argv) {
   context.guard = &guard;
   RateLimiter ofrep_limiter(config.ofrep_rate_limit, config.ofrep_burst);
   context.ofrep_limiter = &ofrep_limiter;
+  context.replicator = &replicator;
   const Api api(&context);
   FrontOptions front;
   front.host = config.host;
@@ -377,7 +438,7 @@ int Run(int argc, char** argv) {
   }
   Log(absl::StrCat("listening on ", config.host, ":", *port,
                    (*server)->tls() ? " (https)" : " (http)", ", data in ",
-                   config.data_dir, ", up to ",
+                   (*store)->Describe(), ", epoch ", flags.epoch(), ", up to ",
                    (*server)->connection_capacity(), " connections"));
   if (!config.port_file.empty()) {
     if (absl::Status st = WritePortFile(config.port_file, *port); !st.ok()) {
@@ -418,6 +479,7 @@ int Run(int argc, char** argv) {
   kill(getpid(), SIGTERM);
   stopper.join();
   server->reset();
+  replicator.Stop();
   expiry.Stop();
   guard.Stop();
   telemetry_flush.Stop();

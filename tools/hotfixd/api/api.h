@@ -27,6 +27,7 @@
 #include "core/guard_controller.h"
 #include "core/metrics.h"
 #include "core/rate_limiter.h"
+#include "core/replication.h"
 #include "core/sse_hub.h"
 #include "core/telemetry.h"
 #include "core/webhooks.h"
@@ -59,6 +60,8 @@ struct ApiContext {
   GuardController* guard = nullptr;
   // Per-token limit of OFREP evaluations (null: none).
   RateLimiter* ofrep_limiter = nullptr;
+  // Null with SQLite.
+  const Replicator* replicator = nullptr;
   // The HTTP front, for its connection counts (set once it exists).
   const HttpServer* front = nullptr;
   // Serves `request` as `who` through the route table (set by Api): how an

@@ -14,6 +14,7 @@
 #include "api/write.h"
 #include "common/json_util.h"
 #include "common/text.h"
+#include "store/epoch.h"
 #include "util/status_macros.h"
 
 namespace hotfix {
@@ -61,8 +62,10 @@ absl::StatusOr<Reply> GetVersion(const Call& call) {
   if (!version.has_value()) {
     return absl::InvalidArgumentError("version: expected a version number");
   }
-  HOTFIX_ASSIGN_OR_RETURN(VersionRow row,
-                          call.api.store->GetVersion(state->name, *version));
+  HOTFIX_ASSIGN_OR_RETURN(
+      VersionRow row,
+      call.api.store->GetVersion(
+          state->name, LocalVersion(call.api.flags->epoch(), *version)));
   Reply reply = Reply::Json(std::move(row.document));
   reply.SetHeader("X-Hotfix-Version", absl::StrCat(row.version));
   return reply;

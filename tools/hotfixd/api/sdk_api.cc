@@ -65,7 +65,7 @@ absl::StatusOr<Reply> GetSdkFlags(const Call& call) {
   }
   reply.SetHeader("ETag", state->etag);
   reply.SetHeader("Cache-Control", "no-cache");
-  reply.SetHeader("X-Hotfix-Version", absl::StrCat(state->version));
+  reply.SetHeader("X-Hotfix-Version", absl::StrCat(state->wire_version));
   if (large) reply.SetHeader("Vary", "Accept-Encoding");
   return reply;
 }

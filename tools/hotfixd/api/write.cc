@@ -11,6 +11,7 @@
 #include "api/requests.h"
 #include "common/json_util.h"
 #include "common/text.h"
+#include "store/epoch.h"
 #include "util/status_macros.h"
 #include "util/strings.h"
 
@@ -205,7 +206,11 @@ absl::StatusOr<Reply> DoWrite(const Call& call, std::string_view env,
   w.env = state->name;
   w.actor = call.who;
   w.reason = body.reason;
-  w.if_match = if_match;
+  if (if_match.has_value()) {
+    // An ETag carries the wire version (store/epoch.h); one of another
+    // epoch is not current.
+    w.if_match = LocalVersion(call.api.flags->epoch(), *if_match);
+  }
   w.action = std::move(action);
   w.dry_run = QueryFlag(call, "dry_run");
   HOTFIX_ASSIGN_OR_RETURN(FlagService::Mutation mutation,

@@ -104,7 +104,7 @@ std::uint64_t Authenticator::NextId() {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-absl::Status Authenticator::Load() {
+absl::StatusOr<std::vector<std::string>> Authenticator::Reload() {
   auto rows = store_->ListTokens();
   if (!rows.ok()) return rows.status();
   std::vector<Entry> entries;
@@ -124,9 +124,15 @@ absl::Status Authenticator::Load() {
     entries.push_back(std::move(e));
   }
   absl::MutexLock lock(&mu_);
+  std::vector<std::string> gone;
+  for (const Entry& old : entries_) {
+    bool kept = false;
+    for (const Entry& e : entries) kept = kept || e.principal.token_id == old.principal.token_id;
+    if (!kept) gone.push_back(old.principal.token_id);
+  }
   entries_ = std::move(entries);
   generation_.fetch_add(1, std::memory_order_release);
-  return absl::OkStatus();
+  return gone;
 }
 
 namespace {
@@ -278,6 +284,12 @@ absl::StatusOr<bool> Authenticator::EnsureToken(const std::string& secret,
   audit.reason = "bootstrap token configured at start-up";
   audit.detail = TokenDetail(t);
   absl::Status st = store_->InsertToken(t, &audit);
+  if (absl::IsAlreadyExists(st)) {
+    // A replica starting at the same time registered it.
+    st = Load();
+    if (!st.ok()) return st;
+    return false;
+  }
   if (!st.ok()) return st;
   st = Load();
   if (!st.ok()) return st;

@@ -16,6 +16,11 @@
 // active token's hash with CRYPTO_memcmp, without stopping at a match, so the
 // time taken does not depend on the secret. Tokens are never logged.
 //
+// The active tokens are cached in memory. With replicas, tokens created or
+// revoked on another replica arrive through Reload() (core/replication.h):
+// at once when the change notification arrives, at the latest after
+// --replica-sync-interval.
+//
 // Thread-safe.
 
 #ifndef HOTFIX_TOOLS_HOTFIXD_CORE_AUTH_H_
@@ -77,7 +82,15 @@ class Authenticator {
   // Load()
   //
   // (Re)reads the active tokens from the store.
-  absl::Status Load();
+  absl::Status Load() { return Reload().status(); }
+
+  // Reload()
+  //
+  // Load(), returning the ids of tokens that were active and no longer are
+  // (revoked by another replica: their streams must close).
+  //
+  // Cost: one query over the tokens table.
+  absl::StatusOr<std::vector<std::string>> Reload();
 
   // Authenticate()
   //

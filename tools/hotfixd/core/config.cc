@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/files.h"
+#include "store/open.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -63,6 +64,12 @@ absl::Status Apply(const Setting& s, ServerConfig* c) {
   if (n == "data-dir") {
     if (s.value.empty()) return Bad(s, "must not be empty");
     c->data_dir = s.value;
+  } else if (n == "database") {
+    absl::StatusOr<DatabaseSpec> spec = ParseDatabase(s.value, s.origin);
+    if (!spec.ok()) return spec.status();
+    c->database = s.value;
+  } else if (n == "replica-sync-interval") {
+    return ParseDurationValue(s, &c->replica_sync_interval);
   } else if (n == "host") {
     c->host = s.value;
   } else if (n == "port") {
@@ -204,7 +211,9 @@ absl::Status ReadConfigFile(const std::string& path,
 }  // namespace
 
 std::string ServerUsage() {
-  return R"(usage: hotfixd [--data-dir DIR] [--port N] [options]
+  return R"(usage: hotfixd [--data-dir DIR | --database DB] [--port N] [options]
+       hotfixd migrate --from DB --to DB
+       hotfixd new-epoch --database DB
 
 Serves flag sets to hotfix SDKs (GET /v1/flags, GET /v1/stream) and the
 admin API used by hotfixctl. On first start it creates the default
@@ -212,7 +221,12 @@ environment with an embedded flag set and prints a bootstrap admin token and
 SDK key to stderr, unless HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY (or the
 --admin-token-file / --sdk-key-file files) provide them.
 
-  --data-dir DIR            database directory (default: data)
+  --data-dir DIR            database directory (default: data); the same as
+                            --database sqlite:DIR
+  --database DB             sqlite:DIR, or postgres://user@host/db to share
+                            one PostgreSQL database between replicas
+  --replica-sync-interval D with PostgreSQL: re-read what other replicas
+                            changed at least this often (default: 5s)
   --host ADDR               listen address (default: 127.0.0.1)
   --port N                  listen port; 0 picks a free one (default: 8420)
   --port-file FILE          write the bound port to FILE once listening
@@ -326,6 +340,16 @@ absl::StatusOr<ParseOutcome> ParseServerConfig(int argc, char** argv,
   for (const Setting& s : settings) {
     absl::Status st = Apply(s, config);
     if (!st.ok()) return st;
+  }
+  bool data_dir_given = false;
+  bool database_given = false;
+  for (const Setting& s : settings) {
+    data_dir_given = data_dir_given || s.name == "data-dir";
+    database_given = database_given || s.name == "database";
+  }
+  if (data_dir_given && database_given) {
+    return absl::InvalidArgumentError(
+        "--data-dir DIR is --database sqlite:DIR: give one of them");
   }
   if (config->tls_cert.empty() != config->tls_key.empty()) {
     return absl::InvalidArgumentError(

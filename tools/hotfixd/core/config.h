@@ -22,8 +22,16 @@ namespace hotfix {
 namespace hotfixd {
 
 struct ServerConfig {
-  // Directory holding hotfixd.db (created if missing). Default: "data".
+  // Directory holding hotfixd.db (created if missing); the same as
+  // --database sqlite:DIR. Default: "data".
   std::string data_dir = "data";
+  // Where the state lives: "sqlite:DIR" or a "postgres://..." URL that
+  // several replicas share (store/open.h). Default: "" (sqlite:<data_dir>).
+  std::string database;
+  // With PostgreSQL: every this long a replica re-reads what other replicas
+  // changed even if no notification came (the bound on staleness when one is
+  // lost). Default: 5 s.
+  absl::Duration replica_sync_interval = absl::Seconds(5);
   // Address to listen on. Default: 127.0.0.1 (use 0.0.0.0 for every
   // interface).
   std::string host = "127.0.0.1";
@@ -124,6 +132,11 @@ struct ServerConfig {
   // line). Default: text.
   std::string log_format = "text";
 };
+
+// The --database value in force: --database, else sqlite:<--data-dir>.
+inline std::string DatabaseOf(const ServerConfig& c) {
+  return c.database.empty() ? "sqlite:" + c.data_dir : c.database;
+}
 
 // max_streams_per_key as configured, or its default.
 inline int StreamsPerKey(const ServerConfig& c) {

@@ -16,6 +16,7 @@
 #include "common/text.h"
 #include "core/documents.h"
 #include "core/gzip.h"
+#include "store/epoch.h"
 #include "util/status_macros.h"
 #include "util/keys.h"
 #include "util/strings.h"
@@ -64,7 +65,8 @@ FlagService::FlagService(Store* store, SseHub* hub, Metrics* metrics,
     : store_(store),
       hub_(hub),
       metrics_(metrics),
-      resume_history_(resume_history) {}
+      resume_history_(resume_history),
+      epoch_(store->Epoch()) {}
 
 absl::StatusOr<std::shared_ptr<EnvironmentState>> FlagService::MakeState(
     const std::string& env, std::uint64_t version, std::string document,
@@ -74,9 +76,19 @@ absl::StatusOr<std::shared_ptr<EnvironmentState>> FlagService::MakeState(
   state->name = env;
   state->protected_env = protected_env;
   state->version = version;
-  state->etag = absl::StrCat("\"", env, "-", version, "\"");
+  state->wire_version = WireVersion(epoch_, version);
+  state->etag = absl::StrCat("\"", env, "-", state->wire_version, "\"");
   state->created_at = created_at;
   state->updated_at = updated_at;
+  if (epoch_ != 0) {
+    // SDKs are served the wire version (store/epoch.h).
+    rapidjson::Document doc;
+    if (tools::ParseJson(document, "stored document", &doc).ok() &&
+        doc.IsObject()) {
+      SetVersion(doc, state->wire_version);
+      document = tools::ToJson(doc);
+    }
+  }
   auto compiled = Compile(document);
   if (compiled.ok()) {
     state->snapshot = std::shared_ptr<const Snapshot>(std::move(*compiled));
@@ -96,9 +108,34 @@ void FlagService::Install(std::shared_ptr<const EnvironmentState> state) {
   states_[state->name] = std::move(state);
 }
 
+absl::StatusOr<std::vector<StreamChange>> FlagService::RecentChanges(
+    const std::string& env, std::uint64_t after, std::uint64_t version) {
+  std::vector<StreamChange> history;
+  if (resume_history_ == 0 || version <= after) return history;
+  const std::uint64_t from =
+      std::max<std::uint64_t>(after, version > resume_history_
+                                         ? version - resume_history_
+                                         : 0);
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::vector<VersionRow> versions,
+      store_->ListVersionsAfter(env, from, static_cast<int>(version - from)));
+  for (const VersionRow& v : versions) {
+    if (v.version > version) break;
+    StreamChange change;
+    change.version = WireVersion(epoch_, v.version);
+    if (v.event == "patch" && !v.patch_key.empty()) {
+      change.patch_event =
+          MakePatchEvent(change.version, v.patch_key, v.patch_flag);
+    }
+    history.push_back(std::move(change));
+  }
+  return history;
+}
+
 absl::Status FlagService::Load() {
   auto envs = store_->ListEnvironments();
   if (!envs.ok()) return envs.status();
+  absl::MutexLock write_lock(&write_mu_);
   for (const EnvironmentRow& env : *envs) {
     auto row = store_->GetVersion(env.name, env.version);
     if (!row.ok()) return row.status();
@@ -106,26 +143,91 @@ absl::Status FlagService::Load() {
                            env.created_at, env.updated_at,
                            /*must_compile=*/false, env.protected_env);
     if (!state.ok()) return state.status();
-    std::vector<StreamChange> history;
-    if (resume_history_ > 0) {
-      auto versions =
-          store_->ListVersions(env.name, 0, static_cast<int>(resume_history_));
-      if (!versions.ok()) return versions.status();
-      for (auto it = versions->rbegin(); it != versions->rend(); ++it) {
-        StreamChange change;
-        change.version = it->version;
-        if (it->event == "patch" && !it->patch_key.empty()) {
-          change.patch_event =
-              MakePatchEvent(it->version, it->patch_key, it->patch_flag);
-        }
-        history.push_back(std::move(change));
-      }
-    }
-    hub_->AddEnvironment(env.name, env.version, (*state)->document,
+    HOTFIX_ASSIGN_OR_RETURN(std::vector<StreamChange> history,
+                            RecentChanges(env.name, 0, env.version));
+    hub_->AddEnvironment(env.name, (*state)->wire_version, (*state)->document,
                          std::move(history));
     Install(std::move(*state));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> FlagService::CatchUp(const std::string& env) {
+  absl::MutexLock write_lock(&write_mu_);
+  return CatchUpLocked(env);
+}
+
+absl::StatusOr<int> FlagService::CatchUpAll() {
+  HOTFIX_ASSIGN_OR_RETURN(std::vector<EnvironmentRow> envs,
+                          store_->ListEnvironments());
+  int fresh = 0;
+  for (const EnvironmentRow& env : envs) {
+    HOTFIX_ASSIGN_OR_RETURN(int n, CatchUp(env.name));
+    fresh += n;
+  }
+  return fresh;
+}
+
+absl::StatusOr<int> FlagService::CatchUpLocked(const std::string& env) {
+  HOTFIX_ASSIGN_OR_RETURN(EnvironmentRow row, store_->GetEnvironment(env));
+  std::shared_ptr<const EnvironmentState> current = Get(env);
+  if (current != nullptr && row.version == current->version) {
+    if (row.protected_env != current->protected_env) {
+      auto state = std::make_shared<EnvironmentState>();
+      state->name = current->name;
+      state->version = current->version;
+      state->wire_version = current->wire_version;
+      state->document = current->document;
+      state->etag = current->etag;
+      state->snapshot = current->snapshot;
+      state->created_at = current->created_at;
+      state->updated_at = current->updated_at;
+      state->protected_env = row.protected_env;
+      Install(std::move(state));
+    }
+    return 0;
+  }
+  if (current != nullptr && row.version < current->version) {
+    // The table is the truth, but versions never go back while serving: a
+    // database restored under running replicas needs them restarted (and a
+    // new epoch, docs/operations.md).
+    tools::LogError(absl::StrCat(
+        "environment \"", env, "\" is at version ", row.version,
+        " in the database but ", current->version,
+        " here; was the database restored under a running hotfixd? Restart "
+        "every replica (after `hotfixd new-epoch`)"));
+    return 0;
+  }
+  HOTFIX_ASSIGN_OR_RETURN(VersionRow latest,
+                          store_->GetVersion(env, row.version));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::shared_ptr<EnvironmentState> state,
+      MakeState(env, row.version, std::move(latest.document), row.created_at,
+                row.updated_at, /*must_compile=*/false, row.protected_env));
+  const std::uint64_t from = current != nullptr ? current->version : 0;
+  HOTFIX_ASSIGN_OR_RETURN(std::vector<StreamChange> changes,
+                          RecentChanges(env, from, row.version));
+  if (current == nullptr) {
+    hub_->AddEnvironment(env, state->wire_version, state->document,
+                         std::move(changes));
+  } else {
+    if (changes.empty() || changes.back().version != state->wire_version) {
+      // No history kept: subscribers get a put.
+      changes.clear();
+      StreamChange marker;
+      marker.version = state->wire_version;
+      changes.push_back(std::move(marker));
+    }
+    hub_->PublishChanges(env, state->document, std::move(changes));
+  }
+  Install(state);
+  const int fresh = static_cast<int>(row.version - from);
+  metrics_->CountReplicatedVersions(env, fresh);
+  tools::LogInfo(absl::StrCat(env, " v", row.version, " from another replica",
+                              fresh > 1 ? absl::StrCat(" (", fresh,
+                                                       " versions)")
+                                        : std::string()));
+  return fresh;
 }
 
 std::shared_ptr<const EnvironmentState> FlagService::Get(
@@ -188,10 +290,44 @@ std::vector<std::string> Warnings(const DocumentDiff& diff,
 absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
                                                const Mutation& mutation) {
   absl::MutexLock write_lock(&write_mu_);
+  for (int attempt = 1;; ++attempt) {
+    bool lost_race = false;
+    absl::StatusOr<WriteResult> result =
+        WriteOnce(request, mutation, &lost_race);
+    if (!lost_race) return result;
+    // Another replica committed first: take its versions, then decide.
+    absl::StatusOr<int> caught = CatchUpLocked(request.env);
+    if (!caught.ok()) return caught.status();
+    std::shared_ptr<const EnvironmentState> now = Get(request.env);
+    const std::uint64_t current = now != nullptr ? now->version : 0;
+    if (request.if_match.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "If-Match: version ", *request.if_match,
+          " is not the current version of \"", request.env, "\" (", current,
+          ": another replica changed it first); re-read and retry"));
+    }
+    if (attempt >= kMaxWriteAttempts) {
+      return absl::AbortedError(absl::StrCat(
+          "environment \"", request.env, "\" changed ", attempt,
+          " times while this change was being applied (other replicas are "
+          "writing); retry"));
+    }
+  }
+}
+
+absl::StatusOr<WriteResult> FlagService::WriteOnce(const WriteRequest& request,
+                                                   const Mutation& mutation,
+                                                   bool* lost_race) {
   std::shared_ptr<const EnvironmentState> current = Get(request.env);
   if (current == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("environment \"", request.env, "\" does not exist"));
+  }
+  if (request.if_match.has_value() && *request.if_match > current->version) {
+    // The operator read a version another replica committed and this one
+    // has not heard of yet.
+    HOTFIX_RETURN_IF_ERROR(CatchUpLocked(request.env).status());
+    current = Get(request.env);
   }
   if (request.if_match.has_value() && *request.if_match != current->version) {
     return absl::FailedPreconditionError(
@@ -248,13 +384,14 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
   row.restored_version = request.restored_version;
   row.event = result.event;
   StreamChange change;
-  change.version = version;
+  change.version = state->wire_version;
   if (diff.is_single_flag()) {
     row.patch_key = diff.changed_keys[0];
     const rapidjson::Value* flag =
         tools::FindMember(doc["flags"], row.patch_key);
     if (flag != nullptr) row.patch_flag = tools::ToJson(*flag);
-    change.patch_event = MakePatchEvent(version, row.patch_key, row.patch_flag);
+    change.patch_event =
+        MakePatchEvent(change.version, row.patch_key, row.patch_flag);
   }
 
   AuditRow audit;
@@ -272,11 +409,11 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
       request.audit_extra.empty() ? "" : ",", request.audit_extra, "}");
 
   st = store_->CommitVersion(row, audit);
-  if (!st.ok()) {
-    if (absl::IsFailedPrecondition(st))
-      return absl::InternalError(st.message());
+  if (absl::IsFailedPrecondition(st)) {
+    *lost_race = true;
     return st;
   }
+  if (!st.ok()) return st;
   // Durable: publish.
   hub_->Publish(request.env, state->document, std::move(change));
   Install(state);
@@ -325,6 +462,7 @@ absl::Status FlagService::SetProtected(const std::string& env,
   auto state = std::make_shared<EnvironmentState>();
   state->name = current->name;
   state->version = current->version;
+  state->wire_version = current->wire_version;
   state->document = current->document;
   state->etag = current->etag;
   state->snapshot = current->snapshot;
@@ -390,8 +528,13 @@ absl::StatusOr<WriteResult> FlagService::CreateEnvironment(
       absl::StrCat("{\"to_version\":1,\"changed_keys\":", row.changed_keys,
                    audit_extra.empty() ? "" : ",", audit_extra, "}");
   st = store_->CreateEnvironment(row, audit);
+  if (absl::IsAlreadyExists(st)) {
+    // Another replica created it first: serve theirs.
+    CatchUpLocked(name).IgnoreError();
+    return st;
+  }
   if (!st.ok()) return st;
-  hub_->AddEnvironment(name, 1, (*state)->document, {});
+  hub_->AddEnvironment(name, (*state)->wire_version, (*state)->document, {});
   Install(*state);
   metrics_->CountFlagChange(name, "env.create");
   tools::LogInfo(absl::StrCat(name, " v1 env.create by ", actor, ": ", reason));

@@ -7,14 +7,29 @@
 //   lock → If-Match check → edit a copy of the current document → set its
 //   version to current + 1 → hotfix::Compile (the SDK's own compiler; a
 //   document that fails never leaves this function) → diff → commit version
-//   + audit entry in one durable SQLite transaction → publish the new state
-//   and notify SSE subscribers (a `patch` for a single-flag change, else a
+//   + audit entry in one durable transaction → publish the new state and
+//   notify SSE subscribers (a `patch` for a single-flag change, else a
 //   `put`) → acknowledge.
 //
 // A change that leaves the document identical creates no version.
 //
-// Thread-safe. Writes are serialized; reads (Get, List) take a shared lock
-// and return immutable states.
+// Replicas (several hotfixd on one PostgreSQL): the lock above is local; the
+// store's compare-and-set on the version serializes writers across replicas.
+// A write that loses the race to another replica first catches up (installs
+// and publishes what the other committed), then: with If-Match it answers
+// 412 (the version the operator saw is no longer current); without, it is
+// applied again on top of the new current version (at most
+// kMaxWriteAttempts times in all, then Aborted). CatchUp() is also how
+// versions committed elsewhere reach this replica's SDK streams
+// (core/replication.h): they are installed and published exactly like local
+// ones, never committed again.
+//
+// Versions: `version` is the local version of the admin API; what SDKs see
+// (the served document's "version", ETags, SSE ids) is the wire version of
+// store/epoch.h, equal to it while the database's epoch is 0.
+//
+// Thread-safe. Writes and catch-ups are serialized; reads (Get, List) take a
+// shared lock and return immutable states.
 
 #ifndef HOTFIX_TOOLS_HOTFIXD_CORE_FLAG_SERVICE_H_
 #define HOTFIX_TOOLS_HOTFIXD_CORE_FLAG_SERVICE_H_
@@ -49,9 +64,10 @@ namespace hotfixd {
 // computed at most once, lazily).
 struct EnvironmentState {
   std::string name;
-  std::uint64_t version = 0;
-  SharedText document;  // compact JSON; its "version" equals `version`
-  std::string etag;     // "\"<env>-<version>\"" (quotes included)
+  std::uint64_t version = 0;       // local (admin API)
+  std::uint64_t wire_version = 0;  // what SDKs see (store/epoch.h)
+  SharedText document;  // compact JSON; its "version" equals `wire_version`
+  std::string etag;     // "\"<env>-<wire_version>\"" (quotes included)
   std::shared_ptr<const Snapshot> snapshot;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
@@ -129,11 +145,35 @@ class FlagService {
   FlagService(Store* store, SseHub* hub, Metrics* metrics,
               std::size_t resume_history);
 
+  // A write that keeps losing the compare-and-set to other replicas gives up
+  // after this many attempts.
+  static constexpr int kMaxWriteAttempts = 8;
+
   // Load()
   //
   // Reads every environment's current version (checksums verified) and
   // recent history from the store and registers them with the hub.
   absl::Status Load();
+
+  // CatchUp()
+  //
+  // Brings `env` up to the store: installs and publishes to the hub the
+  // versions other replicas committed since the one held here (a new
+  // environment is added; a changed protection is taken over). Returns how
+  // many versions were new. NotFound if the store has no such environment.
+  //
+  // Cost: two to three queries and one compile when something is new; one
+  // query otherwise.
+  absl::StatusOr<int> CatchUp(const std::string& env);
+
+  // CatchUpAll()
+  //
+  // CatchUp() for every environment in the store, new ones included.
+  // Returns how many versions were new in all.
+  absl::StatusOr<int> CatchUpAll();
+
+  // The database epoch every wire version carries.
+  std::uint32_t epoch() const { return epoch_; }
 
   // The current state of `env`, or null if there is no such environment.
   std::shared_ptr<const EnvironmentState> Get(const std::string& env) const;
@@ -160,9 +200,10 @@ class FlagService {
                             const std::string& reason,
                             const std::string& audit_extra);
 
-  // Called after every committed change, on the writing thread, outside the
-  // write lock; must not block (webhooks queue the notice). Set before
-  // serving.
+  // Called after every change committed by this replica, on the writing
+  // thread, outside the write lock; must not block (webhooks queue the
+  // notice). Versions learned from other replicas are announced by the
+  // replica that committed them. Set before serving.
   void SetObserver(ChangeObserver observer) { observer_ = std::move(observer); }
 
   // CreateEnvironment()
@@ -175,6 +216,16 @@ class FlagService {
       const std::string& audit_extra);
 
  private:
+  absl::StatusOr<int> CatchUpLocked(const std::string& env)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // One attempt at Write(); *lost_race when another replica committed first.
+  absl::StatusOr<WriteResult> WriteOnce(const WriteRequest& request,
+                                        const Mutation& mutation,
+                                        bool* lost_race)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The recent changes of `env` ending at `version` (wire versions).
+  absl::StatusOr<std::vector<StreamChange>> RecentChanges(
+      const std::string& env, std::uint64_t after, std::uint64_t version);
   absl::StatusOr<std::shared_ptr<EnvironmentState>> MakeState(
       const std::string& env, std::uint64_t version, std::string document,
       std::int64_t created_at, std::int64_t updated_at, bool must_compile,
@@ -187,6 +238,7 @@ class FlagService {
   ChangeObserver observer_;
   Metrics* const metrics_;
   const std::size_t resume_history_;
+  const std::uint32_t epoch_;
 
   absl::Mutex write_mu_;  // serializes Write / CreateEnvironment
   mutable absl::Mutex mu_;

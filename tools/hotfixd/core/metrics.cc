@@ -60,6 +60,11 @@ void Metrics::CountFlagChange(const std::string& env,
   ++changes_[{env, action}];
 }
 
+void Metrics::CountReplicatedVersions(const std::string& env, int count) {
+  absl::MutexLock lock(&mu_);
+  replicated_[env] += static_cast<std::uint64_t>(count);
+}
+
 void Metrics::CountWebhookDelivery(const char* result) {
   absl::MutexLock lock(&mu_);
   ++webhooks_[result];
@@ -97,15 +102,18 @@ void Metrics::AppendTelemetry(
 
 std::string Metrics::Render(const std::vector<EnvironmentGauge>& environments,
                             const std::map<std::string, int>& streams,
-                            const StreamCounters& sc) const {
+                            const StreamCounters& sc,
+                            const DatabaseGauge& db) const {
   std::vector<std::pair<RequestKey, std::uint64_t>> requests;
   std::map<std::pair<std::string, std::string>, std::uint64_t> changes;
   std::map<std::string, std::uint64_t> webhooks;
+  std::map<std::string, std::uint64_t> replicated;
   {
     absl::MutexLock lock(&mu_);
     requests.assign(requests_.begin(), requests_.end());
     changes = changes_;
     webhooks = webhooks_;
+    replicated = replicated_;
   }
   std::sort(requests.begin(), requests.end(), [](const auto& a, const auto& b) {
     const auto& [ra, ma, sa] = a.first;
@@ -169,6 +177,28 @@ std::string Metrics::Render(const std::vector<EnvironmentGauge>& environments,
   for (const EnvironmentGauge& e : environments) {
     absl::StrAppend(&out, "hotfixd_flags{env=\"", Label(e.env), "\"} ", e.flags,
                     "\n");
+  }
+  Header(&out, "hotfixd_replicated_versions_total", "counter",
+         "Versions committed by other replicas and published here, by "
+         "environment.");
+  for (const auto& [env, count] : replicated) {
+    absl::StrAppend(&out, "hotfixd_replicated_versions_total{env=\"",
+                    Label(env), "\"} ", count, "\n");
+  }
+  Header(&out, "hotfixd_database_up", "gauge",
+         "1 while the database answers; 0 while it cannot be reached (flags "
+         "are still served, changes get 503).");
+  absl::StrAppend(&out, "hotfixd_database_up{backend=\"", db.backend, "\"} ",
+                  db.up ? 1 : 0, "\n");
+  Header(&out, "hotfixd_database_epoch", "gauge",
+         "The database's epoch (docs/protocol.md, versions and epochs).");
+  absl::StrAppend(&out, "hotfixd_database_epoch ", db.epoch, "\n");
+  if (db.has_feed) {
+    Header(&out, "hotfixd_change_feed_connected", "gauge",
+           "1 while the LISTEN connection that hears other replicas' changes "
+           "is up.");
+    absl::StrAppend(&out, "hotfixd_change_feed_connected ",
+                    db.feed_connected ? 1 : 0, "\n");
   }
   Header(&out, "hotfixd_start_time_seconds", "gauge",
          "Start time of the process since the Unix epoch.");

@@ -13,6 +13,9 @@
 //   hotfixd_flag_outcomes_total{env,flag,variant,result}  counter
 //   hotfixd_telemetry_dropped_total                    counter
 //   hotfixd_flag_set_version{env}, hotfixd_flags{env}  gauges
+//   hotfixd_replicated_versions_total{env}             counter
+//   hotfixd_database_up{backend}, hotfixd_database_epoch,
+//   hotfixd_change_feed_connected                      gauges
 //   hotfixd_start_time_seconds, hotfixd_build_info     gauges
 //
 // Route labels are the route patterns ("/v1/admin/envs/{env}/flags/{key}"),
@@ -46,6 +49,16 @@ struct EnvironmentGauge {
   std::size_t flags = 0;
 };
 
+// The database as /metrics reports it.
+struct DatabaseGauge {
+  std::string backend;  // "sqlite" or "postgres"
+  bool up = true;
+  std::uint32_t epoch = 0;
+  // PostgreSQL only: whether the LISTEN connection is up.
+  bool has_feed = false;
+  bool feed_connected = false;
+};
+
 class Metrics {
  public:
   Metrics();
@@ -59,6 +72,9 @@ class Metrics {
   void CountRequest(const char* route, std::string_view method, int status);
 
   void CountFlagChange(const std::string& env, const std::string& action);
+
+  // Versions of `env` learned from other replicas.
+  void CountReplicatedVersions(const std::string& env, int count);
 
   // `result`: delivered, retried, failed or dropped (a string literal).
   void CountWebhookDelivery(const char* result);
@@ -78,7 +94,8 @@ class Metrics {
   // The whole exposition. Cost: allocates the text.
   std::string Render(const std::vector<EnvironmentGauge>& environments,
                      const std::map<std::string, int>& streams,
-                     const StreamCounters& stream_counters) const;
+                     const StreamCounters& stream_counters,
+                     const DatabaseGauge& database) const;
 
  private:
   using RequestKey = std::tuple<const char*, const char*, int>;
@@ -88,6 +105,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, std::uint64_t> changes_
       ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::uint64_t> webhooks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::uint64_t> replicated_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace hotfixd

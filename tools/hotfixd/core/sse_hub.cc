@@ -246,6 +246,14 @@ void SseHub::AddEnvironment(const std::string& env, std::uint64_t version,
 
 void SseHub::Publish(const std::string& env, SharedText document,
                      StreamChange change) {
+  std::vector<StreamChange> changes;
+  changes.push_back(std::move(change));
+  PublishChanges(env, std::move(document), std::move(changes));
+}
+
+void SseHub::PublishChanges(const std::string& env, SharedText document,
+                            std::vector<StreamChange> changes) {
+  if (changes.empty()) return;
   std::shared_ptr<Channel> channel;
   {
     absl::MutexLock lock(&mu_);
@@ -255,15 +263,19 @@ void SseHub::Publish(const std::string& env, SharedText document,
   }
   {
     absl::MutexLock lock(&channel->mu);
-    if (change.version != channel->version + 1) channel->history.clear();
-    channel->version = change.version;
-    channel->document = std::move(document);
-    if (history_limit_ > 0) {
-      channel->history.push_back(std::move(change));
-      while (channel->history.size() > history_limit_) {
-        channel->history.pop_front();
+    if (changes.back().version <= channel->version) return;  // had them all
+    for (StreamChange& change : changes) {
+      if (change.version <= channel->version) continue;  // already had it
+      if (change.version != channel->version + 1) channel->history.clear();
+      channel->version = change.version;
+      if (history_limit_ > 0) {
+        channel->history.push_back(std::move(change));
+        while (channel->history.size() > history_limit_) {
+          channel->history.pop_front();
+        }
       }
     }
+    channel->document = std::move(document);
   }
   channel->WakeAll();
 }

@@ -145,6 +145,15 @@ class SseHub {
   void Publish(const std::string& env, SharedText document,
                StreamChange change);
 
+  // PublishChanges()
+  //
+  // `env` moved through `changes` (oldest first; versions increasing) to
+  // the last one's version, with `document`: how versions learned from
+  // another replica are published. A change that does not follow the one
+  // before it clears the resume history (subscribers behind get a `put`).
+  void PublishChanges(const std::string& env, SharedText document,
+                      std::vector<StreamChange> changes);
+
   // Subscribe()
   //
   // A new stream for `env` held by token `token_id`, positioned by

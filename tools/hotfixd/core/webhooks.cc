@@ -367,6 +367,12 @@ absl::Status WebhookDispatcher::Remove(const std::string& env,
   absl::MutexLock lock(&mu_);
   auto it = hooks_.find(id);
   if (it == hooks_.end()) return absl::OkStatus();
+  Drop(it);
+  return absl::OkStatus();
+}
+
+void WebhookDispatcher::Drop(
+    std::map<std::string, std::shared_ptr<Hook>>::iterator it) {
   it->second->removed = true;
   for (auto q = queue_.begin(); q != queue_.end();) {
     if (q->second->hook == it->second) {
@@ -377,6 +383,28 @@ absl::Status WebhookDispatcher::Remove(const std::string& env,
     }
   }
   hooks_.erase(it);
+}
+
+absl::Status WebhookDispatcher::Reload() {
+  absl::StatusOr<std::vector<WebhookRow>> rows = store_->ListWebhooks("");
+  if (!rows.ok()) return rows.status();
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, WebhookRow> stored;
+  for (WebhookRow& row : *rows) {
+    const std::string id = row.id;
+    stored.emplace(id, std::move(row));
+  }
+  for (auto it = hooks_.begin(); it != hooks_.end();) {
+    auto next = std::next(it);
+    if (!stored.contains(it->first)) Drop(it);
+    it = next;
+  }
+  for (auto& [id, row] : stored) {
+    if (hooks_.contains(id)) continue;
+    auto hook = std::make_shared<Hook>();
+    hook->row = std::move(row);
+    hooks_[id] = std::move(hook);
+  }
   return absl::OkStatus();
 }
 

@@ -101,6 +101,13 @@ class WebhookDispatcher {
   // Loads the configured webhooks and starts the sender threads.
   absl::Status Start();
 
+  // Reload()
+  //
+  // Re-reads the webhooks from the store: ones added on another replica
+  // start receiving this replica's changes, removed ones stop (their pending
+  // deliveries are cancelled).
+  absl::Status Reload();
+
   // Stop()
   //
   // Stops the senders: attempts in flight are cut off, pending deliveries
@@ -160,6 +167,9 @@ class WebhookDispatcher {
   // One attempt; returns the HTTP status (0: none) and the error.
   void Attempt(Delivery& d, int* status, std::string* error);
   void Record(const DeliveryPtr& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets webhook `it` (removed): cancels its pending deliveries.
+  void Drop(std::map<std::string, std::shared_ptr<Hook>>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
   Metrics* const metrics_;

@@ -1,10 +1,17 @@
 // tools/hotfixd/store/store.h
 //
-// Store is hotfixd's durable state: one SQLite database (DATA_DIR/hotfixd.db)
-// in WAL mode with synchronous=FULL, so a write method that returned OK is on
-// disk and survives kill -9 (and power loss, given an honest disk). Tables:
+// Store is hotfixd's durable state, behind one interface with two
+// implementations (store/open.h picks one from --database):
 //
-//   environments  name, current version
+//   SqliteStore    one SQLite file (sqlite:DIR, the default): WAL mode with
+//                  synchronous=FULL; one hotfixd per directory
+//   PostgresStore  a PostgreSQL database (postgres://...) that several
+//                  hotfixd replicas share; synchronous_commit on
+//
+// Either way a write method that returned OK is durable (survives kill -9 of
+// hotfixd, and of the database server). Tables:
+//
+//   environments  name, current version, protection
 //   versions      every version of every environment, stored whole, with
 //                 actor, reason, time, action and what changed (for history,
 //                 rollback and SSE resume); sha256 guards each document
@@ -17,28 +24,31 @@
 //                 environment x flag x variant x minute (kept for a while)
 //   flag_usage    when each flag was last evaluated, per environment
 //   rollout_plans staged rollouts with a guard, and where they stand
+//   meta          the database's epoch (store/epoch.h)
 //
 // Every write method is one transaction. CommitVersion() refuses to commit
 // unless the environment is still at the version the caller based its change
-// on, so concurrent writers can never overwrite each other.
+// on, so concurrent writers — threads, or replicas sharing PostgreSQL — can
+// never overwrite each other, and versions stay contiguous.
 //
-// Thread-safe: one connection guarded by a mutex; calls are serialized.
+// Errors: Unavailable when the database cannot be reached (the caller
+// answers 503 and keeps serving what it has in memory), Internal for other
+// storage failures, DataLoss for a document that fails its checksum.
+//
+// Thread-safe: every implementation serializes its calls on one connection.
 
 #ifndef HOTFIX_TOOLS_HOTFIXD_STORE_STORE_H_
 #define HOTFIX_TOOLS_HOTFIXD_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-
-struct sqlite3;
 
 namespace hotfix {
 namespace hotfixd {
@@ -154,122 +164,193 @@ struct TokenRow {
   std::int64_t revoked_at = 0;  // 0: active
 };
 
+// What Health() reports: whether the last attempt to use the database
+// worked, and if not, why and since when.
+struct StoreHealth {
+  bool available = true;
+  std::string error;       // the last connection error; empty when available
+  std::int64_t since = 0;  // Unix microseconds of the last change of state
+};
+
+// A hint from another replica that something changed (PostgreSQL
+// LISTEN/NOTIFY). Hints can be lost; the tables are the truth, so a consumer
+// re-reads them (core/replication.h).
+struct StoreEvent {
+  enum class Kind {
+    kResync,       // the feed (re)connected: anything may have changed
+    kVersion,      // `env` committed `version`
+    kEnvironment,  // `env` was created or its settings changed
+    kTokens,       // a token was created or revoked
+    kWebhooks,     // `env`'s webhooks changed
+  };
+  Kind kind = Kind::kResync;
+  std::string env;
+  std::uint64_t version = 0;
+};
+
+// A running subscription to StoreEvents; stops (and joins its thread) when
+// destroyed.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  // True while the feed's own connection is up.
+  virtual bool connected() const = 0;
+};
+
+// Everything a store holds, in batches, for `hotfixd migrate`
+// (store/copy.h). Rows keep their ids.
+struct ImportBatch {
+  std::vector<EnvironmentRow> environments;
+  std::vector<VersionRow> versions;  // with documents; sha256 must match
+  std::vector<AuditRow> audit;
+  std::vector<TokenRow> tokens;
+  std::vector<ChangeRequestRow> change_requests;
+  std::vector<WebhookRow> webhooks;
+};
+
 class Store {
  public:
-  // Open()
+  virtual ~Store() = default;
+
+  // Where the data lives, for logs: "sqlite:DIR" or "postgres://host/db"
+  // (never a password).
+  virtual std::string Describe() const = 0;
+
+  // Health()
   //
-  // Opens (creating if needed) `path`, sets WAL + synchronous=FULL and
-  // creates or checks the schema. FailedPrecondition if the database was
-  // written by a newer hotfixd.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  // Cost: a lock; never touches the database.
+  virtual StoreHealth Health() const = 0;
 
-  ~Store();
-  Store(const Store&) = delete;
-  Store& operator=(const Store&) = delete;
+  // The database's epoch (store/epoch.h), read when it was opened.
+  virtual std::uint32_t Epoch() const = 0;
+  // Sets it (hotfixd new-epoch, migrate); run with no hotfixd serving it.
+  virtual absl::Status SetEpoch(std::uint32_t epoch) = 0;
 
-  absl::StatusOr<std::vector<EnvironmentRow>> ListEnvironments();
+  virtual absl::StatusOr<std::vector<EnvironmentRow>> ListEnvironments() = 0;
+  // NotFound if there is no such environment.
+  virtual absl::StatusOr<EnvironmentRow> GetEnvironment(
+      const std::string& env) = 0;
 
   // GetVersion()
   //
   // NotFound if absent; DataLoss if the stored checksum does not match.
-  absl::StatusOr<VersionRow> GetVersion(const std::string& env,
-                                        std::uint64_t version);
+  //
+  // Cost: reads and hashes the whole document.
+  virtual absl::StatusOr<VersionRow> GetVersion(const std::string& env,
+                                                std::uint64_t version) = 0;
 
   // ListVersions()
   //
   // Newest first, versions < `before` (0: no bound), at most `limit`,
   // without documents.
-  absl::StatusOr<std::vector<VersionRow>> ListVersions(const std::string& env,
-                                                       std::uint64_t before,
-                                                       int limit);
+  virtual absl::StatusOr<std::vector<VersionRow>> ListVersions(
+      const std::string& env, std::uint64_t before, int limit) = 0;
+
+  // ListVersionsAfter()
+  //
+  // Oldest first, versions > `after`, at most `limit`, without documents:
+  // how a replica catches up with versions other replicas committed.
+  virtual absl::StatusOr<std::vector<VersionRow>> ListVersionsAfter(
+      const std::string& env, std::uint64_t after, int limit) = 0;
 
   // CreateEnvironment()
   //
   // Inserts the environment at `first.version` with that document and the
   // audit entry. AlreadyExists if the name is taken.
-  absl::Status CreateEnvironment(const VersionRow& first,
-                                 const AuditRow& audit);
+  virtual absl::Status CreateEnvironment(const VersionRow& first,
+                                         const AuditRow& audit) = 0;
 
   // CommitVersion()
   //
   // Stores `row` as the environment's new current version and appends
   // `audit`, in one durable transaction. FailedPrecondition (nothing written)
   // unless the environment's current version is row.version - 1.
-  absl::Status CommitVersion(const VersionRow& row, const AuditRow& audit);
+  //
+  // Cost: one durable commit (an fsync on the database's side).
+  virtual absl::Status CommitVersion(const VersionRow& row,
+                                     const AuditRow& audit) = 0;
 
   // ListAudit()
   //
   // Newest first; `env` empty: every entry; ids < `before_id` (0: no bound).
-  absl::StatusOr<std::vector<AuditRow>> ListAudit(const std::string& env,
-                                                  std::int64_t before_id,
-                                                  int limit);
+  virtual absl::StatusOr<std::vector<AuditRow>> ListAudit(
+      const std::string& env, std::int64_t before_id, int limit) = 0;
 
-  absl::StatusOr<std::vector<TokenRow>> ListTokens();
-  // Inserts `token` and, when given, the audit entry.
-  absl::Status InsertToken(const TokenRow& token, const AuditRow* audit);
+  virtual absl::StatusOr<std::vector<TokenRow>> ListTokens() = 0;
+  // Inserts `token` and, when given, the audit entry. AlreadyExists if a
+  // token with that hash (or id) exists.
+  virtual absl::Status InsertToken(const TokenRow& token,
+                                   const AuditRow* audit) = 0;
   // Marks token `id` revoked. NotFound if unknown, AlreadyExists if
   // already revoked.
-  absl::Status RevokeToken(const std::string& id, std::int64_t at,
-                           const AuditRow& audit);
+  virtual absl::Status RevokeToken(const std::string& id, std::int64_t at,
+                                   const AuditRow& audit) = 0;
 
   // Marks `env` protected or not, with the audit entry.
-  absl::Status SetProtected(const std::string& env, bool protected_env,
-                            const AuditRow& audit);
+  virtual absl::Status SetProtected(const std::string& env, bool protected_env,
+                                    const AuditRow& audit) = 0;
 
   // Change requests. InsertChangeRequest returns the new id.
-  absl::StatusOr<std::int64_t> InsertChangeRequest(const ChangeRequestRow& row,
-                                                   AuditRow audit);
+  virtual absl::StatusOr<std::int64_t> InsertChangeRequest(
+      const ChangeRequestRow& row, AuditRow audit) = 0;
   // NotFound if there is none with that id in `env`.
-  absl::StatusOr<ChangeRequestRow> GetChangeRequest(const std::string& env,
-                                                    std::int64_t id);
+  virtual absl::StatusOr<ChangeRequestRow> GetChangeRequest(
+      const std::string& env, std::int64_t id) = 0;
   // Newest first; `state` empty: any.
-  absl::StatusOr<std::vector<ChangeRequestRow>> ListChangeRequests(
-      const std::string& env, const std::string& state, int limit);
+  virtual absl::StatusOr<std::vector<ChangeRequestRow>> ListChangeRequests(
+      const std::string& env, const std::string& state, int limit) = 0;
   // Moves request `row.id` from state "proposed" to row.state, recording who
   // decided, when, the comment and the applied version, with the audit entry.
   // FailedPrecondition if it is no longer proposed.
-  absl::Status DecideChangeRequest(const ChangeRequestRow& row,
-                                   const AuditRow& audit);
+  virtual absl::Status DecideChangeRequest(const ChangeRequestRow& row,
+                                           const AuditRow& audit) = 0;
 
   // Telemetry. AddTelemetry adds each row's counts to the stored minute (and
   // records the flag as evaluated then); ListTelemetry: minutes >=
   // since_minute, oldest first.
-  absl::Status AddTelemetry(const std::vector<TelemetryRow>& rows);
-  absl::StatusOr<std::vector<TelemetryRow>> ListTelemetry(
+  virtual absl::Status AddTelemetry(const std::vector<TelemetryRow>& rows) = 0;
+  virtual absl::StatusOr<std::vector<TelemetryRow>> ListTelemetry(
       const std::string& env, const std::string& flag,
-      std::int64_t since_minute);
-  absl::Status PurgeTelemetry(std::int64_t before_minute);
-  absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& env);
+      std::int64_t since_minute) = 0;
+  virtual absl::Status PurgeTelemetry(std::int64_t before_minute) = 0;
+  virtual absl::StatusOr<std::vector<UsageRow>> ListUsage(
+      const std::string& env) = 0;
 
   // Staged rollouts: one per environment and flag (a new one replaces the
   // old). NotFound if there is none; `state` empty lists all.
-  absl::Status PutRolloutPlan(const RolloutPlanRow& row);
-  absl::StatusOr<RolloutPlanRow> GetRolloutPlan(const std::string& env,
-                                                const std::string& flag);
-  absl::StatusOr<std::vector<RolloutPlanRow>> ListRolloutPlans(
-      const std::string& state);
+  virtual absl::Status PutRolloutPlan(const RolloutPlanRow& row) = 0;
+  virtual absl::StatusOr<RolloutPlanRow> GetRolloutPlan(
+      const std::string& env, const std::string& flag) = 0;
+  virtual absl::StatusOr<std::vector<RolloutPlanRow>> ListRolloutPlans(
+      const std::string& state) = 0;
 
   // Webhooks.
-  absl::Status InsertWebhook(const WebhookRow& row, const AuditRow& audit);
+  virtual absl::Status InsertWebhook(const WebhookRow& row,
+                                     const AuditRow& audit) = 0;
   // `env` empty: every environment's.
-  absl::StatusOr<std::vector<WebhookRow>> ListWebhooks(const std::string& env);
+  virtual absl::StatusOr<std::vector<WebhookRow>> ListWebhooks(
+      const std::string& env) = 0;
   // NotFound if there is none with that id in `env`.
-  absl::Status DeleteWebhook(const std::string& env, const std::string& id,
-                             const AuditRow& audit);
+  virtual absl::Status DeleteWebhook(const std::string& env,
+                                     const std::string& id,
+                                     const AuditRow& audit) = 0;
 
- private:
-  explicit Store(sqlite3* db) : db_(db) {}
-  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertAudit(const AuditRow& audit)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertVersion(const VersionRow& row)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Migrate(int from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  template <typename Body>
-  absl::Status Transact(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Import()
+  //
+  // Inserts `batch` verbatim (ids, times and checksums kept) in one
+  // transaction: how `hotfixd migrate` fills an empty database. DataLoss if a
+  // version's document does not match its sha256.
+  virtual absl::Status Import(const ImportBatch& batch) = 0;
 
-  absl::Mutex mu_;
-  sqlite3* const db_;
+  // Watch()
+  //
+  // Calls `on_event` (on the feed's own thread) for every change another
+  // process commits, and kResync whenever the feed (re)connects. Null when
+  // the store has a single writer (SQLite: nobody else can change it).
+  virtual absl::StatusOr<std::unique_ptr<ChangeFeed>> Watch(
+      std::function<void(const StoreEvent&)> on_event) {
+    return std::unique_ptr<ChangeFeed>();
+  }
 };
 
 // Current time in Unix microseconds.
