@@ -132,9 +132,7 @@ pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env,
   return rc == 0 ? pid : -1;
 }
 
-// Waits for `pid` at most `timeout`; returns the exit code, or -1 after a
-// SIGKILL when it did not exit in time (or died of a signal).
-int WaitExit(pid_t pid, absl::Duration timeout) {
+int WaitExitImpl(pid_t pid, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   int status = 0;
   for (;;) {
@@ -157,6 +155,16 @@ std::string TempPath(const std::string& stem) {
 }
 
 }  // namespace
+
+pid_t SpawnProcess(const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& env,
+                   const std::string& output_path) {
+  return Spawn(argv, ChildEnv(env), "", output_path, output_path);
+}
+
+int WaitExit(pid_t pid, absl::Duration timeout) {
+  return WaitExitImpl(pid, timeout);
+}
 
 // ------------------------------------------------------------------ TempDir
 
@@ -313,8 +321,15 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(
   server->stderr_path_ =
       absl::StrCat(options.data_dir, ".stderr.", g_counter++);
   std::vector<std::string> argv = {
-      HOTFIXD_PATH,  "--data-dir", options.data_dir,       "--port", "0",
-      "--port-file", port_file,    "--heartbeat-interval", "1s"};
+      HOTFIXD_PATH,
+      options.database.empty() ? "--data-dir" : "--database",
+      options.database.empty() ? options.data_dir : options.database,
+      "--port",
+      "0",
+      "--port-file",
+      port_file,
+      "--heartbeat-interval",
+      "1s"};
   if (options.socket != nullptr) {
     argv.insert(argv.end(), {"--listen-fd", "3"});
   }
@@ -383,7 +398,7 @@ void ServerProcess::Kill9() {
 int ServerProcess::Terminate(absl::Duration timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
-  const int code = WaitExit(pid_, timeout);
+  const int code = WaitExitImpl(pid_, timeout);
   pid_ = -1;
   return code;
 }
@@ -453,7 +468,7 @@ CtlResult RunProgram(const std::string& program,
     ADD_FAILURE() << "cannot start " << program;
     return result;
   }
-  result.exit_code = WaitExit(pid, timeout);
+  result.exit_code = WaitExitImpl(pid, timeout);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   std::remove(out_path.c_str());

@@ -69,7 +69,12 @@ class ListeningSocket {
 };
 
 struct ServerOptions {
-  std::string data_dir;  // required
+  // Required: the SQLite data directory, and with `database` set the prefix
+  // of the port file and stderr log.
+  std::string data_dir;
+  // When set, passed as --database instead of --data-dir (a postgres:// URL
+  // of a PostgresServer database).
+  std::string database;
   // Passed as HOTFIX_ADMIN_TOKEN / HOTFIX_SDK_KEY when not empty.
   std::string admin_token = kAdminToken;
   std::string sdk_key = kSdkKey;
@@ -235,6 +240,21 @@ int StatusOf(const std::string& response);
 
 // Resident memory of process `pid` in KiB (VmRSS), -1 if unknown.
 std::int64_t RssKiB(pid_t pid);
+
+// SpawnProcess()
+//
+// Starts `argv` with an environment of PATH, HOME, the sanitizer and
+// libfaketime settings plus `env`, stdin from /dev/null and stdout + stderr
+// appended to `output_path` ("" = /dev/null). Returns the pid, or -1.
+pid_t SpawnProcess(const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& env,
+                   const std::string& output_path);
+
+// WaitExit()
+//
+// Waits for `pid` at most `timeout`; returns its exit code, or -1 after a
+// SIGKILL when it did not exit in time (or died of a signal).
+int WaitExit(pid_t pid, absl::Duration timeout);
 
 // Polls `pred` every 10 ms until it holds or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& pred, absl::Duration timeout);
