@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "hotfix/snapshot.h"
@@ -38,8 +39,9 @@ enum class RemoteMode : std::uint8_t {
   kOff = 2,
 };
 
-// The remote (HTTP) source: a hotfixd server or anything speaking
-// docs/protocol.md. Used only when base_url is set and mode is not kOff.
+// The remote (HTTP) source: a hotfixd server (or several replicas of one) or
+// anything speaking docs/protocol.md. Used only when base_url or base_urls is
+// set and mode is not kOff.
 //
 // Example:
 //
@@ -54,6 +56,19 @@ struct RemoteOptions {
   // (/v1/flags, /v1/stream) are appended to it. Default: "" (no remote
   // source).
   std::string base_url;
+  // More servers of the same deployment (hotfixd replicas sharing one
+  // database), tried after base_url, in order. When the server followed
+  // fails (connection, timeout, 429, 5xx, 400/401/403/404, the stream
+  // ends), the client moves to the next one, round robin, after the usual
+  // jittered backoff, and a stream resumes there with Last-Event-ID;
+  // ClientStatus::server says which one it follows. base_url may be empty
+  // when this is not. Default: {}.
+  //
+  // Example:
+  //
+  //   options.remote.base_url = "https://flags-a.internal:8420";
+  //   options.remote.base_urls = {"https://flags-b.internal:8420"};
+  std::vector<std::string> base_urls;
   // Sent as "Authorization: Bearer <sdk_key>"; never logged. Default: "".
   std::string sdk_key;
   // Default: kStreaming (falling back to polling while the stream is down).
@@ -109,8 +124,9 @@ struct ClientOptions {
   // Last-known-good cache: every snapshot accepted from the remote source is
   // written here atomically (temporary file, fsync, rename), and at creation
   // the cache is served, before any bootstrap, until the server answers. The
-  // file records the base_url and a hash of the sdk_key it came from; a cache
-  // from another server or key is ignored. Default: "" (no cache).
+  // file records the first server (base_url, else base_urls[0]) and a hash
+  // of the sdk_key it came from; a cache from another server or key is
+  // ignored. Default: "" (no cache).
   std::string cache_path;
   // Compiler options for every document this client compiles.
   // Default: CompileOptions{} (unknown operators rejected).

@@ -75,6 +75,10 @@ struct ClientStatus {
   absl::Duration age = absl::InfiniteDuration();
   // State of the remote source's connection.
   RemoteConnection connection = RemoteConnection::kNone;
+  // The base URL of the server the remote source follows (the last one that
+  // answered; with RemoteOptions::base_urls, it moves on failure). Empty
+  // until one has answered.
+  std::string server;
   // True while last_error is a configuration problem that retrying will not
   // fix (the server answered 401, 403 or 404: wrong key or URL). Such errors
   // are retried only every RemoteOptions::config_error_retry.

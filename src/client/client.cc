@@ -20,6 +20,7 @@
 #include "sources/http_fetcher.h"
 #include "sources/poll_source.h"
 #include "sources/remote_document.h"
+#include "sources/server_list.h"
 #include "sources/stream_source.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -95,14 +96,15 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   if (options.file.max_bytes == 0) {
     return absl::InvalidArgumentError("file.max_bytes: must be positive");
   }
-  const bool remote = !options.remote.base_url.empty() &&
-                      options.remote.mode != RemoteMode::kOff;
-  internal::HttpEndpoint endpoint;
+  const std::vector<std::string> urls = internal::ServerUrls(options.remote);
+  const bool remote =
+      !urls.empty() && options.remote.mode != RemoteMode::kOff;
+  std::shared_ptr<internal::ServerList> servers;
   if (remote) {
-    absl::StatusOr<internal::HttpEndpoint> parsed =
-        internal::ParseBaseUrl(options.remote.base_url);
+    absl::StatusOr<internal::ServerList> parsed =
+        internal::ServerList::Create(options.remote);
     if (!parsed.ok()) return parsed.status();
-    endpoint = *std::move(parsed);
+    servers = std::make_shared<internal::ServerList>(*parsed);
     absl::Status valid = ValidateRemote(options.remote);
     if (!valid.ok()) return valid;
   }
@@ -117,7 +119,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   bool cache_served = false;
   if (!options.cache_path.empty()) {
     cache = std::make_shared<internal::Cache>(
-        options.cache_path, internal::CacheIdentity(options.remote.base_url,
+        options.cache_path,
+        internal::CacheIdentity(urls.empty() ? std::string() : urls.front(),
                                                     options.remote.sdk_key));
     absl::StatusOr<std::string> data =
         cache->Load(options.remote.max_body_bytes);
@@ -186,11 +189,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     if (cache_served) document->Seed(cached);  // a stream may resume from it
     if (options.remote.mode == RemoteMode::kPolling) {
       core.AddSource(std::make_unique<internal::PollSource>(
-          endpoint, options.remote, &core, std::move(document),
+          servers, options.remote, &core, std::move(document),
           /*fallback=*/false));
     } else {
       core.AddSource(std::make_unique<internal::StreamSource>(
-          endpoint, options.remote, &core, std::move(document)));
+          servers, options.remote, &core, std::move(document)));
     }
   }
   core.StartSources();

@@ -316,6 +316,11 @@ void ClientCore::ReportConnection(RemoteConnection connection) {
   status_.connection = connection;
 }
 
+void ClientCore::ReportServer(const std::string& base_url) {
+  MutexLock lock(&status_mu_);
+  status_.server = base_url;
+}
+
 void ClientCore::AddSource(std::unique_ptr<Source> source) {
   {
     MutexLock lock(&status_mu_);

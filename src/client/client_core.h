@@ -48,6 +48,7 @@ class ClientCore : public SourceSink {
   void ReportRejected(SnapshotOrigin origin,
                       const absl::Status& error) override;
   void ReportConnection(RemoteConnection connection) override;
+  void ReportServer(const std::string& base_url) override;
 
   // Adds a source; `live` sources make the state kInitializing/kValid/kStale
   // instead of kOff. Not started.

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
+#include "sources/server_list.h"
 #include "sources/source.h"
 #include "util/json_parse.h"
 #include "util/strings.h"
@@ -168,33 +169,49 @@ absl::Status HttpStatusError(std::string_view url, int status,
   return result;
 }
 
-HttpFetcher::HttpFetcher(const HttpEndpoint& endpoint,
+HttpFetcher::HttpFetcher(std::shared_ptr<ServerList> servers,
                          const RemoteOptions& options,
                          absl::Duration read_timeout)
-    : endpoint_(endpoint), read_timeout_(read_timeout) {
-  client_ = std::make_unique<httplib::Client>(endpoint_.origin);
-  client_->set_connection_timeout(ToChrono(options.connect_timeout));
-  client_->set_read_timeout(ToChrono(read_timeout));
-  client_->set_write_timeout(ToChrono(read_timeout));
-  client_->set_keep_alive(false);
-  client_->set_follow_location(false);
-  client_->set_tcp_nodelay(true);
-  if (!options.sdk_key.empty()) client_->set_bearer_token_auth(options.sdk_key);
-  client_->set_socket_options([this](socket_t fd) { socket_fd_.store(fd); });
-  if (endpoint_.https) {
-    client_->enable_server_certificate_verification(options.verify_tls);
-    if (!options.ca_file.empty()) client_->set_ca_cert_path(options.ca_file);
+    : servers_(std::move(servers)), read_timeout_(read_timeout) {
+  active_.store(servers_->current());
+  for (std::size_t i = 0; i < servers_->size(); ++i) {
+    const HttpEndpoint& endpoint = servers_->endpoint(i);
+    auto client = std::make_unique<httplib::Client>(endpoint.origin);
+    client->set_connection_timeout(ToChrono(options.connect_timeout));
+    client->set_read_timeout(ToChrono(read_timeout));
+    client->set_write_timeout(ToChrono(read_timeout));
+    client->set_keep_alive(false);
+    client->set_follow_location(false);
+    client->set_tcp_nodelay(true);
+    if (!options.sdk_key.empty()) client->set_bearer_token_auth(options.sdk_key);
+    client->set_socket_options([this](socket_t fd) { socket_fd_.store(fd); });
+    if (endpoint.https) {
+      client->enable_server_certificate_verification(options.verify_tls);
+      if (!options.ca_file.empty()) client->set_ca_cert_path(options.ca_file);
+    }
+    clients_.push_back(std::move(client));
   }
+}
+
+void HttpFetcher::Select() { active_.store(servers_->current()); }
+
+httplib::Client& HttpFetcher::Begin() {
+  Select();
+  return *clients_[active_.load()];
+}
+
+const HttpEndpoint& HttpFetcher::endpoint() const {
+  return servers_->endpoint(active_.load());
 }
 
 HttpFetcher::~HttpFetcher() = default;
 
 std::string HttpFetcher::FullPath(std::string_view path) const {
-  return absl::StrCat(endpoint_.path_prefix, ToAbsl(path));
+  return absl::StrCat(endpoint().path_prefix, ToAbsl(path));
 }
 
 std::string HttpFetcher::Url(std::string_view path) const {
-  return absl::StrCat(endpoint_.origin, FullPath(path));
+  return absl::StrCat(endpoint().origin, FullPath(path));
 }
 
 absl::Status HttpFetcher::TransportError(int error, std::string_view path,
@@ -228,7 +245,7 @@ absl::Status HttpFetcher::TransportError(int error, std::string_view path,
       return status;
     }
     case httplib::Error::SSLServerVerification: {
-      const long result = client_->get_openssl_verify_result();
+      const long result = clients_[active_.load()]->get_openssl_verify_result();
       const std::string reason =
           result == X509_V_OK
               ? std::string("the certificate does not match the host name")
@@ -249,10 +266,11 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Get(
   if (cancelled_.load()) {
     return absl::CancelledError(absl::StrCat("GET ", Url(path), ": cancelled"));
   }
+  httplib::Client& client = Begin();
   Response out;
   bool too_large = false;
   SteadyTime last_data = SteadyClock::now();
-  httplib::Result result = client_->Get(
+  httplib::Result result = client.Get(
       FullPath(path), ToHttplib(headers),
       [&](const httplib::Response& response) {
         out.status = response.status;
@@ -313,9 +331,10 @@ absl::Status HttpFetcher::Stream(std::string_view path,
   if (cancelled_.load()) {
     return absl::CancelledError(absl::StrCat("GET ", Url(path), ": cancelled"));
   }
+  httplib::Client& client = Begin();
   bool stopped_by_callback = false;
   SteadyTime last_data = SteadyClock::now();
-  httplib::Result result = client_->Get(
+  httplib::Result result = client.Get(
       FullPath(path), ToHttplib(headers),
       [&](const httplib::Response& response) {
         last_data = SteadyClock::now();
@@ -353,7 +372,7 @@ absl::Status HttpFetcher::Stream(std::string_view path,
 
 void HttpFetcher::Cancel() {
   cancelled_.store(true);
-  client_->stop();
+  for (auto& client : clients_) client->stop();
 }
 
 void HttpFetcher::AbandonInForkedChild(std::unique_ptr<HttpFetcher> fetcher) {
@@ -376,7 +395,7 @@ void HttpFetcher::AbandonInForkedChild(std::unique_ptr<HttpFetcher> fetcher) {
   } else if (peer.ss_family == AF_INET6) {
     port = ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
   }
-  if (port == raw->endpoint_.port) ::close(fd);
+  if (port == raw->endpoint().port) ::close(fd);
 }
 
 }  // namespace internal

@@ -2,7 +2,9 @@
 //
 // HttpFetcher performs the remote source's HTTP(S) requests (cpp-httplib
 // underneath, kept out of this header): a size-limited GET for polling, and a
-// streaming GET that hands the body to a callback as it arrives. It applies
+// streaming GET that hands the body to a callback as it arrives. Each request
+// goes to the server its ServerList (server_list.h) follows when the request
+// starts; server() says which one that was. It applies
 // the RemoteOptions' timeouts, TLS verification and CA file, sends the SDK key
 // as a bearer token (never logging it), and turns every failure into an
 // absl::Status naming the URL and the problem.
@@ -36,6 +38,8 @@ class Client;
 
 namespace hotfix {
 namespace internal {
+
+class ServerList;
 
 // A parsed RemoteOptions::base_url.
 struct HttpEndpoint {
@@ -85,7 +89,7 @@ class HttpFetcher {
 
   // `read_timeout` bounds each wait for bytes (the heartbeat timeout for
   // streams).
-  HttpFetcher(const HttpEndpoint& endpoint, const RemoteOptions& options,
+  HttpFetcher(std::shared_ptr<ServerList> servers, const RemoteOptions& options,
               absl::Duration read_timeout);
   ~HttpFetcher();
   HttpFetcher(const HttpFetcher&) = delete;
@@ -126,17 +130,34 @@ class HttpFetcher {
   // that socket's descriptor is closed. The object is deliberately leaked.
   static void AbandonInForkedChild(std::unique_ptr<HttpFetcher> fetcher);
 
-  // The full URL of `path`, for messages.
+  // The full URL of `path` on the server of the latest request, for
+  // messages.
   std::string Url(std::string_view path) const;
 
+  // The index (in the ServerList) of the server the latest request went to.
+  std::size_t server() const { return active_.load(); }
+
+  // Select()
+  //
+  // Points Url() at the server the list follows now (every request does this
+  // itself; call it first to name that server in messages).
+  void Select();
+
  private:
+  // Picks the server the list follows now for the next request.
+  httplib::Client& Begin();
+  const HttpEndpoint& endpoint() const;
+
   std::string FullPath(std::string_view path) const;
   // `error` is an httplib::Error; `idle` how long the socket had been silent.
   absl::Status TransportError(int error, std::string_view path,
                               absl::Duration idle) const;
 
-  const HttpEndpoint endpoint_;
-  std::unique_ptr<httplib::Client> client_;
+  const std::shared_ptr<ServerList> servers_;
+  // One client per server, made at construction (Cancel() may touch them
+  // from another thread, so they are never replaced).
+  std::vector<std::unique_ptr<httplib::Client>> clients_;
+  std::atomic<std::size_t> active_{0};
   std::atomic<bool> cancelled_{false};
   // The socket of the request in flight, -1 if none; for AbandonInForkedChild.
   std::atomic<int> socket_fd_{-1};

@@ -27,10 +27,10 @@ PollSource::Worker::Worker(const RemoteOptions& options)
               options.backoff_reset_after),
       rng(Backoff::DefaultRng()) {}
 
-PollSource::PollSource(HttpEndpoint endpoint, RemoteOptions options,
-                       SourceSink* sink,
+PollSource::PollSource(std::shared_ptr<ServerList> servers,
+                       RemoteOptions options, SourceSink* sink,
                        std::shared_ptr<RemoteDocument> document, bool fallback)
-    : endpoint_(std::move(endpoint)),
+    : servers_(std::move(servers)),
       options_(std::move(options)),
       sink_(sink),
       fallback_(fallback),
@@ -41,7 +41,7 @@ PollSource::~PollSource() { Stop(); }
 std::unique_ptr<PollSource::Worker> PollSource::NewWorker(bool paused) const {
   auto worker = std::make_unique<Worker>(options_);
   worker->fetcher =
-      std::make_unique<HttpFetcher>(endpoint_, options_, options_.read_timeout);
+      std::make_unique<HttpFetcher>(servers_, options_, options_.read_timeout);
   MutexLock lock(&worker->mu);
   worker->paused = paused;
   return worker;
@@ -173,7 +173,13 @@ absl::Duration PollSource::PollOnce(Worker* worker) {
     // An oversize body is bad data; anything else is the transport's fault.
     const bool rejected = absl::IsResourceExhausted(response.status());
     report_error(response.status(), rejected);
+    if (!rejected) servers_->FailOver(worker->fetcher->server());
     return std::min(interval, worker->backoff.Next());
+  }
+  if (response->status == 200 || response->status == 304) {
+    // Before the document is applied: whoever sees the new flags sees the
+    // server they came from.
+    sink_->ReportServer(worker->fetcher->Url(""));
   }
   switch (response->status) {
     case 304:
@@ -200,6 +206,7 @@ absl::Duration PollSource::PollOnce(Worker* worker) {
       absl::Status error =
           HttpStatusError(url, response->status, response->body);
       report_error(error, /*rejected=*/false);
+      servers_->FailOver(worker->fetcher->server());
       if (IsConfigError(error)) {
         return std::max(interval, options_.config_error_retry);
       }

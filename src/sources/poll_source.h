@@ -8,6 +8,11 @@
 // too large, unparsable, invalid or older than the served snapshot is rejected
 // and reported; the served snapshot stays.
 //
+// A failed request (transport error, timeout, 429, 5xx, or 400/401/403/404,
+// which may be one misconfigured server) moves the shared ServerList on to
+// the next server (server_list.h); the next poll goes there. A body that is
+// refused (older, invalid) does not: the data is wrong, not the server.
+//
 // It is the whole remote source in RemoteMode::kPolling, and the fall-back of
 // a StreamSource otherwise: then it starts paused, the stream pauses it while
 // it holds a stream and resumes it (with an immediate poll) when the stream
@@ -29,6 +34,7 @@
 #include "sources/backoff.h"
 #include "sources/http_fetcher.h"
 #include "sources/remote_document.h"
+#include "sources/server_list.h"
 #include "sources/source.h"
 #include "util/sync.h"
 
@@ -39,8 +45,9 @@ class PollSource : public Source {
  public:
   // `fallback`: a StreamSource's poller (starts paused, reports no connection
   // state).
-  PollSource(HttpEndpoint endpoint, RemoteOptions options, SourceSink* sink,
-             std::shared_ptr<RemoteDocument> document, bool fallback);
+  PollSource(std::shared_ptr<ServerList> servers, RemoteOptions options,
+             SourceSink* sink, std::shared_ptr<RemoteDocument> document,
+             bool fallback);
   ~PollSource() override;
 
   void Start() override;
@@ -86,7 +93,7 @@ class PollSource : public Source {
   // One request; returns the wait before the next one.
   absl::Duration PollOnce(Worker* worker);
 
-  const HttpEndpoint endpoint_;
+  const std::shared_ptr<ServerList> servers_;
   const RemoteOptions options_;
   SourceSink* const sink_;
   const bool fallback_;

@@ -10,6 +10,7 @@
 #ifndef HOTFIX_SRC_SOURCES_SOURCE_H_
 #define HOTFIX_SRC_SOURCES_SOURCE_H_
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -68,6 +69,11 @@ class SourceSink {
   // Remote sources: what the connection is doing now
   // (ClientStatus::connection).
   virtual void ReportConnection(RemoteConnection connection) {}
+
+  // ReportServer()
+  //
+  // The remote source now follows `base_url` (ClientStatus::server).
+  virtual void ReportServer(const std::string& base_url) {}
 };
 
 class Source {

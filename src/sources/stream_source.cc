@@ -33,14 +33,14 @@ StreamSource::Worker::Worker(const RemoteOptions& options)
       backoff(options.backoff_base, options.backoff_cap,
               options.backoff_reset_after) {}
 
-StreamSource::StreamSource(HttpEndpoint endpoint, RemoteOptions options,
-                           SourceSink* sink,
+StreamSource::StreamSource(std::shared_ptr<ServerList> servers,
+                           RemoteOptions options, SourceSink* sink,
                            std::shared_ptr<RemoteDocument> document)
-    : endpoint_(std::move(endpoint)),
+    : servers_(std::move(servers)),
       options_(std::move(options)),
       sink_(sink),
       document_(std::move(document)),
-      poller_(std::make_unique<PollSource>(endpoint_, options_, sink_,
+      poller_(std::make_unique<PollSource>(servers_, options_, sink_,
                                            document_, /*fallback=*/true)) {}
 
 StreamSource::~StreamSource() { Stop(); }
@@ -48,7 +48,7 @@ StreamSource::~StreamSource() { Stop(); }
 void StreamSource::Start() {
   if (worker_ != nullptr) return;
   worker_ = std::make_unique<Worker>(options_);
-  worker_->fetcher = std::make_unique<HttpFetcher>(endpoint_, options_,
+  worker_->fetcher = std::make_unique<HttpFetcher>(servers_, options_,
                                                    options_.heartbeat_timeout);
   poller_->Start();  // paused until the stream fails
   sink_->ReportConnection(RemoteConnection::kConnecting);
@@ -106,6 +106,10 @@ void StreamSource::Run(Worker* worker) {
     const bool resume = !resync && document_->has_document();
     Ending ending = Connect(worker, resume);
     if (Stopping(worker)) break;
+    if (!ending.gap && !ending.reported) {
+      // The server failed (not the data): follow the next one.
+      servers_->FailOver(worker->fetcher->server());
+    }
     resync = ending.resync;
     worker->backoff.RecordHealthy(ending.healthy_for);
     // The connection state first: no reader of the status may see the
@@ -144,6 +148,7 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
   if (resume) {
     headers.emplace_back("Last-Event-ID", absl::StrCat(document_->version()));
   }
+  worker->fetcher->Select();
   const std::string url = worker->fetcher->Url(kStreamPath);
   SseParser parser(options_.max_body_bytes);
   bool streaming = false;
@@ -244,6 +249,9 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
                      content_type, "\"")),
                  /*reported=*/false, /*resync=*/false);
     }
+    // Before any event is applied: whoever sees the new flags sees the
+    // server they came from.
+    sink_->ReportServer(worker->fetcher->Url(""));
     return true;
   };
   auto on_data = [&](std::string_view data) {

@@ -20,6 +20,10 @@
 // - Reconnects wait Backoff::Next() (full jitter, reset once a stream stayed
 //   healthy for backoff_reset_after); configuration errors (401/403/404/400)
 //   wait at least config_error_retry.
+// - A connection that fails (transport error, timeout, 429, 5xx,
+//   400/401/403/404, the server closing the stream) moves the shared ServerList on to the next server
+//   (server_list.h): the reconnect, after the backoff, goes there and resumes
+//   with Last-Event-ID. Gaps and rejected events re-sync on the same server.
 // - A reconnect sends Last-Event-ID (the document's version) so the server can
 //   send only the missed patches; after a gap or a rejected event it does not,
 //   forcing a full `put` (a gap is never papered over).
@@ -43,6 +47,7 @@
 #include "sources/http_fetcher.h"
 #include "sources/poll_source.h"
 #include "sources/remote_document.h"
+#include "sources/server_list.h"
 #include "sources/source.h"
 #include "util/sync.h"
 
@@ -51,8 +56,8 @@ namespace internal {
 
 class StreamSource : public Source {
  public:
-  StreamSource(HttpEndpoint endpoint, RemoteOptions options, SourceSink* sink,
-               std::shared_ptr<RemoteDocument> document);
+  StreamSource(std::shared_ptr<ServerList> servers, RemoteOptions options,
+               SourceSink* sink, std::shared_ptr<RemoteDocument> document);
   ~StreamSource() override;
 
   void Start() override;
@@ -91,7 +96,7 @@ class StreamSource : public Source {
   Ending Connect(Worker* worker, bool resume);
   bool Stopping(Worker* worker);
 
-  const HttpEndpoint endpoint_;
+  const std::shared_ptr<ServerList> servers_;
   const RemoteOptions options_;
   SourceSink* const sink_;
   std::shared_ptr<RemoteDocument> document_;
