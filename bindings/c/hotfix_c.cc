@@ -510,6 +510,19 @@ hotfix_code_t hotfix_options_set_server_url(hotfix_options_t* options,
                    });
 }
 
+hotfix_code_t hotfix_options_add_server_url(hotfix_options_t* options,
+                                            const char* url) {
+  return SetOption("hotfix_options_add_server_url", options,
+                   [&](hotfix::ClientOptions& o) {
+                     if (url == nullptr) {
+                       o.remote.base_urls.clear();
+                     } else {
+                       o.remote.base_urls.emplace_back(url);
+                     }
+                     return absl::OkStatus();
+                   });
+}
+
 hotfix_code_t hotfix_options_set_sdk_key(hotfix_options_t* options,
                                          const char* sdk_key) {
   return SetOption("hotfix_options_set_sdk_key", options,
@@ -1144,6 +1157,10 @@ hotfix_connection_t hotfix_client_status_connection(
   return status == nullptr
              ? HOTFIX_CONNECTION_NONE
              : static_cast<hotfix_connection_t>(status->status.connection);
+}
+
+const char* hotfix_client_status_server(const hotfix_client_status_t* status) {
+  return status == nullptr ? nullptr : status->status.server.c_str();
 }
 
 hotfix_code_t hotfix_client_status_last_rejection_code(

@@ -477,6 +477,7 @@ struct Status {
   py::object last_error_time;
   bool config_error = false;
   std::string connection;
+  std::string server;
   py::object last_rejection;
   py::object last_rejection_time;
 };
@@ -1253,6 +1254,7 @@ class PyClient {
                   : py::object(py::float_(absl::ToDoubleSeconds(s.age)));
     out.config_error = s.config_error;
     out.connection = std::string(hotfix::RemoteConnectionName(s.connection));
+    out.server = s.server;
     out.last_rejection =
         s.last_rejection.ok()
             ? py::object(py::none())
@@ -1574,7 +1576,16 @@ hotfix::ClientOptions MakeOptions(const py::kwargs& kwargs) {
     } else if (key == "max_file_bytes") {
       options.file.max_bytes = Bytes(value, name);
     } else if (key == "url") {
-      options.remote.base_url = StringOption(value, name, false);
+      if (PyUnicode_Check(value.ptr())) {
+        options.remote.base_url = StringOption(value, name, false);
+      } else if (PyList_Check(value.ptr()) || PyTuple_Check(value.ptr())) {
+        // Several replicas of one deployment, followed in order on failure.
+        for (const py::handle url : value) {
+          options.remote.base_urls.push_back(StringOption(url, name, false));
+        }
+      } else {
+        BadOption(name, "a str or a list of str", value);
+      }
     } else if (key == "sdk_key") {
       options.remote.sdk_key = StringOption(value, name, false);
     } else if (key == "mode") {
@@ -1955,6 +1966,10 @@ PYBIND11_MODULE(_hotfix, m) {
                              "The remote source: \"none\", \"connecting\", "
                              "\"streaming\" or \"polling\".")
       .def_property_readonly(
+          "server", Field(&Status::server),
+          "The base URL of the server the remote source follows (\"\" until "
+          "one has answered); with several urls it moves on failure.")
+      .def_property_readonly(
           "last_rejection", Field(&Status::last_rejection),
           "The last document a source delivered and the client refused "
           "(survives later successes), or None.")
@@ -1968,8 +1983,8 @@ PYBIND11_MODULE(_hotfix, m) {
             const Status& s = Self<Status>(self);
             return py::str(
                        "Status(state={!r}, origin={!r}, version={}, "
-                       "connection={!r}, last_error={!r})")
-                .format(s.state, s.origin, s.version, s.connection,
+                       "connection={!r}, server={!r}, last_error={!r})")
+                .format(s.state, s.origin, s.version, s.connection, s.server,
                         s.last_error);
           },
           "__repr__(self, /)\n--\n\n");

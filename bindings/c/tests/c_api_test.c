@@ -464,6 +464,43 @@ static void SilentServerNeverBlocksCreation(void) {
   close(listener);
 }
 
+/* Servers added with hotfix_options_add_server_url are checked at creation
+ * and followed without a server URL; the status names none until one
+ * answers. */
+static void AddedServersAreFollowed(void) {
+  hotfix_options_t* options = hotfix_options_create();
+  hotfix_client_t* flags = NULL;
+  hotfix_client_status_t* status = NULL;
+  char* err = NULL;
+  char url[64];
+  int port = 0;
+  const int listener = ListenWithoutAnswering(&port);
+  CHECK(listener >= 0);
+  if (listener < 0) return;
+  CHECK(hotfix_options_add_server_url(options, "ftp://replica-b") ==
+        HOTFIX_OK);
+  CHECK(hotfix_client_create(options, &flags, &err) ==
+        HOTFIX_INVALID_ARGUMENT);
+  CHECK(err != NULL && strstr(err, "ftp://replica-b") != NULL);
+  hotfix_free(err);
+  err = NULL;
+  CHECK(hotfix_options_add_server_url(options, NULL) == HOTFIX_OK);
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+  CHECK(hotfix_options_add_server_url(options, url) == HOTFIX_OK);
+  CHECK(hotfix_options_set_sdk_key(options, "sdk-test-key-0123456789") ==
+        HOTFIX_OK);
+  CHECK(hotfix_options_set_remote_mode(options, HOTFIX_REMOTE_POLLING) ==
+        HOTFIX_OK);
+  CHECK(hotfix_client_create(options, &flags, &err) == HOTFIX_OK);
+  hotfix_options_destroy(options);
+  CHECK(Readable(listener, 20000)); /* its request arrives */
+  CHECK(hotfix_client_get_status(flags, &status, NULL) == HOTFIX_OK);
+  CHECK_STREQ(hotfix_client_status_server(status), "");
+  hotfix_client_status_destroy(status);
+  hotfix_client_destroy(flags);
+  close(listener);
+}
+
 static void NamesMatchTheDocumentedSpelling(void) {
   CHECK_STREQ(hotfix_code_name(HOTFIX_OK), "OK");
   CHECK_STREQ(hotfix_code_name(HOTFIX_INVALID_ARGUMENT), "INVALID_ARGUMENT");
@@ -561,6 +598,7 @@ int main(void) {
   RUN(StatusDescribesTheSource);
   RUN(ClientWithoutFlagsServesDefaults);
   RUN(SilentServerNeverBlocksCreation);
+  RUN(AddedServersAreFollowed);
   RUN(NamesMatchTheDocumentedSpelling);
   RUN(ValidateAcceptsGoodDocuments);
   RUN(FlagdDefinitionsEvaluate);

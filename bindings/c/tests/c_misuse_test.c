@@ -71,6 +71,8 @@ static void NullArgumentsToEveryFunctionAreHarmless(void) {
         HOTFIX_INVALID_ARGUMENT);
   CHECK(hotfix_options_set_server_url(NULL, "http://x") ==
         HOTFIX_INVALID_ARGUMENT);
+  CHECK(hotfix_options_add_server_url(NULL, "http://x") ==
+        HOTFIX_INVALID_ARGUMENT);
   CHECK(hotfix_options_set_sdk_key(NULL, "k") == HOTFIX_INVALID_ARGUMENT);
   CHECK(hotfix_options_set_remote_mode(NULL, HOTFIX_REMOTE_POLLING) ==
         HOTFIX_INVALID_ARGUMENT);
@@ -200,6 +202,7 @@ static void NullArgumentsToEveryFunctionAreHarmless(void) {
   CHECK(hotfix_client_status_last_error_time_us(NULL) == 0);
   CHECK(hotfix_client_status_config_error(NULL) == 0);
   CHECK(hotfix_client_status_connection(NULL) == HOTFIX_CONNECTION_NONE);
+  CHECK(hotfix_client_status_server(NULL) == NULL);
   CHECK(hotfix_client_status_last_rejection_code(NULL) == HOTFIX_OK);
   CHECK(hotfix_client_status_last_rejection(NULL) == NULL);
   CHECK(hotfix_client_status_last_rejection_time_us(NULL) == 0);

@@ -83,7 +83,7 @@ from __future__ import annotations
 import asyncio
 import json as _json
 import os as _os
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from hotfix import _hotfix
 from hotfix._hotfix import ChangeEvent
@@ -158,7 +158,10 @@ class Client(_hotfix.Client):
           it once.
         max_file_bytes: larger flag and bootstrap files are rejected (16 MiB).
       Server (hotfixd, or anything speaking docs/protocol.md)
-        url: "http(s)://host[:port][/prefix]".
+        url: "http(s)://host[:port][/prefix]", or a list of them: replicas
+          of one deployment, tried in order; on failure the client moves to
+          the next after its jittered backoff and resumes its stream there
+          (status().server says which it follows).
         sdk_key: sent as "Authorization: Bearer <sdk_key>"; never logged.
         mode: "streaming" (SSE, polling while the stream is down; the
           default), "polling", or "off".
@@ -204,7 +207,7 @@ class Client(_hotfix.Client):
                  file: Optional[PathArg] = None,
                  poll_interval: Optional[float] = None,
                  max_file_bytes: Optional[int] = None,
-                 url: Optional[str] = None,
+                 url: Union[str, Sequence[str], None] = None,
                  sdk_key: Optional[str] = None,
                  mode: Optional[str] = None,
                  remote_poll_interval: Optional[float] = None,

@@ -90,6 +90,19 @@ def test_invalid_options_raise_config_error():
         hotfix._hotfix.Client("positional")
 
 
+def test_url_may_list_several_servers():
+    # Replicas of one deployment, followed in order on failure; each is
+    # checked at creation, and status() names none until one answers.
+    with pytest.raises(hotfix.ConfigError, match="ftp://replica-b"):
+        hotfix.Client(url=["http://127.0.0.1:1", "ftp://replica-b"],
+                      sdk_key="sdk-key-0123456789")
+    with hotfix.Client(url=["http://127.0.0.1:1", "http://127.0.0.1:2"],
+                       sdk_key="sdk-key-0123456789", mode="polling",
+                       bootstrap=FLAGS) as flags:
+        assert flags.status().server == ""
+        assert flags.enabled("fix-123")
+
+
 def test_unknown_operators_reject_or_fail_closed():
     doc = {"version": 1, "flags": {"f": {
         "variants": {"on": True, "off": False}, "default": "off",

@@ -285,6 +285,14 @@ hotfix_options_set_file_max_bytes(hotfix_options_t* options, size_t max_bytes);
  * for it: use hotfix_client_wait_until_ready. Default: none. */
 HOTFIX_C_EXPORT hotfix_code_t
 hotfix_options_set_server_url(hotfix_options_t* options, const char* url);
+/* Adds another server of the same deployment (a hotfixd replica sharing its
+ * database), tried after the server URL and earlier additions, in order;
+ * NULL removes every added server. When the server followed fails, the
+ * client moves to the next one after its jittered backoff and resumes its
+ * stream there (hotfix_client_status_server says which it follows). The
+ * server URL may be unset when servers were added. Default: none. */
+HOTFIX_C_EXPORT hotfix_code_t
+hotfix_options_add_server_url(hotfix_options_t* options, const char* url);
 /* The SDK key, sent as "Authorization: Bearer <key>"; never logged.
  * Default: none. */
 HOTFIX_C_EXPORT hotfix_code_t
@@ -628,6 +636,10 @@ HOTFIX_C_EXPORT int hotfix_client_status_config_error(
 /* What the remote source is doing. */
 HOTFIX_C_EXPORT hotfix_connection_t
 hotfix_client_status_connection(const hotfix_client_status_t* status);
+/* The base URL of the server the remote source follows ("" until one has
+ * answered; valid while the status object lives). */
+HOTFIX_C_EXPORT const char* hotfix_client_status_server(
+    const hotfix_client_status_t* status);
 /* The last document a source delivered and the client refused (invalid,
  * older, a patch that does not apply); unlike the last error it survives
  * later successes. Code HOTFIX_OK and message "" if none. */
