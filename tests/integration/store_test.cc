@@ -34,6 +34,8 @@ namespace {
 using hotfixd::AuditRow;
 using hotfixd::Backend;
 using hotfixd::ChangeRequestRow;
+using hotfixd::RolloutPlanRow;
+using hotfixd::TelemetryRow;
 using hotfixd::DatabaseSpec;
 using hotfixd::Store;
 using hotfixd::StoreEvent;
@@ -366,6 +368,102 @@ TEST_P(StoreTest, AuditPagesNewestFirst) {
   EXPECT_EQ(all->size(), 7u);
 }
 
+TelemetryRow Telemetry(const std::string& variant, std::int64_t minute,
+                       std::uint64_t exposures, std::uint64_t failures) {
+  TelemetryRow t;
+  t.env = "production";
+  t.flag = "checkout";
+  t.variant = variant;
+  t.minute = minute;
+  t.exposures = exposures;
+  t.successes = exposures - failures;
+  t.failures = failures;
+  return t;
+}
+
+// Counts add up per minute (two replicas flushing the same minute add, not
+// overwrite), purging drops whole minutes, and a flag counts as evaluated
+// at its latest minute with exposures.
+TEST_P(StoreTest, TelemetryAddsUpPerMinuteAndPurges) {
+  ASSERT_TRUE(store_
+                  ->AddTelemetry({Telemetry("on", 100, 10, 1),
+                                  Telemetry("off", 100, 5, 0),
+                                  Telemetry("on", 101, 4, 2)})
+                  .ok());
+  ASSERT_TRUE(store_->AddTelemetry({Telemetry("on", 100, 7, 3)}).ok());
+  auto rows = store_->ListTelemetry("production", "checkout", 0);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].minute, 100);  // oldest first, then by variant
+  EXPECT_EQ((*rows)[0].variant, "off");
+  EXPECT_EQ((*rows)[1].variant, "on");
+  EXPECT_EQ((*rows)[1].exposures, 17u);
+  EXPECT_EQ((*rows)[1].successes, 13u);
+  EXPECT_EQ((*rows)[1].failures, 4u);
+  EXPECT_EQ((*rows)[2].minute, 101);
+  auto since = store_->ListTelemetry("production", "checkout", 101);
+  ASSERT_TRUE(since.ok());
+  EXPECT_EQ(since->size(), 1u);
+
+  auto usage = store_->ListUsage("production");
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  ASSERT_EQ(usage->size(), 1u);
+  EXPECT_EQ((*usage)[0].flag, "checkout");
+  EXPECT_EQ((*usage)[0].last_evaluated, 101 * 60 * 1000000LL);
+  // An older minute does not move it back.
+  ASSERT_TRUE(store_->AddTelemetry({Telemetry("on", 50, 1, 0)}).ok());
+  usage = store_->ListUsage("production");
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ((*usage)[0].last_evaluated, 101 * 60 * 1000000LL);
+
+  ASSERT_TRUE(store_->PurgeTelemetry(101).ok());
+  rows = store_->ListTelemetry("production", "checkout", 0);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].minute, 101);
+}
+
+TEST_P(StoreTest, ARolloutPlanReplacesTheOldOneAndListsByState) {
+  RolloutPlanRow plan;
+  plan.env = "production";
+  plan.flag = "checkout";
+  plan.spec = R"({"stages":[1,10,100]})";
+  plan.state = "active";
+  plan.stage = 0;
+  plan.started_at = 10;
+  plan.stage_started_at = 10;
+  plan.updated_at = 10;
+  plan.created_by = "alice";
+  plan.judgement = "";
+  ASSERT_TRUE(store_->PutRolloutPlan(plan).ok());
+  RolloutPlanRow other = plan;
+  other.flag = "search";
+  other.state = "completed";
+  ASSERT_TRUE(store_->PutRolloutPlan(other).ok());
+  plan.stage = 1;
+  plan.stage_started_at = 20;
+  plan.updated_at = 20;
+  plan.judgement = "healthy: 0 failures in 1,000";
+  ASSERT_TRUE(store_->PutRolloutPlan(plan).ok());
+
+  auto got = store_->GetRolloutPlan("production", "checkout");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->stage, 1);
+  EXPECT_EQ(got->stage_started_at, 20);
+  EXPECT_EQ(got->spec, plan.spec);
+  EXPECT_EQ(got->judgement, plan.judgement);
+  EXPECT_EQ(got->created_by, "alice");
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->GetRolloutPlan("production", "nothing").status()));
+  auto active = store_->ListRolloutPlans("active");
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].flag, "checkout");
+  auto all = store_->ListRolloutPlans("");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values(Backend::kSqlite,
                                            Backend::kPostgres),
@@ -463,6 +561,17 @@ TEST(CopyStoreTest, SqliteToPostgresKeepsEverything) {
   w.url = "https://example.invalid/hook";
   w.secret = "whsec_0123456789abcdef";
   ASSERT_TRUE(src.InsertWebhook(w, Audit("staging", 0)).ok());
+  RolloutPlanRow plan;
+  plan.env = "production";
+  plan.flag = "checkout";
+  plan.spec = R"({"stages":[5,50,100]})";
+  plan.state = "active";
+  plan.stage = 1;
+  plan.created_by = "alice";
+  ASSERT_TRUE(src.PutRolloutPlan(plan).ok());
+  ASSERT_TRUE(src.AddTelemetry({Telemetry("on", 100, 10, 1),
+                                Telemetry("off", 101, 3, 0)})
+                  .ok());
 
   auto to = hotfixd::OpenStore({Backend::kPostgres, server->CreateDatabase()});
   ASSERT_TRUE(to.ok()) << to.status();
@@ -473,6 +582,19 @@ TEST(CopyStoreTest, SqliteToPostgresKeepsEverything) {
   EXPECT_EQ(report->tokens, 2u);
   EXPECT_EQ(report->change_requests, 1u);
   EXPECT_EQ(report->webhooks, 1u);
+  EXPECT_EQ(report->rollout_plans, 1u);
+  EXPECT_EQ(report->telemetry, 2u);
+  auto copied_plan = (*to)->GetRolloutPlan("production", "checkout");
+  ASSERT_TRUE(copied_plan.ok()) << copied_plan.status();
+  EXPECT_EQ(copied_plan->stage, 1);
+  auto copied_telemetry = (*to)->ListTelemetry("production", "checkout", 0);
+  ASSERT_TRUE(copied_telemetry.ok());
+  ASSERT_EQ(copied_telemetry->size(), 2u);
+  EXPECT_EQ((*copied_telemetry)[0].exposures, 10u);
+  auto copied_usage = (*to)->ListUsage("production");
+  ASSERT_TRUE(copied_usage.ok());
+  ASSERT_EQ(copied_usage->size(), 1u);
+  EXPECT_EQ((*copied_usage)[0].last_evaluated, 101 * 60 * 1000000LL);
   EXPECT_GT(report->epoch, src.Epoch());
   EXPECT_EQ((*to)->Epoch(), report->epoch);
   auto digest = hotfixd::StoreDigest(**to);

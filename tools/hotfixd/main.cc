@@ -262,7 +262,9 @@ int RunMigrate(int argc, char** argv) {
                    " environments, ", report->versions, " versions, ",
                    report->audit, " audit entries, ", report->tokens,
                    " tokens, ", report->change_requests, " change requests, ",
-                   report->webhooks, " webhooks; checksums verified (digest ",
+                   report->webhooks, " webhooks, ", report->rollout_plans,
+                   " staged rollouts, ", report->telemetry,
+                   " telemetry rows; checksums verified (digest ",
                    report->digest, "); new epoch ", report->epoch));
   return 0;
 }

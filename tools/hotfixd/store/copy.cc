@@ -114,6 +114,13 @@ absl::StatusOr<std::string> StoreDigest(Store& s) {
                            Sha256Hex(w.secret), "|", w.created_at, "|",
                            w.created_by));
   }
+  HOTFIX_ASSIGN_OR_RETURN(auto plans, s.ListRolloutPlans(""));
+  for (const RolloutPlanRow& p : plans) {
+    Chain(&d, absl::StrCat("plan|", p.env, "|", p.flag, "|", p.spec, "|",
+                           p.state, "|", p.stage, "|", p.started_at, "|",
+                           p.stage_started_at, "|", p.updated_at, "|",
+                           p.created_by, "|", p.judgement));
+  }
   return d;
 }
 
@@ -162,6 +169,21 @@ absl::StatusOr<CopyReport> CopyStore(Store& from, Store& to) {
   report.change_requests = rest.change_requests.size();
   report.webhooks = rest.webhooks.size();
   HOTFIX_RETURN_IF_ERROR(to.Import(rest));
+  // Staged rollouts, and the telemetry still kept of every flag evaluated
+  // (adding into an empty table copies it; flag_usage follows from it).
+  HOTFIX_ASSIGN_OR_RETURN(auto plans, from.ListRolloutPlans(""));
+  for (const RolloutPlanRow& p : plans) {
+    HOTFIX_RETURN_IF_ERROR(to.PutRolloutPlan(p));
+  }
+  report.rollout_plans = plans.size();
+  for (const EnvironmentRow& e : envs) {
+    HOTFIX_ASSIGN_OR_RETURN(auto usage, from.ListUsage(e.name));
+    for (const UsageRow& u : usage) {
+      HOTFIX_ASSIGN_OR_RETURN(auto rows, from.ListTelemetry(e.name, u.flag, 0));
+      HOTFIX_RETURN_IF_ERROR(to.AddTelemetry(rows));
+      report.telemetry += rows.size();
+    }
+  }
 
   HOTFIX_ASSIGN_OR_RETURN(std::string source_digest, StoreDigest(from));
   HOTFIX_ASSIGN_OR_RETURN(std::string target_digest, StoreDigest(to));

@@ -2,7 +2,8 @@
 //
 // Copying one store into another (`hotfixd migrate --from sqlite:DIR --to
 // postgres://...`, or any other direction): every environment with all its
-// versions, the audit log, tokens, change requests and webhooks, ids kept.
+// versions, the audit log, tokens, change requests, webhooks and staged
+// rollouts, ids kept, and the telemetry still kept of evaluated flags.
 // Each version's checksum is verified as it is read from the source, again
 // as it is written, and at the end both stores are summarized by
 // StoreDigest() and the two digests must agree. The target must be empty and
@@ -30,6 +31,8 @@ struct CopyReport {
   std::size_t tokens = 0;
   std::size_t change_requests = 0;
   std::size_t webhooks = 0;
+  std::size_t rollout_plans = 0;
+  std::size_t telemetry = 0;  // minutes x variants
   std::string digest;  // StoreDigest() of both
   std::uint32_t epoch = 0;  // the target's new epoch
 };
