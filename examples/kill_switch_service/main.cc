@@ -39,6 +39,8 @@ void OnSignal(int) { g_stop = 1; }
 struct Options {
   std::string flags_path;  // empty: embedded defaults only
   std::string server_url;  // empty: no server
+  // Further --server URLs: replicas of the same hotfixd deployment.
+  std::vector<std::string> more_servers;
   std::string sdk_key;
   int seconds = 10;
   int users = 1000;
@@ -56,7 +58,9 @@ void PrintUsage(std::FILE* out) {
       "                          the embedded defaults are served until it "
       "loads\n"
       "  --server URL            hotfixd to stream flags from (falls back to\n"
-      "                          polling while the stream is down)\n"
+      "                          polling while the stream is down); again\n"
+      "                          for each further replica, followed in turn\n"
+      "                          when the current one fails\n"
       "  --sdk-key KEY           the environment's SDK key for --server\n"
       "  --seconds N             how long to serve traffic (default 10)\n"
       "  --users N               simulated users user-0..user-N-1 (default "
@@ -86,7 +90,11 @@ int ParseArgs(int argc, char** argv, Options* options) {
     } else if (arg == "--flags" && has_value) {
       options->flags_path = argv[++i];
     } else if (arg == "--server" && has_value) {
-      options->server_url = argv[++i];
+      if (options->server_url.empty()) {
+        options->server_url = argv[++i];
+      } else {
+        options->more_servers.push_back(argv[++i]);
+      }
     } else if (arg == "--sdk-key" && has_value) {
       options->sdk_key = argv[++i];
     } else if (arg == "--seconds" && has_value) {
@@ -182,7 +190,8 @@ class CheckoutService {
 std::string Describe(const hotfix::ClientStatus& status) {
   return "v" + std::to_string(status.version) + " " +
          std::string(hotfix::SnapshotOriginName(status.origin)) + "/" +
-         std::string(hotfix::SourceStateName(status.state));
+         std::string(hotfix::SourceStateName(status.state)) +
+         (status.server.empty() ? "" : " from " + status.server);
 }
 
 void PrintSummary(int second, const WindowStats& stats,
@@ -230,6 +239,7 @@ int main(int argc, char** argv) {
   client_options.bootstrap_json = kCheckoutDemoFlags;
   client_options.file.path = options.flags_path;
   client_options.remote.base_url = options.server_url;
+  client_options.remote.base_urls = options.more_servers;
   client_options.remote.sdk_key = options.sdk_key;
   client_options.file.poll_interval = absl::Milliseconds(100);
   auto client = hotfix::Client::Create(client_options);
