@@ -51,13 +51,31 @@ std::string FindBin() {
   return best;
 }
 
+// True if every directory above `path` lets others through (o+x): run as
+// root, the cluster belongs to `nobody`, which must reach it. A checkout
+// under /root (0700) does not.
+bool OthersCanReach(const std::string& path) {
+  std::string dir = path;
+  while (true) {
+    const std::size_t slash = dir.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) return true;
+    dir.resize(slash);
+    struct stat st;
+    if (stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+      return false;
+    }
+  }
+}
+
 // Where clusters live: HOTFIX_PG_TEST_ROOT (the build tree), unless its path
-// is too long for a Unix socket name, then $TMPDIR or /tmp.
+// is too long for a Unix socket name or, as root, `nobody` could not reach
+// it; then $TMPDIR or /tmp.
 std::string Root() {
   std::string root = HOTFIX_PG_TEST_ROOT;
-  if (root.size() > 60) {
+  if (root.size() > 60 || (geteuid() == 0 && !OthersCanReach(root))) {
     const char* t = std::getenv("TMPDIR");
-    root = t != nullptr && *t != '\0' ? t : "/tmp";
+    root = absl::StrCat(t != nullptr && *t != '\0' ? t : "/tmp",
+                        "/hotfix-pgtest");
   }
   mkdir(root.c_str(), 0755);
   chmod(root.c_str(), 0755);  // `nobody` must be able to walk through it
