@@ -20,7 +20,8 @@
 #include <cxxabi.h>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define HOTFIX_LETS_FORCED_UNWIND_THROUGH __attribute__((no_sanitize("undefined")))
+#define HOTFIX_LETS_FORCED_UNWIND_THROUGH \
+  __attribute__((no_sanitize("undefined")))
 #else
 #define HOTFIX_LETS_FORCED_UNWIND_THROUGH
 #endif
