@@ -5,7 +5,6 @@
 
 #include "client/client_core.h"
 
-#include <cxxabi.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "eval/evaluate.h"
 #include "snapshot/compile.h"
+#include "util/forced_unwind.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -106,6 +106,7 @@ void Bury(std::unique_ptr<HandleCell> cell) {
 }
 #endif
 
+HOTFIX_LETS_FORCED_UNWIND_THROUGH
 void CallListener(const ChangeListener& listener, const ChangeEvent& event) {
   try {
     listener(event);

@@ -1,6 +1,5 @@
 #include "util/log.h"
 
-#include <cxxabi.h>
 #include <pthread.h>
 
 #include <atomic>
@@ -8,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "util/forced_unwind.h"
 #include "util/sync.h"
 
 namespace hotfix {
@@ -85,6 +85,7 @@ void EnsureLogForkSafe() { State(); }
 
 }  // namespace internal
 
+HOTFIX_LETS_FORCED_UNWIND_THROUGH
 void Log(LogLevel level, std::string_view message) {
   if (!internal::LogEnabled(level)) return;
   const std::shared_ptr<const LogSink> sink = CurrentSink();

@@ -12,16 +12,11 @@
 
 #include "common/json_util.h"
 #include "gtest/gtest.h"
+#include "test_json.h"
 
 namespace hotfix {
 namespace hotfixd {
 namespace {
-
-rapidjson::Document Parse(const std::string& json) {
-  rapidjson::Document doc;
-  EXPECT_TRUE(tools::ParseJson(json, "test", &doc).ok()) << json;
-  return doc;
-}
 
 constexpr char kSet[] = R"({"version":3,"flags":{
   "fix":{"variants":{"on":true,"off":false},"off_variant":"off","killed":true,

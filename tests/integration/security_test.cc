@@ -399,9 +399,9 @@ TEST_F(SecurityTest, SdkKeyIsScopedToItsEnvironment) {
   // It manages only its own environment's tokens and reads only its audit.
   EXPECT_EQ(Call("GET", "/v1/admin/audit?env=production", staging_admin).status,
             403);
-  for (const auto& e : Call("GET", "/v1/admin/audit", staging_admin)
-                           .Json()["entries"]
-                           .GetArray()) {
+  const rapidjson::Document audit =
+      Call("GET", "/v1/admin/audit", staging_admin).Json();
+  for (const auto& e : audit["entries"].GetArray()) {
     EXPECT_EQ(std::string(e["env"].GetString()), "staging");
   }
 }
