@@ -3,7 +3,8 @@
 // The library's locks: Mutex, MutexLock and CondVar are std::mutex and
 // std::condition_variable with Abseil's thread-safety annotations, timed waits
 // that take steady-clock deadlines only, and what a forked child needs to keep
-// using them. Every lock in src/ is one of these.
+// using them. Every lock in src/ is one of these; hotfixd's threads that wait
+// with a timeout use them too (header-only, so tools can).
 //
 // Why not absl::Mutex:
 //  - fork(): absl::Mutex keeps its waiter queue in user space, so a thread
@@ -62,7 +63,16 @@ using SteadyTime = SteadyClock::time_point;
 // long to represent.
 //
 // Cost: one clock read.
-SteadyTime DeadlineAfter(absl::Duration timeout);
+inline SteadyTime DeadlineAfter(absl::Duration timeout) {
+  const SteadyTime now = SteadyClock::now();
+  if (timeout <= absl::ZeroDuration()) return now;
+  if (timeout == absl::InfiniteDuration() ||
+      timeout >= absl::FromChrono(SteadyTime::max() - now)) {
+    return SteadyTime::max();
+  }
+  return now + std::chrono::duration_cast<SteadyClock::duration>(
+                   absl::ToChronoNanoseconds(timeout));
+}
 
 // SinceSteady()
 //

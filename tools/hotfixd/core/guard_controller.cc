@@ -199,30 +199,31 @@ void GuardController::Start() {
 
 void GuardController::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void GuardController::OnTrip(const GuardTrip& trip) {
-  absl::MutexLock lock(&mu_);
-  trips_.push_back(trip);
+  {
+    internal::MutexLock lock(&mu_);
+    trips_.push_back(trip);
+  }
+  wake_.SignalAll();
 }
 
 void GuardController::Loop() {
   for (;;) {
     std::deque<GuardTrip> trips;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(
-          absl::Condition(
-              +[](GuardController* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                   self->mu_) {
-                return self->stopping_ || !self->trips_.empty();
-              },
-              this),
-          tick_);
+      // A steady-clock deadline: a step of the wall clock neither stalls
+      // the judgements nor hurries them.
+      const internal::SteadyTime next = internal::DeadlineAfter(tick_);
+      internal::MutexLock lock(&mu_);
+      while (!stopping_ && trips_.empty() && wake_.WaitUntil(&mu_, next)) {
+      }
       if (stopping_) return;
       trips.swap(trips_);
     }

@@ -33,6 +33,7 @@
 #include "core/guard_stats.h"
 #include "core/telemetry.h"
 #include "store/store.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -103,7 +104,8 @@ class GuardController {
   const absl::Duration tick_;
 
   absl::Mutex judge_mu_;  // one judgement at a time
-  absl::Mutex mu_;
+  internal::Mutex mu_;
+  internal::CondVar wake_;  // signalled on a trip and on Stop()
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<GuardTrip> trips_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

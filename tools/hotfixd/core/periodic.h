@@ -4,6 +4,8 @@
 // stopped: hotfixd's housekeeping (expiring undecided change requests).
 //
 // Thread-safe. Stop() (also the destructor) waits for a run in progress.
+// The period is measured on the steady clock, so a step of the wall clock
+// (NTP, or a test's libfaketime) neither stalls nor hurries it.
 
 #ifndef HOTFIX_TOOLS_HOTFIXD_CORE_PERIODIC_H_
 #define HOTFIX_TOOLS_HOTFIXD_CORE_PERIODIC_H_
@@ -13,8 +15,8 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -29,17 +31,20 @@ class PeriodicTask {
 
   void Stop() {
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       stopping_ = true;
     }
+    wake_.SignalAll();
     if (thread_.joinable()) thread_.join();
   }
 
  private:
   void Loop() {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     for (;;) {
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_), period_);
+      const internal::SteadyTime next = internal::DeadlineAfter(period_);
+      while (!stopping_ && wake_.WaitUntil(&mu_, next)) {
+      }
       if (stopping_) return;
       mu_.Unlock();
       run_();
@@ -49,7 +54,8 @@ class PeriodicTask {
 
   const absl::Duration period_;
   const std::function<void()> run_;
-  absl::Mutex mu_;
+  internal::Mutex mu_;
+  internal::CondVar wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;  // last: starts once the rest is ready
 };

@@ -120,7 +120,7 @@ absl::Status WebhookDispatcher::CheckUrl(std::string_view url) {
 absl::Status WebhookDispatcher::Start() {
   absl::StatusOr<std::vector<WebhookRow>> rows = store_->ListWebhooks("");
   if (!rows.ok()) return rows.status();
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   if (started_) return absl::OkStatus();
   for (WebhookRow& row : *rows) {
     auto hook = std::make_shared<Hook>();
@@ -138,7 +138,7 @@ absl::Status WebhookDispatcher::Start() {
 void WebhookDispatcher::Stop() {
   std::size_t forgotten = 0;
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
     for (const DeliveryPtr& d : attempting_) {
@@ -146,6 +146,7 @@ void WebhookDispatcher::Stop() {
     }
     forgotten = queue_.size();
   }
+  wake_.SignalAll();
   for (std::thread& t : senders_) t.join();
   senders_.clear();
   if (forgotten > 0) {
@@ -196,11 +197,12 @@ void WebhookDispatcher::Enqueue(const std::shared_ptr<Hook>& hook,
   d->status.state = "pending";
   d->status.next_attempt_at = d->status.created_at;
   queue_.emplace(d->status.next_attempt_at, std::move(d));
+  wake_.SignalAll();
 }
 
 void WebhookDispatcher::Publish(const std::string& env, std::string_view event,
                                 std::string data) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   for (const auto& [id, hook] : hooks_) {
     if (hook->row.env == env) Enqueue(hook, event, env, data);
   }
@@ -224,30 +226,25 @@ void WebhookDispatcher::SenderLoop() {
   for (;;) {
     DeliveryPtr d;
     {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       for (;;) {
         if (stopping_) return;
         auto it = queue_.begin();
         if (it != queue_.end()) {
           const absl::Time due = absl::FromUnixMicros(it->first);
-          if (due <= absl::Now()) {
+          const absl::Duration wait = due - absl::Now();
+          if (wait <= absl::ZeroDuration()) {
             d = it->second;
             queue_.erase(it);
             break;
           }
-          mu_.AwaitWithDeadline(
-              absl::Condition(
-                  +[](bool* stopping) { return *stopping; }, &stopping_),
-              std::min(due, absl::Now() + absl::Seconds(1)));
+          // Due times are wall-clock (they are shown to operators), but the
+          // wait is on the steady clock and at most a second, so a step of
+          // the wall clock (NTP, libfaketime) cannot stall the queue.
+          wake_.WaitUntil(&mu_, internal::DeadlineAfter(
+                                    std::min(wait, absl::Seconds(1))));
         } else {
-          mu_.AwaitWithTimeout(
-              absl::Condition(
-                  +[](WebhookDispatcher* self)
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-                         return self->stopping_ || !self->queue_.empty();
-                       },
-                  this),
-              absl::Seconds(1));
+          wake_.WaitUntil(&mu_, internal::DeadlineAfter(absl::Seconds(1)));
         }
       }
       attempting_.push_back(d);
@@ -255,7 +252,7 @@ void WebhookDispatcher::SenderLoop() {
     int status = 0;
     std::string error;
     Attempt(*d, &status, &error);
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     attempting_.erase(std::find(attempting_.begin(), attempting_.end(), d));
     DeliveryStatus& s = d->status;
     s.attempts += 1;
@@ -291,6 +288,7 @@ void WebhookDispatcher::SenderLoop() {
     s.next_attempt_at = s.last_attempt_at + absl::ToInt64Microseconds(backoff);
     metrics_->CountWebhookDelivery("retried");
     queue_.emplace(s.next_attempt_at, d);
+    wake_.SignalAll();
   }
 }
 
@@ -318,7 +316,7 @@ void WebhookDispatcher::Attempt(Delivery& d, int* status, std::string* error) {
                                   absl::StrCat(t, ".", d.body)))},
   };
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (stopping_) {
       *error = "hotfixd is stopping";
       return;
@@ -328,7 +326,7 @@ void WebhookDispatcher::Attempt(Delivery& d, int* status, std::string* error) {
   httplib::Result result =
       client.Post(url.path.c_str(), headers, d.body, "application/json");
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     d.client = nullptr;
   }
   if (!result) {
@@ -353,7 +351,7 @@ absl::StatusOr<WebhookRow> WebhookDispatcher::Add(WebhookRow row,
   if (absl::Status st = store_->InsertWebhook(row, audit); !st.ok()) return st;
   auto hook = std::make_shared<Hook>();
   hook->row = row;
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   hooks_[row.id] = std::move(hook);
   return row;
 }
@@ -364,7 +362,7 @@ absl::Status WebhookDispatcher::Remove(const std::string& env,
   if (absl::Status st = store_->DeleteWebhook(env, id, audit); !st.ok()) {
     return st;
   }
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   auto it = hooks_.find(id);
   if (it == hooks_.end()) return absl::OkStatus();
   Drop(it);
@@ -388,7 +386,7 @@ void WebhookDispatcher::Drop(
 absl::Status WebhookDispatcher::Reload() {
   absl::StatusOr<std::vector<WebhookRow>> rows = store_->ListWebhooks("");
   if (!rows.ok()) return rows.status();
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   std::map<std::string, WebhookRow> stored;
   for (WebhookRow& row : *rows) {
     const std::string id = row.id;
@@ -410,7 +408,7 @@ absl::Status WebhookDispatcher::Reload() {
 
 std::vector<WebhookInfo> WebhookDispatcher::List(const std::string& env) const {
   std::vector<WebhookInfo> out;
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   for (const auto& [id, hook] : hooks_) {
     if (hook->row.env != env) continue;
     out.push_back({hook->row.id, hook->row.env, hook->row.url,
@@ -425,7 +423,7 @@ std::vector<WebhookInfo> WebhookDispatcher::List(const std::string& env) const {
 
 absl::StatusOr<std::vector<DeliveryStatus>> WebhookDispatcher::Deliveries(
     const std::string& env, const std::string& id) const {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   auto it = hooks_.find(id);
   if (it == hooks_.end() || it->second->row.env != env) {
     return absl::NotFoundError(absl::StrCat("webhook \"", id,
@@ -441,7 +439,7 @@ absl::StatusOr<std::vector<DeliveryStatus>> WebhookDispatcher::Deliveries(
 
 absl::StatusOr<DeliveryStatus> WebhookDispatcher::Ping(
     const std::string& env, const std::string& id, const std::string& actor) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   auto it = hooks_.find(id);
   if (it == hooks_.end() || it->second->row.env != env) {
     return absl::NotFoundError(absl::StrCat("webhook \"", id,

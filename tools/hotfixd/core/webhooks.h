@@ -43,11 +43,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/flag_service.h"
 #include "core/metrics.h"
 #include "store/store.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -175,7 +175,8 @@ class WebhookDispatcher {
   Metrics* const metrics_;
   const WebhookOptions options_;
 
-  mutable absl::Mutex mu_;
+  mutable internal::Mutex mu_;
+  internal::CondVar wake_;  // the queue grew, or Stop()
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, std::shared_ptr<Hook>> hooks_ ABSL_GUARDED_BY(mu_);
