@@ -44,9 +44,10 @@ absl::Status Replicator::Start() {
 void Replicator::Stop() {
   feed_.reset();  // joins the feed's thread: no more OnEvent
   {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -55,7 +56,8 @@ bool Replicator::feed_connected() const {
 }
 
 void Replicator::OnEvent(const StoreEvent& e) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
+  wake_.SignalAll();  // the loop re-checks once the lock is released
   switch (e.kind) {
     case StoreEvent::Kind::kResync:
       all_ = true;
@@ -84,16 +86,18 @@ void Replicator::SyncTokens() {
 }
 
 void Replicator::Loop() {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   for (;;) {
-    const bool woken = mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](Replicator* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
-              return r->stopping_ || r->all_ || r->tokens_ || r->hooks_ ||
-                     !r->envs_.empty();
-            },
-            this),
-        sync_interval_);
+    // Steady-clock deadline: a step of the wall clock must not stall the
+    // periodic sync.
+    const internal::SteadyTime next = internal::DeadlineAfter(sync_interval_);
+    bool woken = true;
+    while (!stopping_ && !all_ && !tokens_ && !hooks_ && envs_.empty()) {
+      if (!wake_.WaitUntil(&mu_, next)) {
+        woken = false;
+        break;
+      }
+    }
     if (stopping_) return;
     const bool all = all_ || !woken;  // the periodic sync: everything
     const bool tokens = tokens_ || all;

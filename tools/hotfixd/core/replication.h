@@ -32,13 +32,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/auth.h"
 #include "core/flag_service.h"
 #include "core/sse_hub.h"
 #include "core/webhooks.h"
 #include "store/store.h"
+#include "util/sync.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -78,7 +78,8 @@ class Replicator {
   SseHub* const hub_;
   const absl::Duration sync_interval_;
 
-  absl::Mutex mu_;
+  internal::Mutex mu_;
+  internal::CondVar wake_;  // an event arrived, or Stop()
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool all_ ABSL_GUARDED_BY(mu_) = false;
   bool tokens_ ABSL_GUARDED_BY(mu_) = false;
