@@ -836,6 +836,38 @@ TEST_F(RemoteSourceTest, UnauthorizedIsAConfigurationErrorRetriedSlowly) {
   }
 }
 
+TEST_F(RemoteSourceTest, RetryAfterIsWaitedOnTopOfTheBackoff) {
+  // hotfixd admitting a reconnect storm answers 503 + Retry-After; so may any
+  // overloaded server on /v1/flags.
+  constexpr auto kRetryAfter = std::chrono::seconds(1);
+  server_.SetStreamStatus(503);
+  server_.SetFlagsResponse(503, R"({"error":{"message":"busy"}})");
+  server_.SetRetryAfter("1");
+  const std::size_t flags_before = server_.flags_request_times().size();
+  const std::size_t streams_before = server_.stream_request_times().size();
+  ClientOptions options = Options(RemoteMode::kStreaming);
+  // Everything else would retry every 10 ms.
+  options.remote.poll_interval = absl::Milliseconds(10);
+  options.remote.backoff_base = absl::Milliseconds(10);
+  options.remote.backoff_cap = absl::Milliseconds(10);
+  auto client = Create(options);
+  ASSERT_TRUE(Eventually([&] {
+    return server_.flags_request_times().size() >= flags_before + 3 &&
+           server_.stream_request_times().size() >= streams_before + 3;
+  }));
+  client.reset();
+  server_.SetRetryAfter("");
+  server_.SetStreamStatus(0);
+  server_.SetFlagsResponse(0);
+  // A lower bound that load cannot break.
+  for (auto gap : Gaps(server_.flags_request_times(), flags_before)) {
+    EXPECT_GE(gap, kRetryAfter) << "GET /v1/flags came before Retry-After";
+  }
+  for (auto gap : Gaps(server_.stream_request_times(), streams_before)) {
+    EXPECT_GE(gap, kRetryAfter) << "GET /v1/stream came before Retry-After";
+  }
+}
+
 TEST_F(RemoteSourceTest, InvalidOptionsAreRefusedAtCreation) {
   for (const char* url : {"ftp://127.0.0.1", "http://", "127.0.0.1:80",
                           "http://h:99999", "http://user@h", "http://h/x?y"}) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -13,6 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "rapidjson/document.h"
 #include "sources/server_list.h"
 #include "sources/source.h"
@@ -261,6 +264,43 @@ absl::Status HttpFetcher::TransportError(int error, std::string_view path,
   }
 }
 
+absl::Duration ParseRetryAfter(std::string_view value, absl::Time now) {
+  const absl::string_view text = absl::StripAsciiWhitespace(ToAbsl(value));
+  if (text.empty()) return absl::ZeroDuration();
+  absl::Duration wait = absl::ZeroDuration();
+  if (std::int64_t seconds = 0; absl::SimpleAtoi(text, &seconds)) {
+    if (seconds <= 0) return absl::ZeroDuration();
+    wait = absl::Seconds(std::min<std::int64_t>(
+        seconds, absl::ToInt64Seconds(kMaxRetryAfter) + 1));
+  } else {
+    absl::Time at;
+    std::string error;
+    if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", text,
+                         absl::UTCTimeZone(), &at, &error)) {
+      return absl::ZeroDuration();
+    }
+    wait = at - now;
+  }
+  return std::clamp(wait, absl::ZeroDuration(), kMaxRetryAfter);
+}
+
+namespace {
+
+// The head of `response` (no body), as the fetcher reports it.
+HttpFetcher::Response HeadOf(const httplib::Response& response) {
+  HttpFetcher::Response head;
+  head.status = response.status;
+  head.etag = response.get_header_value("ETag");
+  head.content_type = response.get_header_value("Content-Type");
+  if (response.status == 429 || response.status == 503) {
+    head.retry_after = ParseRetryAfter(
+        response.get_header_value("Retry-After"), absl::Now());
+  }
+  return head;
+}
+
+}  // namespace
+
 absl::StatusOr<HttpFetcher::Response> HttpFetcher::Get(
     std::string_view path, const HttpHeaders& headers, std::size_t max_bytes) {
   if (cancelled_.load()) {
@@ -273,9 +313,7 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Get(
   httplib::Result result = client.Get(
       FullPath(path), ToHttplib(headers),
       [&](const httplib::Response& response) {
-        out.status = response.status;
-        out.etag = response.get_header_value("ETag");
-        out.content_type = response.get_header_value("Content-Type");
+        out = HeadOf(response);
         last_data = SteadyClock::now();
         // Content-Length counts the encoded bytes; the limit applies to the
         // decoded body, checked as it arrives below.
@@ -339,8 +377,7 @@ absl::Status HttpFetcher::Stream(std::string_view path,
       [&](const httplib::Response& response) {
         last_data = SteadyClock::now();
         if (cancelled_.load()) return false;
-        if (!on_headers(response.status,
-                        response.get_header_value("Content-Type"))) {
+        if (!on_headers(HeadOf(response))) {
           stopped_by_callback = true;
           return false;
         }

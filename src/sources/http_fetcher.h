@@ -69,21 +69,32 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 absl::Status HttpStatusError(std::string_view url, int status,
                              std::string_view body);
 
+// ParseRetryAfter()
+//
+// A Retry-After header's value (RFC 9110: delay-seconds, or an HTTP-date
+// taken relative to `now`) as a wait: zero if empty, unparsable or in the
+// past, at most kMaxRetryAfter (a hostile or confused server cannot park a
+// client for hours).
+inline constexpr absl::Duration kMaxRetryAfter = absl::Minutes(5);
+absl::Duration ParseRetryAfter(std::string_view value, absl::Time now);
+
 class HttpFetcher {
  public:
   struct Response {
     int status = 0;
     std::string etag;
     std::string content_type;
+    // How long the server asked us to wait before the next request
+    // (Retry-After on a 429 or 503; zero otherwise).
+    absl::Duration retry_after = absl::ZeroDuration();
     // The body of a 200 (at most max_bytes), or the first bytes of an error
     // body (at most 4 KiB) for error messages.
     std::string body;
   };
 
-  // Called once the status line and headers of a streamed response are in;
-  // return false to abandon the response.
-  using HeadersCallback =
-      std::function<bool(int status, const std::string& content_type)>;
+  // Called once the status line and headers of a streamed response are in
+  // (`head` has no body); return false to abandon the response.
+  using HeadersCallback = std::function<bool(const Response& head)>;
   // Called with each piece of a streamed body; return false to stop reading.
   using DataCallback = std::function<bool(std::string_view data)>;
 

@@ -210,7 +210,9 @@ absl::Duration PollSource::PollOnce(Worker* worker) {
       if (IsConfigError(error)) {
         return std::max(interval, options_.config_error_retry);
       }
-      return std::min(interval, worker->backoff.Next());
+      // A Retry-After (429, 503) comes on top of the jittered backoff.
+      return std::min(interval, worker->backoff.Next()) +
+             response->retry_after;
     }
   }
 }

@@ -127,7 +127,8 @@ void StreamSource::Run(Worker* worker) {
     }
     if (ending.healthy_for > absl::ZeroDuration()) last_logged.clear();
     poller_->Resume();
-    absl::Duration delay = worker->backoff.Next();
+    // The jittered backoff spreads the herd; a Retry-After comes on top.
+    absl::Duration delay = worker->backoff.Next() + ending.retry_after;
     if (ending.config_error)
       delay = std::max(delay, options_.config_error_retry);
     const SteadyTime deadline = DeadlineAfter(delay);
@@ -236,10 +237,13 @@ StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {
     }
     return true;  // unknown event types are ignored (forward compatibility)
   };
-  auto on_headers = [&](int status, const std::string& content_type) {
+  auto on_headers = [&](const HttpFetcher::Response& head) {
+    const int status = head.status;
+    const std::string& content_type = head.content_type;
     if (status != 200) {
       absl::Status error = HttpStatusError(url, status, "");
       ending.config_error = IsConfigError(error);
+      ending.retry_after = head.retry_after;
       return end(std::move(error), /*reported=*/false, /*resync=*/false);
     }
     if (!absl::StartsWith(absl::AsciiStrToLower(content_type),

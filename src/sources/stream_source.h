@@ -89,6 +89,9 @@ class StreamSource : public Source {
     bool resync = false;         // reconnect without Last-Event-ID
     bool gap = false;            // a version gap (not an error)
     bool config_error = false;   // wait at least config_error_retry
+    // The server's Retry-After (a 429 or 503, e.g. hotfixd admitting a
+    // reconnect storm at a bounded rate): waited on top of the backoff.
+    absl::Duration retry_after = absl::ZeroDuration();
     absl::Duration healthy_for;  // time since the first event, if any
   };
 

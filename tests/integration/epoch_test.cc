@@ -21,7 +21,7 @@ namespace hotfix {
 namespace integration {
 namespace {
 
-constexpr absl::Duration kWait = absl::Seconds(20);
+constexpr absl::Duration kWait = absl::Seconds(60);
 
 std::uint64_t Put(int port, const std::string& value) {
   HttpReply r = Http(

@@ -105,7 +105,7 @@ TEST(ReplicaPropagationTest, WriteOnAReachesAClientOfB) {
         return (*client)->GetStatus().connection ==
                RemoteConnection::kStreaming;
       },
-      absl::Seconds(20)));
+      absl::Seconds(60)));
 
   std::vector<double> total_ms;
   std::vector<double> after_ack_ms;

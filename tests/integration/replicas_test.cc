@@ -46,7 +46,7 @@ namespace hotfix {
 namespace integration {
 namespace {
 
-constexpr absl::Duration kConverge = absl::Seconds(20);
+constexpr absl::Duration kConverge = absl::Seconds(60);
 constexpr char kFlagPath[] = "/v1/admin/envs/production/flags/counter";
 
 std::string CounterBody(const std::string& value) {

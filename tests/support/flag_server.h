@@ -341,6 +341,11 @@ class FlagServer {
     std::lock_guard<std::mutex> lock(mu_);
     stream_status_ = status;
   }
+  // The Retry-After header of the statuses set above ("": none).
+  void SetRetryAfter(std::string value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    retry_after_ = std::move(value);
+  }
   // The next new stream starts with these raw bytes instead of the
   // protocol's first event, and is then cut (`close_after`) or continues
   // normally. Queued openings are used one per connection, in order.
@@ -531,6 +536,8 @@ class FlagServer {
           response.set_header("ETag", flags_etag_);
         }
         response.status = flags_status_;
+        if (!retry_after_.empty())
+          response.set_header("Retry-After", retry_after_);
         response.set_content(flags_body_, flags_content_type_.c_str());
         return;
       }
@@ -561,6 +568,8 @@ class FlagServer {
       }
       if (stream_status_ != 0) {
         response.status = stream_status_;
+        if (!retry_after_.empty())
+          response.set_header("Retry-After", retry_after_);
         return;
       }
       auto stream = std::make_shared<Stream>();
@@ -626,6 +635,7 @@ class FlagServer {
   std::string flags_content_type_;
   std::string flags_etag_;
   int stream_status_ = 0;
+  std::string retry_after_;
   std::vector<Opening> openings_;
   std::set<std::string> held_paths_;
   int held_now_ = 0;
