@@ -1,18 +1,27 @@
 // bench/server_propagation_benchmark.cc
 //
 // Flip-to-receive latency of hotfixd's SSE fan-out with 1, 1,000 and 10,000
-// connected streams (any list with --clients). Starts hotfixd (temporary data directory, ephemeral
-// port), opens N raw SSE connections from one epoll thread, then flips a flag
-// through the admin API F times (kill / revive alternately) and records, for
-// every connection, the time from sending the admin request to receiving the
-// `patch` event with the new version. Reports p50 / p99 / max over all
-// N x F samples, the admin write's own round trip while the streams are
-// connected (it includes the SQLite commit's fsync), hotfixd's resident memory
-// with the N streams idle, and the CPU hotfixd used during the flips.
+// connected streams (any list with --clients), beside the floor it is judged
+// against, in the same run. Starts hotfixd (temporary data directory,
+// ephemeral port), opens N raw SSE connections from one epoll thread, then
+// flips a flag through the admin API F times (kill / revive alternately) and
+// records, for every connection, the time from sending the admin request to
+// receiving the `patch` event with the new version. Reports p50 / p99 / max
+// over all N x F samples, the admin write's own round trip while the streams
+// are connected (it includes the SQLite commit's fsync), hotfixd's resident
+// memory with the N streams idle, and the CPU hotfixd used during the flips.
+//
+// The baseline (`floor` rows): the same reader against a forked child that
+// does nothing but the kernel's part — on a trigger it write(2)s one event of
+// the same size to every connection from two threads (hotfixd's default
+// --io-threads); no HTTP parsing, database, compile or framing. On loopback
+// each send also runs the receiver's TCP path, and the reader pays a
+// receive per connection, so this is what no server can go below on the
+// same machine; `hotfixd / floor` is printed per N.
 //
 // Raw sockets rather than SDK clients: this isolates the server's fan-out
 // (the SDK's own apply-and-publish cost is measured by the library
-// benchmarks). One reader thread timestamps every connection, so at N = 1000
+// benchmarks). One reader thread timestamps every connection, so at large N
 // part of the measured spread is the reader walking its sockets.
 //
 //   server_propagation_benchmark [--hotfixd PATH] [--clients 1,1000,10000]
@@ -34,12 +43,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -212,6 +225,232 @@ double CpuSeconds(pid_t pid) {
   return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
+// ------------------------------------------------------------ the floor
+
+// The same event size as hotfixd's `patch` of kill-recommendations, so that
+// both move the same bytes.
+constexpr std::size_t kFloorEventBytes = 420;
+
+struct Floor {
+  pid_t pid = -1;
+  int port = 0;
+  int trigger = -1;  // write a version (8 bytes) to send it to everyone
+};
+
+// Writes all of `data` to `fd` (blocking); false if the peer is gone.
+bool WriteAll(int fd, const std::string& data) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t w = write(fd, data.data() + off, data.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    off += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+std::string FloorEvent(std::uint64_t version) {
+  std::string e = "event: patch\nid: " + std::to_string(version) + "\ndata: ";
+  e.append(
+      kFloorEventBytes > e.size() + 2 ? kFloorEventBytes - e.size() - 2 : 0,
+      'x');
+  e += "\n\n";
+  return e;
+}
+
+// The child: accepts connections, answers each with a stream head and a
+// heartbeat, and on each trigger writes the event to every connection from
+// two threads. Never returns.
+[[noreturn]] void RunFloor(int listener, int trigger) {
+  std::mutex mu;
+  std::vector<int> fds;  // guarded by mu
+  std::thread acceptor([&] {
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+        "event: heartbeat\nid: 0\ndata: {}\n\n";
+    for (;;) {
+      const int c = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;
+      }
+      int one = 1;
+      setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      if (!WriteAll(c, head)) {
+        close(c);
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      fds.push_back(c);
+    }
+  });
+  acceptor.detach();
+  for (;;) {
+    std::uint64_t version = 0;
+    if (read(trigger, &version, sizeof(version)) != sizeof(version)) _exit(0);
+    const std::string event = FloorEvent(version);
+    std::vector<int> all;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      all = fds;
+    }
+    std::vector<char> dead(all.size(), 0);
+    auto send_range = [&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) {
+        if (!WriteAll(all[i], event)) dead[i] = 1;
+      }
+    };
+    std::thread second(send_range, all.size() / 2, all.size());
+    send_range(0, all.size() / 2);
+    second.join();
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<int> alive;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (dead[i]) {
+        close(all[i]);
+      } else {
+        alive.push_back(all[i]);
+      }
+    }
+    // Connections accepted meanwhile are after `all` in fds.
+    alive.insert(alive.end(), fds.begin() + static_cast<long>(all.size()),
+                 fds.end());
+    fds.swap(alive);
+  }
+}
+
+Floor StartFloor() {
+  Floor f;
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listener < 0 ||
+      bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(listener, 4096) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::fprintf(stderr, "floor: cannot listen: %s\n", std::strerror(errno));
+    std::exit(1);
+  }
+  f.port = ntohs(addr.sin_port);
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) std::exit(1);
+  f.pid = fork();
+  if (f.pid == 0) {
+    close(pipe_fds[1]);
+    RunFloor(listener, pipe_fds[0]);
+  }
+  close(listener);
+  close(pipe_fds[0]);
+  f.trigger = pipe_fds[1];
+  return f;
+}
+
+void StopFloor(Floor& f) {
+  close(f.trigger);
+  kill(f.pid, SIGKILL);
+  int status = 0;
+  waitpid(f.pid, &status, 0);
+}
+
+// ------------------------------------------------------------ one N
+
+struct Row {
+  std::size_t samples = 0;
+  double p50 = 0, p99 = 0, max = 0, write_p50 = 0;
+  double rss_mib = 0, cpu_percent = 0;
+  bool ok = false;
+};
+
+// Opens `n` streams to `port` (each sends `request(version)`), waits for the
+// first heartbeat on each, then `flips` times: `flip(f, version)` (returns
+// when the write is acknowledged) while the reader waits for "id: version"
+// on every stream. `pid`: the server, for its memory and CPU.
+Row Measure(int n, int flips, int port, pid_t pid, std::uint64_t version,
+            const std::function<std::string(std::uint64_t)>& request,
+            const std::function<void(int, std::uint64_t)>& flip) {
+  Row row;
+  const int ep = epoll_create1(0);
+  std::vector<Conn> conns(static_cast<std::size_t>(n));
+  auto finish = [&] {
+    for (Conn& c : conns) {
+      if (c.fd >= 0) close(c.fd);
+    }
+    close(ep);
+    return row;
+  };
+  for (int i = 0; i < n; ++i) {
+    Conn& c = conns[static_cast<std::size_t>(i)];
+    c.fd = Connect(port);
+    if (c.fd < 0) {
+      std::fprintf(stderr, "connect %d failed\n", i);
+      return finish();
+    }
+    const std::string req = request(version);
+    if (write(c.fd, req.data(), req.size()) !=
+        static_cast<ssize_t>(req.size())) {
+      return finish();
+    }
+    fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<uint32_t>(i);
+    epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+  }
+  // Everyone connected: each got its initial heartbeat.
+  const std::size_t ready = Pump(ep, conns, "event: heartbeat",
+                                 Clock::now() + std::chrono::seconds(60));
+  if (ready != conns.size()) {
+    std::fprintf(stderr, "only %zu of %d streams connected\n", ready, n);
+    return finish();
+  }
+  const long rss = RssKiB(pid);
+  const double cpu_before = CpuSeconds(pid);
+  const Clock::time_point flips_start = Clock::now();
+  std::vector<double> latencies;
+  std::vector<double> writes;
+  for (int f = 0; f < flips; ++f) {
+    for (Conn& c : conns) c.got = false;
+    ++version;
+    const std::string marker = "id: " + std::to_string(version) + "\n";
+    const Clock::time_point t0 = Clock::now();
+    Clock::time_point acked;
+    std::thread writer([&] {
+      flip(f, version);
+      acked = Clock::now();
+    });
+    const std::size_t got =
+        Pump(ep, conns, marker, t0 + std::chrono::seconds(30));
+    writer.join();
+    if (got != conns.size()) {
+      std::fprintf(stderr, "flip %d: only %zu of %d streams got version %llu\n",
+                   f, got, n, static_cast<unsigned long long>(version));
+      return finish();
+    }
+    writes.push_back(Ms(acked - t0));
+    for (const Conn& c : conns) latencies.push_back(Ms(c.at - t0));
+  }
+  row.cpu_percent =
+      100.0 * (CpuSeconds(pid) - cpu_before) /
+      std::chrono::duration<double>(Clock::now() - flips_start).count();
+  row.samples = latencies.size();
+  row.p50 = Percentile(latencies, 0.5);
+  row.p99 = Percentile(latencies, 0.99);
+  row.max = Percentile(latencies, 1.0);
+  row.write_p50 = Percentile(writes, 0.5);
+  row.rss_mib = rss / 1024.0;
+  row.ok = true;
+  return finish();
+}
+
+void PrintRow(const char* who, int n, const Row& r) {
+  std::printf("%-8s %-8d %-8zu %9.2f %9.2f %9.2f %12.2f %10.1f %9.0f\n", who, n,
+              r.samples, r.p50, r.p99, r.max, r.write_p50, r.rss_mib,
+              r.cpu_percent);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,6 +477,7 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &lim);
   signal(SIGPIPE, SIG_IGN);
 
+  Floor floor = StartFloor();  // before any thread of ours exists
   const int max_clients =
       *std::max_element(client_counts.begin(), client_counts.end());
   Server server = StartServer(hotfixd, max_clients + 16);
@@ -246,91 +486,59 @@ int main(int argc, char** argv) {
   admin.set_keep_alive(true);
   admin.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms
 
-  std::printf("%-8s %-8s %9s %9s %9s %12s %10s %9s\n", "clients", "samples",
-              "p50 ms", "p99 ms", "max ms", "write p50 ms", "RSS MiB",
-              "CPU %");
+  std::printf("%-8s %-8s %-8s %9s %9s %9s %12s %10s %9s\n", "server", "clients",
+              "samples", "p50 ms", "p99 ms", "max ms", "write p50 ms",
+              "RSS MiB", "CPU %");
+  std::uint64_t floor_version = 0;
   for (const int n : client_counts) {
     // Current version, so every stream starts with a small heartbeat.
     auto head = admin.Get("/v1/flags");
-    std::uint64_t version =
+    const std::uint64_t version =
         std::stoull(head->get_header_value("X-Hotfix-Version"));
-    const int ep = epoll_create1(0);
-    std::vector<Conn> conns(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) {
-      Conn& c = conns[static_cast<std::size_t>(i)];
-      c.fd = Connect(server.port);
-      if (c.fd < 0) {
-        std::fprintf(stderr, "connect %d failed\n", i);
-        StopServer(server, true);
-        return 1;
-      }
-      const std::string req =
-          "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
-          "Bearer " +
-          std::string(kSdk) +
-          "\r\nAccept: text/event-stream\r\nLast-Event-ID: " +
-          std::to_string(version) + "\r\n\r\n";
-      if (write(c.fd, req.data(), req.size()) !=
-          static_cast<ssize_t>(req.size())) {
-        return 1;
-      }
-      fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u32 = static_cast<uint32_t>(i);
-      epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
-    }
-    // Everyone connected: each got its initial heartbeat.
-    const std::size_t ready = Pump(ep, conns, "event: heartbeat",
-                                   Clock::now() + std::chrono::seconds(60));
-    if (ready != conns.size()) {
-      std::fprintf(stderr, "only %zu of %d streams connected\n", ready, n);
+    const Row hot = Measure(
+        n, flips, server.port, server.pid, version,
+        [](std::uint64_t v) {
+          return "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Authorization: Bearer " +
+                 std::string(kSdk) +
+                 "\r\nAccept: text/event-stream\r\nLast-Event-ID: " +
+                 std::to_string(v) + "\r\n\r\n";
+        },
+        [&](int f, std::uint64_t) {
+          auto r = admin.Post(f % 2 == 0 ? "/v1/admin/envs/production/flags/"
+                                           "kill-recommendations/kill"
+                                         : "/v1/admin/envs/production/flags/"
+                                           "kill-recommendations/revive",
+                              "{\"reason\":\"propagation benchmark\"}",
+                              "application/json");
+          if (!r || r->status != 200) std::fprintf(stderr, "flip failed\n");
+        });
+    if (!hot.ok) {
       StopServer(server, true);
+      StopFloor(floor);
       return 1;
     }
-    const long rss = RssKiB(server.pid);
-    const double cpu_before = CpuSeconds(server.pid);
-    const Clock::time_point flips_start = Clock::now();
-    std::vector<double> latencies;
-    std::vector<double> writes;
-    for (int f = 0; f < flips; ++f) {
-      for (Conn& c : conns) c.got = false;
-      ++version;
-      const std::string marker = "id: " + std::to_string(version) + "\n";
-      const Clock::time_point t0 = Clock::now();
-      Clock::time_point acked;
-      std::thread writer([&] {
-        auto r = admin.Post(
-            f % 2 == 0
-                ? "/v1/admin/envs/production/flags/kill-recommendations/kill"
-                : "/v1/admin/envs/production/flags/kill-recommendations/revive",
-            "{\"reason\":\"propagation benchmark\"}", "application/json");
-        acked = Clock::now();
-        if (!r || r->status != 200) std::fprintf(stderr, "flip failed\n");
-      });
-      const std::size_t got =
-          Pump(ep, conns, marker, t0 + std::chrono::seconds(30));
-      writer.join();
-      if (got != conns.size()) {
-        std::fprintf(stderr,
-                     "flip %d: only %zu of %d streams got version %llu\n", f,
-                     got, n, static_cast<unsigned long long>(version));
-        StopServer(server, true);
-        return 1;
-      }
-      writes.push_back(Ms(acked - t0));
-      for (const Conn& c : conns) latencies.push_back(Ms(c.at - t0));
+    PrintRow("hotfixd", n, hot);
+    const Row base = Measure(
+        n, flips, floor.port, floor.pid, floor_version,
+        [](std::uint64_t) {
+          return std::string("GET /v1/stream HTTP/1.1\r\n\r\n");
+        },
+        [&](int, std::uint64_t v) {
+          if (write(floor.trigger, &v, sizeof(v)) != sizeof(v)) {
+            std::fprintf(stderr, "floor: trigger failed\n");
+          }
+        });
+    floor_version += static_cast<std::uint64_t>(flips);
+    if (!base.ok) {
+      StopServer(server, true);
+      StopFloor(floor);
+      return 1;
     }
-    const double cpu = 100.0 * (CpuSeconds(server.pid) - cpu_before) /
-                       std::chrono::duration<double>(Clock::now() - flips_start)
-                           .count();
-    std::printf("%-8d %-8zu %9.2f %9.2f %9.2f %12.2f %10.1f %9.0f\n", n,
-                latencies.size(), Percentile(latencies, 0.5),
-                Percentile(latencies, 0.99), Percentile(latencies, 1.0),
-                Percentile(writes, 0.5), rss / 1024.0, cpu);
+    PrintRow("floor", n, base);
+    std::printf("%-8s %-8d %-8s %9.2f %9.2f\n", "ratio", n, "",
+                hot.p50 / base.p50, hot.p99 / base.p99);
     std::fflush(stdout);
-    for (Conn& c : conns) close(c.fd);
-    close(ep);
     // Wait until hotfixd has noticed and freed the streams.
     const std::string gone =
         "hotfixd_stream_connections{env=\"production\"} 0\n";
@@ -341,5 +549,6 @@ int main(int argc, char** argv) {
     }
   }
   StopServer(server);
+  StopFloor(floor);
   return 0;
 }
