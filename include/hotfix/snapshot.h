@@ -89,6 +89,15 @@ struct FlagInfo {
   std::vector<std::pair<std::string, MetadataValue>> metadata;
 };
 
+// Up to `max_errors` compile errors and how many there were in all.
+struct CompileErrors {
+  // "<json path>: <problem>", in the order the compiler meets them; the first
+  // is Compile()'s error message.
+  std::vector<std::string> messages;
+  // Every error found; more than messages.size() when the limit cut the list.
+  std::size_t total = 0;
+};
+
 class HOTFIX_EXPORT Snapshot {
  public:
   ~Snapshot();
@@ -154,6 +163,28 @@ class HOTFIX_EXPORT Snapshot {
 // Cost: allocates the whole snapshot; about 2 µs per simple flag.
 HOTFIX_EXPORT absl::StatusOr<std::unique_ptr<const Snapshot>> Compile(
     std::string_view json, const CompileOptions& options = {});
+
+// ListCompileErrors()
+//
+// Compiles `json` like Compile() but does not stop at the first error: lists
+// up to `max_errors` errors (at least one) that do not follow from one
+// another — errors in different flags, segments, rules or clauses, or in
+// different fields of one flag — each naming its JSON path as Compile()'s
+// message does. An error that would only repeat an earlier one is left out
+// (nothing more is checked in a flag whose `variants` fail). A syntax error,
+// a flagd document or a document of the wrong shape gives one error. Empty
+// when `json` compiles.
+//
+// Cost: one whole compilation (the document is not compiled twice).
+//
+// Example:
+//
+//   CompileErrors errors = ListCompileErrors(text);
+//   for (const std::string& m : errors.messages) std::cerr << m << "\n";
+//   if (errors.total > errors.messages.size()) { /* "and N more" */ }
+HOTFIX_EXPORT CompileErrors
+ListCompileErrors(std::string_view json, const CompileOptions& options = {},
+                  std::size_t max_errors = 20);
 
 }  // namespace hotfix
 
