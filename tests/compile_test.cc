@@ -1526,7 +1526,8 @@ TEST(ListCompileErrorsTest, ReportsIndependentFieldsRulesAndClausesOfOneFlag) {
           R"({"if": [{"attribute": "a", "op": "lt", "value": "x"},)"
           R"(        {"attribute": "b", "op": "semver_gte", "value": "1.x"}],)"
           R"( "serve": "missing"},)"
-          R"({"serve": "on"}],)"
+          R"({"serve": "on"}, {"if": {}, "serve": "on"},)"
+          R"({"if": [], "serve": "x"}],)"
           R"("expires": "soon"})");
   const CompileErrors errors = ListCompileErrors(doc);
   EXPECT_THAT(
@@ -1539,6 +1540,8 @@ TEST(ListCompileErrorsTest, ReportsIndependentFieldsRulesAndClausesOfOneFlag) {
           IsErrorAt("flags.f.rules[0].if[1].value", "invalid semver"),
           IsErrorAt("flags.f.rules[0].serve", "unknown variant \"missing\""),
           IsErrorAt("flags.f.rules[1].if", "required field is missing"),
+          IsErrorAt("flags.f.rules[2].if", "expected an array"),
+          IsErrorAt("flags.f.rules[3].serve", "unknown variant \"x\""),
           IsErrorAt("flags.f.expires", "invalid time")));
 }
 

@@ -129,7 +129,7 @@ struct ExplainTrace {
 
   ClauseExplanation& Current() { return out->rules.back().clauses[clause]; }
   bool Skip(ClauseOutcome outcome, const char* expected, AttrType actual) {
-    if (out->rules.empty()) return false;  // a segment's own rules
+    if (out->rules.empty()) return false;  // never: clauses are in rules
     ClauseExplanation& c = Current();
     c.outcome = outcome;
     c.expected_type = expected;

@@ -831,9 +831,9 @@ absl::Status Compiler::CompileRules(const Json& v, const Path& path,
     }
     Rule& rule = flag->rules[i];
     if (f[kIf] != nullptr) {
-      HOTFIX_RETURN_IF_ERROR(CompileClauses(*f[kIf], Path(rule_path, "if"),
-                                            /*in_segment=*/false, &rule.clauses,
-                                            &work->segment_refs));
+      HOTFIX_RETURN_IF_ERROR(Recover(
+          CompileClauses(*f[kIf], Path(rule_path, "if"), /*in_segment=*/false,
+                         &rule.clauses, &work->segment_refs)));
     }
     if (f[kServe] != nullptr) {
       HOTFIX_RETURN_IF_ERROR(Recover(CompileServe(
@@ -1318,12 +1318,17 @@ CompileErrors ListCompileErrors(std::string_view json,
   internal::CompileErrorList list(
       /*stop_after=*/std::numeric_limits<std::size_t>::max(),
       /*keep=*/std::max<std::size_t>(max_errors, 1));
-  internal::CollectCompileErrors(json, options, &list);
   CompileErrors errors;
-  errors.total = list.count();
-  errors.messages.reserve(list.kept().size());
-  for (const absl::Status& status : list.kept()) {
-    errors.messages.emplace_back(status.message());
+  try {
+    internal::CollectCompileErrors(json, options, &list);
+    errors.total = list.count();
+    errors.messages.reserve(list.kept().size());
+    for (const absl::Status& status : list.kept()) {
+      errors.messages.emplace_back(status.message());
+    }
+  } catch (const std::bad_alloc&) {
+    // No exception leaves the library: what was listed, and the count.
+    errors.total = std::max(list.count(), errors.messages.size());
   }
   return errors;
 }

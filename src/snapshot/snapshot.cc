@@ -7,6 +7,7 @@
 #include "hotfix/snapshot.h"
 
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,7 +85,14 @@ Explanation ExplainByName(const internal::CompiledFlagSet& set,
         internal::EvaluateByName(set, flag, context, expected, clock);
     return explanation;
   }
-  internal::ExplainFlag(set, index, context, expected, clock, &explanation);
+  try {
+    internal::ExplainFlag(set, index, context, expected, clock, &explanation);
+  } catch (const std::bad_alloc&) {
+    // No exception leaves the library: the answer without the steps.
+    explanation = Explanation();
+    explanation.detail =
+        internal::EvaluateFlag(set, index, context, expected, clock);
+  }
   return explanation;
 }
 
