@@ -412,6 +412,19 @@ TEST_F(HotfixctlTest, HumanAndJsonOutput) {
   EXPECT_NE(who.out.find("bootstrap-admin"), std::string::npos) << who.out;
 }
 
+TEST_F(HotfixctlTest, SetRejectedByTheCompilerPrintsEveryError) {
+  const std::string flag = dir_.path() + "/flag.json";
+  WriteFile(flag, R"({"variants":{"on":true,"off":false},"default":"onn",
+                      "rules":[{"if":[{"attribute":"a","op":"betwen",
+                                       "value":1}],"serve":"on"}]})");
+  CtlResult r = Ctl({"set", "bad-fix", "--file", flag, "--reason", "add"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "hotfixctl: flags.bad-fix.default: unknown variant \"onn\"\n"
+            "  flags.bad-fix.rules[0].if[0].op: unknown operator "
+            "\"betwen\"\n");
+}
+
 TEST_F(HotfixctlTest, SetGetAndWholeSetRoundTrip) {
   const std::string flag = dir_.path() + "/flag.json";
   WriteFile(flag, R"({"variants":{"on":true,"off":false},"off_variant":"off",
