@@ -1488,5 +1488,152 @@ TEST(InternTest, RejectedCompileDoesNotReplaceAnything) {
               IsCompileError("flags.f.default", "unknown variant \"onn\""));
 }
 
+// ------------------------------------------------ every independent error
+
+// Matches a message "<path>: ...<problem>...".
+MATCHER_P2(IsErrorAt, path, problem,
+           absl::StrCat("is \"", path, ": ...", problem, "...\"")) {
+  return absl::StartsWith(arg, absl::StrCat(path, ": ")) &&
+         absl::StrContains(arg, problem);
+}
+
+TEST(ListCompileErrorsTest, ValidDocumentHasNone) {
+  const CompileErrors errors = ListCompileErrors(Doc(R"("f": )" + BoolFlag()));
+  EXPECT_TRUE(errors.messages.empty());
+  EXPECT_EQ(errors.total, 0u);
+}
+
+TEST(ListCompileErrorsTest, ReportsAnErrorInEveryFlagWithItsPath) {
+  const std::string doc =
+      Doc(R"("a": {"variants": {"on": true}, "default": "onn"},)"
+          R"("b": {"variants": {"on": true}, "default": "on", "owner": 5},)"
+          R"("c": {"variants": {"on": true}, "default": "on", "rules": [)"
+          R"({"if": [{"attribute": "x", "op": "betwen", "value": 1}],)"
+          R"("serve": "on"}]})");
+  const CompileErrors errors = ListCompileErrors(doc);
+  EXPECT_THAT(errors.messages,
+              ElementsAre(IsErrorAt("flags.a.default", "unknown variant"),
+                          IsErrorAt("flags.b.owner", "expected a string"),
+                          IsErrorAt("flags.c.rules[0].if[0].op",
+                                    "unknown operator \"betwen\"")));
+  EXPECT_EQ(errors.total, 3u);
+}
+
+TEST(ListCompileErrorsTest, ReportsIndependentFieldsRulesAndClausesOfOneFlag) {
+  const std::string doc =
+      Doc(R"("f": {"variants": {"on": true, "off": false}, "default": "nope",)"
+          R"("off_variant": "gone", "killed": "yes", "rules": [)"
+          R"({"if": [{"attribute": "a", "op": "lt", "value": "x"},)"
+          R"(        {"attribute": "b", "op": "semver_gte", "value": "1.x"}],)"
+          R"( "serve": "missing"},)"
+          R"({"serve": "on"}, {"if": {}, "serve": "on"},)"
+          R"({"if": [], "serve": "x"}],)"
+          R"("expires": "soon"})");
+  const CompileErrors errors = ListCompileErrors(doc);
+  EXPECT_THAT(
+      errors.messages,
+      ElementsAre(
+          IsErrorAt("flags.f.default", "unknown variant \"nope\""),
+          IsErrorAt("flags.f.off_variant", "unknown variant \"gone\""),
+          IsErrorAt("flags.f.killed", "expected"),
+          IsErrorAt("flags.f.rules[0].if[0].value", "expected a number"),
+          IsErrorAt("flags.f.rules[0].if[1].value", "invalid semver"),
+          IsErrorAt("flags.f.rules[0].serve", "unknown variant \"missing\""),
+          IsErrorAt("flags.f.rules[1].if", "required field is missing"),
+          IsErrorAt("flags.f.rules[2].if", "expected an array"),
+          IsErrorAt("flags.f.rules[3].serve", "unknown variant \"x\""),
+          IsErrorAt("flags.f.expires", "invalid time")));
+}
+
+TEST(ListCompileErrorsTest, SegmentsAndTopLevelFieldsAreIndependent) {
+  const std::string doc =
+      R"({"version": -1, "environment": 3, "flags": {)"
+      R"("f": {"variants": {"on": true}, "default": "onn"}},)"
+      R"("segments": {"s": {"included": [1]}, "t": {"rules": [{}]}}})";
+  const CompileErrors errors = ListCompileErrors(doc);
+  EXPECT_THAT(errors.messages,
+              ElementsAre(IsErrorAt("version", "unsigned integer"),
+                          IsErrorAt("environment", "expected a string"),
+                          IsErrorAt("segments.s.included[0]", "string"),
+                          IsErrorAt("segments.t.rules[0].if", "missing"),
+                          IsErrorAt("flags.f.default", "unknown variant")));
+}
+
+TEST(ListCompileErrorsTest, FollowOnErrorsAreNotReported) {
+  // "b"'s variants fail at "off": nothing else in "b" is checked, and "a"'s
+  // prerequisite on "b" being "off" is not reported as an unknown variant.
+  const std::string doc =
+      Doc(R"("a": {"variants": {"on": true}, "default": "on",)"
+          R"(      "prerequisites": [{"flag": "b", "variant": "off"}]},)"
+          R"("b": {"variants": {"on": true, "off": "no"}, "default": "zzz"})");
+  const CompileErrors errors = ListCompileErrors(doc);
+  EXPECT_THAT(errors.messages,
+              ElementsAre(IsErrorAt("flags.b.variants.off",
+                                    "all variants must have one type")));
+  EXPECT_EQ(errors.total, 1u);
+}
+
+TEST(ListCompileErrorsTest, PrerequisiteErrorsFollowTheFlagsErrors) {
+  const std::string doc =
+      Doc(R"("a": {"variants": {"on": true}, "default": "on",)"
+          R"(      "prerequisites": [{"flag": "b", "variant": "of"}]},)"
+          R"("b": {"variants": {"on": true, "off": false}, "default": "zzz"})");
+  const CompileErrors errors = ListCompileErrors(doc);
+  EXPECT_THAT(errors.messages,
+              ElementsAre(IsErrorAt("flags.b.default", "unknown variant"),
+                          IsErrorAt("flags.a.prerequisites[0].variant",
+                                    "unknown variant \"of\" in flag \"b\"")));
+}
+
+TEST(ListCompileErrorsTest, StopsListingAtTheLimitAndCountsTheRest) {
+  std::string flags;
+  for (int i = 0; i < 25; ++i) {
+    absl::StrAppend(&flags, i == 0 ? "" : ",", "\"f", i,
+                    R"(": {"variants": {"on": true}, "default": "x"})");
+  }
+  const CompileErrors errors = ListCompileErrors(Doc(flags), {}, 20);
+  EXPECT_EQ(errors.messages.size(), 20u);
+  EXPECT_EQ(errors.total, 25u);
+  EXPECT_THAT(errors.messages[0], IsErrorAt("flags.f0.default", "unknown"));
+  EXPECT_THAT(errors.messages[19], IsErrorAt("flags.f19.default", "unknown"));
+  // The default limit is 20 too; at least one is always listed.
+  EXPECT_EQ(ListCompileErrors(Doc(flags)).messages.size(), 20u);
+  EXPECT_EQ(ListCompileErrors(Doc(flags), {}, 0).messages.size(), 1u);
+}
+
+TEST(ListCompileErrorsTest, SyntaxAndShapeErrorsAreOneError) {
+  CompileErrors errors = ListCompileErrors(R"({"version": 1, "flags": {)");
+  EXPECT_EQ(errors.total, 1u);
+  EXPECT_THAT(errors.messages[0], HasSubstr("invalid JSON"));
+  errors = ListCompileErrors(R"({"version": 1, "flags": []})");
+  EXPECT_THAT(errors.messages,
+              ElementsAre(IsErrorAt("flags", "expected an object")));
+}
+
+// Compile() still stops at the first error, and its message is the first of
+// the list: the public API's answer does not change.
+TEST(ListCompileErrorsTest, FirstErrorIsCompilesError) {
+  const std::vector<std::string> docs = {
+      Doc(R"("a": {"variants": {"on": true}, "default": "onn"},)"
+          R"("b": {"variants": {"on": true}, "default": "on", "owner": 5})"),
+      Doc(R"("f": {"variants": {"on": true, "off": false}, "default": "on",)"
+          R"("rules": [{"if": [{"attribute": "a", "op": "lt", "value": "x"}]},)"
+          R"({"if": [], "serve": "x"}]})"),
+      Doc(R"("a": {"variants": {"on": true}, "default": "on",)"
+          R"("prerequisites": [{"flag": "b", "variant": "x"}]},)"
+          R"("b": {"variants": {"on": true}, "default": "on",)"
+          R"("prerequisites": [{"flag": "a", "variant": "on"}]})"),
+      R"({"flags": {"bad key": {"variants": {}, "default": "x"}}})",
+  };
+  for (const std::string& doc : docs) {
+    const absl::Status status = CompileStatus(doc);
+    ASSERT_FALSE(status.ok()) << doc;
+    const CompileErrors errors = ListCompileErrors(doc);
+    ASSERT_FALSE(errors.messages.empty()) << doc;
+    EXPECT_EQ(errors.messages[0], std::string(status.message())) << doc;
+    EXPECT_GT(errors.total, 1u) << doc;
+  }
+}
+
 }  // namespace
 }  // namespace hotfix

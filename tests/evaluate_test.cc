@@ -1,8 +1,11 @@
 // Flag semantics: operators, kill switch, prerequisites, segments, targets,
 // rollouts, defaults and reasons (docs/flag-format.md, "Evaluation order").
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -434,6 +437,146 @@ TEST(RolloutTest, RaisingPercentageOnlyAddsKeys) {
     gained += !was && is;
   }
   EXPECT_GT(gained, 1500);
+}
+
+// ------------------------------------------------------------ Explain()
+
+// Explain() runs Evaluate()'s walk: same answer, whatever the context.
+TEST(ExplainTest, AgreesWithEvaluateOnEveryContext) {
+  auto s = MustCompile(R"({"version": 4, "flags": {
+      "gate": {"variants": {"on": true, "off": false}, "default": "on"},
+      "f": {"variants": {"a": "A", "b": "B", "c": "C"}, "off_variant": "c",
+            "prerequisites": [{"flag": "gate", "variant": "on"}],
+            "targets": [{"variant": "b", "keys": ["vip"]}],
+            "rules": [
+              {"if": [{"attribute": "v", "op": "semver_gte", "value": "2.0.0"},
+                      {"attribute": "plan", "op": "in", "values": ["pro"]}],
+               "serve": "a"},
+              {"if": [{"attribute": "n", "op": "gt", "value": 10}],
+               "serve": {"rollout": {"bucket_by": "org", "split": [
+                 {"variant": "a", "weight": 50}, {"variant": "b", "weight": 50}]}}},
+              {"if": [{"attribute": "beta", "op": "in", "values": [true]}],
+               "serve": "b"}],
+            "default": {"rollout": {"split": [
+              {"variant": "b", "weight": 30}, {"variant": "c", "weight": 70}]}}}}})");
+  ASSERT_NE(s, nullptr);
+  std::vector<Context> contexts;
+  for (const char* key : {"", "vip", "u1", "u2"}) {
+    for (const char* v : {"", "1.0.0", "2.1.0", "x"}) {
+      for (int n : {-1, 5, 11}) {
+        Context ctx;
+        if (*key != '\0') ctx.set_key(key);
+        if (*v != '\0') ctx.Set("v", std::string_view(v));
+        if (n >= 0) ctx.Set("n", n);
+        if (n == 5) ctx.Set("v", 2.0).Set("beta", true).Set("org", "o1");
+        if (n == 11) ctx.Set("plan", "pro").Set("beta", "yes");
+        contexts.push_back(ctx);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    const EvaluationDetail d = s->Evaluate("f", contexts[i]);
+    const Explanation e = s->Explain("f", contexts[i]);
+    EXPECT_EQ(e.detail.reason, d.reason) << i;
+    EXPECT_EQ(e.detail.error, d.error) << i;
+    EXPECT_EQ(e.detail.variant, d.variant) << i;
+    EXPECT_EQ(e.detail.rule_index, d.rule_index) << i;
+    EXPECT_EQ(e.detail.snapshot_version, d.snapshot_version) << i;
+    EXPECT_EQ(e.prerequisites.size(), 1u) << i;
+  }
+}
+
+TEST(ExplainTest, NamesEachClauseOutcomeAndStopsAtTheFirstFailure) {
+  auto s = MustCompile(R"({"version": 1, "flags": {"f": {
+      "variants": {"on": true, "off": false}, "default": "off", "rules": [
+        {"if": [{"attribute": "v", "op": "semver_gte", "value": "5.0.0"},
+                {"attribute": "plan", "op": "in", "values": ["pro"]}],
+         "serve": "on"},
+        {"if": [{"attribute": "beta", "op": "in", "values": [true]}],
+         "serve": "on"},
+        {"if": [{"attribute": "country", "op": "in", "values": ["de"]}],
+         "serve": "on"},
+        {"if": [{"attribute": "when", "op": "before",
+                 "value": "2030-01-01T00:00:00Z"}], "serve": "on"},
+        {"if": [{"attribute": "plan", "op": "in", "values": ["pro"],
+                 "negate": true}], "serve": "on"}]}}})");
+  ASSERT_NE(s, nullptr);
+  Context ctx("u");
+  ctx.Set("v", 6)               // a number where semver_gte reads a string
+      .Set("beta", "yes")       // a string where `in [true]` reads a bool
+      .Set("when", "tomorrow")  // a string that is no RFC 3339 time
+      .Set("plan", "pro");
+  const Explanation e = s->Explain("f", ctx);
+  EXPECT_EQ(e.detail.reason, Reason::kDefault);
+  ASSERT_EQ(e.rules.size(), 5u);
+
+  const ClauseExplanation& semver = e.rules[0].clauses[0];
+  EXPECT_EQ(semver.outcome, ClauseOutcome::kWrongType);
+  EXPECT_EQ(semver.attribute, "v");
+  EXPECT_EQ(semver.op, "semver_gte");
+  EXPECT_EQ(semver.expected_type, "string");
+  EXPECT_EQ(semver.actual_type, "number");
+  EXPECT_EQ(e.rules[0].clauses[1].outcome, ClauseOutcome::kNotEvaluated);
+  EXPECT_FALSE(e.rules[0].matched);
+
+  const ClauseExplanation& in_bool = e.rules[1].clauses[0];
+  EXPECT_EQ(in_bool.outcome, ClauseOutcome::kWrongType);
+  EXPECT_EQ(in_bool.expected_type, "bool");
+  EXPECT_EQ(in_bool.actual_type, "string");
+
+  EXPECT_EQ(e.rules[2].clauses[0].outcome, ClauseOutcome::kMissingAttribute);
+  EXPECT_EQ(e.rules[3].clauses[0].outcome, ClauseOutcome::kInvalidValue);
+  EXPECT_EQ(e.rules[3].clauses[0].expected_type, "RFC 3339 time");
+  const ClauseExplanation& negated = e.rules[4].clauses[0];
+  EXPECT_EQ(negated.outcome, ClauseOutcome::kNotMatched);
+  EXPECT_TRUE(negated.negate);
+
+  // The same context with the right types: rule 0 decides, later rules are
+  // not tested.
+  Context typed("u");
+  typed.Set("v", "6.0.0").Set("plan", "pro");
+  const Explanation m = s->Explain("f", typed);
+  EXPECT_EQ(m.detail.reason, Reason::kRuleMatch);
+  EXPECT_EQ(m.detail.rule_index, 0);
+  ASSERT_EQ(m.rules.size(), 1u);
+  EXPECT_TRUE(m.rules[0].matched);
+  EXPECT_EQ(m.rules[0].clauses[0].outcome, ClauseOutcome::kMatched);
+  EXPECT_EQ(m.rules[0].clauses[1].outcome, ClauseOutcome::kMatched);
+}
+
+TEST(ExplainTest, RuleSplitWithoutBucketKeyIsPassedOver) {
+  auto s = MustCompile(R"({"version": 1, "flags": {"f": {
+      "variants": {"on": true, "off": false}, "default": "off", "rules": [
+        {"if": [{"attribute": "plan", "op": "in", "values": ["pro"]}],
+         "serve": {"rollout": {"bucket_by": "org", "split": [
+           {"variant": "on", "weight": 100}]}}}]}}})");
+  ASSERT_NE(s, nullptr);
+  Context ctx("u");
+  ctx.Set("plan", "pro");
+  const Explanation e = s->Explain("f", ctx);
+  EXPECT_EQ(e.detail.reason, Reason::kDefault);
+  ASSERT_EQ(e.rules.size(), 1u);
+  EXPECT_TRUE(e.rules[0].matched);
+  EXPECT_TRUE(e.rules[0].split);
+  EXPECT_EQ(e.rules[0].bucket_by, "org");
+  EXPECT_TRUE(e.rules[0].missing_bucket_key);
+}
+
+TEST(ExplainTest, UnknownFlagAndFailedPrerequisite) {
+  auto s = MustCompile(R"({"version": 1, "flags": {
+      "gate": {"variants": {"on": true, "off": false}, "default": "off"},
+      "f": {"variants": {"on": true, "off": false}, "default": "on",
+            "off_variant": "off",
+            "prerequisites": [{"flag": "gate", "variant": "on"}]}}})");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->Explain("nope").detail.error, ErrorKind::kFlagNotFound);
+  const Explanation e = s->Explain("f");
+  EXPECT_EQ(e.detail.reason, Reason::kPrerequisiteFailed);
+  ASSERT_EQ(e.prerequisites.size(), 1u);
+  EXPECT_EQ(e.prerequisites[0].flag, "gate");
+  EXPECT_EQ(e.prerequisites[0].required_variant, "on");
+  EXPECT_EQ(e.prerequisites[0].served_variant, "off");
+  EXPECT_FALSE(e.prerequisites[0].passed);
 }
 
 }  // namespace

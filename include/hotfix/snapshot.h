@@ -89,6 +89,86 @@ struct FlagInfo {
   std::vector<std::pair<std::string, MetadataValue>> metadata;
 };
 
+// What one clause of a rule did in Snapshot::Explain(). A clause whose
+// attribute is missing or cannot be read by its operator fails closed: the
+// rule does not match, whatever `negate` says.
+enum class ClauseOutcome : std::uint8_t {
+  kMatched,           // tested, and it holds (after `negate`)
+  kNotMatched,        // tested, and it does not hold
+  kMissingAttribute,  // skipped: the context has no such attribute
+  kWrongType,         // skipped: the attribute's type does not fit the operator
+  kInvalidValue,      // skipped: a string that is not a semver / RFC 3339
+                      // time, or a number out of a time's range
+  kNotEvaluated,      // an earlier clause of the rule already failed
+};
+
+// Returns "matched", "not matched", "missing attribute", "wrong type",
+// "invalid value" or "not evaluated".
+HOTFIX_EXPORT std::string_view ClauseOutcomeName(
+    ClauseOutcome outcome) noexcept;
+
+struct ClauseExplanation {
+  ClauseOutcome outcome = ClauseOutcome::kNotEvaluated;
+  // The attribute tested; empty for `segment` clauses and for `before` /
+  // `after` clauses that compare the evaluation time.
+  std::string attribute;
+  // The operator as written in docs/flag-format.md ("in" also for "eq").
+  std::string op;
+  bool negate = false;
+  // kWrongType: what the operator reads ("string", "number", "bool",
+  // "string or number") and what the context holds. kInvalidValue: what
+  // the operator reads ("semver", "RFC 3339 time", ...) and the attribute's
+  // type.
+  std::string expected_type;
+  std::string actual_type;
+};
+
+struct RuleExplanation {
+  // Every clause of the rule, in order; after the first that does not hold,
+  // kNotEvaluated (evaluation stops there).
+  std::vector<ClauseExplanation> clauses;
+  // Every clause held (and, for flagd rules, the targeting expression).
+  bool matched = false;
+  // The rule serves a percentage split bucketed by this attribute.
+  bool split = false;
+  std::string bucket_by;
+  // The rule matched, but its split found no string value for `bucket_by`:
+  // the rule is passed over.
+  bool missing_bucket_key = false;
+};
+
+struct PrerequisiteExplanation {
+  std::string flag;
+  std::string required_variant;
+  std::string served_variant;  // empty when it served none
+  bool passed = false;
+};
+
+// Explanation
+//
+// One evaluation step by step, from Snapshot::Explain(). `detail` is exactly
+// what Evaluate() returns for the same arguments: both run the same code.
+struct Explanation {
+  EvaluationDetail detail;
+  // Prerequisites checked, in order; evaluation stops at the first that fails.
+  std::vector<PrerequisiteExplanation> prerequisites;
+  // Rules tested, in order, up to the one that decided (later rules are not
+  // tested and not listed).
+  std::vector<RuleExplanation> rules;
+  // The fallthrough serves a percentage split bucketed by this attribute.
+  bool fallthrough_split = false;
+  std::string fallthrough_bucket_by;
+};
+
+// Up to `max_errors` compile errors and how many there were in all.
+struct CompileErrors {
+  // "<json path>: <problem>", in the order the compiler meets them; the first
+  // is Compile()'s error message.
+  std::vector<std::string> messages;
+  // Every error found; more than messages.size() when the limit cut the list.
+  std::size_t total = 0;
+};
+
 class HOTFIX_EXPORT Snapshot {
  public:
   ~Snapshot();
@@ -119,6 +199,19 @@ class HOTFIX_EXPORT Snapshot {
       ValueType expected = ValueType::kNone) const noexcept;
   EvaluationDetail Evaluate(std::string_view flag, const Context& context,
                             ValueType expected, absl::Time now) const noexcept;
+
+  // Explain()
+  //
+  // Evaluate(), recording each step: prerequisites, then per rule and per
+  // clause whether it matched, was skipped because its attribute is missing
+  // or of the wrong type, or was not reached; then what decided. For tools
+  // (hotfixctl eval --explain); Evaluate() does not pay for it.
+  //
+  // Cost: allocates the explanation.
+  Explanation Explain(std::string_view flag, const Context& context = {},
+                      ValueType expected = ValueType::kNone) const;
+  Explanation Explain(std::string_view flag, const Context& context,
+                      ValueType expected, absl::Time now) const;
 
   // Returns true if the snapshot holds `flag`.
   bool Contains(std::string_view flag) const noexcept;
@@ -154,6 +247,28 @@ class HOTFIX_EXPORT Snapshot {
 // Cost: allocates the whole snapshot; about 2 µs per simple flag.
 HOTFIX_EXPORT absl::StatusOr<std::unique_ptr<const Snapshot>> Compile(
     std::string_view json, const CompileOptions& options = {});
+
+// ListCompileErrors()
+//
+// Compiles `json` like Compile() but does not stop at the first error: lists
+// up to `max_errors` errors (at least one) that do not follow from one
+// another — errors in different flags, segments, rules or clauses, or in
+// different fields of one flag — each naming its JSON path as Compile()'s
+// message does. An error that would only repeat an earlier one is left out
+// (nothing more is checked in a flag whose `variants` fail). A syntax error,
+// a flagd document or a document of the wrong shape gives one error. Empty
+// when `json` compiles.
+//
+// Cost: one whole compilation (the document is not compiled twice).
+//
+// Example:
+//
+//   CompileErrors errors = ListCompileErrors(text);
+//   for (const std::string& m : errors.messages) std::cerr << m << "\n";
+//   if (errors.total > errors.messages.size()) { /* "and N more" */ }
+HOTFIX_EXPORT CompileErrors
+ListCompileErrors(std::string_view json, const CompileOptions& options = {},
+                  std::size_t max_errors = 20);
 
 }  // namespace hotfix
 

@@ -1,10 +1,15 @@
 #include "eval/evaluate.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <type_traits>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"
 #include "eval/json_logic.h"
+#include "hotfix/snapshot.h"
 #include "util/bucket.h"
 #include "util/js_number.h"
 #include "util/murmur3.h"
@@ -26,7 +31,10 @@ struct Outcome {
   int rule_index = -1;
 };
 
-bool StringIn(const Clause& clause, std::string_view s) noexcept {
+// Always inlined: MatchClause, its one caller, is instantiated twice (see
+// NoTrace below), and GCC stops inlining a function called from two places.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool StringIn(const Clause& clause,
+                                                  std::string_view s) noexcept {
   if (!clause.string_set.empty()) return clause.string_set.contains(ToAbsl(s));
   for (const std::string& v : clause.strings) {
     if (v == s) return true;
@@ -34,14 +42,155 @@ bool StringIn(const Clause& clause, std::string_view s) noexcept {
   return false;
 }
 
+// The walk below is written once, as templates over a trace sink, and
+// instantiated twice: with NoTrace for EvaluateFlag (every call on it is empty
+// and inlined away, so evaluation runs the same instructions it would without
+// tracing) and with ExplainTrace for ExplainFlag. An explanation therefore
+// comes from the very code that evaluates.
+
+// The sink of EvaluateFlag. Empty: passed by value, it costs no register.
+struct NoTrace {
+  // A clause skipped (fails closed): returns the clause's answer, false.
+  bool Skip(ClauseOutcome, const char* /*expected*/, AttrType /*actual*/) {
+    return false;
+  }
+  bool Skip(ClauseOutcome) { return false; }
+  void BeginRule(const Rule&) {}
+  void ClauseDone(std::size_t /*index*/, bool /*matched*/) {}
+  void RuleMatched() {}
+  void MissingBucketKey() {}
+  void PrerequisiteChecked(const CompiledFlagSet&, const Prerequisite&,
+                           std::int32_t /*served*/) {}
+};
+
+std::string_view AttrTypeName(AttrType type) {
+  switch (type) {
+    case AttrType::kString:
+      return "string";
+    case AttrType::kNumber:
+      return "number";
+    case AttrType::kBool:
+      return "bool";
+  }
+  return "?";
+}
+
+// The operator's name as docs/flag-format.md writes it.
+std::string_view OpName(Op op) {
+  switch (op) {
+    case Op::kIn:
+      return "in";
+    case Op::kNotIn:
+      return "not_in";
+    case Op::kStartsWith:
+      return "starts_with";
+    case Op::kEndsWith:
+      return "ends_with";
+    case Op::kContains:
+      return "contains";
+    case Op::kMatches:
+      return "matches";
+    case Op::kLt:
+      return "lt";
+    case Op::kLte:
+      return "lte";
+    case Op::kGt:
+      return "gt";
+    case Op::kGte:
+      return "gte";
+    case Op::kSemverEq:
+      return "semver_eq";
+    case Op::kSemverLt:
+      return "semver_lt";
+    case Op::kSemverLte:
+      return "semver_lte";
+    case Op::kSemverGt:
+      return "semver_gt";
+    case Op::kSemverGte:
+      return "semver_gte";
+    case Op::kBefore:
+      return "before";
+    case Op::kAfter:
+      return "after";
+    case Op::kSegment:
+      return "segment";
+    case Op::kNever:
+      return "unknown operator";
+    case Op::kSemverCoerced:
+      return "sem_ver";
+  }
+  return "?";
+}
+
+// The sink of ExplainFlag: a pointer to the explanation being built.
+struct ExplainTrace {
+  Explanation* out;
+  std::size_t clause = 0;  // the clause being tested
+
+  ClauseExplanation& Current() { return out->rules.back().clauses[clause]; }
+  bool Skip(ClauseOutcome outcome, const char* expected, AttrType actual) {
+    if (out->rules.empty()) return false;  // never: clauses are in rules
+    ClauseExplanation& c = Current();
+    c.outcome = outcome;
+    c.expected_type = expected;
+    c.actual_type = AttrTypeName(actual);
+    return false;
+  }
+  bool Skip(ClauseOutcome outcome) {
+    if (!out->rules.empty()) Current().outcome = outcome;
+    return false;
+  }
+  void BeginRule(const Rule& rule) {
+    RuleExplanation& r = out->rules.emplace_back();
+    r.clauses.resize(rule.clauses.size());
+    for (std::size_t i = 0; i < rule.clauses.size(); ++i) {
+      const Clause& c = rule.clauses[i];
+      r.clauses[i].attribute = c.attribute;
+      r.clauses[i].op = OpName(c.op);
+      r.clauses[i].negate = c.negate;
+    }
+    if (rule.serve.rollout != nullptr) {
+      r.split = true;
+      r.bucket_by = rule.serve.rollout->bucket_by;
+    }
+  }
+  void ClauseDone(std::size_t index, bool matched) {
+    ClauseExplanation& c = out->rules.back().clauses[index];
+    if (c.outcome == ClauseOutcome::kNotEvaluated) {
+      c.outcome =
+          matched ? ClauseOutcome::kMatched : ClauseOutcome::kNotMatched;
+    }
+  }
+  void RuleMatched() { out->rules.back().matched = true; }
+  void MissingBucketKey() { out->rules.back().missing_bucket_key = true; }
+  void PrerequisiteChecked(const CompiledFlagSet& set, const Prerequisite& p,
+                           std::int32_t served) {
+    const CompiledFlag& flag = set.flags[p.flag];
+    PrerequisiteExplanation& e = out->prerequisites.emplace_back();
+    e.flag = flag.key;
+    if (p.variant >= 0) e.required_variant = flag.variants[p.variant].name;
+    if (served >= 0) e.served_variant = flag.variants[served].name;
+    e.passed = served == p.variant;
+  }
+};
+
+// kIn / kNotIn: the type of the clause's values.
+const char* InType(const Clause& clause) {
+  return !clause.strings.empty()   ? "string"
+         : !clause.numbers.empty() ? "number"
+                                   : "bool";
+}
+
 bool InSegment(const CompiledFlagSet& set, std::uint32_t segment,
                const Context& context, EvalClock& clock) noexcept;
 
 // Returns whether the clause matches, or false when its attribute is missing or
 // of a type that does not fit the operator (fail closed: negate is not applied
-// then).
+// then); tells `trace` why it skipped one.
+template <typename Trace>
 bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
-                 const Context& context, EvalClock& clock) noexcept {
+                 const Context& context, EvalClock& clock,
+                 Trace trace) noexcept {
   bool hit = false;
   switch (clause.op) {
     case Op::kNever:
@@ -61,16 +210,22 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
         t = clock.NowMicros();
       } else {
         const AttributeValue* a = context.Find(clause.attribute);
-        if (a == nullptr) return false;
+        if (a == nullptr) return trace.Skip(ClauseOutcome::kMissingAttribute);
         if (a->type == AttrType::kNumber) {
           const double micros = a->number_value * 1e6;
-          if (!std::isfinite(micros) || std::fabs(micros) > 9.0e18)
-            return false;
+          if (!std::isfinite(micros) || std::fabs(micros) > 9.0e18) {
+            return trace.Skip(ClauseOutcome::kInvalidValue,
+                              "Unix seconds in range", a->type);
+          }
           t = static_cast<std::int64_t>(micros);
         } else if (a->type == AttrType::kString) {
-          if (!ParseRfc3339(a->string_value, &t)) return false;
+          if (!ParseRfc3339(a->string_value, &t)) {
+            return trace.Skip(ClauseOutcome::kInvalidValue, "RFC 3339 time",
+                              a->type);
+          }
         } else {
-          return false;
+          return trace.Skip(ClauseOutcome::kWrongType, "string or number",
+                            a->type);
         }
       }
       for (std::int64_t v : clause.times_micros) {
@@ -86,15 +241,19 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
   }
 
   const AttributeValue* a = context.Find(clause.attribute);
-  if (a == nullptr) return false;
+  if (a == nullptr) return trace.Skip(ClauseOutcome::kMissingAttribute);
   switch (clause.op) {
     case Op::kIn:
     case Op::kNotIn: {
       if (a->type == AttrType::kString) {
-        if (clause.strings.empty()) return false;
+        if (clause.strings.empty()) {
+          return trace.Skip(ClauseOutcome::kWrongType, InType(clause), a->type);
+        }
         hit = StringIn(clause, a->string_value);
       } else if (a->type == AttrType::kNumber) {
-        if (clause.numbers.empty()) return false;
+        if (clause.numbers.empty()) {
+          return trace.Skip(ClauseOutcome::kWrongType, InType(clause), a->type);
+        }
         for (double v : clause.numbers) {
           if (v == a->number_value) {
             hit = true;
@@ -102,7 +261,9 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
           }
         }
       } else {
-        if (!clause.match_true && !clause.match_false) return false;
+        if (!clause.match_true && !clause.match_false) {
+          return trace.Skip(ClauseOutcome::kWrongType, InType(clause), a->type);
+        }
         hit = a->bool_value ? clause.match_true : clause.match_false;
       }
       if (clause.op == Op::kNotIn) hit = !hit;
@@ -111,7 +272,9 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
     case Op::kStartsWith:
     case Op::kEndsWith:
     case Op::kContains: {
-      if (a->type != AttrType::kString) return false;
+      if (a->type != AttrType::kString) {
+        return trace.Skip(ClauseOutcome::kWrongType, "string", a->type);
+      }
       const std::string_view s = a->string_value;
       for (const std::string& v : clause.strings) {
         if (clause.op == Op::kStartsWith) {
@@ -127,7 +290,9 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
       break;
     }
     case Op::kMatches: {
-      if (a->type != AttrType::kString) return false;
+      if (a->type != AttrType::kString) {
+        return trace.Skip(ClauseOutcome::kWrongType, "string", a->type);
+      }
       const re2::StringPiece text(a->string_value.data(),
                                   a->string_value.size());
       for (const auto& re : clause.regexes) {
@@ -142,7 +307,9 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
     case Op::kLte:
     case Op::kGt:
     case Op::kGte: {
-      if (a->type != AttrType::kNumber) return false;
+      if (a->type != AttrType::kNumber) {
+        return trace.Skip(ClauseOutcome::kWrongType, "number", a->type);
+      }
       const double x = a->number_value;
       for (double v : clause.numbers) {
         switch (clause.op) {
@@ -173,10 +340,14 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
         text =
             std::string_view(digits, JsNumberToString(a->number_value, digits));
       } else {
-        return false;  // "true" / "false" are not versions
+        // "true" / "false" are not versions
+        return trace.Skip(ClauseOutcome::kWrongType, "string or number",
+                          a->type);
       }
       SemVer x;
-      if (!JsNormalizeSemVer(text, &x)) return false;
+      if (!JsNormalizeSemVer(text, &x)) {
+        return trace.Skip(ClauseOutcome::kInvalidValue, "semver", a->type);
+      }
       hit = SemVerHolds(static_cast<JlSemVerOp>(clause.semver_op), x,
                         clause.semvers[0]);
       break;
@@ -186,9 +357,13 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
     case Op::kSemverLte:
     case Op::kSemverGt:
     case Op::kSemverGte: {
-      if (a->type != AttrType::kString) return false;
+      if (a->type != AttrType::kString) {
+        return trace.Skip(ClauseOutcome::kWrongType, "string", a->type);
+      }
       SemVer x;
-      if (!ParseSemVer(a->string_value, &x)) return false;
+      if (!ParseSemVer(a->string_value, &x)) {
+        return trace.Skip(ClauseOutcome::kInvalidValue, "semver", a->type);
+      }
       for (const SemVer& v : clause.semvers) {
         const int c = CompareSemVer(x, v);
         switch (clause.op) {
@@ -218,12 +393,23 @@ bool MatchClause(const CompiledFlagSet& set, const Clause& clause,
   return hit != clause.negate;
 }
 
+template <typename Trace>
 bool AllMatch(const CompiledFlagSet& set, const std::vector<Clause>& clauses,
-              const Context& context, EvalClock& clock) noexcept {
-  for (const Clause& clause : clauses) {
-    if (!MatchClause(set, clause, context, clock)) return false;
+              const Context& context, EvalClock& clock, Trace trace) noexcept {
+  if constexpr (std::is_same_v<Trace, NoTrace>) {
+    for (const Clause& clause : clauses) {
+      if (!MatchClause(set, clause, context, clock, trace)) return false;
+    }
+    return true;
+  } else {
+    for (std::size_t i = 0; i < clauses.size(); ++i) {
+      trace.clause = i;
+      const bool matched = MatchClause(set, clauses[i], context, clock, trace);
+      trace.ClauseDone(i, matched);
+      if (!matched) return false;
+    }
+    return true;
   }
-  return true;
 }
 
 bool InSegment(const CompiledFlagSet& set, std::uint32_t segment,
@@ -235,7 +421,7 @@ bool InSegment(const CompiledFlagSet& set, std::uint32_t segment,
     if (s.excluded.contains(key)) return false;
   }
   for (const std::vector<Clause>& rule : s.rules) {
-    if (AllMatch(set, rule, context, clock)) return true;
+    if (AllMatch(set, rule, context, clock, NoTrace{})) return true;
   }
   return false;
 }
@@ -259,8 +445,10 @@ std::int32_t Bucket(const Rollout& rollout, const Context& context) noexcept {
   return -1;
 }
 
+template <typename Trace>
 Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
-             const Context& context, EvalClock& clock, int depth) noexcept {
+             const Context& context, EvalClock& clock, int depth,
+             Trace trace) noexcept {
   const CompiledFlag& flag = set.flags[index];
   Outcome out;
   if (flag.killed) {
@@ -274,9 +462,11 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
     return out;
   }
   for (const Prerequisite& p : flag.prerequisites) {
-    const Outcome pre = depth < kMaxPrerequisiteDepth
-                            ? Walk(set, p.flag, context, clock, depth + 1)
-                            : Outcome{};
+    const Outcome pre =
+        depth < kMaxPrerequisiteDepth
+            ? Walk(set, p.flag, context, clock, depth + 1, NoTrace{})
+            : Outcome{};
+    trace.PrerequisiteChecked(set, p, pre.variant);
     if (pre.variant != p.variant) {
       out.variant = flag.off_variant;
       out.reason = Reason::kPrerequisiteFailed;
@@ -293,7 +483,8 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
   }
   for (std::size_t i = 0; i < flag.rules.size(); ++i) {
     const Rule& rule = flag.rules[i];
-    if (!AllMatch(set, rule.clauses, context, clock)) continue;
+    trace.BeginRule(rule);
+    if (!AllMatch(set, rule.clauses, context, clock, trace)) continue;
     std::int32_t variant = rule.serve.variant;
     if (rule.expression != nullptr) {
       const JlRuleResult r = EvaluateJsonLogicRule(flag, *rule.expression,
@@ -305,9 +496,13 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
         return out;
       }
     }
+    trace.RuleMatched();
     if (rule.serve.rollout != nullptr) {
       variant = Bucket(*rule.serve.rollout, context);
-      if (variant < 0) continue;  // no bucketing key: the rule does not match
+      if (variant < 0) {  // no bucketing key: the rule does not match
+        trace.MissingBucketKey();
+        continue;
+      }
     }
     if (variant == Serve::kFallThrough) break;  // flagd: null → default
     out.variant = variant;
@@ -348,10 +543,13 @@ bool FindFlag(const CompiledFlagSet& set, std::string_view flag,
   return true;
 }
 
-EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
+namespace {
+
+template <typename Trace>
+EvaluationDetail EvaluateWith(const CompiledFlagSet& set, std::uint32_t index,
                               const Context& context, ValueType expected,
-                              EvalClock& clock) noexcept {
-  const Outcome out = Walk(set, index, context, clock, 0);
+                              EvalClock& clock, Trace trace) noexcept {
+  const Outcome out = Walk(set, index, context, clock, 0, trace);
   const CompiledFlag& flag = set.flags[index];
   EvaluationDetail detail;
   detail.snapshot_version = set.version;
@@ -376,6 +574,26 @@ EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
     detail.rule_index = -1;
   }
   return detail;
+}
+
+}  // namespace
+
+EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
+                              const Context& context, ValueType expected,
+                              EvalClock& clock) noexcept {
+  return EvaluateWith(set, index, context, expected, clock, NoTrace{});
+}
+
+void ExplainFlag(const CompiledFlagSet& set, std::uint32_t index,
+                 const Context& context, ValueType expected, EvalClock& clock,
+                 Explanation* out) {
+  const CompiledFlag& flag = set.flags[index];
+  if (flag.fallthrough.rollout != nullptr) {
+    out->fallthrough_split = true;
+    out->fallthrough_bucket_by = flag.fallthrough.rollout->bucket_by;
+  }
+  out->detail =
+      EvaluateWith(set, index, context, expected, clock, ExplainTrace{out});
 }
 
 EvaluationDetail EvaluateByName(const CompiledFlagSet& set,

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "hotfix/context.h"
 #include "hotfix/evaluation.h"
+#include "hotfix/snapshot.h"
 #include "hotfix/value.h"
 #include "model/model.h"
 
@@ -41,6 +42,18 @@ class EvalClock {
 EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
                               const Context& context, ValueType expected,
                               EvalClock& clock) noexcept;
+
+// ExplainFlag()
+//
+// EvaluateFlag, recording each step into *out; out->detail is what
+// EvaluateFlag returns (both run one walk, written once as a template over
+// its trace sink; EvaluateFlag's sink is empty and compiles away).
+// out->rules and out->prerequisites must be empty.
+//
+// Cost: allocates the explanation.
+void ExplainFlag(const CompiledFlagSet& set, std::uint32_t index,
+                 const Context& context, ValueType expected, EvalClock& clock,
+                 Explanation* out);
 
 // EvaluateByName()
 //

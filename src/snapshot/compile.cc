@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <new>
 #include <string>
@@ -153,17 +154,36 @@ struct FlagWork {
   std::vector<std::uint32_t> segment_refs;
   // For flags with many variants: name → index.
   absl::flat_hash_map<absl::string_view, std::int32_t> variant_index;
+  // The variants compiled: other flags' prerequisites may name them.
+  bool variants_compiled = false;
 };
 
 class Compiler {
  public:
   Compiler(const CompileOptions& options, StringPool* pool,
-           CompiledFlagSet* out)
-      : options_(options), pool_(pool), out_(out), writer_(buffer_) {}
+           CompiledFlagSet* out, CompileErrorList* errors)
+      : options_(options),
+        pool_(pool),
+        out_(out),
+        errors_(errors),
+        writer_(buffer_) {}
 
+  // Compiles `root`. Errors compilation can continue past are recorded in
+  // `errors` (see Recover()); a non-OK return is either the error that
+  // stopped compilation (already recorded) or one nothing recovered from.
   absl::Status Run(const Json& root);
 
  private:
+  // Recover()
+  //
+  // Called where what follows does not depend on what `status` was about
+  // (another flag, segment, rule or clause; another field of a flag): records
+  // an error and returns OK so compilation goes on, or returns the error
+  // when the list has reached its limit (always after the first error for
+  // Compile(), which therefore stops exactly where a fail-fast compiler
+  // would). An error already recorded passes through unchanged.
+  absl::Status Recover(absl::Status status);
+
   absl::Status CollectKeys(const Json& map, const Path& path,
                            std::string_view what,
                            std::vector<KeyedMember>* sorted,
@@ -216,6 +236,7 @@ class Compiler {
   const CompileOptions& options_;
   StringPool* pool_;
   CompiledFlagSet* out_;
+  CompileErrorList* errors_;
   std::vector<FlagWork> work_;             // parallel to out_->flags
   std::vector<const Json*> segment_json_;  // parallel to out_->segments
   absl::flat_hash_map<absl::string_view, std::uint32_t> segment_index_;
@@ -224,6 +245,12 @@ class Compiler {
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
   std::string canonical_;  // scratch for HashJson()
 };
+
+absl::Status Compiler::Recover(absl::Status status) {
+  if (status.ok() || errors_->stopped()) return status;
+  errors_->Add(status);
+  return errors_->stopped() ? status : absl::OkStatus();
+}
 
 std::string_view Compiler::Serialize(const Json& v) {
   buffer_.Clear();
@@ -240,25 +267,29 @@ absl::Status Compiler::Run(const Json& root) {
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(root, path, kNames, f));
 
-  if (f[kVersion] == nullptr) return Missing(path, "version");
-  if (!f[kVersion]->IsUint64()) {
-    return Error(Path(path, "version"), "expected an unsigned integer");
+  if (f[kVersion] == nullptr) {
+    HOTFIX_RETURN_IF_ERROR(Recover(Missing(path, "version")));
+  } else if (!f[kVersion]->IsUint64()) {
+    HOTFIX_RETURN_IF_ERROR(
+        Recover(Error(Path(path, "version"), "expected an unsigned integer")));
+  } else {
+    out_->version = f[kVersion]->GetUint64();
   }
-  out_->version = f[kVersion]->GetUint64();
   if (f[kEnvironment] != nullptr) {
     std::string_view unused;
-    HOTFIX_RETURN_IF_ERROR(
-        ReadString(*f[kEnvironment], Path(path, "environment"), &unused));
+    HOTFIX_RETURN_IF_ERROR(Recover(
+        ReadString(*f[kEnvironment], Path(path, "environment"), &unused)));
   }
   if (f[kFlags] == nullptr) return Missing(path, "flags");
   if (f[kSegments] != nullptr) {
+    // Not recovered: flags naming segments would only repeat the error.
     HOTFIX_RETURN_IF_ERROR(
         CompileSegments(*f[kSegments], Path(path, "segments")));
   }
   HOTFIX_RETURN_IF_ERROR(CompileFlags(*f[kFlags], Path(path, "flags")));
-  HOTFIX_RETURN_IF_ERROR(ResolvePrerequisiteVariants());
-  HOTFIX_RETURN_IF_ERROR(CheckPrerequisiteGraph());
-  ComputeFingerprints();
+  HOTFIX_RETURN_IF_ERROR(Recover(ResolvePrerequisiteVariants()));
+  HOTFIX_RETURN_IF_ERROR(Recover(CheckPrerequisiteGraph()));
+  if (errors_->count() == 0) ComputeFingerprints();
   return absl::OkStatus();
 }
 
@@ -272,10 +303,11 @@ absl::Status Compiler::CollectKeys(const Json& map, const Path& path,
   for (auto m = map.MemberBegin(); m != map.MemberEnd(); ++m, ++i) {
     const std::string_view key = View(m->name);
     if (!IsValidKey(key)) {
-      return Error(
-          Path(path, key),
-          absl::StrCat("invalid ", ToAbsl(what), " key ", Quote(key),
-                       ": must be 1-256 characters of [A-Za-z0-9._-]"));
+      // The entry is still compiled: a bad name hides no other error.
+      HOTFIX_RETURN_IF_ERROR(Recover(
+          Error(Path(path, key),
+                absl::StrCat("invalid ", ToAbsl(what), " key ", Quote(key),
+                             ": must be 1-256 characters of [A-Za-z0-9._-]"))));
     }
     sorted->push_back(KeyedMember{key, &m->value, i});
   }
@@ -310,8 +342,8 @@ absl::Status Compiler::CompileSegments(const Json& map, const Path& path) {
   // a reader meets.
   std::uint32_t i = 0;
   for (auto m = map.MemberBegin(); m != map.MemberEnd(); ++m, ++i) {
-    HOTFIX_RETURN_IF_ERROR(CompileSegment(m->value, Path(path, View(m->name)),
-                                          &out_->segments[position[i]]));
+    HOTFIX_RETURN_IF_ERROR(Recover(CompileSegment(
+        m->value, Path(path, View(m->name)), &out_->segments[position[i]])));
   }
   return absl::OkStatus();
 }
@@ -339,12 +371,12 @@ absl::Status Compiler::CompileSegment(const Json& v, const Path& path,
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, kNames, f));
   if (f[kIncluded] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(CompileKeySet(*f[kIncluded], Path(path, "included"),
-                                         &segment->included));
+    HOTFIX_RETURN_IF_ERROR(Recover(CompileKeySet(
+        *f[kIncluded], Path(path, "included"), &segment->included)));
   }
   if (f[kExcluded] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(CompileKeySet(*f[kExcluded], Path(path, "excluded"),
-                                         &segment->excluded));
+    HOTFIX_RETURN_IF_ERROR(Recover(CompileKeySet(
+        *f[kExcluded], Path(path, "excluded"), &segment->excluded)));
   }
   if (f[kRules] != nullptr) {
     const Path rules_path(path, "rules");
@@ -356,11 +388,13 @@ absl::Status Compiler::CompileSegment(const Json& v, const Path& path,
       enum { kIf, kRuleCount };
       static constexpr std::string_view kRuleNames[kRuleCount] = {"if"};
       const Json* r[kRuleCount] = {};
-      HOTFIX_RETURN_IF_ERROR(ReadObject(rules[i], rule_path, kRuleNames, r));
-      if (r[kIf] == nullptr) return Missing(rule_path, "if");
-      HOTFIX_RETURN_IF_ERROR(CompileClauses(*r[kIf], Path(rule_path, "if"),
-                                            /*in_segment=*/true,
-                                            &segment->rules[i], nullptr));
+      absl::Status st = ReadObject(rules[i], rule_path, kRuleNames, r);
+      if (st.ok() && r[kIf] == nullptr) st = Missing(rule_path, "if");
+      if (st.ok()) {
+        st = CompileClauses(*r[kIf], Path(rule_path, "if"),
+                            /*in_segment=*/true, &segment->rules[i], nullptr);
+      }
+      HOTFIX_RETURN_IF_ERROR(Recover(std::move(st)));
     }
   }
   return absl::OkStatus();
@@ -382,8 +416,8 @@ absl::Status Compiler::CompileFlags(const Json& map, const Path& path) {
   std::uint32_t i = 0;
   for (auto m = map.MemberBegin(); m != map.MemberEnd(); ++m, ++i) {
     const std::uint32_t k = position[i];
-    HOTFIX_RETURN_IF_ERROR(CompileFlag(m->value, Path(path, View(m->name)), k,
-                                       &out_->flags[k], &work_[k]));
+    HOTFIX_RETURN_IF_ERROR(Recover(CompileFlag(
+        m->value, Path(path, View(m->name)), k, &out_->flags[k], &work_[k])));
   }
   return absl::OkStatus();
 }
@@ -414,43 +448,50 @@ absl::Status Compiler::CompileFlag(const Json& v, const Path& path,
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, kNames, f));
 
+  // Everything else names variants: without them, stop at this flag.
   if (f[kVariants] == nullptr) return Missing(path, "variants");
   HOTFIX_RETURN_IF_ERROR(
       CompileVariants(*f[kVariants], Path(path, "variants"), flag, work));
+  work->variants_compiled = true;
 
-  if (f[kDefault] == nullptr) return Missing(path, "default");
-  HOTFIX_RETURN_IF_ERROR(CompileServe(*f[kDefault], Path(path, "default"),
-                                      *flag, *work, &flag->fallthrough));
+  // From here on each field is checked even when another one failed.
+  if (f[kDefault] == nullptr) {
+    HOTFIX_RETURN_IF_ERROR(Recover(Missing(path, "default")));
+  } else {
+    HOTFIX_RETURN_IF_ERROR(
+        Recover(CompileServe(*f[kDefault], Path(path, "default"), *flag, *work,
+                             &flag->fallthrough)));
+  }
   if (f[kOffVariant] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(ResolveVariant(*f[kOffVariant],
-                                          Path(path, "off_variant"), *flag,
-                                          *work, &flag->off_variant));
+    HOTFIX_RETURN_IF_ERROR(
+        Recover(ResolveVariant(*f[kOffVariant], Path(path, "off_variant"),
+                               *flag, *work, &flag->off_variant)));
   }
   bool killed = false;
   bool enabled = true;
   if (f[kKilled] != nullptr) {
     HOTFIX_RETURN_IF_ERROR(
-        ReadBool(*f[kKilled], Path(path, "killed"), &killed));
+        Recover(ReadBool(*f[kKilled], Path(path, "killed"), &killed)));
   }
   if (f[kEnabled] != nullptr) {
     HOTFIX_RETURN_IF_ERROR(
-        ReadBool(*f[kEnabled], Path(path, "enabled"), &enabled));
+        Recover(ReadBool(*f[kEnabled], Path(path, "enabled"), &enabled)));
   }
   flag->killed = killed || !enabled;
 
   if (f[kPrerequisites] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(CompilePrerequisites(
-        *f[kPrerequisites], Path(path, "prerequisites"), self, flag, work));
+    HOTFIX_RETURN_IF_ERROR(Recover(CompilePrerequisites(
+        *f[kPrerequisites], Path(path, "prerequisites"), self, flag, work)));
   }
   if (f[kTargets] != nullptr) {
-    HOTFIX_RETURN_IF_ERROR(
-        CompileTargets(*f[kTargets], Path(path, "targets"), flag, *work));
+    HOTFIX_RETURN_IF_ERROR(Recover(
+        CompileTargets(*f[kTargets], Path(path, "targets"), flag, *work)));
   }
   if (f[kRules] != nullptr) {
     HOTFIX_RETURN_IF_ERROR(
-        CompileRules(*f[kRules], Path(path, "rules"), flag, work));
+        Recover(CompileRules(*f[kRules], Path(path, "rules"), flag, work)));
   }
-  HOTFIX_RETURN_IF_ERROR(CompileMeta(&f[kOwner], path, &flag->meta));
+  HOTFIX_RETURN_IF_ERROR(Recover(CompileMeta(&f[kOwner], path, &flag->meta)));
 
   if (!flag->killed && flag->prerequisites.empty() && flag->targets.empty() &&
       flag->rules.empty() && flag->fallthrough.rollout == nullptr) {
@@ -776,15 +817,28 @@ absl::Status Compiler::CompileRules(const Json& v, const Path& path,
     enum { kIf, kServe, kCount };
     static constexpr std::string_view kNames[kCount] = {"if", "serve"};
     const Json* f[kCount] = {};
-    HOTFIX_RETURN_IF_ERROR(ReadObject(v[i], rule_path, kNames, f));
-    if (f[kIf] == nullptr) return Missing(rule_path, "if");
-    if (f[kServe] == nullptr) return Missing(rule_path, "serve");
+    // Each rule, and its `if` and `serve`, are checked independently.
+    absl::Status st = ReadObject(v[i], rule_path, kNames, f);
+    if (!st.ok()) {
+      HOTFIX_RETURN_IF_ERROR(Recover(std::move(st)));
+      continue;
+    }
+    if (f[kIf] == nullptr) {
+      HOTFIX_RETURN_IF_ERROR(Recover(Missing(rule_path, "if")));
+    }
+    if (f[kServe] == nullptr) {
+      HOTFIX_RETURN_IF_ERROR(Recover(Missing(rule_path, "serve")));
+    }
     Rule& rule = flag->rules[i];
-    HOTFIX_RETURN_IF_ERROR(CompileClauses(*f[kIf], Path(rule_path, "if"),
-                                          /*in_segment=*/false, &rule.clauses,
-                                          &work->segment_refs));
-    HOTFIX_RETURN_IF_ERROR(CompileServe(*f[kServe], Path(rule_path, "serve"),
-                                        *flag, *work, &rule.serve));
+    if (f[kIf] != nullptr) {
+      HOTFIX_RETURN_IF_ERROR(Recover(
+          CompileClauses(*f[kIf], Path(rule_path, "if"), /*in_segment=*/false,
+                         &rule.clauses, &work->segment_refs)));
+    }
+    if (f[kServe] != nullptr) {
+      HOTFIX_RETURN_IF_ERROR(Recover(CompileServe(
+          *f[kServe], Path(rule_path, "serve"), *flag, *work, &rule.serve)));
+    }
   }
   return absl::OkStatus();
 }
@@ -795,8 +849,9 @@ absl::Status Compiler::CompileClauses(
   HOTFIX_RETURN_IF_ERROR(ReadArray(v, path));
   out->resize(v.Size());
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-    HOTFIX_RETURN_IF_ERROR(CompileClause(v[i], Path(path, std::size_t{i}),
-                                         in_segment, &(*out)[i], segment_refs));
+    HOTFIX_RETURN_IF_ERROR(
+        Recover(CompileClause(v[i], Path(path, std::size_t{i}), in_segment,
+                              &(*out)[i], segment_refs)));
   }
   return absl::OkStatus();
 }
@@ -1033,6 +1088,8 @@ absl::Status Compiler::ResolvePrerequisiteVariants() {
     CompiledFlag& flag = out_->flags[i];
     for (std::size_t j = 0; j < flag.prerequisites.size(); ++j) {
       Prerequisite& p = flag.prerequisites[j];
+      // A flag whose variants did not compile has its own error already.
+      if (!work_[p.flag].variants_compiled) continue;
       const std::string_view name = work_[i].prerequisite_variants[j];
       p.variant = FindVariant(out_->flags[p.flag], work_[p.flag], name);
       if (p.variant < 0) {
@@ -1041,9 +1098,10 @@ absl::Status Compiler::ResolvePrerequisiteVariants() {
         const Path flag_path(flags_path, flag.key);
         const Path list_path(flag_path, "prerequisites");
         const Path item_path(list_path, j);
-        return Error(Path(item_path, "variant"),
-                     absl::StrCat("unknown variant ", Quote(name), " in flag ",
-                                  Quote(out_->flags[p.flag].key)));
+        HOTFIX_RETURN_IF_ERROR(Recover(
+            Error(Path(item_path, "variant"),
+                  absl::StrCat("unknown variant ", Quote(name), " in flag ",
+                               Quote(out_->flags[p.flag].key)))));
       }
     }
   }
@@ -1142,32 +1200,44 @@ void Compiler::ComputeFingerprints() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
-    std::string_view json, const CompileOptions& options,
-    std::shared_ptr<StringPool> pool) {
+namespace {
+
+// CompileFlagSet and CollectCompileErrors: returns the set, or nullptr with
+// the errors in `errors`.
+std::unique_ptr<CompiledFlagSet> CompileInto(std::string_view json,
+                                             const CompileOptions& options,
+                                             std::shared_ptr<StringPool> pool,
+                                             CompileErrorList* errors) {
   if (json.size() > options.max_document_bytes) {
-    return absl::InvalidArgumentError(
+    errors->Add(absl::InvalidArgumentError(
         absl::StrCat("document of ", json.size(),
                      " bytes exceeds the limit of ", options.max_document_bytes,
-                     " bytes (CompileOptions::max_document_bytes)"));
+                     " bytes (CompileOptions::max_document_bytes)")));
+    return nullptr;
   }
   if (pool == nullptr) pool = std::make_shared<StringPool>();
   try {
     rapidjson::Document doc;
-    HOTFIX_RETURN_IF_ERROR(ParseDocument(json, &doc));
+    absl::Status st = ParseDocument(json, &doc);
     auto set = std::make_unique<CompiledFlagSet>();
     set->strings = pool;
     const bool flagd =
-        options.format == DocumentFormat::kFlagd ||
-        (options.format == DocumentFormat::kAuto && IsFlagdDocument(doc));
-    if (flagd) {
-      HOTFIX_RETURN_IF_ERROR(ExpandFlagdRefs(&doc, options.max_document_bytes));
-      HOTFIX_RETURN_IF_ERROR(
-          CompileFlagdDocument(doc, options, pool.get(), set.get()));
+        st.ok() &&
+        (options.format == DocumentFormat::kFlagd ||
+         (options.format == DocumentFormat::kAuto && IsFlagdDocument(doc)));
+    if (!st.ok()) {
+      // A syntax error: nothing to compile.
+    } else if (flagd) {
+      st = ExpandFlagdRefs(&doc, options.max_document_bytes);
+      if (st.ok())
+        st = CompileFlagdDocument(doc, options, pool.get(), set.get());
     } else {
-      Compiler compiler(options, pool.get(), set.get());
-      HOTFIX_RETURN_IF_ERROR(compiler.Run(doc));
+      Compiler compiler(options, pool.get(), set.get(), errors);
+      st = compiler.Run(doc);
     }
+    // Not yet recorded: an error nothing recovered from.
+    if (!st.ok() && !errors->stopped()) errors->Add(std::move(st));
+    if (errors->count() > 0) return nullptr;
     set->enabled_answer.resize(set->flags.size());
     for (std::size_t i = 0; i < set->flags.size(); ++i) {
       bool value;
@@ -1177,9 +1247,27 @@ absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     }
     return set;
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        "out of memory while compiling flag set");
+    errors->Add(
+        absl::ResourceExhaustedError("out of memory while compiling flag set"));
+    return nullptr;
   }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
+    std::string_view json, const CompileOptions& options,
+    std::shared_ptr<StringPool> pool) {
+  CompileErrorList errors(/*stop_after=*/1, /*keep=*/1);
+  std::unique_ptr<CompiledFlagSet> set =
+      CompileInto(json, options, std::move(pool), &errors);
+  if (set == nullptr) return errors.kept().front();
+  return set;
+}
+
+void CollectCompileErrors(std::string_view json, const CompileOptions& options,
+                          CompileErrorList* errors) {
+  CompileInto(json, options, nullptr, errors);
 }
 
 namespace {
@@ -1222,6 +1310,27 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> Compile(
   if (!set.ok()) return set.status();
   return std::unique_ptr<const Snapshot>(
       internal::SnapshotAccess::Wrap(*std::move(set)));
+}
+
+CompileErrors ListCompileErrors(std::string_view json,
+                                const CompileOptions& options,
+                                std::size_t max_errors) {
+  internal::CompileErrorList list(
+      /*stop_after=*/std::numeric_limits<std::size_t>::max(),
+      /*keep=*/std::max<std::size_t>(max_errors, 1));
+  CompileErrors errors;
+  try {
+    internal::CollectCompileErrors(json, options, &list);
+    errors.total = list.count();
+    errors.messages.reserve(list.kept().size());
+    for (const absl::Status& status : list.kept()) {
+      errors.messages.emplace_back(status.message());
+    }
+  } catch (const std::bad_alloc&) {
+    // No exception leaves the library: what was listed, and the count.
+    errors.total = std::max(list.count(), errors.messages.size());
+  }
+  return errors;
 }
 
 }  // namespace hotfix

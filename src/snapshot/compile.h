@@ -8,9 +8,13 @@
 #ifndef HOTFIX_SRC_SNAPSHOT_COMPILE_H_
 #define HOTFIX_SRC_SNAPSHOT_COMPILE_H_
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "hotfix/snapshot.h"
 #include "model/model.h"
@@ -30,6 +34,51 @@ namespace internal {
 absl::StatusOr<std::unique_ptr<CompiledFlagSet>> CompileFlagSet(
     std::string_view json, const CompileOptions& options,
     std::shared_ptr<StringPool> pool);
+
+// CompileErrorList
+//
+// The errors of one compilation, in the order the compiler meets them. The
+// native compiler goes on past an error wherever what follows does not depend
+// on it (another flag, segment, rule or clause; another field of a flag), so
+// one pass can report every independent error; an error that would only
+// repeat an earlier one (a flag whose variants failed, or the prerequisites
+// naming it) is not reported. Compilation stops once `stop_after` errors are
+// recorded; the first `keep` are kept, the rest only counted. Syntax errors,
+// flagd documents and the document's shape report one error.
+//
+// Thread-compatible.
+class CompileErrorList {
+ public:
+  CompileErrorList(std::size_t stop_after, std::size_t keep)
+      : stop_after_(stop_after), keep_(keep) {}
+
+  // Records a non-OK `status`.
+  void Add(absl::Status status) {
+    ++count_;
+    if (kept_.size() < keep_) kept_.push_back(std::move(status));
+  }
+  bool stopped() const { return count_ >= stop_after_; }
+  // Every error recorded (may exceed kept().size()).
+  std::size_t count() const { return count_; }
+  const std::vector<absl::Status>& kept() const { return kept_; }
+
+ private:
+  std::size_t stop_after_;
+  std::size_t keep_;
+  std::size_t count_ = 0;
+  std::vector<absl::Status> kept_;
+};
+
+// CollectCompileErrors()
+//
+// Compiles `json` like CompileFlagSet but without stopping at the first
+// error: records every error into `errors` (see CompileErrorList; its first
+// error is the one CompileFlagSet returns). Records nothing when `json`
+// compiles.
+//
+// Thread-safe. Cost: a whole compilation, however many errors there are.
+void CollectCompileErrors(std::string_view json, const CompileOptions& options,
+                          CompileErrorList* errors);
 
 // RenewRegexesInForkedChild()
 //

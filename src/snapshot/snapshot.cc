@@ -7,6 +7,7 @@
 #include "hotfix/snapshot.h"
 
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,6 +71,61 @@ EvaluationDetail Snapshot::Evaluate(std::string_view flag,
                                     absl::Time now) const noexcept {
   internal::EvalClock clock(now);
   return internal::EvaluateByName(*impl_, flag, context, expected, clock);
+}
+
+namespace {
+
+Explanation ExplainByName(const internal::CompiledFlagSet& set,
+                          std::string_view flag, const Context& context,
+                          ValueType expected, internal::EvalClock& clock) {
+  Explanation explanation;
+  std::uint32_t index = 0;
+  if (!internal::FindFlag(set, flag, &index)) {
+    explanation.detail =
+        internal::EvaluateByName(set, flag, context, expected, clock);
+    return explanation;
+  }
+  try {
+    internal::ExplainFlag(set, index, context, expected, clock, &explanation);
+  } catch (const std::bad_alloc&) {
+    // No exception leaves the library: the answer without the steps.
+    explanation = Explanation();
+    explanation.detail =
+        internal::EvaluateFlag(set, index, context, expected, clock);
+  }
+  return explanation;
+}
+
+}  // namespace
+
+Explanation Snapshot::Explain(std::string_view flag, const Context& context,
+                              ValueType expected) const {
+  internal::EvalClock clock;
+  return ExplainByName(*impl_, flag, context, expected, clock);
+}
+
+Explanation Snapshot::Explain(std::string_view flag, const Context& context,
+                              ValueType expected, absl::Time now) const {
+  internal::EvalClock clock(now);
+  return ExplainByName(*impl_, flag, context, expected, clock);
+}
+
+std::string_view ClauseOutcomeName(ClauseOutcome outcome) noexcept {
+  switch (outcome) {
+    case ClauseOutcome::kMatched:
+      return "matched";
+    case ClauseOutcome::kNotMatched:
+      return "not matched";
+    case ClauseOutcome::kMissingAttribute:
+      return "missing attribute";
+    case ClauseOutcome::kWrongType:
+      return "wrong type";
+    case ClauseOutcome::kInvalidValue:
+      return "invalid value";
+    case ClauseOutcome::kNotEvaluated:
+      break;
+  }
+  return "not evaluated";
 }
 
 bool Snapshot::Contains(std::string_view flag) const noexcept {

@@ -147,6 +147,33 @@ TEST_F(AdminApiTest, RolloutSetsATwoWaySplitOrConvertsABooleanFlag) {
             404);
 }
 
+TEST_F(AdminApiTest, ARejectedFlagSetListsEveryCompileError) {
+  HttpReply r =
+      Call("PUT", "/v1/admin/envs/production/flags/broken",
+           R"({"reason":"x","flag":{"variants":{"on":true,"off":false},
+          "default":"onn","off_variant":"of",
+          "rules":[{"if":[{"attribute":"a","op":"betwen","value":1}],
+                    "serve":"on"}]}})");
+  EXPECT_EQ(r.status, 400);
+  rapidjson::Document doc = r.Json();
+  const rapidjson::Value& error = doc["error"];
+  EXPECT_EQ(std::string(error["code"].GetString()), "INVALID_ARGUMENT");
+  // "message" is the first error, as before; "errors" lists them all.
+  EXPECT_EQ(std::string(error["message"].GetString()),
+            "flags.broken.default: unknown variant \"onn\"");
+  ASSERT_TRUE(error["errors"].IsArray()) << r.body;
+  ASSERT_EQ(error["errors"].Size(), 3u) << r.body;
+  EXPECT_EQ(std::string(error["errors"][1].GetString()),
+            "flags.broken.off_variant: unknown variant \"of\"");
+  EXPECT_EQ(std::string(error["errors"][2].GetString()),
+            "flags.broken.rules[0].if[0].op: unknown operator \"betwen\"");
+  EXPECT_EQ(error["error_count"].GetUint64(), 3u);
+  // Other errors keep their two members.
+  r = Call("PUT", "/v1/admin/envs/production/flags/broken", R"({"flag":{}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_FALSE(r.Json()["error"].HasMember("errors")) << r.body;
+}
+
 TEST_F(AdminApiTest, NoOpWriteCreatesNoVersion) {
   HttpReply r = Call(
       "POST", "/v1/admin/envs/production/flags/kill-recommendations/revive",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
@@ -93,6 +94,187 @@ TEST(HotfixctlOfflineTest, EvalPrintsValueVariantAndReason) {
   EXPECT_NE(r.out.find("FLAG_NOT_FOUND"), std::string::npos) << r.out;
   r = RunCtl({"eval", file, "fix-123", "--ctx", "novalue"});
   EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(HotfixctlOfflineTest, ValidateListsEveryIndependentErrorWithItsPath) {
+  TempDir dir;
+  const std::string bad = dir.path() + "/bad.json";
+  WriteFile(bad, R"({"version": 1, "flags": {
+      "a": {"variants": {"on": true}, "default": "onn"},
+      "b": {"variants": {"on": true, "off": false}, "default": "on",
+            "rules": [{"if": [{"attribute": "x", "op": "betwen", "value": 1}],
+                       "serve": "on"}],
+            "owner": 5},
+      "c": {"variants": {"on": true, "off": "no"}, "default": "zzz"}}})");
+  CtlResult r = RunCtl({"validate", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  // Every independent error, in document order; nothing about c's default:
+  // c's variants failed, so the rest of c is not checked.
+  EXPECT_EQ(r.err,
+            bad + ": flags.a.default: unknown variant \"onn\"\n" + bad +
+                ": flags.b.rules[0].if[0].op: unknown operator \"betwen\"\n" +
+                bad + ": flags.b.owner: expected a string\n" + bad +
+                ": flags.c.variants.off: all variants must have one type: "
+                "expected bool, got string\n");
+
+  r = RunCtl({"validate", bad, "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(r.out, "out", &doc).ok()) << r.out;
+  EXPECT_FALSE(doc["valid"].GetBool());
+  // "error" stays the first error, as before.
+  EXPECT_EQ(std::string(doc["error"].GetString()),
+            "flags.a.default: unknown variant \"onn\"");
+  ASSERT_TRUE(doc["errors"].IsArray());
+  ASSERT_EQ(doc["errors"].Size(), 4u);
+  EXPECT_EQ(std::string(doc["errors"][1].GetString()),
+            "flags.b.rules[0].if[0].op: unknown operator \"betwen\"");
+  EXPECT_EQ(doc["error_count"].GetUint64(), 4u);
+}
+
+TEST(HotfixctlOfflineTest, ValidateStopsAtMaxErrorsAndSaysHowManyMore) {
+  TempDir dir;
+  const std::string bad = dir.path() + "/bad.json";
+  std::string flags;
+  for (int i = 0; i < 25; ++i) {
+    absl::StrAppend(&flags, i == 0 ? "" : ",", "\"f", i,
+                    R"(": {"variants": {"on": true}, "default": "x"})");
+  }
+  WriteFile(bad, absl::StrCat(R"({"version": 1, "flags": {)", flags, "}}"));
+  CtlResult r = RunCtl({"validate", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  // 20 errors by default, then the count of the rest.
+  std::vector<std::string> lines = absl::StrSplit(r.err, '\n');
+  ASSERT_EQ(lines.size(), 22u) << r.err;  // 21 lines and the final ""
+  EXPECT_EQ(lines[0], bad + ": flags.f0.default: unknown variant \"x\"");
+  EXPECT_EQ(lines[19], bad + ": flags.f19.default: unknown variant \"x\"");
+  EXPECT_EQ(lines[20], bad + ": and 5 more errors (--max-errors 20)");
+
+  r = RunCtl({"validate", bad, "--max-errors", "3", "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(r.out, "out", &doc).ok()) << r.out;
+  EXPECT_EQ(doc["errors"].Size(), 3u);
+  EXPECT_EQ(doc["error_count"].GetUint64(), 25u);
+  // Like a bad --format: rejected, naming the option.
+  r = RunCtl({"validate", bad, "--max-errors", "0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--max-errors"), std::string::npos) << r.err;
+}
+
+// The flag of the --explain tests: a semver rule, a bool rule, a split rule.
+constexpr char kExplainSet[] = R"({"version": 3, "flags": {"beta": {
+    "variants": {"on": true, "off": false}, "default": "off",
+    "rules": [
+      {"if": [{"attribute": "app_version", "op": "semver_gte",
+               "value": "5.2.0"},
+              {"attribute": "plan", "op": "in", "values": ["pro"]}],
+       "serve": "on"},
+      {"if": [{"attribute": "tester", "op": "in", "values": [true]}],
+       "serve": "on"},
+      {"if": [{"attribute": "plan", "op": "in", "values": ["team"]}],
+       "serve": {"rollout": {"bucket_by": "org", "split": [
+         {"variant": "on", "weight": 100}]}}}]}}})";
+
+TEST(HotfixctlOfflineTest, EvalExplainSaysWhichClauseHadTheWrongType) {
+  TempDir dir;
+  const std::string file = dir.path() + "/flags.json";
+  WriteFile(file, kExplainSet);
+  // app_version:=5 is a number (semver_gte reads a string); tester=yes is a
+  // string (the rule's values are bools); plan is missing.
+  CtlResult r = RunCtl({"eval", file, "beta", "--ctx", "app_version:=5",
+                        "--ctx", "tester=yes", "--explain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "beta: false\n"
+            "  variant  off\n"
+            "  reason   DEFAULT\n"
+            "  version  3\n"
+            "  rule 0: not matched\n"
+            "    if[0] app_version semver_gte: skipped: wrong type "
+            "(expected string, got number)\n"
+            "    if[1] plan in: not evaluated (an earlier clause failed)\n"
+            "  rule 1: not matched\n"
+            "    if[0] tester in: skipped: wrong type (expected bool, got "
+            "string)\n"
+            "  rule 2: not matched\n"
+            "    if[0] plan in: skipped: attribute missing\n"
+            "  decided  no rule matched: the default variant \"off\"\n");
+
+  // Matching types: rule 0 decides and later rules are not shown.
+  r = RunCtl({"eval", file, "beta", "--ctx", "app_version=6.0.0", "--ctx",
+              "plan=pro", "--explain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "beta: true\n"
+            "  variant  on\n"
+            "  reason   RULE_MATCH (rule 0)\n"
+            "  version  3\n"
+            "  rule 0: matched\n"
+            "    if[0] app_version semver_gte: matched\n"
+            "    if[1] plan in: matched\n"
+            "  decided  rule 0\n");
+
+  // Without --explain the output is as before.
+  r = RunCtl({"eval", file, "beta", "--ctx", "app_version:=5"});
+  EXPECT_EQ(r.out,
+            "beta: false\n  variant  off\n  reason   DEFAULT\n  version  3\n");
+}
+
+TEST(HotfixctlOfflineTest, EvalExplainJsonNamesOutcomesAndTypes) {
+  TempDir dir;
+  const std::string file = dir.path() + "/flags.json";
+  WriteFile(file, kExplainSet);
+  CtlResult r = RunCtl({"eval", file, "beta", "--ctx", "app_version:=5",
+                        "--ctx", "plan=team", "--explain", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  rapidjson::Document doc;
+  ASSERT_TRUE(tools::ParseJson(r.out, "out", &doc).ok()) << r.out;
+  EXPECT_EQ(std::string(doc["reason"].GetString()), "DEFAULT");
+  const rapidjson::Value& rules = doc["explain"]["rules"];
+  ASSERT_EQ(rules.Size(), 3u);
+  const rapidjson::Value& semver = rules[0]["clauses"][0];
+  EXPECT_EQ(std::string(semver["attribute"].GetString()), "app_version");
+  EXPECT_EQ(std::string(semver["op"].GetString()), "semver_gte");
+  EXPECT_EQ(std::string(semver["outcome"].GetString()), "wrong_type");
+  EXPECT_EQ(std::string(semver["expected_type"].GetString()), "string");
+  EXPECT_EQ(std::string(semver["actual_type"].GetString()), "number");
+  EXPECT_EQ(std::string(rules[0]["clauses"][1]["outcome"].GetString()),
+            "not_evaluated");
+  EXPECT_EQ(std::string(rules[1]["clauses"][0]["outcome"].GetString()),
+            "missing_attribute");
+  // Rule 2 matched, but its split is by "org", which the context lacks.
+  EXPECT_TRUE(rules[2]["matched"].GetBool());
+  EXPECT_EQ(std::string(rules[2]["bucket_by"].GetString()), "org");
+  EXPECT_TRUE(rules[2]["missing_bucket_key"].GetBool());
+  EXPECT_EQ(std::string(doc["explain"]["decided_by"].GetString()),
+            "no rule matched: the default variant \"off\"");
+}
+
+TEST(HotfixctlOfflineTest, EvalExplainWorksOnEveryContextLine) {
+  TempDir dir;
+  const std::string file = dir.path() + "/flags.json";
+  WriteFile(file, kExplainSet);
+  CtlResult r =
+      RunCtl({"eval", file, "beta", "--contexts", "-", "--explain"}, {},
+             "{\"plan\": \"team\", \"org\": \"acme\"}\n"
+             "{\"app_version\": 5}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines =
+      absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  rapidjson::Document first;
+  ASSERT_TRUE(tools::ParseJson(lines[0], "line 1", &first).ok()) << lines[0];
+  EXPECT_EQ(first["rule_index"].GetInt(), 2);
+  EXPECT_EQ(std::string(first["explain"]["decided_by"].GetString()),
+            "rule 2 (its split by org)");
+  rapidjson::Document second;
+  ASSERT_TRUE(tools::ParseJson(lines[1], "line 2", &second).ok()) << lines[1];
+  EXPECT_EQ(
+      std::string(
+          second["explain"]["rules"][0]["clauses"][0]["outcome"].GetString()),
+      "wrong_type");
 }
 
 class HotfixctlTest : public ServerTest {
@@ -228,6 +410,19 @@ TEST_F(HotfixctlTest, HumanAndJsonOutput) {
   EXPECT_NE(envs.out.find("production  2"), std::string::npos) << envs.out;
   CtlResult who = Ctl({"whoami"});
   EXPECT_NE(who.out.find("bootstrap-admin"), std::string::npos) << who.out;
+}
+
+TEST_F(HotfixctlTest, SetRejectedByTheCompilerPrintsEveryError) {
+  const std::string flag = dir_.path() + "/flag.json";
+  WriteFile(flag, R"({"variants":{"on":true,"off":false},"default":"onn",
+                      "rules":[{"if":[{"attribute":"a","op":"betwen",
+                                       "value":1}],"serve":"on"}]})");
+  CtlResult r = Ctl({"set", "bad-fix", "--file", flag, "--reason", "add"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "hotfixctl: flags.bad-fix.default: unknown variant \"onn\"\n"
+            "  flags.bad-fix.rules[0].if[0].op: unknown operator "
+            "\"betwen\"\n");
 }
 
 TEST_F(HotfixctlTest, SetGetAndWholeSetRoundTrip) {

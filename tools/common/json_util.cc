@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "util/json_parse.h"
 #include "util/strings.h"
@@ -261,6 +262,38 @@ JsonOut& JsonOut::Value(std::string_view key, const rapidjson::Value& value) {
 }
 std::string JsonOut::Take() const {
   return std::string(buffer_.GetString(), buffer_.GetSize());
+}
+
+namespace {
+
+// The payload's type URL (absl::Status payloads are keyed by one).
+constexpr char kErrorListPayload[] = "type.hotfix.dev/hotfix.ErrorList";
+
+}  // namespace
+
+absl::Status WithErrorList(absl::Status status,
+                           const std::vector<std::string>& messages,
+                           std::size_t total) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("errors");
+  w.StartArray();
+  for (const std::string& m : messages) WriteString(w, m);
+  w.EndArray();
+  w.Key("error_count");
+  w.Uint64(total);
+  w.EndObject();
+  status.SetPayload(
+      kErrorListPayload,
+      absl::Cord(absl::string_view(buffer.GetString(), buffer.GetSize())));
+  return status;
+}
+
+std::optional<std::string> ErrorListJson(const absl::Status& status) {
+  const auto payload = status.GetPayload(kErrorListPayload);  // absl::optional
+  if (!payload.has_value()) return std::nullopt;
+  return std::string(*payload);
 }
 
 }  // namespace tools

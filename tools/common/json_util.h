@@ -11,6 +11,7 @@
 #ifndef HOTFIX_TOOLS_COMMON_JSON_UTIL_H_
 #define HOTFIX_TOOLS_COMMON_JSON_UTIL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,20 @@ absl::Status ParseJson(std::string_view text, std::string_view what,
 //
 // Serializes `value` compactly. Cost: allocates the result.
 std::string ToJson(const rapidjson::Value& value);
+
+// WithErrorList() / ErrorListJson()
+//
+// A status that carries, besides its message, a list of messages: every
+// independent compile error of a rejected flag set (the message is the first
+// of them). hotfixd's error replies add it to the error object as
+// `"errors": [...]` and `"error_count": N` (docs/admin-api.md). `total` may
+// exceed messages.size() when the list was cut at a limit. ErrorListJson()
+// returns `{"errors":[...],"error_count":N}`, or nullopt when `status`
+// carries no list.
+absl::Status WithErrorList(absl::Status status,
+                           const std::vector<std::string>& messages,
+                           std::size_t total);
+std::optional<std::string> ErrorListJson(const absl::Status& status);
 
 // Writes `s` as a JSON string value.
 inline void WriteString(JsonWriter& w, std::string_view s) {

@@ -23,13 +23,13 @@ constexpr const char* kValueOptions[] = {
     "from",     "to",      "state",      "secret", "contexts",
     "stages",   "every",   "max-failure-rate", "tolerance", "min-samples",
     "compare-to", "on-regression", "minutes", "unused-days",
-    "format",   "context", "type",
+    "format",   "context", "type",    "max-errors",
 };
 // Options without a value.
 constexpr const char* kFlagOptions[] = {
     "json",         "help", "all-envs",           "dry-run",
     "allow-delete", "yes",  "include-kill-state", "include-segments",
-    "status",       "cancel",
+    "status",       "cancel", "explain",
 };
 
 bool In(std::string_view name, const char* const* begin,
@@ -141,17 +141,22 @@ std::string Usage() {
   return R"(usage: hotfixctl [options] COMMAND [ARGS]
 
 Offline (no server):
-  validate FILE                       compile FILE ("-": stdin) with the SDK's
-                                      compiler; prints the first error, exit 1 if bad
+  validate FILE [--max-errors N]      compile FILE ("-": stdin) with the SDK's
+                                      compiler; prints every independent error
+                                      (at most N, default 20), exit 1 if bad
   eval FILE FLAG [--ctx K=V]... [--context JSON] [--type T] [--now TIME]
-                                      evaluate FLAG: value, variant, reason.
+          [--explain]                 evaluate FLAG: value, variant, reason.
                                       --ctx key=ID sets the context key;
                                       --ctx name=text a string attribute;
                                       --ctx name:=JSON a typed one (31, true);
                                       --context '{"targetingKey": ...}' an
                                       OpenFeature context (docs/openfeature.md);
-                                      --type bool|string|number|json checks it
-  eval FILE FLAG --contexts FILE      one evaluation per JSON-lines context
+                                      --type bool|string|number|json checks it;
+                                      --explain shows each rule and clause:
+                                      matched, not matched, skipped (attribute
+                                      missing, wrong type), and what decided
+  eval FILE FLAG --contexts FILE [--explain]
+                                      one evaluation per JSON-lines context
                                       ("-": stdin), one JSON line out each
   convert --from flagd FILE           a flagd flag-definition file in the
                                       native format (stdout); lists on stderr

@@ -2,12 +2,15 @@
 
 #include "offline.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <deque>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +29,8 @@ namespace hotfixctl {
 namespace {
 
 constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;
+// `validate` lists at most this many errors unless --max-errors says.
+constexpr std::size_t kDefaultMaxErrors = 20;
 
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
   return tools::ReadFile(path, kMaxFileBytes);
@@ -93,7 +98,24 @@ int Validate(const Args& args) {
   if (!text.ok()) return ReportError(text.status());
   auto options = ParseFormat(args);
   if (!options.ok()) return ReportError(options.status());
+  std::size_t max_errors = kDefaultMaxErrors;
+  if (args.Has("max-errors") &&
+      (!absl::SimpleAtoi(args.Get("max-errors"), &max_errors) ||
+       max_errors == 0)) {
+    return ReportError(absl::InvalidArgumentError(
+        "--max-errors: expected a whole number of at least 1"));
+  }
   auto snapshot = Compile(*text, *options);
+  // Compile() stops at the first error; list every independent one.
+  CompileErrors errors;
+  if (!snapshot.ok()) {
+    errors = ListCompileErrors(*text, *options, max_errors);
+    if (errors.messages.empty()) {  // not a compile error (out of memory)
+      errors.messages.emplace_back(snapshot.status().message());
+      errors.total = 1;
+    }
+  }
+  const std::size_t more = errors.total - errors.messages.size();
   if (args.json) {
     rapidjson::StringBuffer buffer;
     tools::JsonWriter w(buffer);
@@ -108,8 +130,14 @@ int Validate(const Args& args) {
       w.Key("flags");
       w.Uint64((*snapshot)->size());
     } else {
-      w.Key("error");
+      w.Key("error");  // the first error, as Compile() reports it
       tools::WriteString(w, std::string(snapshot.status().message()));
+      w.Key("errors");
+      w.StartArray();
+      for (const std::string& m : errors.messages) tools::WriteString(w, m);
+      w.EndArray();
+      w.Key("error_count");
+      w.Uint64(errors.total);
     }
     w.EndObject();
     std::printf("%s\n", buffer.GetString());
@@ -121,8 +149,14 @@ int Validate(const Args& args) {
       std::printf("%s: warning: %s\n", path.c_str(), warning.c_str());
     }
   } else {
-    std::fprintf(stderr, "%s: %s\n", path.c_str(),
-                 std::string(snapshot.status().message()).c_str());
+    for (const std::string& m : errors.messages) {
+      std::fprintf(stderr, "%s: %s\n", path.c_str(), m.c_str());
+    }
+    if (more > 0) {
+      std::fprintf(stderr, "%s: and %zu more error%s (--max-errors %zu)\n",
+                   path.c_str(), more, more == 1 ? "" : "s",
+                   errors.messages.size());
+    }
   }
   return snapshot.ok() ? kExitOk : kExitFailed;
 }
@@ -153,6 +187,192 @@ void WriteDetail(tools::JsonWriter& w, const std::string& flag,
   w.Int(d.rule_index);
   w.Key("version");
   w.Uint64(d.snapshot_version);
+}
+
+// "missing attribute" -> "missing_attribute": the --json spelling.
+std::string Identifier(std::string_view text) {
+  std::string id(text);
+  std::replace(id.begin(), id.end(), ' ', '_');
+  return id;
+}
+
+// The rule's split, for a person: " (its split by key)".
+std::string SplitNote(bool split, const std::string& bucket_by) {
+  if (!split) return "";
+  return absl::StrCat(" (its split by ", bucket_by.empty() ? "key" : bucket_by,
+                      ")");
+}
+
+// What decided the evaluation, in words.
+std::string DecidedBy(const Explanation& e) {
+  const EvaluationDetail& d = e.detail;
+  const std::string variant(d.variant);
+  switch (d.reason) {
+    case Reason::kStatic:
+      return absl::StrCat("static: the flag serves \"", variant,
+                          "\" to every context");
+    case Reason::kKilled:
+      return variant.empty()
+                 ? "killed: no off variant, the caller's default"
+                 : absl::StrCat("killed: the off variant \"", variant, "\"");
+    case Reason::kPrerequisiteFailed:
+      for (const PrerequisiteExplanation& p : e.prerequisites) {
+        if (p.passed) continue;
+        return absl::StrCat("prerequisite \"", p.flag, "\" served ",
+                            p.served_variant.empty()
+                                ? "no variant"
+                                : absl::StrCat("\"", p.served_variant, "\""),
+                            ", not \"", p.required_variant, "\"");
+      }
+      return "a prerequisite failed";
+    case Reason::kTargetMatch:
+      return "a target lists the context key";
+    case Reason::kRuleMatch: {
+      std::string out = absl::StrCat("rule ", d.rule_index);
+      if (d.rule_index >= 0 &&
+          static_cast<std::size_t>(d.rule_index) < e.rules.size()) {
+        const RuleExplanation& r = e.rules[d.rule_index];
+        out += SplitNote(r.split, r.bucket_by);
+      }
+      return out;
+    }
+    case Reason::kRollout:
+      return absl::StrCat(
+          "no rule matched: the default split by ",
+          e.fallthrough_bucket_by.empty() ? "key" : e.fallthrough_bucket_by);
+    case Reason::kDefault:
+      return absl::StrCat("no rule matched: the default variant \"", variant,
+                          "\"");
+    case Reason::kError:
+      if (d.error == ErrorKind::kMissingBucketKey) {
+        return absl::StrCat(
+            "no rule matched, and the context has no string attribute \"",
+            e.fallthrough_bucket_by.empty() ? "key" : e.fallthrough_bucket_by,
+            "\" for the default split: the caller's default");
+      }
+      return absl::StrCat("error ", std::string(ErrorKindName(d.error)),
+                          ": the caller's default");
+  }
+  return "";
+}
+
+// One clause for a person: `region in: skipped: wrong type (expected
+// string, got bool)`.
+std::string DescribeClause(const ClauseExplanation& c) {
+  std::string out = c.attribute.empty() ? "" : absl::StrCat(c.attribute, " ");
+  absl::StrAppend(&out, c.negate ? "not " : "", c.op, ": ");
+  switch (c.outcome) {
+    case ClauseOutcome::kMatched:
+    case ClauseOutcome::kNotMatched:
+      absl::StrAppend(&out, std::string(ClauseOutcomeName(c.outcome)));
+      break;
+    case ClauseOutcome::kMissingAttribute:
+      absl::StrAppend(&out, "skipped: attribute missing");
+      break;
+    case ClauseOutcome::kWrongType:
+    case ClauseOutcome::kInvalidValue:
+      absl::StrAppend(
+          &out, "skipped: ", std::string(ClauseOutcomeName(c.outcome)),
+          " (expected ", c.expected_type, ", got ", c.actual_type, ")");
+      break;
+    case ClauseOutcome::kNotEvaluated:
+      absl::StrAppend(&out, "not evaluated (an earlier clause failed)");
+      break;
+  }
+  return out;
+}
+
+void PrintExplanation(const Explanation& e) {
+  for (const PrerequisiteExplanation& p : e.prerequisites) {
+    std::printf("  prerequisite %s: needs \"%s\", served %s: %s\n",
+                p.flag.c_str(), p.required_variant.c_str(),
+                p.served_variant.empty()
+                    ? "no variant"
+                    : absl::StrCat("\"", p.served_variant, "\"").c_str(),
+                p.passed ? "passed" : "failed");
+  }
+  for (std::size_t i = 0; i < e.rules.size(); ++i) {
+    const RuleExplanation& r = e.rules[i];
+    std::string state = r.matched ? "matched" : "not matched";
+    if (r.missing_bucket_key) {
+      absl::StrAppend(&state, ", but its split found no string attribute \"",
+                      r.bucket_by.empty() ? "key" : r.bucket_by,
+                      "\": passed over");
+    }
+    std::printf("  rule %zu: %s\n", i, state.c_str());
+    for (std::size_t j = 0; j < r.clauses.size(); ++j) {
+      std::printf("    if[%zu] %s\n", j, DescribeClause(r.clauses[j]).c_str());
+    }
+  }
+  std::printf("  decided  %s\n", DecidedBy(e).c_str());
+}
+
+// The explanation as a JSON object member "explain".
+void WriteExplanation(tools::JsonWriter& w, const Explanation& e) {
+  w.Key("explain");
+  w.StartObject();
+  w.Key("prerequisites");
+  w.StartArray();
+  for (const PrerequisiteExplanation& p : e.prerequisites) {
+    w.StartObject();
+    w.Key("flag");
+    tools::WriteString(w, p.flag);
+    w.Key("required_variant");
+    tools::WriteString(w, p.required_variant);
+    w.Key("served_variant");
+    tools::WriteString(w, p.served_variant);
+    w.Key("passed");
+    w.Bool(p.passed);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("rules");
+  w.StartArray();
+  for (std::size_t i = 0; i < e.rules.size(); ++i) {
+    const RuleExplanation& r = e.rules[i];
+    w.StartObject();
+    w.Key("index");
+    w.Uint64(i);
+    w.Key("matched");
+    w.Bool(r.matched);
+    if (r.split) {
+      w.Key("bucket_by");
+      tools::WriteString(w, r.bucket_by.empty() ? "key" : r.bucket_by);
+      w.Key("missing_bucket_key");
+      w.Bool(r.missing_bucket_key);
+    }
+    w.Key("clauses");
+    w.StartArray();
+    for (const ClauseExplanation& c : r.clauses) {
+      w.StartObject();
+      w.Key("attribute");
+      if (c.attribute.empty()) {
+        w.Null();
+      } else {
+        tools::WriteString(w, c.attribute);
+      }
+      w.Key("op");
+      tools::WriteString(w, c.op);
+      w.Key("negate");
+      w.Bool(c.negate);
+      w.Key("outcome");
+      tools::WriteString(w, Identifier(ClauseOutcomeName(c.outcome)));
+      if (c.outcome == ClauseOutcome::kWrongType ||
+          c.outcome == ClauseOutcome::kInvalidValue) {
+        w.Key("expected_type");
+        tools::WriteString(w, c.expected_type);
+        w.Key("actual_type");
+        tools::WriteString(w, c.actual_type);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("decided_by");
+  tools::WriteString(w, DecidedBy(e));
+  w.EndObject();
 }
 
 // Builds a context from a JSON object: "key" is the context key; strings,
@@ -189,7 +409,7 @@ absl::Status ContextFromJson(const rapidjson::Value& object,
 
 // eval FILE FLAG --contexts FILE: one JSON line out per context line in.
 int EvalMany(const Snapshot& snapshot, const std::string& flag,
-             const std::string& contexts_path, absl::Time now) {
+             const std::string& contexts_path, absl::Time now, bool explain) {
   auto text = tools::ReadFile(contexts_path, kMaxFileBytes);
   if (!text.ok()) return ReportError(text.status());
   int failed = 0;
@@ -222,7 +442,15 @@ int EvalMany(const Snapshot& snapshot, const std::string& flag,
         w.Key("key");
         tools::WriteString(w, ctx.key());
       }
-      WriteDetail(w, flag, snapshot.Evaluate(flag, ctx, ValueType::kNone, now));
+      if (explain) {
+        const Explanation e =
+            snapshot.Explain(flag, ctx, ValueType::kNone, now);
+        WriteDetail(w, flag, e.detail);
+        WriteExplanation(w, e);
+      } else {
+        WriteDetail(w, flag,
+                    snapshot.Evaluate(flag, ctx, ValueType::kNone, now));
+      }
     }
     w.EndObject();
     std::printf("%s\n", buffer.GetString());
@@ -242,7 +470,7 @@ int Eval(const Args& args) {
     std::fprintf(stderr,
                  "usage: hotfixctl eval FILE FLAG [--ctx K=V]... "
                  "[--context JSON] [--type T] [--contexts FILE] "
-                 "[--now TIME]\n");
+                 "[--now TIME] [--explain]\n");
     return kExitUsage;
   }
   const std::string& path = args.positional[1];
@@ -268,7 +496,8 @@ int Eval(const Args& args) {
       std::fprintf(stderr, "hotfixctl: give --ctx or --contexts, not both\n");
       return kExitUsage;
     }
-    return EvalMany(**snapshot, flag, args.Get("contexts"), now);
+    return EvalMany(**snapshot, flag, args.Get("contexts"), now,
+                    args.Flag("explain"));
   }
 
   // The context holds views: keep every string alive here.
@@ -342,13 +571,19 @@ int Eval(const Args& args) {
           "--type: expected bool, string, number or json"));
     }
   }
-  const EvaluationDetail d = (*snapshot)->Evaluate(flag, ctx, expected, now);
+  const bool explain = args.Flag("explain");
+  // Explain() runs the same evaluation, recording each step.
+  const Explanation e =
+      explain ? (*snapshot)->Explain(flag, ctx, expected, now) : Explanation{};
+  const EvaluationDetail d =
+      explain ? e.detail : (*snapshot)->Evaluate(flag, ctx, expected, now);
   const std::string value = FormatValue(d.value);
   if (args.json) {
     rapidjson::StringBuffer buffer;
     tools::JsonWriter w(buffer);
     w.StartObject();
     WriteDetail(w, flag, d);
+    if (explain) WriteExplanation(w, e);
     w.EndObject();
     std::printf("%s\n", buffer.GetString());
   } else {
@@ -364,6 +599,7 @@ int Eval(const Args& args) {
     std::printf("  reason   %s\n", reason.c_str());
     std::printf("  version  %llu\n",
                 static_cast<unsigned long long>(d.snapshot_version));
+    if (explain) PrintExplanation(e);
   }
   if (d.reason == Reason::kError && d.error == ErrorKind::kFlagNotFound) {
     return kExitNotFound;

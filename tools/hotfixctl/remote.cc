@@ -7,10 +7,12 @@
 #include <sys/types.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/json_util.h"
 
 namespace hotfix {
@@ -186,6 +188,26 @@ absl::StatusOr<Reply> Remote::Request(const std::string& method,
         error != nullptr ? tools::FindMember(*error, "message") : nullptr;
     if (m != nullptr && m->IsString()) {
       message = std::string(m->GetString(), m->GetStringLength());
+    }
+    // A rejected flag set lists every compile error (the first is the
+    // message): one more line each, then how many were not listed.
+    const rapidjson::Value* list =
+        error != nullptr ? tools::FindMember(*error, "errors") : nullptr;
+    const rapidjson::Value* count =
+        error != nullptr ? tools::FindMember(*error, "error_count") : nullptr;
+    if (list != nullptr && list->IsArray() && list->Size() > 1) {
+      for (rapidjson::SizeType i = 1; i < list->Size(); ++i) {
+        if (!(*list)[i].IsString()) continue;
+        absl::StrAppend(&message, "\n  ",
+                        absl::string_view((*list)[i].GetString(),
+                                          (*list)[i].GetStringLength()));
+      }
+      if (count != nullptr && count->IsUint64() &&
+          count->GetUint64() > list->Size()) {
+        const std::uint64_t more = count->GetUint64() - list->Size();
+        absl::StrAppend(&message, "\n  and ", more, " more error",
+                        more == 1 ? "" : "s");
+      }
     }
   }
   if (reply.status == 401) {

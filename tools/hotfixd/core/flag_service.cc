@@ -93,7 +93,12 @@ absl::StatusOr<std::shared_ptr<EnvironmentState>> FlagService::MakeState(
   if (compiled.ok()) {
     state->snapshot = std::shared_ptr<const Snapshot>(std::move(*compiled));
   } else if (must_compile) {
-    return compiled.status();
+    // Compile() stops at the first error; the reply lists every independent
+    // one (the first is the message).
+    const CompileErrors errors = ListCompileErrors(document);
+    if (errors.messages.empty()) return compiled.status();
+    return tools::WithErrorList(compiled.status(), errors.messages,
+                                errors.total);
   } else {
     tools::LogWarning(absl::StrCat(
         "environment \"", env, "\" version ", version, " no longer compiles (",

@@ -2,6 +2,9 @@
 
 #include "http/reply.h"
 
+#include <optional>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "common/json_util.h"
 
@@ -133,6 +136,23 @@ Reply StatusReply(const absl::Status& status) {
   const absl::string_view message = status.message();
   Reply reply = Reply::Error(http, CodeName(status.code()),
                              std::string_view(message.data(), message.size()));
+  if (std::optional<std::string> list = tools::ErrorListJson(status)) {
+    // Every compile error beside the first: {"error": {"code", "message",
+    // "errors", "error_count"}}.
+    rapidjson::Document details;
+    if (tools::ParseJson(*list, "error list", &details).ok()) {
+      tools::JsonOut out;
+      out.Begin()
+          .Begin("error")
+          .Str("code", CodeName(status.code()))
+          .Str("message", std::string_view(message.data(), message.size()))
+          .Value("errors", details["errors"])
+          .Value("error_count", details["error_count"])
+          .End()
+          .End();
+      reply.body = tools::MakeShared(out.Take());
+    }
+  }
   if (http == 503) reply.SetHeader("Retry-After", "5");
   return reply;
 }
