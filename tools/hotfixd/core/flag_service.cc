@@ -25,6 +25,23 @@ namespace hotfix {
 namespace hotfixd {
 namespace {
 
+// `s` with another protection flag: the same version, document and snapshot
+// (the lazily built gzip body and variant index are rebuilt on first use).
+std::shared_ptr<const EnvironmentState> WithProtection(
+    const EnvironmentState& s, bool protected_env) {
+  auto state = std::make_shared<EnvironmentState>();
+  state->name = s.name;
+  state->version = s.version;
+  state->wire_version = s.wire_version;
+  state->document = s.document;
+  state->etag = s.etag;
+  state->snapshot = s.snapshot;
+  state->created_at = s.created_at;
+  state->updated_at = s.updated_at;
+  state->protected_env = protected_env;
+  return state;
+}
+
 std::string KeysJson(const std::vector<std::string>& keys) {
   rapidjson::StringBuffer buffer;
   tools::JsonWriter w(buffer);
@@ -178,17 +195,7 @@ absl::StatusOr<int> FlagService::CatchUpLocked(const std::string& env) {
   std::shared_ptr<const EnvironmentState> current = Get(env);
   if (current != nullptr && row.version == current->version) {
     if (row.protected_env != current->protected_env) {
-      auto state = std::make_shared<EnvironmentState>();
-      state->name = current->name;
-      state->version = current->version;
-      state->wire_version = current->wire_version;
-      state->document = current->document;
-      state->etag = current->etag;
-      state->snapshot = current->snapshot;
-      state->created_at = current->created_at;
-      state->updated_at = current->updated_at;
-      state->protected_env = row.protected_env;
-      Install(std::move(state));
+      Install(WithProtection(*current, row.protected_env));
     }
     return 0;
   }
@@ -464,17 +471,7 @@ absl::Status FlagService::SetProtected(const std::string& env,
       absl::StrCat("{\"protected\":", protected_env ? "true" : "false",
                    audit_extra.empty() ? "" : ",", audit_extra, "}");
   HOTFIX_RETURN_IF_ERROR(store_->SetProtected(env, protected_env, audit));
-  auto state = std::make_shared<EnvironmentState>();
-  state->name = current->name;
-  state->version = current->version;
-  state->wire_version = current->wire_version;
-  state->document = current->document;
-  state->etag = current->etag;
-  state->snapshot = current->snapshot;
-  state->created_at = current->created_at;
-  state->updated_at = current->updated_at;
-  state->protected_env = protected_env;
-  Install(std::move(state));
+  Install(WithProtection(*current, protected_env));
   tools::LogInfo(absl::StrCat(env, " ", audit.action, " by ", actor, ": ",
                               reason));
   return absl::OkStatus();
