@@ -265,7 +265,7 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
   Outcome out;
   if (flag.killed) {
     out.variant = flag.off_variant;
-    out.reason = Reason::kKilled;
+    out.reason = flag.guard_tripped ? Reason::kGuardTripped : Reason::kKilled;
     return out;
   }
   if (flag.static_variant >= 0) {
@@ -350,7 +350,8 @@ bool FindFlag(const CompiledFlagSet& set, std::string_view flag,
 
 EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
                               const Context& context, ValueType expected,
-                              EvalClock& clock) noexcept {
+                              EvalClock& clock,
+                              std::int32_t* variant_index) noexcept {
   const Outcome out = Walk(set, index, context, clock, 0);
   const CompiledFlag& flag = set.flags[index];
   EvaluationDetail detail;
@@ -375,13 +376,17 @@ EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
     detail.error = ErrorKind::kTypeMismatch;
     detail.rule_index = -1;
   }
+  if (variant_index != nullptr) *variant_index = mismatch ? -1 : out.variant;
   return detail;
 }
 
 EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
                                 std::string_view flag, const Context& context,
-                                ValueType expected, EvalClock& clock) noexcept {
+                                ValueType expected, EvalClock& clock,
+                                std::uint32_t* flag_index,
+                                std::int32_t* variant_index) noexcept {
   std::uint32_t index;
+  if (variant_index != nullptr) *variant_index = -1;
   if (!FindFlag(set, flag, &index)) {
     EvaluationDetail detail;
     detail.snapshot_version = set.version;
@@ -389,7 +394,8 @@ EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
     detail.error = ErrorKind::kFlagNotFound;
     return detail;
   }
-  return EvaluateFlag(set, index, context, expected, clock);
+  if (flag_index != nullptr) *flag_index = index;
+  return EvaluateFlag(set, index, context, expected, clock, variant_index);
 }
 
 std::int64_t Int64Or(const EvaluationDetail& d,
