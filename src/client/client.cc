@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "client/client_core.h"
@@ -351,17 +352,30 @@ void GuardScope::Record(bool ok) noexcept {
 
 namespace internal {
 
+namespace {
+
+// Counts through a slot of its own when the thread has none (its first read,
+// or in a destructor at thread exit).
+[[gnu::noinline]] void CountWithTemporarySlot(const Client* client,
+                                              Counters* counters,
+                                              std::uint32_t counter,
+                                              CounterField field) noexcept {
+  Publisher::ReadGuard guard(ClientAccess::publisher(*client));
+  counters->Count(guard.slot(), counter, field);
+}
+
+}  // namespace
+
 void CountStaticExposure(const Client* client, std::uint64_t word) noexcept {
   Counters* const counters = ClientAccess::core(*client).counters();
-  if (counters == nullptr) return;
-  const auto counter = static_cast<std::uint32_t>(word >> 32);
   // The thread's own slot is its own whether or not a read is in progress.
-  if (const HazardSlot* slot = tls_hazard_slot; slot != nullptr) {
+  const HazardSlot* const slot = tls_hazard_slot;
+  const auto counter = static_cast<std::uint32_t>(word >> 32);
+  if (ABSL_PREDICT_TRUE(slot != nullptr && counters != nullptr)) {
     counters->Count(slot, counter, kExposures);
-    return;
+  } else if (counters != nullptr) {
+    CountWithTemporarySlot(client, counters, counter, kExposures);
   }
-  Publisher::ReadGuard guard(ClientAccess::publisher(*client));
-  counters->Count(guard.slot(), counter, kExposures);
 }
 
 void CountOutcome(const Client* client, std::uint32_t counter,
@@ -371,10 +385,9 @@ void CountOutcome(const Client* client, std::uint32_t counter,
   const CounterField field = ok ? kSuccesses : kFailures;
   if (const HazardSlot* slot = tls_hazard_slot; slot != nullptr) {
     counters->Count(slot, counter, field);
-    return;
+  } else {
+    CountWithTemporarySlot(client, counters, counter, field);
   }
-  Publisher::ReadGuard guard(ClientAccess::publisher(*client));
-  counters->Count(guard.slot(), counter, field);
 }
 
 }  // namespace internal

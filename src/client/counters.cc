@@ -20,6 +20,27 @@ Counters::~Counters() {
   }
 }
 
+void Counters::CountSlow(const HazardSlot* slot, std::uint32_t id,
+                         CounterField field) noexcept {
+  if (id >= kMaxCounters || slot->index >= kMaxShards) {
+    if (id != kNoCounter) CountLost();
+    return;
+  }
+  Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
+  if (shard == nullptr) shard = NewShard(slot->index);
+  if (shard == nullptr) return;
+  Block* block = shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
+  if (block == nullptr) block = NewBlock(shard, id);
+  if (block == nullptr) return;
+  std::atomic<std::uint64_t>& cell = block->cells[id & (kBlockSize - 1)][field];
+  cell.store(cell.load(std::memory_order_relaxed) + 1,
+             std::memory_order_relaxed);
+}
+
+void Counters::CountLost() noexcept {
+  lost_.fetch_add(1, std::memory_order_relaxed);
+}
+
 Counters::Shard* Counters::NewShard(std::uint32_t index) noexcept {
   Shard* shard = new (std::nothrow) Shard;
   if (shard == nullptr) {

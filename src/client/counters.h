@@ -65,21 +65,22 @@ class Counters {
   // one of its blocks allocates.
   void Count(const HazardSlot* slot, std::uint32_t id,
              CounterField field) noexcept {
-    if (id >= kMaxCounters || slot->index >= kMaxShards) {
-      if (id != kNoCounter) CountLost();
-      return;
+    if (ABSL_PREDICT_TRUE(id < kMaxCounters && slot->index < kMaxShards)) {
+      Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
+      if (ABSL_PREDICT_TRUE(shard != nullptr)) {
+        Block* block =
+            shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
+        if (ABSL_PREDICT_TRUE(block != nullptr)) {
+          std::atomic<std::uint64_t>& cell =
+              block->cells[id & (kBlockSize - 1)][field];
+          // One writer per shard: no read-modify-write instruction needed.
+          cell.store(cell.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+          return;
+        }
+      }
     }
-    Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
-    if (ABSL_PREDICT_FALSE(shard == nullptr)) shard = NewShard(slot->index);
-    if (ABSL_PREDICT_FALSE(shard == nullptr)) return;
-    Block* block = shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
-    if (ABSL_PREDICT_FALSE(block == nullptr)) block = NewBlock(shard, id);
-    if (ABSL_PREDICT_FALSE(block == nullptr)) return;
-    std::atomic<std::uint64_t>& cell =
-        block->cells[id & (kBlockSize - 1)][field];
-    // One writer per shard: no read-modify-write instruction needed.
-    cell.store(cell.load(std::memory_order_relaxed) + 1,
-               std::memory_order_relaxed);
+    CountSlow(slot, id, field);
   }
 
   // Sum()
@@ -105,11 +106,12 @@ class Counters {
     std::atomic<Block*> blocks[kMaxBlocks] = {};
   };
 
+  // Count() for a first count (allocating) or an id or slot out of range.
+  [[gnu::noinline]] void CountSlow(const HazardSlot* slot, std::uint32_t id,
+                                   CounterField field) noexcept;
   Shard* NewShard(std::uint32_t index) noexcept;
   Block* NewBlock(Shard* shard, std::uint32_t id) noexcept;
-  void CountLost() noexcept {
-    lost_.fetch_add(1, std::memory_order_relaxed);
-  }
+  [[gnu::noinline]] void CountLost() noexcept;
 
   std::atomic<Shard*> shards_[kMaxShards] = {};
   std::atomic<std::uint64_t> lost_{0};
