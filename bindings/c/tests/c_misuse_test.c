@@ -97,6 +97,31 @@ static void NullArgumentsToEveryFunctionAreHarmless(void) {
     hotfix_options_destroy(options);
   }
 
+  /* Outcomes and guard status with NULL arguments do nothing. */
+  hotfix_client_report(NULL, "fix-123", 1, NULL);
+  hotfix_client_report(client, NULL, 0, ctx);
+  hotfix_client_report(client, "no-such-flag", 0, NULL);
+  CHECK(hotfix_client_status_guard_trip_count(NULL) == 0);
+  CHECK(hotfix_client_status_guard_trip_flag(NULL, 0) == NULL);
+  CHECK(hotfix_client_status_guard_trip_variant(NULL, 3) == NULL);
+  CHECK(hotfix_client_status_guard_trip_detail(NULL, 0) == NULL);
+  CHECK(hotfix_client_status_telemetry_posts(NULL) == 0);
+  CHECK(hotfix_client_status_telemetry_dropped(NULL) == 0);
+  CHECK(hotfix_options_set_counting(NULL, 1) == HOTFIX_INVALID_ARGUMENT);
+  CHECK(hotfix_options_set_telemetry_send(NULL, 0) ==
+        HOTFIX_INVALID_ARGUMENT);
+  {
+    hotfix_options_t* options = hotfix_options_create();
+    CHECK(hotfix_options_set_telemetry_flush_interval_ms(options, 0) ==
+          HOTFIX_INVALID_ARGUMENT);
+    CHECK(hotfix_options_set_guard_interval_ms(options, -5) ==
+          HOTFIX_INVALID_ARGUMENT);
+    CHECK(hotfix_options_set_telemetry_instance(options, NULL) ==
+          HOTFIX_INVALID_ARGUMENT);
+    CHECK(hotfix_options_set_counting(options, 0) == HOTFIX_OK);
+    hotfix_options_destroy(options);
+  }
+
   /* Evaluation with a NULL client, flag or context. */
   CHECK(hotfix_client_enabled(NULL, "fix-123", NULL) == 0);
   CHECK(hotfix_client_enabled(client, NULL, NULL) == 0);
