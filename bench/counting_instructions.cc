@@ -8,7 +8,8 @@
 // requests and dumped separately:
 //
 //   valgrind --tool=callgrind --collect-atstart=no \
-//       --callgrind-out-file=/tmp/counting.%p build/release/bench/counting_instructions
+//       --callgrind-out-file=/tmp/counting.%p
+//       build/release/bench/counting_instructions
 //   callgrind_annotate /tmp/counting.<pid>.<n> | head    (one file per loop)
 //
 // or simply read its own summary: without valgrind it prints nothing but the

@@ -62,9 +62,9 @@
 #include "client/publisher.h"
 #include "eval/evaluate.h"
 #include "hotfix/client.h"
-#include "snapshot/compile.h"
 #include "model/model.h"
 #include "model/string_pool.h"
+#include "snapshot/compile.h"
 
 namespace hotfix {
 namespace bench {

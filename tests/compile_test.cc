@@ -17,9 +17,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hotfix/snapshot.h"
-#include "snapshot/compile.h"
 #include "model/model.h"
 #include "model/string_pool.h"
+#include "snapshot/compile.h"
 
 namespace hotfix {
 namespace {
@@ -1498,9 +1498,8 @@ namespace {
 
 std::string Guarded(const std::string& guard,
                     const std::string& off = R"("off_variant": "off", )") {
-  return Doc(absl::StrCat(
-      R"("f": {"variants": {"on": true, "off": false}, )", off,
-      R"("default": "on", "guard": )", guard, "}"));
+  return Doc(absl::StrCat(R"("f": {"variants": {"on": true, "off": false}, )",
+                          off, R"("default": "on", "guard": )", guard, "}"));
 }
 
 TEST(GuardCompileTest, FullGuardCompiles) {
@@ -1537,10 +1536,9 @@ TEST(GuardCompileTest, ErrorsNameTheField) {
               IsCompileError("flags.f.guard.max_failure_rate",
                              "required field is missing"));
   for (const char* rate : {"1", "-0.1", "\"5%\"", "1.5", "null"}) {
-    EXPECT_THAT(
-        CompileStatus(Guarded(absl::StrCat(R"({"max_failure_rate": )", rate,
-                                           "}"))),
-        IsCompileError("flags.f.guard.max_failure_rate", "in [0, 1)"))
+    EXPECT_THAT(CompileStatus(Guarded(
+                    absl::StrCat(R"({"max_failure_rate": )", rate, "}"))),
+                IsCompileError("flags.f.guard.max_failure_rate", "in [0, 1)"))
         << rate;
   }
   for (const char* n : {"0", "-1", "1.5", "\"200\"", "1000000001"}) {
@@ -1559,9 +1557,9 @@ TEST(GuardCompileTest, ErrorsNameTheField) {
                   R"({"max_failure_rate": 0.1, "compare_to": "control"})")),
               IsCompileError("flags.f.guard.compare_to",
                              "unknown variant \"control\""));
-  EXPECT_THAT(CompileStatus(Guarded(
-                  R"({"max_failure_rate": 0.1, "windw": "30s"})")),
-              IsCompileError("flags.f.guard.windw", "unknown field"));
+  EXPECT_THAT(
+      CompileStatus(Guarded(R"({"max_failure_rate": 0.1, "windw": "30s"})")),
+      IsCompileError("flags.f.guard.windw", "unknown field"));
   EXPECT_THAT(
       CompileStatus(Guarded(R"({"max_failure_rate": 0.1})", /*off=*/"")),
       IsCompileError("flags.f.guard", "needs off_variant or compare_to"));

@@ -22,14 +22,14 @@
 namespace hotfix {
 namespace {
 
-using ::testing::Contains;
-using ::testing::HasSubstr;
 using internal::ClientAccess;
 using internal::Counters;
 using internal::GuardSpec;
 using internal::JudgeGuard;
 using internal::OutcomeWindow;
 using internal::WindowCounts;
+using ::testing::Contains;
+using ::testing::HasSubstr;
 
 constexpr char kFlags[] = R"({"version": 1, "flags": {
   "fix-123": {"variants": {"on": true, "off": false}, "off_variant": "off", "default": "on",
@@ -82,10 +82,8 @@ TEST(CountingTest, EveryEvaluationPathCountsTheServedVariant) {
   fr.Set("lang", "b");
   EXPECT_EQ(client->GetString("text", "", fr), "beta");
   EXPECT_EQ(client->GetString("text", "", Context("user-2")), "alpha");
-  EXPECT_EQ(TotalsOf(*client, "fix-123", "on"),
-            (Counters::Totals{5, 0, 0}));
-  EXPECT_EQ(TotalsOf(*client, "fix-123", "off"),
-            (Counters::Totals{0, 0, 0}));
+  EXPECT_EQ(TotalsOf(*client, "fix-123", "on"), (Counters::Totals{5, 0, 0}));
+  EXPECT_EQ(TotalsOf(*client, "fix-123", "off"), (Counters::Totals{0, 0, 0}));
   EXPECT_EQ(TotalsOf(*client, "text", "b"), (Counters::Totals{1, 0, 0}));
   EXPECT_EQ(TotalsOf(*client, "text", "a"), (Counters::Totals{1, 0, 0}));
 }
@@ -225,8 +223,7 @@ TEST(GuardScopeTest, MovedScopeRecordsOnceFromItsNewOwner) {
   {
     GuardScope first = client->Guard("fix-123");
     GuardScope second = std::move(first);
-    std::thread([moved = std::move(second)]() mutable { moved.Fail(); })
-        .join();
+    std::thread([moved = std::move(second)]() mutable { moved.Fail(); }).join();
   }
   EXPECT_EQ(TotalsOf(*client, "fix-123", "on"), (Counters::Totals{1, 0, 1}));
 }
@@ -240,7 +237,8 @@ TEST(GuardScopeTest, UnknownFlagCountsNothing) {
   client->Report("missing", false);
 }
 
-// ---------------------------------------------------------------- the arithmetic
+// ---------------------------------------------------------------- the
+// arithmetic
 
 TEST(OutcomeWindowTest, CountsOnlyTheLastWindow) {
   OutcomeWindow window(absl::Seconds(10));
@@ -289,7 +287,8 @@ TEST(JudgeGuardTest, RelativeLimitAddsTheControlsRate) {
   const GuardSpec spec = Spec(0.05, 100);
   // Control fails 10 %: the variant may fail up to 15 %.
   EXPECT_FALSE(JudgeGuard(spec, {85, 15}, WindowCounts{900, 100}, "off").trip);
-  const auto verdict = JudgeGuard(spec, {84, 16}, WindowCounts{900, 100}, "off");
+  const auto verdict =
+      JudgeGuard(spec, {84, 16}, WindowCounts{900, 100}, "off");
   EXPECT_TRUE(verdict.trip);
   EXPECT_THAT(verdict.detail, HasSubstr("control \"off\" 10% of 1000"));
 }
@@ -304,7 +303,8 @@ TEST(JudgeGuardTest, ZeroLimitTripsOnTheFirstFailureAfterMinSamples) {
   EXPECT_TRUE(JudgeGuard(Spec(0, 10), {10, 1}, std::nullopt).trip);
 }
 
-// ---------------------------------------------------------------- the local guard
+// ---------------------------------------------------------------- the local
+// guard
 
 TEST(LocalGuardTest, TripServesTheFallbackAndTellsEveryone) {
   auto client = MakeClient();
@@ -428,7 +428,8 @@ TEST(LocalGuardTest, OutcomesAreInTheNextPostWithoutARemoteNoTrip) {
   // Without a remote source no trip is queued; the body still has counts.
   const std::string body =
       ClientAccess::core(*client).telemetry()->PendingBodyForTest();
-  EXPECT_THAT(body, HasSubstr(R"("flag":"fix-123","variant":"on","exposures":)"));
+  EXPECT_THAT(body,
+              HasSubstr(R"("flag":"fix-123","variant":"on","exposures":)"));
   EXPECT_THAT(body, HasSubstr(R"("successes":0,"failures":20})"));
   EXPECT_THAT(body, HasSubstr(R"("trips":[])"));
 }

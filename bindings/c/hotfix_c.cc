@@ -638,33 +638,32 @@ hotfix_code_t hotfix_options_set_telemetry_flush_interval_ms(
 
 hotfix_code_t hotfix_options_set_guard_interval_ms(hotfix_options_t* options,
                                                    int64_t interval_ms) {
-  return SetOption("hotfix_options_set_guard_interval_ms", options,
-                   [&](hotfix::ClientOptions& o) {
-                     if (interval_ms <= 0) {
-                       return absl::InvalidArgumentError(
-                           "guard interval: must be positive");
-                     }
-                     o.telemetry.guard_interval =
-                         absl::Milliseconds(interval_ms);
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_guard_interval_ms", options,
+      [&](hotfix::ClientOptions& o) {
+        if (interval_ms <= 0) {
+          return absl::InvalidArgumentError("guard interval: must be positive");
+        }
+        o.telemetry.guard_interval = absl::Milliseconds(interval_ms);
+        return absl::OkStatus();
+      });
 }
 
 hotfix_code_t hotfix_options_set_telemetry_instance(hotfix_options_t* options,
                                                     const char* instance) {
-  return SetOption("hotfix_options_set_telemetry_instance", options,
-                   [&](hotfix::ClientOptions& o) {
-                     if (instance == nullptr) {
-                       return absl::InvalidArgumentError(
-                           "telemetry instance: NULL");
-                     }
-                     if (std::strlen(instance) > 256) {
-                       return absl::InvalidArgumentError(
-                           "telemetry instance: at most 256 bytes");
-                     }
-                     o.telemetry.instance = instance;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_telemetry_instance", options,
+      [&](hotfix::ClientOptions& o) {
+        if (instance == nullptr) {
+          return absl::InvalidArgumentError("telemetry instance: NULL");
+        }
+        if (std::strlen(instance) > 256) {
+          return absl::InvalidArgumentError(
+              "telemetry instance: at most 256 bytes");
+        }
+        o.telemetry.instance = instance;
+        return absl::OkStatus();
+      });
 }
 
 hotfix_code_t hotfix_options_set_max_document_bytes(hotfix_options_t* options,

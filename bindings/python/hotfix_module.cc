@@ -1937,7 +1937,8 @@ PYBIND11_MODULE(_hotfix, m) {
       .def_property_readonly(
           "reason", Field(&Evaluation::reason),
           "\"STATIC\", \"TARGET_MATCH\", \"RULE_MATCH\", \"ROLLOUT\", "
-          "\"DEFAULT\", \"KILLED\", \"PREREQUISITE_FAILED\", \"GUARD_TRIPPED\" or "
+          "\"DEFAULT\", \"KILLED\", \"PREREQUISITE_FAILED\", \"GUARD_TRIPPED\" "
+          "or "
           "\"ERROR\".")
       .def_property_readonly("error", Field(&Evaluation::error),
                              "For reason \"ERROR\": \"FLAG_NOT_FOUND\", "

@@ -30,8 +30,19 @@
 //    bounded at about 1 MiB per regex; when it is full RE2 discards it and
 //    starts over, or falls back to its NFA, which allocates per match).
 //    Threads matching the same regex contend on that lock.
+//  - With exposure counting on (TelemetryOptions::counting, the default), an
+//    evaluation that serves a variant also counts it: a few loads and one
+//    store to the calling thread's own counters (no lock, no locked
+//    instruction). A thread's first count, and its first count in each block
+//    of 256 flag x variant counters, allocates once (2 KiB, then 6 KiB).
 //  - Evaluation is not async-signal-safe: do not evaluate from a signal
 //    handler.
+//
+// Guarded rollouts (docs/guarded-rollouts.md): Guard() and Report() record
+// how the work done under a flag went; a flag whose `guard` trips in this
+// process serves its fallback (reason kGuardTripped) until the server
+// publishes a new definition of it. Counts and trips are posted to the
+// remote source's server by a background thread.
 //
 // fork(): safe at any moment, whatever other threads are doing in the
 // client. The client's locks are held across fork() by pthread_atfork

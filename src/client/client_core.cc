@@ -217,9 +217,10 @@ void ClientCore::PrepareSetLocked(CompiledFlagSet* set) {
     bool changed = false;
     for (auto it = trips_.begin(); it != trips_.end();) {
       std::uint32_t index;
-      const bool same = FindFlag(*set, it->first, &index) &&
-                        set->flags[index].fingerprint == it->second.fingerprint &&
-                        set->flags[index].guard != nullptr;
+      const bool same =
+          FindFlag(*set, it->first, &index) &&
+          set->flags[index].fingerprint == it->second.fingerprint &&
+          set->flags[index].guard != nullptr;
       if (!same) {
         Log(LogLevel::kWarning,
             absl::StrCat("guard of flag \"", it->first,
@@ -276,8 +277,9 @@ void ClientCore::TripGuard(const TripRecord& trip) {
     }
     trips_[trip.trip.flag] = trip;
     Log(LogLevel::kError,
-        absl::StrCat("guard of flag \"", trip.trip.flag, "\" tripped: variant \"",
-                     trip.trip.variant, "\" ", trip.trip.detail,
+        absl::StrCat("guard of flag \"", trip.trip.flag,
+                     "\" tripped: variant \"", trip.trip.variant, "\" ",
+                     trip.trip.detail,
                      "; serving its fallback in this process until the "
                      "flag changes"));
     {

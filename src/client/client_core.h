@@ -18,8 +18,8 @@
 #include <atomic>
 #include <deque>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -205,7 +205,8 @@ struct ClientAccess {
 inline void CountExposure(Counters* counters, const HazardSlot* slot,
                           const CompiledFlagSet& set, std::uint32_t index,
                           std::int32_t variant, CounterField field) noexcept {
-  if (counters == nullptr || variant < 0 || index >= set.counter_offset.size()) {
+  if (counters == nullptr || variant < 0 ||
+      index >= set.counter_offset.size()) {
     return;
   }
   counters->Count(slot, set.counter_ids[set.counter_offset[index] + variant],

@@ -29,7 +29,8 @@ void Counters::CountSlow(const HazardSlot* slot, std::uint32_t id,
   Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
   if (shard == nullptr) shard = NewShard(slot->index);
   if (shard == nullptr) return;
-  Block* block = shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
+  Block* block =
+      shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
   if (block == nullptr) block = NewBlock(shard, id);
   if (block == nullptr) return;
   std::atomic<std::uint64_t>& cell = block->cells[id & (kBlockSize - 1)][field];

@@ -94,9 +94,7 @@ class Counters {
 
   // Counts lost because a slot's index or a counter id was out of range, or
   // an allocation failed.
-  std::uint64_t lost() const {
-    return lost_.load(std::memory_order_relaxed);
-  }
+  std::uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
 
  private:
   struct Block {

@@ -64,8 +64,8 @@ GuardVerdict JudgeGuard(const GuardSpec& spec, const WindowCounts& variant,
   verdict.detail =
       absl::StrCat(Percent(rate), " failed over the last ", n, " outcomes (");
   if (relative) {
-    absl::StrAppend(&verdict.detail, "control \"", ToAbsl(control_name),
-                    "\" ", Percent(control_rate), " of ", control->outcomes(),
+    absl::StrAppend(&verdict.detail, "control \"", ToAbsl(control_name), "\" ",
+                    Percent(control_rate), " of ", control->outcomes(),
                     ", limit +", Percent(spec.max_failure_rate), ")");
   } else {
     absl::StrAppend(&verdict.detail, "limit ", Percent(spec.max_failure_rate),

@@ -38,8 +38,7 @@ class OutcomeWindow {
   explicit OutcomeWindow(absl::Duration window) : window_(window) {}
 
   // Adds the cumulative counts at `now` (a steady time; never decreasing).
-  void Add(absl::Duration now, std::uint64_t successes,
-           std::uint64_t failures);
+  void Add(absl::Duration now, std::uint64_t successes, std::uint64_t failures);
   // The counts between the base sample and the newest one.
   WindowCounts Counts() const;
 

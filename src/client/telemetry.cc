@@ -27,7 +27,9 @@ constexpr absl::Duration kStopRetry = absl::Milliseconds(10);
 // Shortest wait between failed posts.
 constexpr absl::Duration kMinRetry = absl::Seconds(1);
 
-std::uint64_t Sub(std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; }
+std::uint64_t Sub(std::uint64_t a, std::uint64_t b) {
+  return a > b ? a - b : 0;
+}
 
 }  // namespace
 
@@ -41,8 +43,7 @@ Telemetry::Telemetry(
       remote_(std::move(remote)),
       on_trip_(std::move(on_trip)) {
   MutexLock lock(&mu_);
-  instance_ =
-      options_.instance.empty() ? DefaultInstance() : options_.instance;
+  instance_ = options_.instance.empty() ? DefaultInstance() : options_.instance;
   last_delivery_ = SteadyClock::now();
   status_.counting = true;
   status_.sending = remote_.has_value();
@@ -98,7 +99,8 @@ void Telemetry::AssignCounters(CompiledFlagSet* set) {
   set->static_counter.assign(n, kNoCounter);
   for (std::size_t i = 0; i < n; ++i) {
     const CompiledFlag& flag = set->flags[i];
-    set->counter_offset[i] = static_cast<std::uint32_t>(set->counter_ids.size());
+    set->counter_offset[i] =
+        static_cast<std::uint32_t>(set->counter_ids.size());
     auto& by_variant = ids_[flag.key];
     for (const Variant& v : flag.variants) {
       std::uint32_t id = kNoCounter;
@@ -151,11 +153,10 @@ void Telemetry::SetGuards(const CompiledFlagSet& set) {
   for (std::size_t i = 0; i < set.flags.size(); ++i) {
     const CompiledFlag& flag = set.flags[i];
     if (flag.guard == nullptr || flag.guard_tripped) continue;
-    auto old = std::find_if(guards_.begin(), guards_.end(),
-                            [&](const GuardTarget& g) {
-                              return g.flag == flag.key &&
-                                     g.fingerprint == flag.fingerprint;
-                            });
+    auto old =
+        std::find_if(guards_.begin(), guards_.end(), [&](const GuardTarget& g) {
+          return g.flag == flag.key && g.fingerprint == flag.fingerprint;
+        });
     if (old != guards_.end()) {
       old->version = set.version;
       next.push_back(std::move(*old));
@@ -259,23 +260,21 @@ std::string Telemetry::BuildBody(
       *more = true;
       break;
     }
-    absl::StrAppend(&body, first ? "" : ",",
-                    "{\"flag\":", JsonString(names_[id].first),
-                    ",\"variant\":", JsonString(names_[id].second),
-                    ",\"exposures\":", e, ",\"successes\":", s,
-                    ",\"failures\":", f, "}");
+    absl::StrAppend(
+        &body, first ? "" : ",", "{\"flag\":", JsonString(names_[id].first),
+        ",\"variant\":", JsonString(names_[id].second), ",\"exposures\":", e,
+        ",\"successes\":", s, ",\"failures\":", f, "}");
     first = false;
     covered->emplace_back(id, totals[id]);
   }
   body += "],\"trips\":[";
   *trips = 0;
   for (const GuardTrip& t : trips_to_send_) {
-    absl::StrAppend(&body, *trips == 0 ? "" : ",",
-                    "{\"flag\":", JsonString(t.flag),
-                    ",\"variant\":", JsonString(t.variant),
-                    ",\"version\":", t.version, ",\"failures\":", t.failures,
-                    ",\"outcomes\":", t.outcomes,
-                    ",\"detail\":", JsonString(t.detail.substr(0, 500)), "}");
+    absl::StrAppend(
+        &body, *trips == 0 ? "" : ",", "{\"flag\":", JsonString(t.flag),
+        ",\"variant\":", JsonString(t.variant), ",\"version\":", t.version,
+        ",\"failures\":", t.failures, ",\"outcomes\":", t.outcomes,
+        ",\"detail\":", JsonString(t.detail.substr(0, 500)), "}");
     ++*trips;
   }
   absl::StrAppend(&body, "],\"dropped\":", dropped_unsent_, "}");
@@ -362,9 +361,9 @@ bool Telemetry::Flush(Worker* worker) {
     return true;  // retried at the next interval
   }
   for (const auto& [id, totals] : covered) acked_[id] = totals;
-  trips_to_send_.erase(trips_to_send_.begin(),
-                       trips_to_send_.begin() +
-                           std::min(trips, trips_to_send_.size()));
+  trips_to_send_.erase(
+      trips_to_send_.begin(),
+      trips_to_send_.begin() + std::min(trips, trips_to_send_.size()));
   dropped_unsent_ -= std::min(dropped, dropped_unsent_);
   last_delivery_ = SteadyClock::now();
   status_.last_error = absl::OkStatus();
@@ -374,14 +373,14 @@ bool Telemetry::Flush(Worker* worker) {
 
 void Telemetry::Run(Worker* worker) {
   const bool sending = remote_.has_value() && worker->fetcher != nullptr;
-  const absl::Duration tick = std::min(options_.guard_interval,
-                                       options_.flush_interval);
+  const absl::Duration tick =
+      std::min(options_.guard_interval, options_.flush_interval);
   SteadyTime next_flush = DeadlineAfter(options_.flush_interval);
   SteadyTime next_check = SteadyClock::now();
   worker->mu.Lock();
   for (;;) {
-    const SteadyTime next = std::min(next_check, sending ? next_flush
-                                                         : SteadyTime::max());
+    const SteadyTime next =
+        std::min(next_check, sending ? next_flush : SteadyTime::max());
     while (!worker->stop && !worker->flush_now && SteadyClock::now() < next) {
       worker->cv.WaitUntil(&worker->mu, next);
     }
@@ -415,9 +414,9 @@ void Telemetry::Run(Worker* worker) {
       MutexLock lock(&mu_);
       next_flush = DeadlineAfter(
           all_sent ? options_.flush_interval
-                   : (status_.last_error.ok() ? absl::ZeroDuration()
-                                              : std::max(kMinRetry,
-                                                         options_.flush_interval)));
+                   : (status_.last_error.ok()
+                          ? absl::ZeroDuration()
+                          : std::max(kMinRetry, options_.flush_interval)));
     }
     worker->mu.Lock();
     if (stop) break;

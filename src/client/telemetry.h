@@ -150,11 +150,10 @@ class Telemetry {
   std::vector<TripRecord> CheckGuards(absl::Duration now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Builds the next post; *counts receives the totals it covers (for Ack).
-  std::string BuildBody(const std::vector<Counters::Totals>& totals,
-                        std::vector<std::pair<std::uint32_t, Counters::Totals>>*
-                            covered,
-                        std::size_t* trips, bool* more) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string BuildBody(
+      const std::vector<Counters::Totals>& totals,
+      std::vector<std::pair<std::uint32_t, Counters::Totals>>* covered,
+      std::size_t* trips, bool* more) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // One post of what is pending (if anything); true if nothing is left.
   bool Flush(Worker* worker);
   void DropStale() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -168,7 +167,8 @@ class Telemetry {
   mutable Mutex mu_;
   // Counter id -> (flag, variant), and back.
   std::vector<std::pair<std::string, std::string>> names_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::uint32_t>>
+  absl::flat_hash_map<std::string,
+                      absl::flat_hash_map<std::string, std::uint32_t>>
       ids_ ABSL_GUARDED_BY(mu_);
   bool ids_full_logged_ ABSL_GUARDED_BY(mu_) = false;
   // Totals the server accepted (or that were dropped, or belong to the parent

@@ -203,8 +203,8 @@ class Compiler {
   absl::Status CompileClauseValue(const Json& x, const Path& path,
                                   std::size_t i, Clause* clause,
                                   std::vector<std::uint32_t>* segment_refs);
-  absl::Status CompileGuard(const Json& v, const Path& path,
-                            CompiledFlag* flag, const FlagWork& work) const;
+  absl::Status CompileGuard(const Json& v, const Path& path, CompiledFlag* flag,
+                            const FlagWork& work) const;
   absl::Status CompileMeta(const Json* const* fields, const Path& path,
                            FlagMeta* meta);
   absl::Status ResolvePrerequisiteVariants();
@@ -493,7 +493,8 @@ absl::Status Compiler::CompileGuard(const Json& v, const Path& path,
   }
   if (f[kWindow] != nullptr) {
     std::string_view text;
-    HOTFIX_RETURN_IF_ERROR(ReadString(*f[kWindow], Path(path, "window"), &text));
+    HOTFIX_RETURN_IF_ERROR(
+        ReadString(*f[kWindow], Path(path, "window"), &text));
     absl::Duration window;
     if (!absl::ParseDuration(ToAbsl(text), &window) ||
         window < absl::Seconds(1) || window > absl::Hours(24)) {
@@ -506,8 +507,8 @@ absl::Status Compiler::CompileGuard(const Json& v, const Path& path,
   }
   if (f[kCompareTo] != nullptr) {
     HOTFIX_RETURN_IF_ERROR(ResolveVariant(*f[kCompareTo],
-                                          Path(path, "compare_to"), *flag,
-                                          work, &guard->compare_to));
+                                          Path(path, "compare_to"), *flag, work,
+                                          &guard->compare_to));
   }
   guard->fallback =
       guard->compare_to >= 0 ? guard->compare_to : flag->off_variant;
@@ -517,8 +518,9 @@ absl::Status Compiler::CompileGuard(const Json& v, const Path& path,
                  "served once it trips");
   }
   if (flag->variants.size() < 2) {
-    return Error(path, "a guard needs a variant besides the one it falls "
-                       "back to");
+    return Error(path,
+                 "a guard needs a variant besides the one it falls "
+                 "back to");
   }
   flag->guard = std::move(guard);
   return absl::OkStatus();

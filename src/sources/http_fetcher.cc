@@ -361,9 +361,8 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Post(
   }
   client_->set_compress(gzip);
   const SteadyTime start = SteadyClock::now();
-  httplib::Result result =
-      client_->Post(FullPath(path), body.data(), body.size(),
-                    std::string(content_type));
+  httplib::Result result = client_->Post(
+      FullPath(path), body.data(), body.size(), std::string(content_type));
   client_->set_compress(false);
   socket_fd_.store(-1);
   if (cancelled_.load()) {

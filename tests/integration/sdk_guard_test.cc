@@ -177,8 +177,8 @@ TEST_F(SdkGuardTest, ForkedChildNeitherHangsNorSendsTheParentsCounts) {
       [&] { return waitpid(child, &wstatus, WNOHANG) == child; }, kWait))
       << "the forked child hung";
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
-  ASSERT_TRUE(WaitUntil([&] { return ServerCount("on", "successes") >= 45; },
-                        kWait))
+  ASSERT_TRUE(
+      WaitUntil([&] { return ServerCount("on", "successes") >= 45; }, kWait))
       << ServerCount("on", "successes");
   // Stays at 45: nothing was sent twice.
   client.reset();  // the parent's last post

@@ -472,8 +472,7 @@ static void NamesMatchTheDocumentedSpelling(void) {
   CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_RULE_MATCH), "RULE_MATCH");
   CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_PREREQUISITE_FAILED),
               "PREREQUISITE_FAILED");
-  CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_GUARD_TRIPPED),
-              "GUARD_TRIPPED");
+  CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_GUARD_TRIPPED), "GUARD_TRIPPED");
   CHECK_STREQ(hotfix_error_kind_name(HOTFIX_ERROR_FLAG_NOT_FOUND),
               "FLAG_NOT_FOUND");
   CHECK_STREQ(hotfix_origin_name(HOTFIX_ORIGIN_FILE), "file");

@@ -340,9 +340,8 @@ HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_telemetry_flush_interval_ms(
 HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_guard_interval_ms(
     hotfix_options_t* options, int64_t interval_ms);
 /* This process's name in posts (at most 256 bytes). Default: host-pid. */
-HOTFIX_C_EXPORT hotfix_code_t
-hotfix_options_set_telemetry_instance(hotfix_options_t* options,
-                                      const char* instance);
+HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_telemetry_instance(
+    hotfix_options_t* options, const char* instance);
 /* Documents larger than this are rejected by the compiler. Default: 64 MiB. */
 HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_max_document_bytes(
     hotfix_options_t* options, size_t max_bytes);
