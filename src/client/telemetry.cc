@@ -181,6 +181,7 @@ void Telemetry::SetGuards(const CompiledFlagSet& set) {
     next.push_back(std::move(g));
   }
   guards_ = std::move(next);
+  if (!guards_.empty()) StartThreadIfNeeded(/*have_guards=*/true);
 }
 
 std::vector<TripRecord> Telemetry::CheckGuards(absl::Duration now) {
@@ -427,6 +428,22 @@ void Telemetry::Run(Worker* worker) {
 }
 
 void Telemetry::Start() {
+  bool have_guards;
+  {
+    MutexLock lock(&mu_);
+    have_guards = !guards_.empty();
+  }
+  {
+    MutexLock lock(&thread_mu_);
+    started_ = true;
+  }
+  StartThreadIfNeeded(have_guards);
+}
+
+void Telemetry::StartThreadIfNeeded(bool have_guards) {
+  MutexLock lock(&thread_mu_);
+  if (!started_ || worker_ != nullptr) return;
+  if (!remote_.has_value() && !have_guards) return;  // nothing to do
   auto worker = std::make_unique<Worker>();
   if (remote_.has_value()) {
     worker->fetcher = std::make_unique<HttpFetcher>(
@@ -446,7 +463,12 @@ void Telemetry::Start() {
 }
 
 void Telemetry::Stop() {
-  Worker* worker = worker_.get();
+  Worker* worker;
+  {
+    MutexLock lock(&thread_mu_);
+    started_ = false;  // no new thread from a late SetGuards()
+    worker = worker_.get();
+  }
   if (worker == nullptr || !worker->thread.joinable()) return;
   if (worker->pid != ::getpid()) {
     // A forked child that never called AfterFork(): the thread is not ours.
@@ -471,6 +493,7 @@ void Telemetry::Stop() {
   }
   worker->mu.Unlock();
   worker->thread.join();
+  MutexLock lock(&thread_mu_);
   worker_.reset();
 }
 
@@ -481,12 +504,29 @@ void Telemetry::RestartAfterFork() {
     HttpFetcher::AbandonInForkedChild(std::move(worker_->fetcher));
     worker_.release();  // NOLINT: deliberately leaked
   }
-  if (worker_ == nullptr) Start();
+  bool have_guards;
+  {
+    MutexLock lock(&mu_);
+    have_guards = !guards_.empty();
+  }
+  if (worker_ == nullptr) {
+    {
+      MutexLock lock(&thread_mu_);
+      started_ = true;
+    }
+    StartThreadIfNeeded(have_guards);
+  }
 }
 
-void Telemetry::PrepareFork() { mu_.Lock(); }
+void Telemetry::PrepareFork() {
+  mu_.Lock();
+  thread_mu_.Lock();
+}
 
-void Telemetry::ParentAfterFork() { mu_.Unlock(); }
+void Telemetry::ParentAfterFork() {
+  thread_mu_.Unlock();
+  mu_.Unlock();
+}
 
 void Telemetry::ChildAfterFork() {
   // Everything counted so far, sent or not, is the parent's to send; the
@@ -502,6 +542,7 @@ void Telemetry::ChildAfterFork() {
   status_.counting = true;
   status_.sending = remote_.has_value();
   if (options_.instance.empty()) instance_ = DefaultInstance();
+  thread_mu_.Unlock();
   mu_.Unlock();
 }
 

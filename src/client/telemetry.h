@@ -21,8 +21,8 @@
 // starts a new thread there. A child that never calls it sends nothing and
 // never waits for the parent's thread.
 //
-// Thread-safe. Lock order: the Client's publish lock -> mu_; the thread holds
-// no lock of ours while it posts or calls the trip callback.
+// Thread-safe. Lock order: the Client's publish lock -> mu_ -> thread_mu_;
+// the thread holds no lock of ours while it posts or calls the trip callback.
 
 #ifndef HOTFIX_SRC_CLIENT_TELEMETRY_H_
 #define HOTFIX_SRC_CLIENT_TELEMETRY_H_
@@ -89,15 +89,17 @@ class Telemetry {
   // whose flag definition (fingerprint) is unchanged keeps its window.
   void SetGuards(const CompiledFlagSet& set);
 
+  // Starts the background thread if there is work for it (a server to post
+  // to, or a guard to judge), or as soon as a set with a guard arrives.
   void Start();
   // Bounded by close_timeout plus the time to abort a request. Idempotent.
   void Stop();
   void RestartAfterFork();
 
   // fork() support (see ClientCore::PrepareFork).
-  void PrepareFork() ABSL_EXCLUSIVE_LOCK_FUNCTION(mu_);
-  void ParentAfterFork() ABSL_UNLOCK_FUNCTION(mu_);
-  void ChildAfterFork() ABSL_UNLOCK_FUNCTION(mu_);
+  void PrepareFork() ABSL_EXCLUSIVE_LOCK_FUNCTION(mu_, thread_mu_);
+  void ParentAfterFork() ABSL_UNLOCK_FUNCTION(mu_, thread_mu_);
+  void ChildAfterFork() ABSL_UNLOCK_FUNCTION(mu_, thread_mu_);
 
   TelemetryStatus GetStatus() const;
 
@@ -146,6 +148,10 @@ class Telemetry {
   };
 
   void Run(Worker* worker);
+  // Starts the thread if Start() was called, none runs, and there is work.
+  // Called by the owner (Start, RestartAfterFork) and by publishing threads
+  // (SetGuards, with mu_ held).
+  void StartThreadIfNeeded(bool have_guards);
   // Sums the counters, judges the guards; returns the trips.
   std::vector<TripRecord> CheckGuards(absl::Duration now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -184,6 +190,11 @@ class Telemetry {
   TelemetryStatus status_ ABSL_GUARDED_BY(mu_);
   const SteadyTime start_ = SteadyClock::now();
 
+  // Set by Start(), cleared by Stop(). The worker is replaced only by the
+  // owner's Start/Stop/RestartAfterFork and by the first SetGuards() with a
+  // guard after Start(); thread_mu_ serializes those.
+  Mutex thread_mu_;
+  bool started_ ABSL_GUARDED_BY(thread_mu_) = false;
   std::unique_ptr<Worker> worker_;
 };
 
