@@ -316,7 +316,7 @@ std::string Telemetry::PendingBodyForTest() {
   return BuildBody(totals, &covered, &trips, &more);
 }
 
-bool Telemetry::Flush(Worker* worker) {
+Telemetry::FlushResult Telemetry::Flush(Worker* worker) {
   std::string body;
   std::vector<std::pair<std::uint32_t, Counters::Totals>> covered;
   std::size_t trips = 0;
@@ -337,7 +337,7 @@ bool Telemetry::Flush(Worker* worker) {
     dropped = dropped_unsent_;
     if (covered.empty() && trips == 0 && dropped == 0) {
       last_delivery_ = SteadyClock::now();  // nothing waits to be delivered
-      return true;
+      return FlushResult::kAllSent;
     }
   }
   absl::StatusOr<HttpFetcher::Response> response =
@@ -359,7 +359,7 @@ bool Telemetry::Flush(Worker* worker) {
                        error.message()));
     }
     status_.last_error = absl::Status(error.code(), error.message());
-    return true;  // retried at the next interval
+    return FlushResult::kFailed;
   }
   for (const auto& [id, totals] : covered) acked_[id] = totals;
   trips_to_send_.erase(
@@ -369,7 +369,7 @@ bool Telemetry::Flush(Worker* worker) {
   last_delivery_ = SteadyClock::now();
   status_.last_error = absl::OkStatus();
   ++status_.posts;
-  return !more;
+  return more ? FlushResult::kMoreToSend : FlushResult::kAllSent;
 }
 
 void Telemetry::Run(Worker* worker) {
@@ -411,13 +411,18 @@ void Telemetry::Run(Worker* worker) {
       next_check = DeadlineAfter(tick);
     }
     if (flush && !(stop && options_.close_timeout <= absl::ZeroDuration())) {
-      const bool all_sent = Flush(worker);
-      MutexLock lock(&mu_);
-      next_flush = DeadlineAfter(
-          all_sent ? options_.flush_interval
-                   : (status_.last_error.ok()
-                          ? absl::ZeroDuration()
-                          : std::max(kMinRetry, options_.flush_interval)));
+      switch (Flush(worker)) {
+        case FlushResult::kAllSent:
+          next_flush = DeadlineAfter(options_.flush_interval);
+          break;
+        case FlushResult::kMoreToSend:
+          next_flush = SteadyClock::now();
+          break;
+        case FlushResult::kFailed:  // never faster than once a second
+          next_flush =
+              DeadlineAfter(std::max(kMinRetry, options_.flush_interval));
+          break;
+      }
     }
     worker->mu.Lock();
     if (stop) break;

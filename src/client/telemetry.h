@@ -160,8 +160,9 @@ class Telemetry {
       const std::vector<Counters::Totals>& totals,
       std::vector<std::pair<std::uint32_t, Counters::Totals>>* covered,
       std::size_t* trips, bool* more) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // One post of what is pending (if anything); true if nothing is left.
-  bool Flush(Worker* worker);
+  enum class FlushResult { kAllSent, kMoreToSend, kFailed };
+  // One post of what is pending (if anything).
+  FlushResult Flush(Worker* worker);
   void DropStale() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string DefaultInstance();
 
