@@ -283,6 +283,15 @@ std::string Telemetry::BuildBody(
 }
 
 void Telemetry::CheckGuardsNowForTest() {
+  // After any judgement of the thread in progress, whose trips are then
+  // applied.
+  Worker* worker;
+  {
+    MutexLock lock(&thread_mu_);
+    worker = worker_.get();
+  }
+  Mutex unused;
+  MutexLock judge_lock(worker != nullptr ? &worker->judge_mu : &unused);
   std::vector<TripRecord> trips;
   {
     MutexLock lock(&mu_);
@@ -392,6 +401,8 @@ void Telemetry::Run(Worker* worker) {
     worker->mu.Unlock();
 
     if (!stop && SteadyClock::now() >= next_check) {
+      // A judgement and the trips it finds are applied as one step.
+      MutexLock judge_lock(&worker->judge_mu);
       std::vector<TripRecord> trips;
       {
         MutexLock lock(&mu_);

@@ -136,6 +136,10 @@ class Telemetry {
   // Everything the background thread touches besides the shared state.
   // Replaced, never reused, after fork().
   struct Worker {
+    // Held by whoever judges the guards, until the trips found are applied
+    // (taken before the Client's publish lock). In the worker, so that a
+    // forked child never inherits it held.
+    Mutex judge_mu;
     Mutex mu;
     CondVar cv;
     bool stop ABSL_GUARDED_BY(mu) = false;
