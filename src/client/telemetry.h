@@ -3,7 +3,8 @@
 // Telemetry is a Client's counting side (docs/guarded-rollouts.md): it names
 // the counters (one id per flag key x variant name, for the Client's
 // lifetime), owns the per-slot Counters the evaluation path writes, and runs
-// one background thread that
+// one background thread, only while there is work for it (a server to post
+// to, or a flag with a guard), that
 //  - every guard_interval sums the counters and judges the local guards
 //    (client/guard.h), handing each trip to the Client (which then serves the
 //    flag's fallback) and queueing it for the server at once;
@@ -21,8 +22,9 @@
 // starts a new thread there. A child that never calls it sends nothing and
 // never waits for the parent's thread.
 //
-// Thread-safe. Lock order: the Client's publish lock -> mu_ -> thread_mu_;
-// the thread holds no lock of ours while it posts or calls the trip callback.
+// Thread-safe. Lock order: the worker's judge_mu -> the Client's publish lock
+// -> mu_ -> thread_mu_; the thread holds no lock of ours but judge_mu while
+// it calls the trip callback, and none while it posts.
 
 #ifndef HOTFIX_SRC_CLIENT_TELEMETRY_H_
 #define HOTFIX_SRC_CLIENT_TELEMETRY_H_
