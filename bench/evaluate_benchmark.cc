@@ -12,7 +12,11 @@
 //                                 snapshot scheme pays on every read
 //   BM_EnabledByName              Client::Enabled(name), static flags,
 //                                 10,000-flag snapshot, same keys as above
+//                                 (exposure counting on: the default)
+//   BM_EnabledByName_CountingOff  the same with TelemetryOptions::counting
+//                                 off: the difference is what counting costs
 //   BM_EnabledByHandle            FlagHandle::Enabled() on a static flag
+//   BM_EnabledByHandle_CountingOff  the same, counting off
 //   BM_EvaluateDetail             Client::Evaluate(name) on the same keys
 //   BM_EvaluateRulesAndRollout    3 rules that do not match + a 50/50 split,
 //                                 context of 5 attributes
@@ -58,9 +62,9 @@
 #include "client/publisher.h"
 #include "eval/evaluate.h"
 #include "hotfix/client.h"
-#include "snapshot/compile.h"
 #include "model/model.h"
 #include "model/string_pool.h"
+#include "snapshot/compile.h"
 
 namespace hotfix {
 namespace bench {
@@ -100,26 +104,32 @@ std::size_t StartIndex(const benchmark::State& state, std::size_t n) {
 // The client of the single-client benchmarks: kSnapshotFlags static boolean
 // flags FlagKey(0..) plus kRulesFlag, from a bootstrap document. nullptr (and
 // a message on stderr) if it cannot be created.
-Client* SharedClient() {
-  static Client* const client = []() -> Client* {
-    ClientOptions options;
-    options.bootstrap_json = StaticFlagSetJson(kSnapshotFlags, /*version=*/1,
-                                               /*flip=*/false, kRulesFlagJson);
-    absl::StatusOr<std::unique_ptr<Client>> created = Client::Create(options);
-    if (!created.ok()) {
-      std::fprintf(stderr, "evaluate_benchmark: Client::Create: %s\n",
-                   std::string(created.status().message()).c_str());
-      return nullptr;
-    }
-    return created->release();  // lives for the whole process
-  }();
-  return client;
+// `counting`: TelemetryOptions::counting (a second client with the same
+// flags when false).
+Client* NewClient(bool counting) {
+  ClientOptions options;
+  options.bootstrap_json = StaticFlagSetJson(kSnapshotFlags, /*version=*/1,
+                                             /*flip=*/false, kRulesFlagJson);
+  options.telemetry.counting = counting;
+  absl::StatusOr<std::unique_ptr<Client>> created = Client::Create(options);
+  if (!created.ok()) {
+    std::fprintf(stderr, "evaluate_benchmark: Client::Create: %s\n",
+                 std::string(created.status().message()).c_str());
+    return nullptr;
+  }
+  return created->release();  // lives for the whole process
+}
+
+Client* SharedClient(bool counting = true) {
+  static Client* const counting_client = NewClient(true);
+  static Client* const quiet_client = NewClient(false);
+  return counting ? counting_client : quiet_client;
 }
 
 // Returns the shared client, or skips the benchmark (reporting why) when it
 // cannot be created or does not serve the flags the benchmark measures.
-Client* ClientOrSkip(benchmark::State& state) {
-  Client* client = SharedClient();
+Client* ClientOrSkip(benchmark::State& state, bool counting = true) {
+  Client* client = SharedClient(counting);
   if (client == nullptr) {
     state.SkipWithError("could not create the client (see stderr)");
     return nullptr;
@@ -193,8 +203,8 @@ void BM_Baseline_SharedPtrCopy(benchmark::State& state) {
 
 // ---------------------------------------------------------- client benchmarks
 
-void BM_EnabledByName(benchmark::State& state) {
-  const Client* client = ClientOrSkip(state);
+void EnabledByName(benchmark::State& state, bool counting) {
+  const Client* client = ClientOrSkip(state, counting);
   if (client == nullptr) return;
   const std::vector<std::string>& keys = SnapshotKeys();
   std::size_t i = StartIndex(state, keys.size());
@@ -206,8 +216,13 @@ void BM_EnabledByName(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_EnabledByHandle(benchmark::State& state) {
-  Client* client = ClientOrSkip(state);
+void BM_EnabledByName(benchmark::State& state) { EnabledByName(state, true); }
+void BM_EnabledByName_CountingOff(benchmark::State& state) {
+  EnabledByName(state, false);
+}
+
+void EnabledByHandle(benchmark::State& state, bool counting) {
+  Client* client = ClientOrSkip(state, counting);
   if (client == nullptr) return;
   const FlagHandle handle = client->Flag(SnapshotKeys()[0]);
   if (handle.Evaluate().reason != Reason::kStatic) {
@@ -219,6 +234,13 @@ void BM_EnabledByHandle(benchmark::State& state) {
     benchmark::DoNotOptimize(value);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_EnabledByHandle(benchmark::State& state) {
+  EnabledByHandle(state, true);
+}
+void BM_EnabledByHandle_CountingOff(benchmark::State& state) {
+  EnabledByHandle(state, false);
 }
 
 void BM_EvaluateDetail(benchmark::State& state) {
@@ -547,7 +569,12 @@ BENCHMARK(BM_Baseline_AtomicLoad)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Baseline_FlatHashMapFind)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Baseline_SharedPtrCopy)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EnabledByName)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_EnabledByName_CountingOff)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EnabledByHandle)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_EnabledByHandle_CountingOff)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 BENCHMARK(BM_EvaluateDetail)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EvaluateRulesAndRollout)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EnabledByName_WithWriter)

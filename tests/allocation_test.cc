@@ -107,9 +107,12 @@ TEST(AllocationTest, EvaluationAllocatesNothing) {
   EXPECT_NE(total, 0);
 }
 
+// Without counting. With counting on, a thread's first counted evaluation
+// allocates its counters (see the next test).
 TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
   ClientOptions options;
   options.bootstrap_json = kFlags;
+  options.telemetry.counting = false;
   auto created = Client::Create(options);
   ASSERT_TRUE(created.ok()) << created.status();
   Client& client = **created;
@@ -130,6 +133,40 @@ TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
     allocations = g_allocations;
   }).join();
   EXPECT_EQ(allocations, 0) << "a thread's first evaluation allocated";
+  EXPECT_NE(total, 0);
+}
+
+// Counting exposures and outcomes: a thread's first count allocates its
+// counters once; every count after that allocates nothing.
+TEST(AllocationTest, CountedEvaluationsAllocateNothingAfterTheFirst) {
+  ClientOptions options;
+  options.bootstrap_json = kFlags;
+  auto created = Client::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Client& client = **created;
+  FlagHandle handle = client.Flag("static");
+  long allocations = -1;
+  int total = 0;
+  std::thread([&] {
+    Context ctx("user-42");
+    ctx.Set("region", "us");
+    auto once = [&] {
+      total += client.Enabled("static");
+      total += handle.Enabled();
+      total += client.Enabled("complex", ctx);
+      total += static_cast<int>(client.GetString("text", "d", ctx).size());
+      GuardScope guard = client.Guard("static", ctx);
+      if (guard.enabled()) guard.Fail();
+      client.Report("complex", true, ctx);
+    };
+    once();  // allocates this thread's counters
+    g_allocations = 0;
+    g_counting = true;
+    for (int i = 0; i < 10; ++i) once();
+    g_counting = false;
+    allocations = g_allocations;
+  }).join();
+  EXPECT_EQ(allocations, 0) << "a counted evaluation allocated";
   EXPECT_NE(total, 0);
 }
 

@@ -17,9 +17,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hotfix/snapshot.h"
-#include "snapshot/compile.h"
 #include "model/model.h"
 #include "model/string_pool.h"
+#include "snapshot/compile.h"
 
 namespace hotfix {
 namespace {
@@ -1633,6 +1633,83 @@ TEST(ListCompileErrorsTest, FirstErrorIsCompilesError) {
     EXPECT_EQ(errors.messages[0], std::string(status.message())) << doc;
     EXPECT_GT(errors.total, 1u) << doc;
   }
+}
+
+}  // namespace
+}  // namespace hotfix
+
+namespace hotfix {
+namespace {
+
+// ---------------------------------------------------------------- guard
+
+std::string Guarded(const std::string& guard,
+                    const std::string& off = R"("off_variant": "off", )") {
+  return Doc(absl::StrCat(R"("f": {"variants": {"on": true, "off": false}, )",
+                          off, R"("default": "on", "guard": )", guard, "}"));
+}
+
+TEST(GuardCompileTest, FullGuardCompiles) {
+  auto s = MustCompile(Guarded(
+      R"({"max_failure_rate": 0.05, "min_samples": 200, "window": "30s", "compare_to": "off"})"));
+  ASSERT_NE(s, nullptr);
+  const CompiledFlag& f = FlagOf(*s, "f");
+  ASSERT_NE(f.guard, nullptr);
+  EXPECT_EQ(f.guard->max_failure_rate, 0.05);
+  EXPECT_EQ(f.guard->min_samples, 200u);
+  EXPECT_EQ(f.guard->window, absl::Seconds(30));
+  EXPECT_EQ(f.guard->compare_to, 1);
+  EXPECT_EQ(f.guard->fallback, 1);
+  EXPECT_FALSE(f.guard_tripped);
+}
+
+TEST(GuardCompileTest, DefaultsAndOffVariantFallback) {
+  auto s = MustCompile(Guarded(R"({"max_failure_rate": 0})"));
+  ASSERT_NE(s, nullptr);
+  const CompiledFlag& f = FlagOf(*s, "f");
+  ASSERT_NE(f.guard, nullptr);
+  EXPECT_EQ(f.guard->min_samples, 100u);
+  EXPECT_EQ(f.guard->window, absl::Seconds(60));
+  EXPECT_EQ(f.guard->compare_to, -1);
+  EXPECT_EQ(f.guard->fallback, 1);
+  // A guard changes nothing about evaluation until it trips.
+  EXPECT_EQ(s->Evaluate("f").reason, Reason::kStatic);
+}
+
+TEST(GuardCompileTest, ErrorsNameTheField) {
+  EXPECT_THAT(CompileStatus(Guarded("true")),
+              IsCompileError("flags.f.guard", "expected an object"));
+  EXPECT_THAT(CompileStatus(Guarded("{}")),
+              IsCompileError("flags.f.guard.max_failure_rate",
+                             "required field is missing"));
+  for (const char* rate : {"1", "-0.1", "\"5%\"", "1.5", "null"}) {
+    EXPECT_THAT(CompileStatus(Guarded(
+                    absl::StrCat(R"({"max_failure_rate": )", rate, "}"))),
+                IsCompileError("flags.f.guard.max_failure_rate", "in [0, 1)"))
+        << rate;
+  }
+  for (const char* n : {"0", "-1", "1.5", "\"200\"", "1000000001"}) {
+    EXPECT_THAT(CompileStatus(Guarded(absl::StrCat(
+                    R"({"max_failure_rate": 0.1, "min_samples": )", n, "}"))),
+                IsCompileError("flags.f.guard.min_samples", "from 1 to"))
+        << n;
+  }
+  for (const char* w : {"\"30\"", "\"0.5s\"", "\"25h\"", "\"soon\"", "30"}) {
+    EXPECT_THAT(CompileStatus(Guarded(absl::StrCat(
+                    R"({"max_failure_rate": 0.1, "window": )", w, "}"))),
+                IsCompileError("flags.f.guard.window", ""))
+        << w;
+  }
+  EXPECT_THAT(CompileStatus(Guarded(
+                  R"({"max_failure_rate": 0.1, "compare_to": "control"})")),
+              IsCompileError("flags.f.guard.compare_to",
+                             "unknown variant \"control\""));
+  EXPECT_THAT(
+      CompileStatus(Guarded(R"({"max_failure_rate": 0.1, "windw": "30s"})")),
+      IsCompileError("flags.f.guard.windw", "unknown field"));
+  EXPECT_THAT(
+      CompileStatus(Guarded(R"({"max_failure_rate": 0.1})", /*off=*/"")),
+      IsCompileError("flags.f.guard", "needs off_variant or compare_to"));
 }
 
 }  // namespace

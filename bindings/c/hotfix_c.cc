@@ -112,6 +112,7 @@ HOTFIX_SAME_VALUE(HOTFIX_REASON_KILLED, hotfix::Reason::kKilled);
 HOTFIX_SAME_VALUE(HOTFIX_REASON_PREREQUISITE_FAILED,
                   hotfix::Reason::kPrerequisiteFailed);
 HOTFIX_SAME_VALUE(HOTFIX_REASON_ERROR, hotfix::Reason::kError);
+HOTFIX_SAME_VALUE(HOTFIX_REASON_GUARD_TRIPPED, hotfix::Reason::kGuardTripped);
 HOTFIX_SAME_VALUE(HOTFIX_ERROR_NONE, hotfix::ErrorKind::kNone);
 HOTFIX_SAME_VALUE(HOTFIX_ERROR_FLAG_NOT_FOUND,
                   hotfix::ErrorKind::kFlagNotFound);
@@ -617,6 +618,67 @@ hotfix_code_t hotfix_options_set_unknown_operators(
       });
 }
 
+hotfix_code_t hotfix_options_set_counting(hotfix_options_t* options, int on) {
+  return SetOption("hotfix_options_set_counting", options,
+                   [&](hotfix::ClientOptions& o) {
+                     o.telemetry.counting = on != 0;
+                     return absl::OkStatus();
+                   });
+}
+
+hotfix_code_t hotfix_options_set_telemetry_send(hotfix_options_t* options,
+                                                int on) {
+  return SetOption("hotfix_options_set_telemetry_send", options,
+                   [&](hotfix::ClientOptions& o) {
+                     o.telemetry.send = on != 0;
+                     return absl::OkStatus();
+                   });
+}
+
+hotfix_code_t hotfix_options_set_telemetry_flush_interval_ms(
+    hotfix_options_t* options, int64_t interval_ms) {
+  return SetOption("hotfix_options_set_telemetry_flush_interval_ms", options,
+                   [&](hotfix::ClientOptions& o) {
+                     if (interval_ms <= 0) {
+                       return absl::InvalidArgumentError(
+                           "telemetry flush interval: must be positive");
+                     }
+                     o.telemetry.flush_interval =
+                         absl::Milliseconds(interval_ms);
+                     return absl::OkStatus();
+                   });
+}
+
+hotfix_code_t hotfix_options_set_guard_interval_ms(hotfix_options_t* options,
+                                                   int64_t interval_ms) {
+  return SetOption(
+      "hotfix_options_set_guard_interval_ms", options,
+      [&](hotfix::ClientOptions& o) {
+        if (interval_ms <= 0) {
+          return absl::InvalidArgumentError("guard interval: must be positive");
+        }
+        o.telemetry.guard_interval = absl::Milliseconds(interval_ms);
+        return absl::OkStatus();
+      });
+}
+
+hotfix_code_t hotfix_options_set_telemetry_instance(hotfix_options_t* options,
+                                                    const char* instance) {
+  return SetOption(
+      "hotfix_options_set_telemetry_instance", options,
+      [&](hotfix::ClientOptions& o) {
+        if (instance == nullptr) {
+          return absl::InvalidArgumentError("telemetry instance: NULL");
+        }
+        if (std::strlen(instance) > 256) {
+          return absl::InvalidArgumentError(
+              "telemetry instance: at most 256 bytes");
+        }
+        o.telemetry.instance = instance;
+        return absl::OkStatus();
+      });
+}
+
 hotfix_code_t hotfix_options_set_max_document_bytes(hotfix_options_t* options,
                                                     size_t max_bytes) {
   return SetOption("hotfix_options_set_max_document_bytes", options,
@@ -675,6 +737,12 @@ int hotfix_client_enabled(const hotfix_client_t* client, const char* flag,
                           const hotfix_context_t* context) {
   if (client == nullptr || flag == nullptr) return 0;
   return client->client->Enabled(flag, ContextOf(context)) ? 1 : 0;
+}
+
+void hotfix_client_report(const hotfix_client_t* client, const char* flag,
+                          int ok, const hotfix_context_t* context) {
+  if (client == nullptr || flag == nullptr) return;
+  client->client->Report(flag, ok != 0, ContextOf(context));
 }
 
 int hotfix_client_get_bool(const hotfix_client_t* client, const char* flag,
@@ -1178,6 +1246,45 @@ const char* hotfix_client_status_last_rejection(
 int64_t hotfix_client_status_last_rejection_time_us(
     const hotfix_client_status_t* status) {
   return status == nullptr ? 0 : UnixMicros(status->status.last_rejection_time);
+}
+
+size_t hotfix_client_status_guard_trip_count(
+    const hotfix_client_status_t* status) {
+  return status == nullptr ? 0 : status->status.guard_trips.size();
+}
+
+const char* hotfix_client_status_guard_trip_flag(
+    const hotfix_client_status_t* status, size_t i) {
+  if (status == nullptr || i >= status->status.guard_trips.size()) {
+    return nullptr;
+  }
+  return status->status.guard_trips[i].flag.c_str();
+}
+
+const char* hotfix_client_status_guard_trip_variant(
+    const hotfix_client_status_t* status, size_t i) {
+  if (status == nullptr || i >= status->status.guard_trips.size()) {
+    return nullptr;
+  }
+  return status->status.guard_trips[i].variant.c_str();
+}
+
+const char* hotfix_client_status_guard_trip_detail(
+    const hotfix_client_status_t* status, size_t i) {
+  if (status == nullptr || i >= status->status.guard_trips.size()) {
+    return nullptr;
+  }
+  return status->status.guard_trips[i].detail.c_str();
+}
+
+uint64_t hotfix_client_status_telemetry_posts(
+    const hotfix_client_status_t* status) {
+  return status == nullptr ? 0 : status->status.telemetry.posts;
+}
+
+uint64_t hotfix_client_status_telemetry_dropped(
+    const hotfix_client_status_t* status) {
+  return status == nullptr ? 0 : status->status.telemetry.dropped;
 }
 
 }  // extern "C"

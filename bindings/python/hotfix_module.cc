@@ -466,6 +466,8 @@ struct Evaluation {
 };
 
 struct Status {
+  py::list guard_trips;
+  py::dict telemetry;
   std::string state;
   std::string origin;
   std::uint64_t version = 0;
@@ -1203,6 +1205,20 @@ class PyClient {
                   std::move(default_value));
   }
 
+  void Report(py::handle flag, py::handle ok, py::handle context) const {
+    FlagKey key;
+    key.LoadOrThrow(flag, "report");
+    if (!PyBool_Check(ok.ptr())) {
+      throw py::type_error(std::string("report: ok must be True or False, "
+                                       "not ") +
+                           TypeName(ok.ptr()));
+    }
+    ContextArg ctx(context);
+    const hotfix::Client* client = state_->live();
+    if (client == nullptr) return;  // closed: nothing is counted
+    client->Report(key.view, ok.ptr() == Py_True, ctx.get());
+  }
+
   Evaluation Evaluate(py::handle flag, py::handle context,
                       py::handle expected) const {
     FlagKey key;
@@ -1260,6 +1276,25 @@ class PyClient {
             ? py::object(py::none())
             : DecodeUtf8(std::string(s.last_rejection.message()));
     out.last_rejection_time = TimeToPython(s.last_rejection_time);
+    for (const hotfix::GuardTrip& trip : s.guard_trips) {
+      py::dict d;
+      d["flag"] = DecodeUtf8(trip.flag);
+      d["variant"] = DecodeUtf8(trip.variant);
+      d["version"] = trip.version;
+      d["failures"] = trip.failures;
+      d["outcomes"] = trip.outcomes;
+      d["detail"] = DecodeUtf8(trip.detail);
+      d["time"] = TimeToPython(trip.time);
+      out.guard_trips.append(std::move(d));
+    }
+    out.telemetry["counting"] = s.telemetry.counting;
+    out.telemetry["sending"] = s.telemetry.sending;
+    out.telemetry["posts"] = s.telemetry.posts;
+    out.telemetry["dropped"] = s.telemetry.dropped;
+    out.telemetry["last_error"] =
+        s.telemetry.last_error.ok()
+            ? py::object(py::none())
+            : DecodeUtf8(std::string(s.telemetry.last_error.message()));
     return out;
   }
 
@@ -1631,6 +1666,16 @@ hotfix::ClientOptions MakeOptions(const py::kwargs& kwargs) {
       }
     } else if (key == "max_document_bytes") {
       options.compile.max_document_bytes = Bytes(value, name);
+    } else if (key == "counting") {
+      options.telemetry.counting = BoolOption(value, name);
+    } else if (key == "send_telemetry") {
+      options.telemetry.send = BoolOption(value, name);
+    } else if (key == "telemetry_interval") {
+      options.telemetry.flush_interval = Seconds(value, name, false);
+    } else if (key == "guard_interval") {
+      options.telemetry.guard_interval = Seconds(value, name, false);
+    } else if (key == "instance") {
+      options.telemetry.instance = StringOption(value, name, false);
     } else {
       throw py::type_error("Client() got an unexpected keyword argument '" +
                            key + "'");
@@ -1903,7 +1948,9 @@ PYBIND11_MODULE(_hotfix, m) {
       .def_property_readonly(
           "reason", Field(&Evaluation::reason),
           "\"STATIC\", \"TARGET_MATCH\", \"RULE_MATCH\", \"ROLLOUT\", "
-          "\"DEFAULT\", \"KILLED\", \"PREREQUISITE_FAILED\" or \"ERROR\".")
+          "\"DEFAULT\", \"KILLED\", \"PREREQUISITE_FAILED\", \"GUARD_TRIPPED\" "
+          "or "
+          "\"ERROR\".")
       .def_property_readonly("error", Field(&Evaluation::error),
                              "For reason \"ERROR\": \"FLAG_NOT_FOUND\", "
                              "\"TYPE_MISMATCH\", \"NOT_READY\", "
@@ -1973,6 +2020,14 @@ PYBIND11_MODULE(_hotfix, m) {
           "last_rejection", Field(&Status::last_rejection),
           "The last document a source delivered and the client refused "
           "(survives later successes), or None.")
+      .def_property_readonly(
+          "guard_trips", Field(&Status::guard_trips),
+          "Flags whose local guard tripped in this process: a list of dicts "
+          "with flag, variant, version, failures, outcomes, detail, time.")
+      .def_property_readonly(
+          "telemetry", Field(&Status::telemetry),
+          "Counting and posting: a dict with counting, sending, posts, "
+          "dropped and last_error.")
       .def_property_readonly("last_rejection_time",
                              Field(&Status::last_rejection_time),
                              "When last_rejection happened (Unix seconds), or "
@@ -2131,6 +2186,18 @@ PYBIND11_MODULE(_hotfix, m) {
           "The full Evaluation of `flag`: value, variant, reason, error, rule "
           "index and version. `expected` (\"bool\", \"string\", \"number\" or "
           "\"json\") turns a type difference into ERROR/TYPE_MISMATCH.")
+      .def(
+          "report",
+          [](py::handle self, py::handle f, py::handle ok, py::handle c) {
+            Self<PyClient>(self).Report(f, ok, c);
+          },
+          py::arg("flag"), py::arg("ok"), py::arg("context") = py::none(),
+          "report(self, /, flag, ok, context=None)\n--\n\n"
+          "Records one outcome (ok=True: success, False: failure) of work "
+          "done under `flag`, for the variant `flag` serves `context` now. "
+          "Feeds the flag's local guard and the counts sent to the server. "
+          "Does nothing when counting is off, the flag serves no variant, or "
+          "the client is closed.")
       .def(
           "flag",
           [](py::object self, py::handle key) {

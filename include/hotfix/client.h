@@ -30,8 +30,19 @@
 //    bounded at about 1 MiB per regex; when it is full RE2 discards it and
 //    starts over, or falls back to its NFA, which allocates per match).
 //    Threads matching the same regex contend on that lock.
+//  - With exposure counting on (TelemetryOptions::counting, the default), an
+//    evaluation that serves a variant also counts it: a few loads and one
+//    store to the calling thread's own counters (no lock, no locked
+//    instruction). A thread's first count, and its first count in each block
+//    of 256 flag x variant counters, allocates once (2 KiB, then 6 KiB).
 //  - Evaluation is not async-signal-safe: do not evaluate from a signal
 //    handler.
+//
+// Guarded rollouts (docs/guarded-rollouts.md): Guard() and Report() record
+// how the work done under a flag went; a flag whose `guard` trips in this
+// process serves its fallback (reason kGuardTripped) until the server
+// publishes a new definition of it. Counts and trips are posted to the
+// remote source's server by a background thread.
 //
 // fork(): safe at any moment, whatever other threads are doing in the
 // client. The client's locks are held across fork() by pthread_atfork
@@ -84,7 +95,9 @@ struct ClientAccess;
 
 // The published per-handle state read by FlagHandle::Enabled(). Bits 0-1 are
 // the state below; for kDynamic, bits 2-31 hold the flag's index in the
-// snapshot whose publication generation (never 0) is in bits 32-63.
+// snapshot whose publication generation (never 0) is in bits 32-63. For
+// kStaticTrue/kStaticFalse, kCountBit says that the answer's exposure is
+// counted, in the counter whose id is in bits 32-63.
 // kPending (kDynamic with generation 0) matches no snapshot: readers evaluate
 // by name in the snapshot they pin. It is what a static answer that is about
 // to change holds while a publication swaps snapshots. kDead marks the cell
@@ -95,13 +108,83 @@ struct HandleCell {
   static constexpr std::uint64_t kStaticTrue = 2;
   static constexpr std::uint64_t kDead = 3;
   static constexpr std::uint64_t kPending = 0;
+  static constexpr std::uint64_t kCountBit = 4;
   std::atomic<std::uint64_t> word{kStaticFalse};
   std::string key;
 };
+
+// Counts the exposure of a static handle answer (`word` has kCountBit).
+HOTFIX_EXPORT void CountStaticExposure(const Client* client,
+                                       std::uint64_t word) noexcept;
+// Counts one outcome of counter `counter` (GuardScope, Report).
+HOTFIX_EXPORT void CountOutcome(const Client* client, std::uint32_t counter,
+                                bool ok) noexcept;
 }  // namespace internal
 
 // Called with each accepted change; see Client::AddListener().
 using ChangeListener = std::function<void(const ChangeEvent&)>;
+
+// GuardScope is one evaluation of a guarded flag together with the outcome of
+// the work done under it: the application says whether that work succeeded,
+// and the outcome is counted for the variant that was served (see
+// docs/guarded-rollouts.md). Made by Client::Guard() and FlagHandle::Guard().
+//
+// The outcome is recorded once: by Succeed() or Fail(), or, if neither was
+// called, when the scope ends: as a failure if it ends by an exception, else
+// as a success. Dismiss() records nothing. Counting nothing costs nothing
+// when the client's counting is off.
+//
+// Thread-compatible: one thread uses a scope at a time (it may be moved to
+// another thread). Must not outlive its Client.
+//
+// Example:
+//
+//   hotfix::GuardScope guard = flags.Guard("fix-123", ctx);
+//   if (guard.enabled()) {
+//     if (!NewCheckout()) guard.Fail();
+//   } else {
+//     OldCheckout();
+//   }
+class HOTFIX_EXPORT GuardScope {
+ public:
+  GuardScope(GuardScope&& other) noexcept;
+  GuardScope& operator=(GuardScope&& other) noexcept;
+  GuardScope(const GuardScope&) = delete;
+  GuardScope& operator=(const GuardScope&) = delete;
+  ~GuardScope();
+
+  // The boolean value served (false when the flag is not boolean).
+  bool enabled() const noexcept {
+    return detail_.value.type == ValueType::kBool && detail_.value.bool_value;
+  }
+  // The whole evaluation (value, variant, reason, ...).
+  const EvaluationDetail& detail() const noexcept { return detail_; }
+
+  // Succeed() / Fail()
+  //
+  // Records the outcome now; later calls (and the end of the scope) record
+  // nothing more.
+  //
+  // Cost: a few loads and a store to the calling thread's own counters; no
+  // lock, no allocation (but a thread's first count may allocate once).
+  void Succeed() noexcept { Record(true); }
+  void Fail() noexcept { Record(false); }
+  // Records no outcome at all (the work did not happen).
+  void Dismiss() noexcept { done_ = true; }
+
+ private:
+  friend class Client;
+  friend class FlagHandle;
+  GuardScope(const Client* client, std::uint32_t counter,
+             const EvaluationDetail& detail) noexcept;
+  void Record(bool ok) noexcept;
+
+  const Client* client_;
+  std::uint32_t counter_;
+  EvaluationDetail detail_;
+  int uncaught_;
+  bool done_ = false;
+};
 
 // FlagHandle is a flag key resolved once. Enabled() on a flag whose value does
 // not depend on the context costs one atomic load.
@@ -124,10 +207,20 @@ class HOTFIX_EXPORT FlagHandle {
   // unknown); else, and for a flag whose static answer a publication is
   // changing at that instant, a snapshot read plus the flag's rules. No
   // allocation, no lock (but see `matches` clauses at the top).
+  //
+  // With counting on (TelemetryOptions::counting), a static answer also
+  // counts its exposure: a call into the library, a few loads and a store to
+  // the calling thread's own counters.
   bool Enabled(const Context& context = {}) const noexcept {
     const std::uint64_t word = cell_->word.load(std::memory_order_acquire);
-    if ((word & 3) == internal::HandleCell::kStaticTrue) return true;
-    if ((word & 3) == internal::HandleCell::kStaticFalse) return false;
+    const std::uint64_t state = word & 3;
+    if (state == internal::HandleCell::kStaticTrue ||
+        state == internal::HandleCell::kStaticFalse) {
+      if (word & internal::HandleCell::kCountBit) {
+        internal::CountStaticExposure(client_, word);
+      }
+      return state == internal::HandleCell::kStaticTrue;
+    }
     return EnabledSlow(word, context);
   }
   bool GetBool(bool default_value, const Context& context = {}) const noexcept;
@@ -142,6 +235,9 @@ class HOTFIX_EXPORT FlagHandle {
   EvaluationDetail Evaluate(
       const Context& context = {},
       ValueType expected = ValueType::kNone) const noexcept;
+  // As Client::Guard() and Client::Report() for this handle's flag.
+  GuardScope Guard(const Context& context = {}) const noexcept;
+  void Report(bool ok, const Context& context = {}) const noexcept;
 
   const std::string& key() const noexcept { return cell_->key; }
 
@@ -227,6 +323,42 @@ class HOTFIX_EXPORT Client {
       std::string_view flag, const Context& context = {},
       ValueType expected = ValueType::kNone) const noexcept;
 
+  // Guard()
+  //
+  // Evaluates `flag` for `context` (as Evaluate(), counting the exposure)
+  // and returns a GuardScope that records how the work done under the served
+  // variant went. The outcomes feed the flag's local guard, if it has one
+  // (docs/flag-format.md, "guard"), and the counts sent to the server.
+  //
+  // Cost: as Evaluate(), plus the outcome's count when it is recorded.
+  //
+  // Example:
+  //
+  //   auto guard = flags.Guard("fix-123", ctx);
+  //   if (guard.enabled() && !NewCheckout()) guard.Fail();
+  GuardScope Guard(std::string_view flag,
+                   const Context& context = {}) const noexcept;
+
+  // Report()
+  //
+  // Records one outcome of work done under `flag`, for the variant `flag`
+  // serves `context` now (evaluated again, not counted as an exposure). When
+  // the evaluation and the outcome are apart in the code and the context is
+  // at hand, this is simpler than keeping a GuardScope; with a different
+  // context, or after a change of the flag, it may attribute the outcome to
+  // another variant than the one served: prefer Guard() then. Does nothing
+  // when counting is off or the flag serves no variant.
+  //
+  // Cost: as Evaluate() (no allocation, no lock), plus a store to the
+  // calling thread's own counters.
+  //
+  // Example:
+  //
+  //   if (flags.Enabled("fix-123", ctx)) { ok = NewCheckout(); ... }
+  //   flags.Report("fix-123", ok, ctx);
+  void Report(std::string_view flag, bool ok,
+              const Context& context = {}) const noexcept;
+
   // Flag()
   //
   // Resolves `key` once; the handle follows every later snapshot.
@@ -257,6 +389,9 @@ class HOTFIX_EXPORT Client {
   void RemoveListener(int id);
 
   // GetStatus()
+  //
+  // Includes the flags whose guard tripped in this process (guard_trips)
+  // and the telemetry's state.
   //
   // Cost: a lock and a copy.
   ClientStatus GetStatus() const;
@@ -292,6 +427,7 @@ class HOTFIX_EXPORT Client {
 
  private:
   friend class FlagHandle;
+  friend class GuardScope;
   friend struct internal::ClientAccess;
   Client();
   std::unique_ptr<internal::ClientCore> core_;

@@ -27,6 +27,10 @@ enum class Reason : std::uint8_t {
   kKilled = 5,              // killed / enabled:false
   kPrerequisiteFailed = 6,  // a prerequisite did not serve the required variant
   kError = 7,               // see ErrorKind; the caller's default was served
+  // The flag's local guard tripped in this process (its served variant failed
+  // more often than its `guard` allows): the off variant, or the guard's
+  // `compare_to` variant, is served until the flag's definition changes.
+  kGuardTripped = 8,
 };
 
 // What went wrong when reason == kError. The numeric values are frozen.
@@ -41,7 +45,8 @@ enum class ErrorKind : std::uint8_t {
   kGeneral = 5,
 };
 
-// Returns "STATIC", "TARGET_MATCH", ... as written in docs/flag-format.md.
+// Returns "STATIC", "TARGET_MATCH", ..., "GUARD_TRIPPED" as written in
+// docs/flag-format.md.
 HOTFIX_EXPORT std::string_view ReasonName(Reason reason) noexcept;
 // Returns "NONE", "FLAG_NOT_FOUND", "TYPE_MISMATCH", ...
 HOTFIX_EXPORT std::string_view ErrorKindName(ErrorKind kind) noexcept;

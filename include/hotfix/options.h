@@ -109,6 +109,40 @@ struct RemoteOptions {
   absl::Duration config_error_retry = absl::Seconds(60);
 };
 
+// Exposure and outcome counting, local guards and telemetry
+// (docs/guarded-rollouts.md).
+//
+// Every evaluation that serves a variant counts an exposure of that flag x
+// variant in the evaluating thread's own counters; Client::Report() and
+// GuardScope count outcomes (successes, failures) the same way. A background
+// thread sums the threads' counters, judges the flags' local guards every
+// guard_interval, and, when the remote source is configured, posts the counts
+// to <base_url>/v1/telemetry every flush_interval (gzip, the SDK key as bearer
+// token) and every guard trip at once.
+struct TelemetryOptions {
+  // Count exposures and outcomes. Off: evaluations count nothing, Report()
+  // and GuardScope do nothing, local guards never trip, nothing is posted.
+  // Default: true.
+  bool counting = true;
+  // Post the counts to the remote source's server (only when
+  // RemoteOptions::base_url is set and its mode is not kOff). Default: true.
+  bool send = true;
+  // How often counts are posted. Default: 5 s.
+  absl::Duration flush_interval = absl::Seconds(5);
+  // How often the local guards are judged. Default: 100 ms.
+  absl::Duration guard_interval = absl::Milliseconds(100);
+  // Counts that could not be delivered for this long (server down) are
+  // dropped, and their number is sent as `dropped` with the next post that
+  // succeeds. Default: 10 min.
+  absl::Duration max_unsent_age = absl::Minutes(10);
+  // How long destroying the client (or AfterFork) may wait for a last post
+  // of the counts not yet sent. Zero: no last post. Default: 2 s.
+  absl::Duration close_timeout = absl::Seconds(2);
+  // Identifies this process in posts (`instance`). Default: "" (host name
+  // and process id).
+  std::string instance;
+};
+
 struct ClientOptions {
   // Flag set compiled into the client at creation (an embedded JSON string),
   // served until a source delivers something. Must be valid if non-empty:
@@ -131,6 +165,9 @@ struct ClientOptions {
   // Compiler options for every document this client compiles.
   // Default: CompileOptions{} (unknown operators rejected).
   CompileOptions compile;
+  // Exposure and outcome counting, local guards, telemetry. Default: counting
+  // on; posting when a remote source is configured.
+  TelemetryOptions telemetry;
 };
 
 }  // namespace hotfix

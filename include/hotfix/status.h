@@ -58,6 +58,37 @@ HOTFIX_EXPORT std::string_view SourceStateName(SourceState state) noexcept;
 HOTFIX_EXPORT std::string_view RemoteConnectionName(
     RemoteConnection connection) noexcept;
 
+// A flag whose local guard tripped in this process (ClientStatus::guard_trips).
+struct GuardTrip {
+  std::string flag;
+  // The variant that failed too often; no longer served by this process.
+  std::string variant;
+  // Version of the snapshot being served when the guard tripped.
+  std::uint64_t version = 0;
+  // Failures and outcomes of `variant` in the guard's window at the trip.
+  std::uint64_t failures = 0;
+  std::uint64_t outcomes = 0;
+  // e.g. "15.5% failed over the last 200 outcomes (limit 5%)".
+  std::string detail;
+  absl::Time time = absl::InfinitePast();
+};
+
+// How the counting and posting of exposures and outcomes is doing.
+struct TelemetryStatus {
+  // Counting is on (TelemetryOptions::counting).
+  bool counting = false;
+  // Counts are posted to a server.
+  bool sending = false;
+  // Posts the server accepted, and the last failure's error (OkStatus() once
+  // a later post succeeds).
+  std::uint64_t posts = 0;
+  absl::Status last_error;
+  // Exposures and outcomes dropped without being sent (server unreachable for
+  // longer than TelemetryOptions::max_unsent_age, or more distinct flag x
+  // variant counters than a client tracks).
+  std::uint64_t dropped = 0;
+};
+
 struct ClientStatus {
   SourceState state = SourceState::kOff;
   SnapshotOrigin origin = SnapshotOrigin::kNone;
@@ -89,6 +120,11 @@ struct ClientStatus {
   // successes. OkStatus() if none.
   absl::Status last_rejection;
   absl::Time last_rejection_time = absl::InfinitePast();
+  // Flags whose local guard tripped in this process and that still serve
+  // their fallback (until the server publishes a new definition of the flag).
+  // Sorted by flag.
+  std::vector<GuardTrip> guard_trips;
+  TelemetryStatus telemetry;
 };
 
 // One accepted change, delivered to listeners.

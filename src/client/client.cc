@@ -6,8 +6,11 @@
 
 #include "hotfix/client.h"
 
+#include <exception>
+#include <optional>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "client/client_core.h"
@@ -108,9 +111,41 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     absl::Status valid = ValidateRemote(options.remote);
     if (!valid.ok()) return valid;
   }
+  const TelemetryOptions& telemetry = options.telemetry;
+  if (telemetry.counting) {
+    auto positive = [](absl::Duration d) {
+      return d > absl::ZeroDuration() && d != absl::InfiniteDuration();
+    };
+    if (!positive(telemetry.flush_interval)) {
+      return absl::InvalidArgumentError(
+          "telemetry.flush_interval: must be positive and finite");
+    }
+    if (!positive(telemetry.guard_interval)) {
+      return absl::InvalidArgumentError(
+          "telemetry.guard_interval: must be positive and finite");
+    }
+    if (!positive(telemetry.max_unsent_age)) {
+      return absl::InvalidArgumentError(
+          "telemetry.max_unsent_age: must be positive and finite");
+    }
+    if (telemetry.close_timeout < absl::ZeroDuration() ||
+        telemetry.close_timeout == absl::InfiniteDuration()) {
+      return absl::InvalidArgumentError(
+          "telemetry.close_timeout: must be finite and not negative");
+    }
+    if (telemetry.instance.size() > 256) {
+      return absl::InvalidArgumentError(
+          "telemetry.instance: at most 256 bytes");
+    }
+  }
   std::unique_ptr<Client> client(new Client());
   client->core_ = std::make_unique<internal::ClientCore>(options);
   internal::ClientCore& core = *client->core_;
+  if (telemetry.counting) {
+    std::optional<std::pair<internal::HttpEndpoint, RemoteOptions>> post_to;
+    if (remote && telemetry.send) post_to.emplace(endpoint, options.remote);
+    core.EnableTelemetry(telemetry, std::move(post_to));
+  }
 
   // 1. The last-known-good cache, if it was written for this server and key
   //    and still compiles.
@@ -209,10 +244,20 @@ bool Client::Enabled(std::string_view flag,
   std::uint32_t index;
   if (!internal::FindFlag(set, flag, &index)) return false;
   const std::int8_t answer = set.enabled_answer[index];
-  if (answer >= 0) return answer != 0;  // context-independent
+  internal::Counters* const counters = core_->counters();
+  if (answer >= 0) {  // context-independent
+    if (counters != nullptr) {
+      counters->Count(guard.slot(), set.static_counter[index],
+                      internal::kExposures);
+    }
+    return answer != 0;
+  }
   EvalClock clock;
-  const EvaluationDetail d =
-      internal::EvaluateFlag(set, index, context, ValueType::kBool, clock);
+  std::int32_t variant;
+  const EvaluationDetail d = internal::EvaluateFlag(
+      set, index, context, ValueType::kBool, clock, &variant);
+  internal::CountExposure(counters, guard.slot(), set, index, variant,
+                          internal::kExposures);
   return d.value.type == ValueType::kBool && d.value.bool_value;
 }
 
@@ -222,8 +267,133 @@ EvaluationDetail Client::Evaluate(std::string_view flag, const Context& context,
   const internal::Published* p = guard.get();
   if (p == nullptr) return NotReady();
   EvalClock clock;
-  return internal::EvaluateByName(*p->set, flag, context, expected, clock);
+  std::uint32_t index = 0;
+  std::int32_t variant;
+  const EvaluationDetail d = internal::EvaluateByName(
+      *p->set, flag, context, expected, clock, &index, &variant);
+  internal::CountExposure(core_->counters(), guard.slot(), *p->set, index,
+                          variant, internal::kExposures);
+  return d;
 }
+
+GuardScope Client::Guard(std::string_view flag,
+                         const Context& context) const noexcept {
+  Publisher::ReadGuard guard(core_->publisher());
+  const internal::Published* p = guard.get();
+  if (p == nullptr) return GuardScope(this, internal::kNoCounter, NotReady());
+  EvalClock clock;
+  std::uint32_t index = 0;
+  std::int32_t variant;
+  const EvaluationDetail d = internal::EvaluateByName(
+      *p->set, flag, context, ValueType::kNone, clock, &index, &variant);
+  internal::Counters* const counters = core_->counters();
+  if (counters == nullptr || variant < 0) {
+    return GuardScope(this, internal::kNoCounter, d);
+  }
+  const std::uint32_t counter =
+      p->set->counter_ids[p->set->counter_offset[index] + variant];
+  counters->Count(guard.slot(), counter, internal::kExposures);
+  return GuardScope(this, counter, d);
+}
+
+void Client::Report(std::string_view flag, bool ok,
+                    const Context& context) const noexcept {
+  internal::Counters* const counters = core_->counters();
+  if (counters == nullptr) return;
+  Publisher::ReadGuard guard(core_->publisher());
+  const internal::Published* p = guard.get();
+  if (p == nullptr) return;
+  EvalClock clock;
+  std::uint32_t index = 0;
+  std::int32_t variant;
+  internal::EvaluateByName(*p->set, flag, context, ValueType::kNone, clock,
+                           &index, &variant);
+  internal::CountExposure(counters, guard.slot(), *p->set, index, variant,
+                          ok ? internal::kSuccesses : internal::kFailures);
+}
+
+GuardScope::GuardScope(const Client* client, std::uint32_t counter,
+                       const EvaluationDetail& detail) noexcept
+    : client_(client),
+      counter_(counter),
+      detail_(detail),
+      uncaught_(std::uncaught_exceptions()) {}
+
+GuardScope::GuardScope(GuardScope&& other) noexcept
+    : client_(other.client_),
+      counter_(other.counter_),
+      detail_(other.detail_),
+      uncaught_(other.uncaught_),
+      done_(other.done_) {
+  other.done_ = true;
+}
+
+GuardScope& GuardScope::operator=(GuardScope&& other) noexcept {
+  if (this != &other) {
+    if (!done_) Record(std::uncaught_exceptions() <= uncaught_);
+    client_ = other.client_;
+    counter_ = other.counter_;
+    detail_ = other.detail_;
+    uncaught_ = other.uncaught_;
+    done_ = other.done_;
+    other.done_ = true;
+  }
+  return *this;
+}
+
+GuardScope::~GuardScope() {
+  // Left by an exception thrown since the scope began: the work failed.
+  if (!done_) Record(std::uncaught_exceptions() <= uncaught_);
+}
+
+void GuardScope::Record(bool ok) noexcept {
+  if (done_) return;
+  done_ = true;
+  if (counter_ == internal::kNoCounter) return;
+  internal::CountOutcome(client_, counter_, ok);
+}
+
+namespace internal {
+
+namespace {
+
+// Counts through a slot of its own when the thread has none (its first read,
+// or in a destructor at thread exit).
+[[gnu::noinline]] void CountWithTemporarySlot(const Client* client,
+                                              Counters* counters,
+                                              std::uint32_t counter,
+                                              CounterField field) noexcept {
+  Publisher::ReadGuard guard(ClientAccess::publisher(*client));
+  counters->Count(guard.slot(), counter, field);
+}
+
+}  // namespace
+
+void CountStaticExposure(const Client* client, std::uint64_t word) noexcept {
+  Counters* const counters = ClientAccess::core(*client).counters();
+  // The thread's own slot is its own whether or not a read is in progress.
+  const HazardSlot* const slot = tls_hazard_slot;
+  const auto counter = static_cast<std::uint32_t>(word >> 32);
+  if (ABSL_PREDICT_TRUE(slot != nullptr && counters != nullptr)) {
+    counters->Count(slot, counter, kExposures);
+  } else if (counters != nullptr) {
+    CountWithTemporarySlot(client, counters, counter, kExposures);
+  }
+}
+
+void CountOutcome(const Client* client, std::uint32_t counter,
+                  bool ok) noexcept {
+  Counters* const counters = ClientAccess::core(*client).counters();
+  if (counters == nullptr) return;
+  const CounterField field = ok ? kSuccesses : kFailures;
+  if (const HazardSlot* slot = tls_hazard_slot; slot != nullptr) {
+    counters->Count(slot, counter, field);
+  } else {
+    CountWithTemporarySlot(client, counters, counter, field);
+  }
+}
+
+}  // namespace internal
 
 bool Client::GetBool(std::string_view flag, bool default_value,
                      const Context& context) const noexcept {
@@ -267,7 +437,9 @@ int Client::AddListener(ChangeListener listener) {
 
 void Client::RemoveListener(int id) { core_->RemoveListener(id); }
 
-ClientStatus Client::GetStatus() const { return core_->GetStatus(); }
+ClientStatus Client::GetStatus() const {
+  return core_->GetStatusWithTelemetry();
+}
 
 bool Client::WaitUntilReady(absl::Duration timeout) const {
   return core_->WaitUntilReady(timeout);

@@ -81,6 +81,17 @@ void ChildAfterForkAll() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   CoresMutex().Unlock();
 }
 
+bool HasGuards(const CompiledFlagSet& set) {
+  for (const CompiledFlag& flag : set.flags) {
+    if (flag.guard != nullptr) return true;
+  }
+  return false;
+}
+
+// Mixed into the fingerprint of a flag served tripped, so that listeners and
+// handles see the change.
+constexpr std::uint64_t kTrippedFingerprint = 0x9E3779B97F4A7C15ull;
+
 bool IsStaticWord(std::uint64_t word) {
   return (word & 3) == HandleCell::kStaticTrue ||
          (word & 3) == HandleCell::kStaticFalse;
@@ -142,6 +153,7 @@ ClientCore::~ClientCore() {
     cores.erase(std::find(cores.begin(), cores.end(), this));
   }
   StopSources();
+  telemetry_.reset();  // joins its thread before the core goes
   DetachHandles();
 }
 
@@ -150,11 +162,13 @@ void ClientCore::PrepareFork() {
   publisher_.LockForFork();
   status_mu_.Lock();
   listeners_mu_.Lock();
+  if (telemetry_ != nullptr) telemetry_->PrepareFork();
   pool_->LockForFork();
 }
 
 void ClientCore::ParentAfterFork() {
   pool_->UnlockAfterFork();
+  if (telemetry_ != nullptr) telemetry_->ParentAfterFork();
   listeners_mu_.Unlock();
   status_mu_.Unlock();
   publisher_.UnlockAfterFork();
@@ -180,7 +194,104 @@ void ClientCore::ChildAfterFork() {
   running_listener_ = 0;
   ++dispatch_generation_;
   dispatching_thread_.store(std::thread::id(), std::memory_order_relaxed);
-  ParentAfterFork();
+  pool_->UnlockAfterFork();
+  // The counts so far are the parent's to send.
+  if (telemetry_ != nullptr) telemetry_->ChildAfterFork();
+  listeners_mu_.Unlock();
+  status_mu_.Unlock();
+  publisher_.UnlockAfterFork();
+  publish_mu_.Unlock();
+}
+
+void ClientCore::EnableTelemetry(
+    const TelemetryOptions& options,
+    std::optional<std::pair<HttpEndpoint, RemoteOptions>> remote) {
+  telemetry_ = std::make_unique<Telemetry>(
+      options, std::move(remote),
+      [this](const TripRecord& trip) { TripGuard(trip); });
+  counters_ = &telemetry_->counters();
+}
+
+void ClientCore::PrepareSetLocked(CompiledFlagSet* set) {
+  if (!trips_.empty()) {
+    bool changed = false;
+    for (auto it = trips_.begin(); it != trips_.end();) {
+      std::uint32_t index;
+      const bool same =
+          FindFlag(*set, it->first, &index) &&
+          set->flags[index].fingerprint == it->second.fingerprint &&
+          set->flags[index].guard != nullptr;
+      if (!same) {
+        Log(LogLevel::kWarning,
+            absl::StrCat("guard of flag \"", it->first,
+                         "\" reset: a new definition of the flag was "
+                         "published"));
+        it = trips_.erase(it);
+        changed = true;
+        continue;
+      }
+      CompiledFlag& flag = set->flags[index];
+      flag.killed = true;
+      flag.guard_tripped = true;
+      flag.off_variant = flag.guard->fallback;
+      flag.fingerprint ^= kTrippedFingerprint;
+      bool value;
+      set->enabled_answer[index] =
+          StaticBool(flag, &value) ? static_cast<std::int8_t>(value) : -1;
+      ++it;
+    }
+    if (changed) {
+      std::vector<GuardTrip> trips;
+      for (const auto& [key, record] : trips_) trips.push_back(record.trip);
+      MutexLock status_lock(&status_mu_);
+      status_.guard_trips = std::move(trips);
+    }
+  }
+  if (telemetry_ != nullptr) {
+    telemetry_->AssignCounters(set);
+    telemetry_->SetGuards(*set);
+  }
+}
+
+void ClientCore::TripGuard(const TripRecord& trip) {
+  bool dispatch = false;
+  {
+    MutexLock lock(&publish_mu_);
+    const Published* current = publisher_.current_for_writer();
+    std::uint32_t index;
+    if (current == nullptr || last_json_.empty() ||
+        !FindFlag(*current->set, trip.trip.flag, &index) ||
+        current->set->flags[index].guard_tripped ||
+        current->set->flags[index].fingerprint != trip.fingerprint) {
+      return;  // changed meanwhile: the new definition is judged afresh
+    }
+    absl::StatusOr<std::unique_ptr<CompiledFlagSet>> set =
+        CompileFlagSet(last_json_, compile_options_, pool_);
+    if (!set.ok()) {
+      Log(LogLevel::kError,
+          absl::StrCat("guard of flag \"", trip.trip.flag,
+                       "\" tripped but the flags could not be compiled "
+                       "again: ",
+                       set.status().message()));
+      return;
+    }
+    trips_[trip.trip.flag] = trip;
+    Log(LogLevel::kError,
+        absl::StrCat("guard of flag \"", trip.trip.flag,
+                     "\" tripped: variant \"", trip.trip.variant, "\" ",
+                     trip.trip.detail,
+                     "; serving its fallback in this process until the "
+                     "flag changes"));
+    {
+      std::vector<GuardTrip> trips;
+      for (const auto& [key, record] : trips_) trips.push_back(record.trip);
+      MutexLock status_lock(&status_mu_);
+      status_.guard_trips = std::move(trips);
+    }
+    PrepareSetLocked(set->get());
+    dispatch = PublishLocked(*std::move(set), last_origin_);
+  }
+  if (dispatch) Dispatch();
 }
 
 absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
@@ -205,81 +316,97 @@ absl::Status ClientCore::Offer(std::string_view json, SnapshotOrigin origin,
           "version ", (*set)->version, " is older than the served version ",
           old_set->version, "; ignored"));
     }
-    ChangeEvent event;
-    event.changed_keys = ChangedKeys(old_set, **set);
-    if (old_set != nullptr && event.changed_keys.empty() &&
-        old_set->version == (*set)->version) {
-      // Identical: nothing to publish, but `origin` now confirms the snapshot
-      // (e.g. the server agreeing with the cache served at start-up).
-      MutexLock status_lock(&status_mu_);
-      status_.origin = origin;
-      status_cv_.SignalAll();
-      return absl::OkStatus();
+    if (HasGuards(**set)) {
+      last_json_ = std::string(json);
+    } else {
+      last_json_.clear();
+      last_json_.shrink_to_fit();
     }
-    event.old_version = old_set == nullptr ? 0 : old_set->version;
-    event.new_version = (*set)->version;
-    event.origin = origin;
-    const absl::Time now = absl::Now();
-    // Handle cells must never answer from an older snapshot than the one a
-    // reader can already see (client.h promises the same result as
-    // Client::Enabled). A cell holding a static answer that is about to
-    // change is first set to kPending, which sends its readers to the slow
-    // path (they pin whatever is current); only after the swap does it get
-    // its new word. A reader that saw the new snapshot therefore sees
-    // kPending or the new word, never the old answer. Dynamic words name their
-    // publication and are checked against the pinned one, so they need no
-    // such step.
-    std::vector<std::uint64_t> words;
-    words.reserve(cells_.size());
-    publisher_.Publish(
-        SnapshotAccess::Wrap(*std::move(set)), origin, now,
-        /*before_swap=*/
-        [&](const Published& next) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          for (auto& [key, cell] : cells_) {
-            const std::uint64_t word = WordFor(*cell, &next);
-            words.push_back(word);
-            const std::uint64_t old_word =
-                cell->word.load(std::memory_order_relaxed);
-            if (IsStaticWord(old_word) && word != old_word) {
-              // Ordered before the swap (a seq_cst exchange) for any reader
-              // that acquires the new snapshot.
-              cell->word.store(HandleCell::kPending, std::memory_order_relaxed);
-            }
-          }
-        },
-        /*after_swap=*/
-        [&](const Published&) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          std::size_t i = 0;
-          for (auto& [key, cell] : cells_) {
-            cell->word.store(words[i++], std::memory_order_release);
-          }
-        });
-    {
-      MutexLock status_lock(&status_mu_);
-      status_.origin = origin;
-      status_.version = event.new_version;
-      status_.snapshot_time = now;
-      // A live source's accepted document is its success, recorded together
-      // with the snapshot so that no reader (WaitUntilReady) sees one
-      // without the other.
-      if (has_live_source_ &&
-          (origin == SnapshotOrigin::kFile || origin == SnapshotOrigin::kPoll ||
-           origin == SnapshotOrigin::kStream)) {
-        status_.state = SourceState::kValid;
-        status_.last_success = now;
-        status_.last_error = absl::OkStatus();
-        status_.config_error = false;
-      }
-      status_cv_.SignalAll();
-    }
-    if (!event.changed_keys.empty()) {
-      MutexLock listeners_lock(&listeners_mu_);
-      pending_.push_back(std::move(event));
-      dispatch = true;
-    }
+    last_origin_ = origin;
+    PrepareSetLocked(set->get());
+    dispatch = PublishLocked(*std::move(set), origin);
   }
   if (dispatch) Dispatch();  // the last use of `this` here (see Dispatch)
   return absl::OkStatus();
+}
+
+bool ClientCore::PublishLocked(std::unique_ptr<CompiledFlagSet> set,
+                               SnapshotOrigin origin) {
+  const Published* old = publisher_.current_for_writer();
+  const CompiledFlagSet* old_set = old == nullptr ? nullptr : old->set;
+  ChangeEvent event;
+  event.changed_keys = ChangedKeys(old_set, *set);
+  if (old_set != nullptr && event.changed_keys.empty() &&
+      old_set->version == set->version) {
+    // Identical: nothing to publish, but `origin` now confirms the snapshot
+    // (e.g. the server agreeing with the cache served at start-up).
+    MutexLock status_lock(&status_mu_);
+    status_.origin = origin;
+    status_cv_.SignalAll();
+    return false;
+  }
+  event.old_version = old_set == nullptr ? 0 : old_set->version;
+  event.new_version = set->version;
+  event.origin = origin;
+  const absl::Time now = absl::Now();
+  // Handle cells must never answer from an older snapshot than the one a
+  // reader can already see (client.h promises the same result as
+  // Client::Enabled). A cell holding a static answer that is about to
+  // change is first set to kPending, which sends its readers to the slow
+  // path (they pin whatever is current); only after the swap does it get
+  // its new word. A reader that saw the new snapshot therefore sees
+  // kPending or the new word, never the old answer. Dynamic words name their
+  // publication and are checked against the pinned one, so they need no
+  // such step.
+  std::vector<std::uint64_t> words;
+  words.reserve(cells_.size());
+  publisher_.Publish(
+      SnapshotAccess::Wrap(std::move(set)), origin, now,
+      /*before_swap=*/
+      [&](const Published& next) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        for (auto& [key, cell] : cells_) {
+          const std::uint64_t word = WordFor(*cell, &next);
+          words.push_back(word);
+          const std::uint64_t old_word =
+              cell->word.load(std::memory_order_relaxed);
+          if (IsStaticWord(old_word) && word != old_word) {
+            // Ordered before the swap (a seq_cst exchange) for any reader
+            // that acquires the new snapshot.
+            cell->word.store(HandleCell::kPending, std::memory_order_relaxed);
+          }
+        }
+      },
+      /*after_swap=*/
+      [&](const Published&) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        std::size_t i = 0;
+        for (auto& [key, cell] : cells_) {
+          cell->word.store(words[i++], std::memory_order_release);
+        }
+      });
+  {
+    MutexLock status_lock(&status_mu_);
+    status_.origin = origin;
+    status_.version = event.new_version;
+    status_.snapshot_time = now;
+    // A live source's accepted document is its success, recorded together
+    // with the snapshot so that no reader (WaitUntilReady) sees one
+    // without the other.
+    if (has_live_source_ &&
+        (origin == SnapshotOrigin::kFile || origin == SnapshotOrigin::kPoll ||
+         origin == SnapshotOrigin::kStream)) {
+      status_.state = SourceState::kValid;
+      status_.last_success = now;
+      status_.last_error = absl::OkStatus();
+      status_.config_error = false;
+    }
+    status_cv_.SignalAll();
+  }
+  if (!event.changed_keys.empty()) {
+    MutexLock listeners_lock(&listeners_mu_);
+    pending_.push_back(std::move(event));
+    return true;
+  }
+  return false;
 }
 
 void ClientCore::ReportSuccess(SnapshotOrigin origin) {
@@ -339,14 +466,18 @@ void ClientCore::AddSource(std::unique_ptr<Source> source) {
 
 void ClientCore::StartSources() {
   for (auto& s : sources_) s->Start();
+  if (telemetry_ != nullptr) telemetry_->Start();
 }
 
 void ClientCore::StopSources() {
   for (auto& s : sources_) s->Stop();
+  // After the sources: the last post carries what was counted until now.
+  if (telemetry_ != nullptr) telemetry_->Stop();
 }
 
 void ClientCore::RestartSourcesAfterFork() {
   for (auto& s : sources_) s->RestartAfterFork();
+  if (telemetry_ != nullptr) telemetry_->RestartAfterFork();
 }
 
 std::uint64_t ClientCore::WordFor(const HandleCell& cell,
@@ -357,7 +488,14 @@ std::uint64_t ClientCore::WordFor(const HandleCell& cell,
   }
   bool value;
   if (StaticBool(published->set->flags[index], &value)) {
-    return value ? HandleCell::kStaticTrue : HandleCell::kStaticFalse;
+    std::uint64_t word =
+        value ? HandleCell::kStaticTrue : HandleCell::kStaticFalse;
+    const auto& counters = published->set->static_counter;
+    if (index < counters.size() && counters[index] != kNoCounter) {
+      word |= HandleCell::kCountBit |
+              (static_cast<std::uint64_t>(counters[index]) << 32);
+    }
+    return word;
   }
   return (static_cast<std::uint64_t>(published->generation) << 32) |
          (static_cast<std::uint64_t>(index) << 2) | HandleCell::kDynamic;
@@ -496,6 +634,12 @@ ClientStatus ClientCore::GetStatus() const {
   if (status.origin != SnapshotOrigin::kNone) {
     status.age = absl::Now() - status.snapshot_time;
   }
+  return status;
+}
+
+ClientStatus ClientCore::GetStatusWithTelemetry() const {
+  ClientStatus status = GetStatus();
+  if (telemetry_ != nullptr) status.telemetry = telemetry_->GetStatus();
   return status;
 }
 

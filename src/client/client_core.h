@@ -9,14 +9,17 @@
 //
 // Lock order (every path that takes two, and the fork handlers, take them in
 // this order): publish_mu_ -> the Publisher's lock -> status_mu_ ->
-// listeners_mu_ -> the StringPool's lock -> the log's lock.
+// listeners_mu_ -> the Telemetry's lock -> the StringPool's lock -> the log's
+// lock.
 
 #ifndef HOTFIX_SRC_CLIENT_CLIENT_CORE_H_
 #define HOTFIX_SRC_CLIENT_CLIENT_CORE_H_
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -25,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/node_hash_map.h"
 #include "client/publisher.h"
+#include "client/telemetry.h"
 #include "hotfix/client.h"
 #include "model/string_pool.h"
 #include "sources/source.h"
@@ -40,6 +44,17 @@ class ClientCore : public SourceSink {
 
   const Publisher& publisher() const { return publisher_; }
 
+  // EnableTelemetry()
+  //
+  // Turns counting (and guards, and posting to `remote` if set) on; before
+  // the first publication.
+  void EnableTelemetry(
+      const TelemetryOptions& options,
+      std::optional<std::pair<HttpEndpoint, RemoteOptions>> remote);
+  // The counters, or null when counting is off. Immutable after creation.
+  Counters* counters() const { return counters_; }
+  Telemetry* telemetry() const { return telemetry_.get(); }
+
   // SourceSink.
   absl::Status Offer(std::string_view json, SnapshotOrigin origin,
                      bool require_newer) override;
@@ -53,9 +68,18 @@ class ClientCore : public SourceSink {
   // Adds a source; `live` sources make the state kInitializing/kValid/kStale
   // instead of kOff. Not started.
   void AddSource(std::unique_ptr<Source> source);
+  // Sources and the telemetry thread.
   void StartSources();
   void StopSources();
   void RestartSourcesAfterFork();
+
+  // TripGuard()
+  //
+  // The telemetry thread found `trip.trip.flag` failing too often: from the
+  // next evaluation on, the flag serves its guard's fallback (reason
+  // kGuardTripped) until a new definition of it is published. Logs the trip
+  // and notifies listeners. Ignored if the flag changed meanwhile.
+  void TripGuard(const TripRecord& trip);
 
   const HandleCell* Cell(std::string_view key);
 
@@ -96,6 +120,8 @@ class ClientCore : public SourceSink {
   void ChildAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   ClientStatus GetStatus() const;
+  // GetStatus() plus the telemetry's (taken after status_mu_ is released).
+  ClientStatus GetStatusWithTelemetry() const;
   bool WaitUntilReady(absl::Duration timeout) const;
 
  private:
@@ -104,6 +130,15 @@ class ClientCore : public SourceSink {
                                const Published* published);
   // Delivers queued change events unless another thread already is.
   void Dispatch();
+  // Marks the flags of `set` that tripped in this process (and forgets trips
+  // of flags whose definition changed), then names its counters.
+  void PrepareSetLocked(CompiledFlagSet* set)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
+  // Publishes `set` (prepared) as Offer does; returns whether listeners must
+  // be notified (then call Dispatch() with no lock held).
+  bool PublishLocked(std::unique_ptr<CompiledFlagSet> set,
+                     SnapshotOrigin origin)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
 
   const CompileOptions compile_options_;
   const std::shared_ptr<StringPool> pool_ = std::make_shared<StringPool>();
@@ -113,6 +148,15 @@ class ClientCore : public SourceSink {
   Mutex publish_mu_;
   absl::node_hash_map<std::string, std::unique_ptr<HandleCell>> cells_
       ABSL_GUARDED_BY(publish_mu_);
+  // The document last published from outside (a source or Publish), kept to
+  // compile again when a guard trips; and the flags tripped in this process.
+  std::string last_json_ ABSL_GUARDED_BY(publish_mu_);
+  SnapshotOrigin last_origin_ ABSL_GUARDED_BY(publish_mu_) =
+      SnapshotOrigin::kNone;
+  std::map<std::string, TripRecord> trips_ ABSL_GUARDED_BY(publish_mu_);
+
+  std::unique_ptr<Telemetry> telemetry_;
+  Counters* counters_ = nullptr;
 
   mutable Mutex status_mu_;
   // Signalled whenever status_.origin changes (WaitUntilReady).
@@ -145,6 +189,30 @@ class ClientCore : public SourceSink {
 
   std::vector<std::unique_ptr<Source>> sources_;
 };
+
+// Access to a Client's core for the handle, GuardScope and counting helpers
+// (a friend of Client).
+struct ClientAccess {
+  static const Publisher& publisher(const Client& client) {
+    return client.core_->publisher();
+  }
+  static ClientCore& core(const Client& client) { return *client.core_; }
+};
+
+// CountExposure()
+//
+// Counts the exposure of variant `variant` (-1: none) of flag `index` of
+// `set`, through `slot` (owned by the caller), if `counters` is not null.
+inline void CountExposure(Counters* counters, const HazardSlot* slot,
+                          const CompiledFlagSet& set, std::uint32_t index,
+                          std::int32_t variant, CounterField field) noexcept {
+  if (counters == nullptr || variant < 0 ||
+      index >= set.counter_offset.size()) {
+    return;
+  }
+  counters->Count(slot, set.counter_ids[set.counter_offset[index] + variant],
+                  field);
+}
 
 }  // namespace internal
 }  // namespace hotfix

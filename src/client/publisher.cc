@@ -43,8 +43,14 @@ thread_local bool tls_slot_returned = false;
 std::atomic<bool> g_membarrier_works{false};
 std::atomic<bool> g_membarrier_failure_logged{false};
 
+// Slots ever allocated; numbers them (HazardSlot::index).
+std::atomic<std::uint32_t> g_slots_allocated{0};
+
 void LinkBlock() {
   auto* block = new HazardSlot[kSlotsPerBlock];
+  const std::uint32_t first =
+      g_slots_allocated.fetch_add(kSlotsPerBlock, std::memory_order_relaxed);
+  for (int i = 0; i < kSlotsPerBlock; ++i) block[i].index = first + i;
   for (int i = 0; i + 1 < kSlotsPerBlock; ++i) block[i].next = &block[i + 1];
   HazardSlot* head = g_slots.load(std::memory_order_seq_cst);
   do {

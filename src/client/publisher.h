@@ -86,6 +86,10 @@ struct alignas(64) HazardSlot {
   std::atomic<const Published*> hazard{nullptr};
   std::atomic<bool> owned{false};
   HazardSlot* next = nullptr;  // immutable once linked
+  // Position in the registry (0, 1, ...), immutable once linked. Whoever owns
+  // the slot (one thread, or one nested read) is the only writer of the
+  // per-slot exposure and outcome counters (client/counters.h).
+  std::uint32_t index = 0;
 };
 
 // This thread's slot, or nullptr before its first read (and after the slot
@@ -156,6 +160,8 @@ class Publisher {
 
     // The pinned snapshot, or nullptr when none was ever published.
     const Published* get() const noexcept { return published_; }
+    // The hazard slot this read owns (the thread's, or a temporary one).
+    HazardSlot* slot() const noexcept { return slot_; }
 
    private:
     HazardSlot* slot_;

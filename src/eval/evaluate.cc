@@ -453,7 +453,7 @@ Outcome Walk(const CompiledFlagSet& set, std::uint32_t index,
   Outcome out;
   if (flag.killed) {
     out.variant = flag.off_variant;
-    out.reason = Reason::kKilled;
+    out.reason = flag.guard_tripped ? Reason::kGuardTripped : Reason::kKilled;
     return out;
   }
   if (flag.static_variant >= 0) {
@@ -548,7 +548,8 @@ namespace {
 template <typename Trace>
 EvaluationDetail EvaluateWith(const CompiledFlagSet& set, std::uint32_t index,
                               const Context& context, ValueType expected,
-                              EvalClock& clock, Trace trace) noexcept {
+                              EvalClock& clock, std::int32_t* variant_index,
+                              Trace trace) noexcept {
   const Outcome out = Walk(set, index, context, clock, 0, trace);
   const CompiledFlag& flag = set.flags[index];
   EvaluationDetail detail;
@@ -573,6 +574,7 @@ EvaluationDetail EvaluateWith(const CompiledFlagSet& set, std::uint32_t index,
     detail.error = ErrorKind::kTypeMismatch;
     detail.rule_index = -1;
   }
+  if (variant_index != nullptr) *variant_index = mismatch ? -1 : out.variant;
   return detail;
 }
 
@@ -580,8 +582,10 @@ EvaluationDetail EvaluateWith(const CompiledFlagSet& set, std::uint32_t index,
 
 EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
                               const Context& context, ValueType expected,
-                              EvalClock& clock) noexcept {
-  return EvaluateWith(set, index, context, expected, clock, NoTrace{});
+                              EvalClock& clock,
+                              std::int32_t* variant_index) noexcept {
+  return EvaluateWith(set, index, context, expected, clock, variant_index,
+                      NoTrace{});
 }
 
 void ExplainFlag(const CompiledFlagSet& set, std::uint32_t index,
@@ -592,14 +596,17 @@ void ExplainFlag(const CompiledFlagSet& set, std::uint32_t index,
     out->fallthrough_split = true;
     out->fallthrough_bucket_by = flag.fallthrough.rollout->bucket_by;
   }
-  out->detail =
-      EvaluateWith(set, index, context, expected, clock, ExplainTrace{out});
+  out->detail = EvaluateWith(set, index, context, expected, clock,
+                             /*variant_index=*/nullptr, ExplainTrace{out});
 }
 
 EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
                                 std::string_view flag, const Context& context,
-                                ValueType expected, EvalClock& clock) noexcept {
+                                ValueType expected, EvalClock& clock,
+                                std::uint32_t* flag_index,
+                                std::int32_t* variant_index) noexcept {
   std::uint32_t index;
+  if (variant_index != nullptr) *variant_index = -1;
   if (!FindFlag(set, flag, &index)) {
     EvaluationDetail detail;
     detail.snapshot_version = set.version;
@@ -607,7 +614,8 @@ EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
     detail.error = ErrorKind::kFlagNotFound;
     return detail;
   }
-  return EvaluateFlag(set, index, context, expected, clock);
+  if (flag_index != nullptr) *flag_index = index;
+  return EvaluateFlag(set, index, context, expected, clock, variant_index);
 }
 
 std::int64_t Int64Or(const EvaluationDetail& d,

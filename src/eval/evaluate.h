@@ -39,9 +39,12 @@ class EvalClock {
 //
 // Evaluates set.flags[index] for `context`. `expected` other than kNone turns
 // a type difference into kError/kTypeMismatch. snapshot_version is filled.
+// `variant_index`, if not null, receives the index of the variant served
+// (-1: none, the caller's default).
 EvaluationDetail EvaluateFlag(const CompiledFlagSet& set, std::uint32_t index,
                               const Context& context, ValueType expected,
-                              EvalClock& clock) noexcept;
+                              EvalClock& clock,
+                              std::int32_t* variant_index = nullptr) noexcept;
 
 // ExplainFlag()
 //
@@ -58,9 +61,12 @@ void ExplainFlag(const CompiledFlagSet& set, std::uint32_t index,
 // EvaluateByName()
 //
 // As EvaluateFlag after a name lookup; kError/kFlagNotFound if absent.
+// `flag_index` (if not null) receives the flag's index when it is found.
 EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
                                 std::string_view flag, const Context& context,
-                                ValueType expected, EvalClock& clock) noexcept;
+                                ValueType expected, EvalClock& clock,
+                                std::uint32_t* flag_index = nullptr,
+                                std::int32_t* variant_index = nullptr) noexcept;
 
 // Finds `flag`; returns false if absent.
 bool FindFlag(const CompiledFlagSet& set, std::string_view flag,

@@ -156,6 +156,21 @@ struct FlagMeta {
   std::vector<std::pair<std::string, Value>> metadata;
 };
 
+// A flag's local guard (docs/flag-format.md, "guard"): judged by the Client
+// from the outcomes the application reports.
+struct GuardSpec {
+  // Limit on a guarded variant's failure rate in the window: absolute, or,
+  // with compare_to and enough control outcomes, above the control's rate.
+  double max_failure_rate = 0;
+  // Outcomes a variant (and the control) needs in the window to be judged.
+  std::uint64_t min_samples = 100;
+  absl::Duration window = absl::Seconds(60);
+  // The control variant (never judged itself), or -1.
+  std::int32_t compare_to = -1;
+  // What a tripped flag serves: compare_to, else the off variant.
+  std::int32_t fallback = -1;
+};
+
 struct CompiledFlag {
   std::string key;
   // The variants' common type; kNone when a flagd flag mixes types.
@@ -175,6 +190,12 @@ struct CompiledFlag {
   std::vector<Rule> rules;
   Serve fallthrough;
   FlagMeta meta;
+  // The local guard, null if none.
+  std::unique_ptr<const GuardSpec> guard;
+  // Set by the Client serving the set when the guard tripped in its process:
+  // the flag is then also `killed`, with off_variant = guard->fallback, and
+  // evaluation reports kGuardTripped instead of kKilled.
+  bool guard_tripped = false;
   // Changes whenever the flag's evaluation could change: a hash of its own
   // definition and of the segments and prerequisite flags it depends on.
   std::uint64_t fingerprint = 0;
@@ -206,6 +227,14 @@ struct CompiledFlagSet {
   std::vector<std::string> warnings;
   // Owner of every interned view above; shared with the Client.
   std::shared_ptr<StringPool> strings;
+  // Exposure counters, filled by the Client serving the set (empty when it
+  // counts nothing; client/telemetry.h): variant v of flag i counts into
+  // counter_ids[counter_offset[i] + v], and static_counter[i] is the counter
+  // of the variant Enabled() serves when its answer is context-independent
+  // (0xFFFFFFFF: none).
+  std::vector<std::uint32_t> counter_offset;
+  std::vector<std::uint32_t> counter_ids;
+  std::vector<std::uint32_t> static_counter;
 };
 
 }  // namespace internal

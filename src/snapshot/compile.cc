@@ -223,6 +223,8 @@ class Compiler {
   absl::Status CompileClauseValue(const Json& x, const Path& path,
                                   std::size_t i, Clause* clause,
                                   std::vector<std::uint32_t>* segment_refs);
+  absl::Status CompileGuard(const Json& v, const Path& path, CompiledFlag* flag,
+                            const FlagWork& work) const;
   absl::Status CompileMeta(const Json* const* fields, const Path& path,
                            FlagMeta* meta);
   absl::Status ResolvePrerequisiteVariants();
@@ -439,12 +441,13 @@ absl::Status Compiler::CompileFlag(const Json& v, const Path& path,
     kDescription,
     kExpires,
     kTags,
+    kGuard,
     kCount
   };
   static constexpr std::string_view kNames[kCount] = {
       "variants",      "default", "off_variant", "killed", "enabled",
       "prerequisites", "targets", "rules",       "owner",  "ticket",
-      "description",   "expires", "tags"};
+      "description",   "expires", "tags",        "guard"};
   const Json* f[kCount] = {};
   HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, kNames, f));
 
@@ -492,11 +495,75 @@ absl::Status Compiler::CompileFlag(const Json& v, const Path& path,
         Recover(CompileRules(*f[kRules], Path(path, "rules"), flag, work)));
   }
   HOTFIX_RETURN_IF_ERROR(Recover(CompileMeta(&f[kOwner], path, &flag->meta)));
+  if (f[kGuard] != nullptr) {
+    HOTFIX_RETURN_IF_ERROR(
+        Recover(CompileGuard(*f[kGuard], Path(path, "guard"), flag, *work)));
+  }
 
   if (!flag->killed && flag->prerequisites.empty() && flag->targets.empty() &&
       flag->rules.empty() && flag->fallthrough.rollout == nullptr) {
     flag->static_variant = flag->fallthrough.variant;
   }
+  return absl::OkStatus();
+}
+
+absl::Status Compiler::CompileGuard(const Json& v, const Path& path,
+                                    CompiledFlag* flag,
+                                    const FlagWork& work) const {
+  enum { kMaxFailureRate, kMinSamples, kWindow, kCompareTo, kCount };
+  static constexpr std::string_view kNames[kCount] = {
+      "max_failure_rate", "min_samples", "window", "compare_to"};
+  const Json* f[kCount] = {};
+  HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, kNames, f));
+  auto guard = std::make_unique<GuardSpec>();
+  if (f[kMaxFailureRate] == nullptr) return Missing(path, "max_failure_rate");
+  const Json& rate = *f[kMaxFailureRate];
+  if (!rate.IsNumber() || !(rate.GetDouble() >= 0.0) ||
+      !(rate.GetDouble() < 1.0)) {
+    return Error(Path(path, "max_failure_rate"),
+                 "expected a number in [0, 1) (a fraction: 0.05 is 5%)");
+  }
+  guard->max_failure_rate = rate.GetDouble();
+  if (f[kMinSamples] != nullptr) {
+    const Json& n = *f[kMinSamples];
+    if (!n.IsUint64() || n.GetUint64() < 1 || n.GetUint64() > 1000000000) {
+      return Error(Path(path, "min_samples"),
+                   "expected an integer from 1 to 1000000000");
+    }
+    guard->min_samples = n.GetUint64();
+  }
+  if (f[kWindow] != nullptr) {
+    std::string_view text;
+    HOTFIX_RETURN_IF_ERROR(
+        ReadString(*f[kWindow], Path(path, "window"), &text));
+    absl::Duration window;
+    if (!absl::ParseDuration(ToAbsl(text), &window) ||
+        window < absl::Seconds(1) || window > absl::Hours(24)) {
+      return Error(Path(path, "window"),
+                   absl::StrCat("expected a duration from 1s to 24h such as "
+                                "\"30s\" or \"5m\", got ",
+                                Quote(text)));
+    }
+    guard->window = window;
+  }
+  if (f[kCompareTo] != nullptr) {
+    HOTFIX_RETURN_IF_ERROR(ResolveVariant(*f[kCompareTo],
+                                          Path(path, "compare_to"), *flag, work,
+                                          &guard->compare_to));
+  }
+  guard->fallback =
+      guard->compare_to >= 0 ? guard->compare_to : flag->off_variant;
+  if (guard->fallback < 0) {
+    return Error(path,
+                 "a guard needs off_variant or compare_to: the variant "
+                 "served once it trips");
+  }
+  if (flag->variants.size() < 2) {
+    return Error(path,
+                 "a guard needs a variant besides the one it falls "
+                 "back to");
+  }
+  flag->guard = std::move(guard);
   return absl::OkStatus();
 }
 

@@ -218,8 +218,9 @@ std::string HttpFetcher::Url(std::string_view path) const {
 }
 
 absl::Status HttpFetcher::TransportError(int error, std::string_view path,
-                                         absl::Duration idle) const {
-  const std::string what = absl::StrCat("GET ", Url(path), ": ");
+                                         absl::Duration idle,
+                                         std::string_view method) const {
+  const std::string what = absl::StrCat(ToAbsl(method), " ", Url(path), ": ");
   switch (static_cast<httplib::Error>(error)) {
     case httplib::Error::Success:
       return absl::OkStatus();
@@ -405,6 +406,34 @@ absl::Status HttpFetcher::Stream(std::string_view path,
                           SinceSteady(last_data));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<HttpFetcher::Response> HttpFetcher::Post(
+    std::string_view path, std::string_view body, std::string_view content_type,
+    bool gzip) {
+  if (cancelled_.load()) {
+    return absl::CancelledError(
+        absl::StrCat("POST ", Url(path), ": cancelled"));
+  }
+  client_->set_compress(gzip);
+  const SteadyTime start = SteadyClock::now();
+  httplib::Result result = client_->Post(
+      FullPath(path), body.data(), body.size(), std::string(content_type));
+  client_->set_compress(false);
+  socket_fd_.store(-1);
+  if (cancelled_.load()) {
+    return absl::CancelledError(
+        absl::StrCat("POST ", Url(path), ": cancelled"));
+  }
+  if (!result) {
+    return TransportError(static_cast<int>(result.error()), path,
+                          SinceSteady(start), "POST");
+  }
+  Response out;
+  out.status = result->status;
+  out.content_type = result->get_header_value("Content-Type");
+  out.body = result->body.substr(0, kErrorBodyBytes);
+  return out;
 }
 
 void HttpFetcher::Cancel() {

@@ -126,6 +126,15 @@ class HttpFetcher {
                       const HeadersCallback& on_headers,
                       const DataCallback& on_data);
 
+  // Post()
+  //
+  // POST path_prefix + `path` with `body` of `content_type`, compressed with
+  // gzip (Content-Encoding: gzip) when `gzip`. Any HTTP status is returned
+  // as a Response (with the first 4 KiB of the answer's body); transport
+  // failures as for Get().
+  absl::StatusOr<Response> Post(std::string_view path, std::string_view body,
+                                std::string_view content_type, bool gzip);
+
   // Cancel()
   //
   // Aborts the request in flight, if any, and makes later requests fail with
@@ -162,7 +171,8 @@ class HttpFetcher {
   std::string FullPath(std::string_view path) const;
   // `error` is an httplib::Error; `idle` how long the socket had been silent.
   absl::Status TransportError(int error, std::string_view path,
-                              absl::Duration idle) const;
+                              absl::Duration idle,
+                              std::string_view method = "GET") const;
 
   const std::shared_ptr<ServerList> servers_;
   // One client per server, made at construction (Cancel() may touch them

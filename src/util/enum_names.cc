@@ -43,6 +43,8 @@ std::string_view ReasonName(Reason reason) noexcept {
       return "PREREQUISITE_FAILED";
     case Reason::kError:
       return "ERROR";
+    case Reason::kGuardTripped:
+      return "GUARD_TRIPPED";
   }
   return "UNKNOWN";
 }

@@ -509,6 +509,7 @@ static void NamesMatchTheDocumentedSpelling(void) {
   CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_RULE_MATCH), "RULE_MATCH");
   CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_PREREQUISITE_FAILED),
               "PREREQUISITE_FAILED");
+  CHECK_STREQ(hotfix_reason_name(HOTFIX_REASON_GUARD_TRIPPED), "GUARD_TRIPPED");
   CHECK_STREQ(hotfix_error_kind_name(HOTFIX_ERROR_FLAG_NOT_FOUND),
               "FLAG_NOT_FOUND");
   CHECK_STREQ(hotfix_origin_name(HOTFIX_ORIGIN_FILE), "file");
@@ -586,6 +587,47 @@ static void LogCallbackReceivesLibraryMessages(void) {
   CHECK(hotfix_set_log_callback(NULL, NULL, HOTFIX_LOG_WARNING) == HOTFIX_OK);
 }
 
+/* A failing guarded path trips the flag's local guard: the fallback is
+ * served with HOTFIX_REASON_GUARD_TRIPPED and the status names the trip. */
+static void ReportedFailuresTripTheGuard(void) {
+  static const char kGuarded[] =
+      "{\"version\": 1, \"flags\": {\"fix\": {\"variants\": {\"on\": true, "
+      "\"off\": false}, \"off_variant\": \"off\", \"default\": \"on\", "
+      "\"guard\": {\"max_failure_rate\": 0.2, \"min_samples\": 10}}}}";
+  hotfix_options_t* options = hotfix_options_create();
+  hotfix_client_t* client = NULL;
+  hotfix_detail_t* detail = hotfix_detail_create();
+  hotfix_client_status_t* status = NULL;
+  int i;
+  int tripped = 0;
+  CHECK(hotfix_options_set_bootstrap_json(options, kGuarded) == HOTFIX_OK);
+  CHECK(hotfix_options_set_guard_interval_ms(options, 5) == HOTFIX_OK);
+  CHECK(hotfix_options_set_telemetry_instance(options, "c-test") == HOTFIX_OK);
+  CHECK(hotfix_client_create(options, &client, NULL) == HOTFIX_OK);
+  hotfix_options_destroy(options);
+  for (i = 0; i < 10; ++i) hotfix_client_report(client, "fix", i % 2, NULL);
+  /* The guard thread judges every 5 ms; wait at most 20 s. */
+  for (i = 0; i < 20000 && !tripped; ++i) {
+    CHECK(hotfix_client_evaluate(client, "fix", NULL, HOTFIX_VALUE_NONE,
+                                 detail) == HOTFIX_OK);
+    tripped = hotfix_detail_reason(detail) == HOTFIX_REASON_GUARD_TRIPPED;
+    if (!tripped) poll(NULL, 0, 1); /* 1 ms */
+  }
+  CHECK(tripped);
+  CHECK(hotfix_client_enabled(client, "fix", NULL) == 0);
+  CHECK(hotfix_client_get_status(client, &status, NULL) == HOTFIX_OK);
+  CHECK(hotfix_client_status_guard_trip_count(status) == 1);
+  CHECK_STREQ(hotfix_client_status_guard_trip_flag(status, 0), "fix");
+  CHECK_STREQ(hotfix_client_status_guard_trip_variant(status, 0), "on");
+  CHECK(strstr(hotfix_client_status_guard_trip_detail(status, 0),
+               "limit 20%") != NULL);
+  CHECK(hotfix_client_status_guard_trip_flag(status, 1) == NULL);
+  CHECK(hotfix_client_status_telemetry_dropped(status) == 0);
+  hotfix_client_status_destroy(status);
+  hotfix_detail_destroy(detail);
+  hotfix_client_destroy(client);
+}
+
 int main(void) {
   RUN(EnabledServesBooleanFlags);
   RUN(ContextAttributesDriveRules);
@@ -603,5 +645,6 @@ int main(void) {
   RUN(ValidateAcceptsGoodDocuments);
   RUN(FlagdDefinitionsEvaluate);
   RUN(LogCallbackReceivesLibraryMessages);
+  RUN(ReportedFailuresTripTheGuard);
   return check_failures == 0 ? 0 : 1;
 }

@@ -60,7 +60,8 @@ static void NullArgumentsToEveryFunctionAreHarmless(void) {
   /* Options. */
   CHECK(hotfix_options_set_bootstrap_json(NULL, "{}") ==
         HOTFIX_INVALID_ARGUMENT);
-  CHECK(hotfix_options_set_bootstrap_path(NULL, "x") == HOTFIX_INVALID_ARGUMENT);
+  CHECK(hotfix_options_set_bootstrap_path(NULL, "x") ==
+        HOTFIX_INVALID_ARGUMENT);
   CHECK(hotfix_options_set_file_path(NULL, "x") == HOTFIX_INVALID_ARGUMENT);
   CHECK(hotfix_options_set_file_poll_interval_ms(NULL, 1) ==
         HOTFIX_INVALID_ARGUMENT);
@@ -88,7 +89,8 @@ static void NullArgumentsToEveryFunctionAreHarmless(void) {
   CHECK(hotfix_options_set_cache_path(NULL, "x") == HOTFIX_INVALID_ARGUMENT);
 
   /* Creation. */
-  ExpectInvalid(hotfix_client_create(NULL, &out, &err), &err, "options is NULL");
+  ExpectInvalid(hotfix_client_create(NULL, &out, &err), &err,
+                "options is NULL");
   CHECK(out == NULL);
   {
     hotfix_options_t* options = hotfix_options_create();
@@ -96,6 +98,30 @@ static void NullArgumentsToEveryFunctionAreHarmless(void) {
                   "client is NULL");
     /* errptr may be NULL. */
     CHECK(hotfix_client_create(NULL, NULL, NULL) == HOTFIX_INVALID_ARGUMENT);
+    hotfix_options_destroy(options);
+  }
+
+  /* Outcomes and guard status with NULL arguments do nothing. */
+  hotfix_client_report(NULL, "fix-123", 1, NULL);
+  hotfix_client_report(client, NULL, 0, ctx);
+  hotfix_client_report(client, "no-such-flag", 0, NULL);
+  CHECK(hotfix_client_status_guard_trip_count(NULL) == 0);
+  CHECK(hotfix_client_status_guard_trip_flag(NULL, 0) == NULL);
+  CHECK(hotfix_client_status_guard_trip_variant(NULL, 3) == NULL);
+  CHECK(hotfix_client_status_guard_trip_detail(NULL, 0) == NULL);
+  CHECK(hotfix_client_status_telemetry_posts(NULL) == 0);
+  CHECK(hotfix_client_status_telemetry_dropped(NULL) == 0);
+  CHECK(hotfix_options_set_counting(NULL, 1) == HOTFIX_INVALID_ARGUMENT);
+  CHECK(hotfix_options_set_telemetry_send(NULL, 0) == HOTFIX_INVALID_ARGUMENT);
+  {
+    hotfix_options_t* options = hotfix_options_create();
+    CHECK(hotfix_options_set_telemetry_flush_interval_ms(options, 0) ==
+          HOTFIX_INVALID_ARGUMENT);
+    CHECK(hotfix_options_set_guard_interval_ms(options, -5) ==
+          HOTFIX_INVALID_ARGUMENT);
+    CHECK(hotfix_options_set_telemetry_instance(options, NULL) ==
+          HOTFIX_INVALID_ARGUMENT);
+    CHECK(hotfix_options_set_counting(options, 0) == HOTFIX_OK);
     hotfix_options_destroy(options);
   }
 
@@ -134,8 +160,10 @@ static void NullArgumentsToEveryFunctionAreHarmless(void) {
   ExpectInvalid(hotfix_client_get_status(client, NULL, &err), &err,
                 "status is NULL");
   CHECK(hotfix_client_after_fork(NULL) == HOTFIX_INVALID_ARGUMENT);
-  ExpectInvalid(hotfix_client_publish(NULL, "{}", &err), &err, "client is NULL");
-  ExpectInvalid(hotfix_client_publish(client, NULL, &err), &err, "json is NULL");
+  ExpectInvalid(hotfix_client_publish(NULL, "{}", &err), &err,
+                "client is NULL");
+  ExpectInvalid(hotfix_client_publish(client, NULL, &err), &err,
+                "json is NULL");
 
   /* Listeners. */
   ExpectInvalid(hotfix_client_add_listener(NULL, NULL, NULL, &id, &err), &err,
@@ -224,8 +252,8 @@ static void UnknownFlagsServeDefaults(void) {
   CHECK(hotfix_client_get_bool(client, "no-such-flag", 1, NULL) == 1);
   CHECK_STREQ(hotfix_client_get_string(client, "no-such-flag", "d", NULL), "d");
   CHECK(hotfix_client_get_int(client, "no-such-flag", -7, NULL) == -7);
-  CHECK(hotfix_client_evaluate(client, "no-such-flag", NULL,
-                               HOTFIX_VALUE_BOOL, d) == HOTFIX_OK);
+  CHECK(hotfix_client_evaluate(client, "no-such-flag", NULL, HOTFIX_VALUE_BOOL,
+                               d) == HOTFIX_OK);
   CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_ERROR);
   CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_FLAG_NOT_FOUND);
   CHECK(hotfix_detail_version(d) == 3);
@@ -234,8 +262,8 @@ static void UnknownFlagsServeDefaults(void) {
   CHECK(hotfix_flag_enabled(flag, NULL) == 0);
   CHECK(hotfix_flag_get_int(flag, 9, NULL) == 9);
   /* An out-of-range expected type is just another type. */
-  CHECK(hotfix_client_evaluate(client, "fix-123", NULL,
-                               (hotfix_value_type_t)77, d) == HOTFIX_OK);
+  CHECK(hotfix_client_evaluate(client, "fix-123", NULL, (hotfix_value_type_t)77,
+                               d) == HOTFIX_OK);
   CHECK(hotfix_detail_reason(d) == HOTFIX_REASON_ERROR);
   CHECK(hotfix_detail_error(d) == HOTFIX_ERROR_TYPE_MISMATCH);
   hotfix_flag_destroy(flag);
@@ -256,9 +284,9 @@ static void InvalidJsonIsRejectedWithItsPath(void) {
                       "{\"on\": true}, \"default\": \"onn\"}}}",
                       &err),
       &err, "flags.f");
-  ExpectInvalid(hotfix_validate("{\"version\": 1, \"flags\": {}, \"kiled\": 1}",
-                                &err),
-                &err, "kiled");
+  ExpectInvalid(
+      hotfix_validate("{\"version\": 1, \"flags\": {}, \"kiled\": 1}", &err),
+      &err, "kiled");
 
   CHECK(hotfix_options_set_bootstrap_json(options, "{\"version\": 1,") ==
         HOTFIX_OK);
@@ -386,7 +414,8 @@ static void MisbehavingCallback(void* user_data,
   (void)event;
   ++m->calls;
   /* Publishing from a callback fails; destroying the client is ignored. */
-  m->publish_code = hotfix_client_publish(m->client, kTestFlags, &m->publish_error);
+  m->publish_code =
+      hotfix_client_publish(m->client, kTestFlags, &m->publish_error);
   hotfix_client_destroy(m->client);
   /* Removing oneself from a callback is allowed. */
   CHECK(hotfix_client_remove_listener(m->client, m->self_id) == HOTFIX_OK);
@@ -396,8 +425,8 @@ static void CallbacksCannotPublishOrDestroy(void) {
   struct Misbehaving m;
   memset(&m, 0, sizeof m);
   m.client = NewClient();
-  CHECK(hotfix_client_add_listener(m.client, MisbehavingCallback, &m, &m.self_id,
-                                   NULL) == HOTFIX_OK);
+  CHECK(hotfix_client_add_listener(m.client, MisbehavingCallback, &m,
+                                   &m.self_id, NULL) == HOTFIX_OK);
   CHECK(hotfix_client_publish(
             m.client,
             "{\"version\": 5, \"flags\": {\"dark\": {\"variants\": "
@@ -405,8 +434,7 @@ static void CallbacksCannotPublishOrDestroy(void) {
             NULL) == HOTFIX_OK);
   CHECK(m.calls == 1);
   CHECK(m.publish_code == HOTFIX_FAILED_PRECONDITION);
-  CHECK(m.publish_error != NULL &&
-        strstr(m.publish_error, "listener") != NULL);
+  CHECK(m.publish_error != NULL && strstr(m.publish_error, "listener") != NULL);
   hotfix_free(m.publish_error);
   /* Still alive, and the listener is gone. */
   CHECK(hotfix_client_enabled(m.client, "dark", NULL) == 1);

@@ -101,6 +101,7 @@ __all__ = [
     "ConfigError",
     "Evaluation",
     "FlagHandle",
+    "Guard",
     "HotfixError",
     "StateError",
     "Status",
@@ -175,6 +176,14 @@ class Client(_hotfix.Client):
         unknown_operators: "reject" (a compile error; the default) or
           "fail_closed" (the clause never matches).
         max_document_bytes: larger documents are rejected (64 MiB).
+      Guarded rollouts (docs/guarded-rollouts.md)
+        counting: count exposures and outcomes per flag x variant (True);
+          False turns counting, local guards and telemetry off.
+        send_telemetry: post the counts to the server's /v1/telemetry when
+          `url` is set (True).
+        telemetry_interval: seconds between posts (5).
+        guard_interval: seconds between judgements of the local guards (0.1).
+        instance: this process's name in posts (host name and pid).
     Paths may be str, bytes or os.PathLike; no option may contain a NUL.
 
     Use it as a context manager, or call close(), to stop its threads. After
@@ -191,6 +200,10 @@ class Client(_hotfix.Client):
       flag(key) -> FlagHandle, with the same methods minus the flag argument
     The getters return `default` itself (any object) when the flag does not
     serve a value of their type.
+
+    Outcomes: report(flag, ok, context=None) records how the work done
+    under `flag` went; guard(flag, context=None) evaluates once and records
+    the outcome when its `with` block ends (an exception is a failure).
 
     Management: on_change(callback) -> id, remove_listener(id), status(),
     wait_until_ready(timeout), publish(document), version, after_fork(),
@@ -218,7 +231,12 @@ class Client(_hotfix.Client):
                  ca_file: Optional[PathArg] = None,
                  cache_path: Optional[PathArg] = None,
                  unknown_operators: Optional[str] = None,
-                 max_document_bytes: Optional[int] = None) -> None:
+                 max_document_bytes: Optional[int] = None,
+                 counting: Optional[bool] = None,
+                 send_telemetry: Optional[bool] = None,
+                 telemetry_interval: Optional[float] = None,
+                 guard_interval: Optional[float] = None,
+                 instance: Optional[str] = None) -> None:
         self._streams: list[ChangeStream] = []
         super().__init__(
             bootstrap_json=_document_text(bootstrap, "Client(): bootstrap"),
@@ -237,7 +255,12 @@ class Client(_hotfix.Client):
             ca_file=_path(ca_file, "ca_file"),
             cache_path=_path(cache_path, "cache_path"),
             unknown_operators=unknown_operators,
-            max_document_bytes=max_document_bytes)
+            max_document_bytes=max_document_bytes,
+            counting=counting,
+            send_telemetry=send_telemetry,
+            telemetry_interval=telemetry_interval,
+            guard_interval=guard_interval,
+            instance=instance)
 
     @classmethod
     def from_url(cls, url: str, sdk_key: str, **options: Any) -> Client:
@@ -337,6 +360,22 @@ class Client(_hotfix.Client):
         self._streams.append(stream)
         return stream
 
+    def guard(self, flag: str, context: Any = None) -> Guard:
+        """Evaluates `flag` once and records how the guarded work went.
+
+            with flags.guard("fix-123", ctx) as g:
+                if g.enabled:
+                    new_checkout()      # an exception here is a failure
+                else:
+                    old_checkout()
+
+        The outcome is a success when the block ends normally, a failure
+        when it ends by an exception or after g.fail(); g.dismiss() records
+        nothing. Like report(), the outcome goes to the variant `flag` serves
+        `context` when it is recorded.
+        """
+        return Guard(self, flag, context)
+
     def __enter__(self) -> Client:
         return self
 
@@ -351,6 +390,49 @@ class Client(_hotfix.Client):
         if closed:
             return "<hotfix.Client closed>"
         return "<hotfix.Client version=%d>" % self.version
+
+
+class Guard:
+    """One evaluation of a guarded flag and the outcome of the work under
+    it; made by Client.guard(). Records at most one outcome."""
+
+    __slots__ = ("_client", "_flag", "_context", "_done", "evaluation")
+
+    def __init__(self, client: Client, flag: str, context: Any) -> None:
+        self._client = client
+        self._flag = flag
+        self._context = context
+        self._done = False
+        self.evaluation: Evaluation = client.evaluate(flag, context)
+
+    @property
+    def enabled(self) -> bool:
+        """The boolean value served (False when the flag is not boolean)."""
+        return self.evaluation.value is True
+
+    def succeed(self) -> None:
+        """Records a success now (once)."""
+        self._record(True)
+
+    def fail(self) -> None:
+        """Records a failure now (once)."""
+        self._record(False)
+
+    def dismiss(self) -> None:
+        """Records no outcome at all."""
+        self._done = True
+
+    def _record(self, ok: bool) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._client.report(self._flag, ok, self._context)
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._record(exc_type is None)
 
 
 class ChangeStream:

@@ -198,6 +198,9 @@ std::optional<Failure> Classify(const EvaluationDetail& d,
     case Reason::kPrerequisiteFailed:
       *reason = "PREREQUISITE_FAILED";
       return std::nullopt;
+    case Reason::kGuardTripped:  // only inside an SDK process, never here
+      *reason = "DISABLED";
+      return std::nullopt;
     case Reason::kError:
       break;
   }

@@ -126,7 +126,10 @@ typedef enum hotfix_reason_t {
   HOTFIX_REASON_DEFAULT = 4,
   HOTFIX_REASON_KILLED = 5,
   HOTFIX_REASON_PREREQUISITE_FAILED = 6,
-  HOTFIX_REASON_ERROR = 7 /* see hotfix_error_kind_t */
+  HOTFIX_REASON_ERROR = 7, /* see hotfix_error_kind_t */
+  /* The flag's local guard tripped in this process: its fallback variant is
+   * served until the server publishes a new definition of the flag. */
+  HOTFIX_REASON_GUARD_TRIPPED = 8
 } hotfix_reason_t;
 
 /* What went wrong when the reason is HOTFIX_REASON_ERROR
@@ -329,6 +332,24 @@ hotfix_options_set_cache_path(hotfix_options_t* options, const char* path);
 /* Default: HOTFIX_UNKNOWN_OPERATORS_REJECT. */
 HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_unknown_operators(
     hotfix_options_t* options, hotfix_unknown_operators_t policy);
+/* Exposure and outcome counting, local guards and telemetry
+ * (docs/guarded-rollouts.md). `on`: 1 counts (the default), 0 counts nothing
+ * (hotfix_client_report does nothing, guards never trip, nothing is sent). */
+HOTFIX_C_EXPORT hotfix_code_t
+hotfix_options_set_counting(hotfix_options_t* options, int on);
+/* Post the counts to the remote source's /v1/telemetry: 1 (the default when
+ * a remote base URL is set) or 0. */
+HOTFIX_C_EXPORT hotfix_code_t
+hotfix_options_set_telemetry_send(hotfix_options_t* options, int on);
+/* How often counts are posted, in milliseconds (> 0). Default: 5000. */
+HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_telemetry_flush_interval_ms(
+    hotfix_options_t* options, int64_t interval_ms);
+/* How often local guards are judged, in milliseconds (> 0). Default: 100. */
+HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_guard_interval_ms(
+    hotfix_options_t* options, int64_t interval_ms);
+/* This process's name in posts (at most 256 bytes). Default: host-pid. */
+HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_telemetry_instance(
+    hotfix_options_t* options, const char* instance);
 /* Documents larger than this are rejected by the compiler. Default: 64 MiB. */
 HOTFIX_C_EXPORT hotfix_code_t hotfix_options_set_max_document_bytes(
     hotfix_options_t* options, size_t max_bytes);
@@ -407,6 +428,20 @@ HOTFIX_C_EXPORT hotfix_code_t
 hotfix_client_evaluate(const hotfix_client_t* client, const char* flag,
                        const hotfix_context_t* context,
                        hotfix_value_type_t expected, hotfix_detail_t* detail);
+
+/* hotfix_client_report()
+ *
+ * Records one outcome (`ok` nonzero: success, 0: failure) of work done under
+ * `flag`, for the variant `flag` serves `context` (NULL: empty) now. The
+ * outcomes feed the flag's local guard and the counts sent to the server.
+ * Does nothing when counting is off, the flag serves no variant, or `client`
+ * or `flag` is NULL.
+ *
+ * Cost: as hotfix_client_enabled, plus a store to the calling thread's own
+ * counters; no lock (a thread's first count allocates its counters once). */
+HOTFIX_C_EXPORT void hotfix_client_report(const hotfix_client_t* client,
+                                          const char* flag, int ok,
+                                          const hotfix_context_t* context);
 
 /* Version of the flag set being served; 0 when none (or a NULL client).
  * Cost: one atomic load. */
@@ -649,6 +684,24 @@ HOTFIX_C_EXPORT const char* hotfix_client_status_last_rejection(
     const hotfix_client_status_t* status);
 HOTFIX_C_EXPORT int64_t hotfix_client_status_last_rejection_time_us(
     const hotfix_client_status_t* status);
+/* Flags whose local guard tripped in this process (sorted by flag), and for
+ * the i-th (0-based) its flag, the variant no longer served, and a sentence
+ * with the numbers. Strings are valid while the status object lives; NULL
+ * for an index out of range. */
+HOTFIX_C_EXPORT size_t
+hotfix_client_status_guard_trip_count(const hotfix_client_status_t* status);
+HOTFIX_C_EXPORT const char* hotfix_client_status_guard_trip_flag(
+    const hotfix_client_status_t* status, size_t i);
+HOTFIX_C_EXPORT const char* hotfix_client_status_guard_trip_variant(
+    const hotfix_client_status_t* status, size_t i);
+HOTFIX_C_EXPORT const char* hotfix_client_status_guard_trip_detail(
+    const hotfix_client_status_t* status, size_t i);
+/* Telemetry: posts the server accepted, and exposures and outcomes dropped
+ * without being sent. */
+HOTFIX_C_EXPORT uint64_t
+hotfix_client_status_telemetry_posts(const hotfix_client_status_t* status);
+HOTFIX_C_EXPORT uint64_t
+hotfix_client_status_telemetry_dropped(const hotfix_client_status_t* status);
 
 #ifdef __cplusplus
 } /* extern "C" */

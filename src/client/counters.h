@@ -1,0 +1,121 @@
+// src/client/counters.h
+//
+// Counters holds one Client's exposure and outcome counts per flag x variant,
+// sharded by hazard slot (client/publisher.h): every thread owns one slot, so
+// every shard has one writer at a time and a count is a plain load, add and
+// store to memory only that thread writes (relaxed atomics, no locked
+// instruction, no lock, no shared cache line). The telemetry thread sums the
+// shards (Sum) and never writes them.
+//
+// A counter is named by a counter id, assigned per (flag key, variant name)
+// for the Client's lifetime (client/telemetry.h), so counts survive new
+// snapshots. Shards are allocated on a slot's first count, and each block of
+// kBlockSize counters on the shard's first count in it: a thread's first
+// counted evaluation of a flag in a block it has not touched allocates once;
+// later counts never allocate.
+//
+// Thread-safe: Count* from any thread (each through the slot it owns); Sum
+// from any thread.
+
+#ifndef HOTFIX_SRC_CLIENT_COUNTERS_H_
+#define HOTFIX_SRC_CLIENT_COUNTERS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/optimization.h"
+#include "client/publisher.h"
+
+namespace hotfix {
+namespace internal {
+
+// What one counter counts.
+enum CounterField : int { kExposures = 0, kSuccesses = 1, kFailures = 2 };
+
+// "No counter": the evaluation served no variant, or the id space is full.
+inline constexpr std::uint32_t kNoCounter = 0xFFFFFFFFu;
+
+class Counters {
+ public:
+  static constexpr std::uint32_t kBlockBits = 8;
+  static constexpr std::uint32_t kBlockSize = 1u << kBlockBits;
+  static constexpr std::uint32_t kMaxBlocks = 256;
+  // Counter ids per Client (flag x variant pairs ever served).
+  static constexpr std::uint32_t kMaxCounters = kBlockSize * kMaxBlocks;
+  // Hazard slots (threads evaluating at once) whose counts are kept; counts
+  // made through a slot beyond this are lost (and counted in lost()).
+  static constexpr std::uint32_t kMaxShards = 4096;
+
+  using Totals = std::array<std::uint64_t, 3>;
+
+  Counters() = default;
+  ~Counters();
+  Counters(const Counters&) = delete;
+  Counters& operator=(const Counters&) = delete;
+
+  // Count()
+  //
+  // Adds one to `field` of counter `id` (kNoCounter: nothing) in the shard of
+  // `slot`, which the caller owns.
+  //
+  // Cost: three dependent loads and a store; the first count of a shard or of
+  // one of its blocks allocates.
+  void Count(const HazardSlot* slot, std::uint32_t id,
+             CounterField field) noexcept {
+    if (ABSL_PREDICT_TRUE(id < kMaxCounters && slot->index < kMaxShards)) {
+      Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
+      if (ABSL_PREDICT_TRUE(shard != nullptr)) {
+        Block* block =
+            shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
+        if (ABSL_PREDICT_TRUE(block != nullptr)) {
+          std::atomic<std::uint64_t>& cell =
+              block->cells[id & (kBlockSize - 1)][field];
+          // One writer per shard: no read-modify-write instruction needed.
+          cell.store(cell.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+          return;
+        }
+      }
+    }
+    CountSlow(slot, id, field);
+  }
+
+  // Sum()
+  //
+  // The totals of every counter id below `ids` (index = id), summed over all
+  // shards, as of some moment during the call (each shard's counts are
+  // monotonic).
+  //
+  // Cost: a pass over every allocated block of every shard.
+  std::vector<Totals> Sum(std::uint32_t ids) const;
+
+  // Counts lost because a slot's index or a counter id was out of range, or
+  // an allocation failed.
+  std::uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Block {
+    std::atomic<std::uint64_t> cells[kBlockSize][3] = {};
+  };
+  struct Shard {
+    std::atomic<Block*> blocks[kMaxBlocks] = {};
+  };
+
+  // Count() for a first count (allocating) or an id or slot out of range.
+  [[gnu::noinline]] void CountSlow(const HazardSlot* slot, std::uint32_t id,
+                                   CounterField field) noexcept;
+  Shard* NewShard(std::uint32_t index) noexcept;
+  Block* NewBlock(Shard* shard, std::uint32_t id) noexcept;
+  [[gnu::noinline]] void CountLost() noexcept;
+
+  std::atomic<Shard*> shards_[kMaxShards] = {};
+  std::atomic<std::uint64_t> lost_{0};
+};
+
+}  // namespace internal
+}  // namespace hotfix
+
+#endif  // HOTFIX_SRC_CLIENT_COUNTERS_H_
