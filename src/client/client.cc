@@ -142,8 +142,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   client->core_ = std::make_unique<internal::ClientCore>(options);
   internal::ClientCore& core = *client->core_;
   if (telemetry.counting) {
-    std::optional<std::pair<internal::HttpEndpoint, RemoteOptions>> post_to;
-    if (remote && telemetry.send) post_to.emplace(endpoint, options.remote);
+    std::optional<std::pair<std::shared_ptr<internal::ServerList>, RemoteOptions>>
+        post_to;
+    if (remote && telemetry.send) post_to.emplace(servers, options.remote);
     core.EnableTelemetry(telemetry, std::move(post_to));
   }
 

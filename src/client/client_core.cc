@@ -205,7 +205,8 @@ void ClientCore::ChildAfterFork() {
 
 void ClientCore::EnableTelemetry(
     const TelemetryOptions& options,
-    std::optional<std::pair<HttpEndpoint, RemoteOptions>> remote) {
+    std::optional<std::pair<std::shared_ptr<ServerList>, RemoteOptions>>
+        remote) {
   telemetry_ = std::make_unique<Telemetry>(
       options, std::move(remote),
       [this](const TripRecord& trip) { TripGuard(trip); });

@@ -50,7 +50,8 @@ class ClientCore : public SourceSink {
   // the first publication.
   void EnableTelemetry(
       const TelemetryOptions& options,
-      std::optional<std::pair<HttpEndpoint, RemoteOptions>> remote);
+      std::optional<std::pair<std::shared_ptr<ServerList>, RemoteOptions>>
+          remote);
   // The counters, or null when counting is off. Immutable after creation.
   Counters* counters() const { return counters_; }
   Telemetry* telemetry() const { return telemetry_.get(); }

@@ -37,7 +37,7 @@ Telemetry::Worker::Worker() : pid(::getpid()) {}
 
 Telemetry::Telemetry(
     const TelemetryOptions& options,
-    std::optional<std::pair<HttpEndpoint, RemoteOptions>> remote,
+    std::optional<std::pair<std::shared_ptr<ServerList>, RemoteOptions>> remote,
     TripCallback on_trip)
     : options_(options),
       remote_(std::move(remote)),

@@ -48,6 +48,7 @@
 #include "hotfix/status.h"
 #include "model/model.h"
 #include "sources/http_fetcher.h"
+#include "sources/server_list.h"
 #include "util/sync.h"
 
 namespace hotfix {
@@ -69,9 +70,11 @@ class Telemetry {
   // Called on the telemetry thread, with no lock of Telemetry held.
   using TripCallback = std::function<void(const TripRecord& trip)>;
 
-  // `remote`: where to post, or nullopt to count and guard only.
+  // `remote`: where to post (the servers the sources follow: posts go to the
+  // one followed now), or nullopt to count and guard only.
   Telemetry(const TelemetryOptions& options,
-            std::optional<std::pair<HttpEndpoint, RemoteOptions>> remote,
+            std::optional<std::pair<std::shared_ptr<ServerList>, RemoteOptions>>
+                remote,
             TripCallback on_trip);
   ~Telemetry();
   Telemetry(const Telemetry&) = delete;
@@ -173,7 +176,8 @@ class Telemetry {
   static std::string DefaultInstance();
 
   const TelemetryOptions options_;
-  const std::optional<std::pair<HttpEndpoint, RemoteOptions>> remote_;
+  const std::optional<std::pair<std::shared_ptr<ServerList>, RemoteOptions>>
+      remote_;
   const TripCallback on_trip_;
   Counters counters_;
 

@@ -415,11 +415,12 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Post(
     return absl::CancelledError(
         absl::StrCat("POST ", Url(path), ": cancelled"));
   }
-  client_->set_compress(gzip);
+  httplib::Client& client = Begin();
+  client.set_compress(gzip);
   const SteadyTime start = SteadyClock::now();
-  httplib::Result result = client_->Post(
+  httplib::Result result = client.Post(
       FullPath(path), body.data(), body.size(), std::string(content_type));
-  client_->set_compress(false);
+  client.set_compress(false);
   socket_fd_.store(-1);
   if (cancelled_.load()) {
     return absl::CancelledError(
@@ -429,9 +430,7 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Post(
     return TransportError(static_cast<int>(result.error()), path,
                           SinceSteady(start), "POST");
   }
-  Response out;
-  out.status = result->status;
-  out.content_type = result->get_header_value("Content-Type");
+  Response out = HeadOf(*result);
   out.body = result->body.substr(0, kErrorBodyBytes);
   return out;
 }
