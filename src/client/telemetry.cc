@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "eval/evaluate.h"
+#include "util/json_string.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -58,36 +59,8 @@ std::string Telemetry::DefaultInstance() {
 }
 
 std::string Telemetry::JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  AppendJsonString(&out, s);
   return out;
 }
 
