@@ -54,8 +54,18 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+// The nothrow form too (the SDK's counter blocks use it): under ASan every
+// form not replaced here is ASan's own, and its memory must not reach the
+// free() below.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (t_slow_allocations) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return std::malloc(size == 0 ? 1 : size);
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace hotfix {
 namespace {
