@@ -330,7 +330,7 @@ Telemetry::FlushResult Telemetry::Flush(Worker* worker) {
     error = response.status();
   } else if (response->status != 200 && response->status != 202) {
     error = HttpStatusError(worker->fetcher->Url("/v1/telemetry"),
-                            response->status, response->body);
+                            response->status, response->body, "POST");
   }
   MutexLock lock(&mu_);
   if (!error.ok()) {

@@ -123,7 +123,7 @@ absl::StatusOr<HttpEndpoint> ParseBaseUrl(std::string_view url) {
 }
 
 absl::Status HttpStatusError(std::string_view url, int status,
-                             std::string_view body) {
+                             std::string_view body, std::string_view method) {
   std::string detail;
   rapidjson::Document doc;
   // A hostile server's error body: the strict parser bounds its nesting.
@@ -138,7 +138,8 @@ absl::Status HttpStatusError(std::string_view url, int status,
       }
     }
   }
-  std::string text = absl::StrCat("GET ", ToAbsl(url), ": HTTP ", status);
+  std::string text =
+      absl::StrCat(ToAbsl(method), " ", ToAbsl(url), ": HTTP ", status);
   auto with = [&](std::string_view explanation) {
     absl::StrAppend(&text, " (", ToAbsl(explanation), ")");
     if (!detail.empty()) absl::StrAppend(&text, ": ", detail);

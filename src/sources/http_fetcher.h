@@ -65,9 +65,11 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 // and 400 InvalidArgument are configuration errors (marked with
 // MarkConfigError: retried only slowly); 429 ResourceExhausted; anything
 // else Unavailable. The message carries the server's error message from a
-// {"error":{"message":...}} body, if any.
+// {"error":{"message":...}} body, if any. `method` names the request in the
+// message.
 absl::Status HttpStatusError(std::string_view url, int status,
-                             std::string_view body);
+                             std::string_view body,
+                             std::string_view method = "GET");
 
 // ParseRetryAfter()
 //
