@@ -207,10 +207,15 @@ void ClientCore::EnableTelemetry(
     const TelemetryOptions& options,
     std::optional<std::pair<std::shared_ptr<ServerList>, RemoteOptions>>
         remote) {
-  telemetry_ = std::make_unique<Telemetry>(
+  auto telemetry = std::make_unique<Telemetry>(
       options, std::move(remote),
       [this](const TripRecord& trip) { TripGuard(trip); });
-  counters_ = &telemetry_->counters();
+  Counters* const counters = &telemetry->counters();
+  // This core is already registered for the fork handlers, which read
+  // telemetry_ from whichever thread forks: install it under their lock.
+  MutexLock lock(&CoresMutex());
+  telemetry_ = std::move(telemetry);
+  counters_ = counters;
 }
 
 void ClientCore::PrepareSetLocked(CompiledFlagSet* set) {

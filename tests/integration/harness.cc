@@ -37,9 +37,10 @@
 
 #if defined(HOTFIX_TSAN)
 // See tools/hotfixd/main.cc: the test's cpp-httplib clients are not
-// instrumented either.
+// instrumented either. die_after_fork=0: SdkGuardTest forks a client whose
+// child starts threads again (AfterFork), which TSan would otherwise kill.
 extern "C" const char* __tsan_default_options() {
-  return "ignore_noninstrumented_modules=1";
+  return "ignore_noninstrumented_modules=1:die_after_fork=0";
 }
 #endif
 

@@ -159,6 +159,12 @@ TEST_F(SdkGuardTest, FailingPathTripsLocallyAndTheServerGetsCountsAndTrip) {
 }
 
 TEST_F(SdkGuardTest, ForkedChildNeitherHangsNorSendsTheParentsCounts) {
+#if defined(__SANITIZE_THREAD__)
+  // GCC 12's TSan runtime aborts this child ("dup thread with used id") when
+  // it starts its threads again; Release and ASan run it, and fork_test
+  // covers the client's fork handling under TSan.
+  GTEST_SKIP() << "TSan cannot follow this forked child";
+#endif
   std::unique_ptr<Client> client = NewClient(RemoteMode::kPolling);
   ASSERT_NE(client, nullptr);
   for (int i = 0; i < 40; ++i) client->Report("fix-guarded", true);
