@@ -97,10 +97,15 @@ TEST_F(ClientFailoverTest, StreamMovesToTheNextServerAndResumesFromItsVersion) {
   }));
   // It resumed from where it was, not from scratch.
   EXPECT_THAT(b_.last_event_ids(), ElementsAre("6"));
+  // Until the stream's first event pauses it, the poller still polls; from
+  // here on polls answer "unchanged", so version 7 can only come by the
+  // stream.
+  b_.SetFlagsResponse(304);
   b_.SetFlag("b", BoolFlag(true));  // 7: live on the new server
   ASSERT_TRUE(Eventually([&] { return client->version() == 7; }));
   EXPECT_TRUE(client->Enabled("b"));
   EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kStream);
+  b_.SetFlagsResponse(0);
 }
 
 TEST_F(ClientFailoverTest, PollerMovesOnServerErrorsAndReportsTheServer) {
