@@ -11,7 +11,8 @@ namespace hotfix {
 namespace internal {
 namespace {
 
-const absl::Time kNow = absl::FromUnixSeconds(1796515200);  // 2026-12-06T00:00:00Z
+const absl::Time kNow =
+    absl::FromUnixSeconds(1796515200);  // 2026-12-06T00:00:00Z
 
 TEST(RetryAfterTest, DelaySecondsAreAWait) {
   EXPECT_EQ(ParseRetryAfter("3", kNow), absl::Seconds(3));

@@ -34,13 +34,6 @@ namespace {
 using internal::EvalClock;
 using internal::Publisher;
 
-EvaluationDetail NotReady() {
-  EvaluationDetail detail;
-  detail.reason = Reason::kError;
-  detail.error = ErrorKind::kNotReady;
-  return detail;
-}
-
 }  // namespace
 
 Client::Client() = default;
@@ -100,8 +93,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     return absl::InvalidArgumentError("file.max_bytes: must be positive");
   }
   const std::vector<std::string> urls = internal::ServerUrls(options.remote);
-  const bool remote =
-      !urls.empty() && options.remote.mode != RemoteMode::kOff;
+  const bool remote = !urls.empty() && options.remote.mode != RemoteMode::kOff;
   std::shared_ptr<internal::ServerList> servers;
   if (remote) {
     absl::StatusOr<internal::ServerList> parsed =
@@ -142,7 +134,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   client->core_ = std::make_unique<internal::ClientCore>(options);
   internal::ClientCore& core = *client->core_;
   if (telemetry.counting) {
-    std::optional<std::pair<std::shared_ptr<internal::ServerList>, RemoteOptions>>
+    std::optional<
+        std::pair<std::shared_ptr<internal::ServerList>, RemoteOptions>>
         post_to;
     if (remote && telemetry.send) post_to.emplace(servers, options.remote);
     core.EnableTelemetry(telemetry, std::move(post_to));
@@ -157,7 +150,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     cache = std::make_shared<internal::Cache>(
         options.cache_path,
         internal::CacheIdentity(urls.empty() ? std::string() : urls.front(),
-                                                    options.remote.sdk_key));
+                                options.remote.sdk_key));
     absl::StatusOr<std::string> data =
         cache->Load(options.remote.max_body_bytes);
     if (data.ok()) {
@@ -266,7 +259,7 @@ EvaluationDetail Client::Evaluate(std::string_view flag, const Context& context,
                                   ValueType expected) const noexcept {
   Publisher::ReadGuard guard(core_->publisher());
   const internal::Published* p = guard.get();
-  if (p == nullptr) return NotReady();
+  if (p == nullptr) return internal::NotReadyDetail();
   EvalClock clock;
   std::uint32_t index = 0;
   std::int32_t variant;
@@ -281,7 +274,8 @@ GuardScope Client::Guard(std::string_view flag,
                          const Context& context) const noexcept {
   Publisher::ReadGuard guard(core_->publisher());
   const internal::Published* p = guard.get();
-  if (p == nullptr) return GuardScope(this, internal::kNoCounter, NotReady());
+  if (p == nullptr)
+    return GuardScope(this, internal::kNoCounter, internal::NotReadyDetail());
   EvalClock clock;
   std::uint32_t index = 0;
   std::int32_t variant;

@@ -37,6 +37,15 @@
 namespace hotfix {
 namespace internal {
 
+// What every evaluation answers before the first snapshot: the caller's
+// default, reason kError/kNotReady.
+inline EvaluationDetail NotReadyDetail() {
+  EvaluationDetail detail;
+  detail.reason = Reason::kError;
+  detail.error = ErrorKind::kNotReady;
+  return detail;
+}
+
 class ClientCore : public SourceSink {
  public:
   explicit ClientCore(const ClientOptions& options);

@@ -79,12 +79,7 @@ EvaluationDetail FlagHandle::Evaluate(const Context& context,
   internal::ClientCore& core = internal::ClientAccess::core(*client_);
   Publisher::ReadGuard guard(core.publisher());
   const internal::Published* p = guard.get();
-  if (p == nullptr) {
-    EvaluationDetail d;
-    d.reason = Reason::kError;
-    d.error = ErrorKind::kNotReady;
-    return d;
-  }
+  if (p == nullptr) return internal::NotReadyDetail();
   std::uint32_t index = 0;
   std::int32_t variant;
   const EvaluationDetail d =
@@ -101,10 +96,8 @@ GuardScope FlagHandle::Guard(const Context& context) const noexcept {
   Publisher::ReadGuard guard(core.publisher());
   const internal::Published* p = guard.get();
   if (p == nullptr) {
-    EvaluationDetail d;
-    d.reason = Reason::kError;
-    d.error = ErrorKind::kNotReady;
-    return GuardScope(client_, internal::kNoCounter, d);
+    return GuardScope(client_, internal::kNoCounter,
+                      internal::NotReadyDetail());
   }
   std::uint32_t index = 0;
   std::int32_t variant;

@@ -187,7 +187,8 @@ HttpFetcher::HttpFetcher(std::shared_ptr<ServerList> servers,
     client->set_keep_alive(false);
     client->set_follow_location(false);
     client->set_tcp_nodelay(true);
-    if (!options.sdk_key.empty()) client->set_bearer_token_auth(options.sdk_key);
+    if (!options.sdk_key.empty())
+      client->set_bearer_token_auth(options.sdk_key);
     client->set_socket_options([this](socket_t fd) { socket_fd_.store(fd); });
     if (endpoint.https) {
       client->enable_server_certificate_verification(options.verify_tls);
@@ -277,8 +278,8 @@ absl::Duration ParseRetryAfter(std::string_view value, absl::Time now) {
   } else {
     absl::Time at;
     std::string error;
-    if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", text,
-                         absl::UTCTimeZone(), &at, &error)) {
+    if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", text, absl::UTCTimeZone(),
+                         &at, &error)) {
       return absl::ZeroDuration();
     }
     wait = at - now;
@@ -295,8 +296,8 @@ HttpFetcher::Response HeadOf(const httplib::Response& response) {
   head.etag = response.get_header_value("ETag");
   head.content_type = response.get_header_value("Content-Type");
   if (response.status == 429 || response.status == 503) {
-    head.retry_after = ParseRetryAfter(
-        response.get_header_value("Retry-After"), absl::Now());
+    head.retry_after =
+        ParseRetryAfter(response.get_header_value("Retry-After"), absl::Now());
   }
   return head;
 }
@@ -419,8 +420,8 @@ absl::StatusOr<HttpFetcher::Response> HttpFetcher::Post(
   httplib::Client& client = Begin();
   client.set_compress(gzip);
   const SteadyTime start = SteadyClock::now();
-  httplib::Result result = client.Post(
-      FullPath(path), body.data(), body.size(), std::string(content_type));
+  httplib::Result result = client.Post(FullPath(path), body.data(), body.size(),
+                                       std::string(content_type));
   client.set_compress(false);
   socket_fd_.store(-1);
   if (cancelled_.load()) {

@@ -211,8 +211,7 @@ absl::Duration PollSource::PollOnce(Worker* worker) {
         return std::max(interval, options_.config_error_retry);
       }
       // A Retry-After (429, 503) comes on top of the jittered backoff.
-      return std::min(interval, worker->backoff.Next()) +
-             response->retry_after;
+      return std::min(interval, worker->backoff.Next()) + response->retry_after;
     }
   }
 }

@@ -40,8 +40,8 @@ StreamSource::StreamSource(std::shared_ptr<ServerList> servers,
       options_(std::move(options)),
       sink_(sink),
       document_(std::move(document)),
-      poller_(std::make_unique<PollSource>(servers_, options_, sink_,
-                                           document_, /*fallback=*/true)) {}
+      poller_(std::make_unique<PollSource>(servers_, options_, sink_, document_,
+                                           /*fallback=*/true)) {}
 
 StreamSource::~StreamSource() { Stop(); }
 

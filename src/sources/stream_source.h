@@ -21,9 +21,10 @@
 //   healthy for backoff_reset_after); configuration errors (401/403/404/400)
 //   wait at least config_error_retry.
 // - A connection that fails (transport error, timeout, 429, 5xx,
-//   400/401/403/404, the server closing the stream) moves the shared ServerList on to the next server
-//   (server_list.h): the reconnect, after the backoff, goes there and resumes
-//   with Last-Event-ID. Gaps and rejected events re-sync on the same server.
+//   400/401/403/404, the server closing the stream) moves the shared ServerList
+//   on to the next server (server_list.h): the reconnect, after the backoff,
+//   goes there and resumes with Last-Event-ID. Gaps and rejected events re-sync
+//   on the same server.
 // - A reconnect sends Last-Event-ID (the document's version) so the server can
 //   send only the missed patches; after a gap or a rejected event it does not,
 //   forcing a full `put` (a gap is never papered over).
@@ -84,11 +85,11 @@ class StreamSource : public Source {
 
   // How one connection ended.
   struct Ending {
-    absl::Status error;          // why (OK only when stopping)
-    bool reported = false;       // already reported (a rejection)
-    bool resync = false;         // reconnect without Last-Event-ID
-    bool gap = false;            // a version gap (not an error)
-    bool config_error = false;   // wait at least config_error_retry
+    absl::Status error;         // why (OK only when stopping)
+    bool reported = false;      // already reported (a rejection)
+    bool resync = false;        // reconnect without Last-Event-ID
+    bool gap = false;           // a version gap (not an error)
+    bool config_error = false;  // wait at least config_error_retry
     // The server's Retry-After (a 429 or 503, e.g. hotfixd admitting a
     // reconnect storm at a bounded rate): waited on top of the backoff.
     absl::Duration retry_after = absl::ZeroDuration();

@@ -63,8 +63,9 @@ TEST(DiffDocumentsTest, NamesEveryChangedLeafWithBeforeAndAfter) {
   EXPECT_EQ(fix.fields[2].path, "killed");
   EXPECT_EQ(fix.fields[2].before, "");
   EXPECT_EQ(fix.fields[2].after, "true");
-  EXPECT_EQ(DescribeChange(fix, &before["flags"]["fix"], &after["flags"]["fix"]),
-            "rollout on 10% / off 90% → rollout on 25% / off 75%, killed");
+  EXPECT_EQ(
+      DescribeChange(fix, &before["flags"]["fix"], &after["flags"]["fix"]),
+      "rollout on 10% / off 90% → rollout on 25% / off 75%, killed");
 }
 
 TEST(DiffDocumentsTest, ArraysOfAnotherLengthChangeWhole) {
@@ -84,7 +85,8 @@ TEST(DiffDocumentsTest, ArraysOfAnotherLengthChangeWhole) {
 }
 
 TEST(DiffDocumentsTest, SegmentsAndOtherMembersApart) {
-  rapidjson::Document before = Parse(R"({"version":3,"flags":{},"x-note":"a"})");
+  rapidjson::Document before =
+      Parse(R"({"version":3,"flags":{},"x-note":"a"})");
   rapidjson::Document after = Parse(
       R"({"version":3,"flags":{},"segments":{"s":{"included":["a"]}},"environment":"p"})");
   DocumentDiff diff = DiffDocuments(before, after);

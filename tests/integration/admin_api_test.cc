@@ -428,11 +428,12 @@ TEST_F(AdminApiTest, GetFlagsHonoursEtagAndGzip) {
                     R"(":{"variants":{"on":true,"off":false},"default":"on"})");
   }
   document += "}}";
-  ASSERT_EQ(Call("PUT", "/v1/admin/envs/production/flags",
-                 absl::StrCat(R"({"reason":"big","allow_delete":true,"document":)",
-                              document, "}"))
-                .status,
-            200);
+  ASSERT_EQ(
+      Call("PUT", "/v1/admin/envs/production/flags",
+           absl::StrCat(R"({"reason":"big","allow_delete":true,"document":)",
+                        document, "}"))
+          .status,
+      200);
   HttpReply big = Http(server_->port(), "GET", "/v1/flags", kSdkKey, "",
                        {{"Accept-Encoding", "gzip"}});
   ASSERT_EQ(big.status, 200);

@@ -24,10 +24,10 @@ namespace {
 constexpr absl::Duration kWait = absl::Seconds(60);
 
 std::uint64_t Put(int port, const std::string& value) {
-  HttpReply r = Http(
-      port, "PUT", "/v1/admin/envs/production/flags/counter", kAdminToken,
-      absl::StrCat(R"({"reason":"epoch test","flag":{"variants":{"v":")",
-                   value, R"("},"default":"v"}})"));
+  HttpReply r =
+      Http(port, "PUT", "/v1/admin/envs/production/flags/counter", kAdminToken,
+           absl::StrCat(R"({"reason":"epoch test","flag":{"variants":{"v":")",
+                        value, R"("},"default":"v"}})"));
   EXPECT_EQ(r.status, 200) << r.body;
   return r.status == 200 ? r.Json()["version"].GetUint64() : 0;
 }

@@ -9,7 +9,8 @@
 // p99 and max (docs/benchmarks.md quotes them).
 //
 //   ctest --test-dir build/release -R ReplicaPropagation -V
-//   HOTFIX_PROPAGATION_CHANGES=1000 build/release/integration_replica_propagation_test
+//   HOTFIX_PROPAGATION_CHANGES=1000
+//   build/release/integration_replica_propagation_test
 //
 // The only assertion on time is a loose one (p99 under 2 s), so the test
 // does not flake on a loaded machine; the figures are the point.

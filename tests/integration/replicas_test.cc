@@ -172,8 +172,8 @@ class ReplicasTest : public ::testing::Test {
       Client& c = *clients_[i];
       EXPECT_TRUE(WaitUntil([&] { return c.version() == version; }, kConverge))
           << "client " << i << " serves version " << c.version()
-          << ", expected " << version << "; follows \""
-          << c.GetStatus().server << "\", connection "
+          << ", expected " << version << "; follows \"" << c.GetStatus().server
+          << "\", connection "
           << RemoteConnectionName(c.GetStatus().connection);
     }
   }
@@ -200,7 +200,7 @@ TEST_F(ReplicasTest, Kill9OneReplicaAtATimeLosesNothingAndClientsFollow) {
   // Two of three clients stream, one polls; homes round robin.
   for (int c = 0; c < kClients; ++c) {
     AddClient(c % kReplicas, (c / kReplicas) % 3 == 2 ? RemoteMode::kPolling
-                                                       : RemoteMode::kStreaming);
+                                                      : RemoteMode::kStreaming);
     if (HasFatalFailure()) return;
   }
   for (auto& c : clients_) ASSERT_TRUE(c->WaitUntilReady(kConverge));
@@ -231,8 +231,8 @@ TEST_F(ReplicasTest, Kill9OneReplicaAtATimeLosesNothingAndClientsFollow) {
       } else if (reply.status != 0 && reply.status != 503) {
         // 0: the replica died under the request; 503: it is (re)starting.
         unexpected.fetch_add(1);
-        ADD_FAILURE() << "replica " << r << " answered " << reply.status
-                      << ": " << reply.body;
+        ADD_FAILURE() << "replica " << r << " answered " << reply.status << ": "
+                      << reply.body;
       }
     }
   };
@@ -307,10 +307,9 @@ TEST_F(ReplicasTest, Kill9OneReplicaAtATimeLosesNothingAndClientsFollow) {
   }
   for (int r = 1; r < kReplicas; ++r) {
     EXPECT_EQ(History(Port(r)), history) << "replica " << r;
-    EXPECT_EQ(Http(Port(r), "GET", "/v1/admin/audit?limit=200", kAdminToken)
-                  .body,
-              Http(Port(0), "GET", "/v1/admin/audit?limit=200", kAdminToken)
-                  .body)
+    EXPECT_EQ(
+        Http(Port(r), "GET", "/v1/admin/audit?limit=200", kAdminToken).body,
+        Http(Port(0), "GET", "/v1/admin/audit?limit=200", kAdminToken).body)
         << "replica " << r;
   }
   {
@@ -319,15 +318,16 @@ TEST_F(ReplicasTest, Kill9OneReplicaAtATimeLosesNothingAndClientsFollow) {
               static_cast<std::size_t>(kWritesPerPhase * (kReplicas + 1)));
     for (const auto& [version, value] : acknowledged) {
       // Served by a random replica; the server verifies the checksum.
-      HttpReply r = Http(
-          Port(static_cast<int>(version % kReplicas)), "GET",
-          absl::StrCat("/v1/admin/envs/production/versions/", version),
-          kAdminToken);
+      HttpReply r =
+          Http(Port(static_cast<int>(version % kReplicas)), "GET",
+               absl::StrCat("/v1/admin/envs/production/versions/", version),
+               kAdminToken);
       ASSERT_EQ(r.status, 200) << "acknowledged version " << version
                                << " is missing or damaged: " << r.body;
       rapidjson::Document doc = r.Json();
-      EXPECT_EQ(std::string(doc["flags"]["counter"]["variants"]["v"].GetString()),
-                value)
+      EXPECT_EQ(
+          std::string(doc["flags"]["counter"]["variants"]["v"].GetString()),
+          value)
           << "version " << version;
     }
   }
@@ -375,8 +375,8 @@ TEST_F(ReplicasTest, IfMatchOnTwoReplicasAtOnceExactlyOneWins) {
         << statuses[0] << " " << statuses[1];
     EXPECT_EQ((statuses[0] == 412) + (statuses[1] == 412), 1)
         << statuses[0] << " " << statuses[1];
-    ASSERT_TRUE(WaitUntil(
-        [&] { return CurrentVersion(Port(0)) == base + 1; }, kConverge));
+    ASSERT_TRUE(WaitUntil([&] { return CurrentVersion(Port(0)) == base + 1; },
+                          kConverge));
   }
 }
 
@@ -405,17 +405,17 @@ TEST_F(ReplicasTest, PostgresStoppedMidRunFlagsServedWritesRefusedThenResumed) {
     HttpReply flags = Http(Port(r), "GET", "/v1/flags", kSdkKey);
     EXPECT_EQ(flags.status, 200);
     EXPECT_EQ(flags.Header("X-Hotfix-Version"), absl::StrCat(v1));
-    HttpReply ofrep =
-        Http(Port(r), "POST", "/ofrep/v1/evaluate/flags/counter", kSdkKey,
-             R"({"context":{"targetingKey":"user-1"}})");
+    HttpReply ofrep = Http(Port(r), "POST", "/ofrep/v1/evaluate/flags/counter",
+                           kSdkKey, R"({"context":{"targetingKey":"user-1"}})");
     EXPECT_EQ(ofrep.status, 200) << ofrep.body;
     EXPECT_TRUE(absl::StrContains(ofrep.body, "\"before\"")) << ofrep.body;
     HttpReply health = Http(Port(r), "GET", "/healthz", "");
     EXPECT_EQ(health.status, 200);
     EXPECT_EQ(std::string(health.Json()["status"].GetString()), "degraded")
         << health.body;
-    EXPECT_TRUE(absl::StrContains(Http(Port(r), "GET", "/metrics", "").body,
-                                  "hotfixd_database_up{backend=\"postgres\"} 0"));
+    EXPECT_TRUE(
+        absl::StrContains(Http(Port(r), "GET", "/metrics", "").body,
+                          "hotfixd_database_up{backend=\"postgres\"} 0"));
   }
   // The clients keep evaluating what they have.
   for (auto& c : clients_) {

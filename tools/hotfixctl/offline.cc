@@ -400,8 +400,8 @@ absl::Status ContextFromJson(const rapidjson::Value& object,
     } else if (v.IsBool()) {
       ctx->Set(std::string_view(name), v.GetBool());
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, ": attributes are strings, numbers or booleans"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": attributes are strings, numbers or booleans"));
     }
   }
   return absl::OkStatus();

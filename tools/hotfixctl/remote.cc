@@ -168,10 +168,9 @@ absl::StatusOr<Reply> Remote::Request(const std::string& method,
       : method == "PUT"  ? client_->Put(path, headers, body, type)
                          : client_->Delete(path, headers, body, type);
   if (!result) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot reach ", base_url_, ": ",
-                     DescribeFailure(result.error(), base_url_,
-                                     timeout_seconds_)));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach ", base_url_, ": ",
+        DescribeFailure(result.error(), base_url_, timeout_seconds_)));
   }
   Reply reply;
   reply.status = result->status;

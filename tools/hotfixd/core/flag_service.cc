@@ -3,7 +3,6 @@
 #include "core/flag_service.h"
 #include "common/server_log.h"
 
-
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -17,8 +16,8 @@
 #include "core/documents.h"
 #include "core/gzip.h"
 #include "store/epoch.h"
-#include "util/status_macros.h"
 #include "util/keys.h"
+#include "util/status_macros.h"
 #include "util/strings.h"
 
 namespace hotfix {
@@ -72,9 +71,8 @@ bool EnvironmentState::HasVariant(std::string_view flag,
       }
     }
   });
-  return variants_.contains(absl::StrCat(internal::ToAbsl(flag),
-                                         std::string(1, '\0'),
-                                         internal::ToAbsl(variant)));
+  return variants_.contains(absl::StrCat(
+      internal::ToAbsl(flag), std::string(1, '\0'), internal::ToAbsl(variant)));
 }
 
 FlagService::FlagService(Store* store, SseHub* hub, Metrics* metrics,
@@ -134,10 +132,8 @@ absl::StatusOr<std::vector<StreamChange>> FlagService::RecentChanges(
     const std::string& env, std::uint64_t after, std::uint64_t version) {
   std::vector<StreamChange> history;
   if (resume_history_ == 0 || version <= after) return history;
-  const std::uint64_t from =
-      std::max<std::uint64_t>(after, version > resume_history_
-                                         ? version - resume_history_
-                                         : 0);
+  const std::uint64_t from = std::max<std::uint64_t>(
+      after, version > resume_history_ ? version - resume_history_ : 0);
   HOTFIX_ASSIGN_OR_RETURN(
       std::vector<VersionRow> versions,
       store_->ListVersionsAfter(env, from, static_cast<int>(version - from)));
@@ -235,10 +231,9 @@ absl::StatusOr<int> FlagService::CatchUpLocked(const std::string& env) {
   Install(state);
   const int fresh = static_cast<int>(row.version - from);
   metrics_->CountReplicatedVersions(env, fresh);
-  tools::LogInfo(absl::StrCat(env, " v", row.version, " from another replica",
-                              fresh > 1 ? absl::StrCat(" (", fresh,
-                                                       " versions)")
-                                        : std::string()));
+  tools::LogInfo(absl::StrCat(
+      env, " v", row.version, " from another replica",
+      fresh > 1 ? absl::StrCat(" (", fresh, " versions)") : std::string()));
   return fresh;
 }
 
@@ -269,8 +264,8 @@ std::vector<std::string> Warnings(const DocumentDiff& diff,
   std::vector<std::string> warnings;
   const absl::Time now = absl::Now();
   for (const FlagInfo& info : snapshot.Flags()) {
-    const auto it = std::find(diff.changed_keys.begin(),
-                              diff.changed_keys.end(), info.key);
+    const auto it =
+        std::find(diff.changed_keys.begin(), diff.changed_keys.end(), info.key);
     if (it == diff.changed_keys.end()) continue;
     if (info.expires.has_value() && *info.expires < now) {
       warnings.push_back(absl::StrCat(
@@ -472,8 +467,8 @@ absl::Status FlagService::SetProtected(const std::string& env,
                    audit_extra.empty() ? "" : ",", audit_extra, "}");
   HOTFIX_RETURN_IF_ERROR(store_->SetProtected(env, protected_env, audit));
   Install(WithProtection(*current, protected_env));
-  tools::LogInfo(absl::StrCat(env, " ", audit.action, " by ", actor, ": ",
-                              reason));
+  tools::LogInfo(
+      absl::StrCat(env, " ", audit.action, " by ", actor, ": ", reason));
   return absl::OkStatus();
 }
 

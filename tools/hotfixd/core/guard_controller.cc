@@ -51,7 +51,8 @@ FlagPosition PositionOf(const EnvironmentState& state, const std::string& key) {
   rapidjson::Document doc;
   if (!tools::ParseJson(*state.document, "document", &doc).ok()) return p;
   const Value* flags = tools::FindMember(doc, "flags");
-  const Value* flag = flags != nullptr ? tools::FindMember(*flags, key) : nullptr;
+  const Value* flag =
+      flags != nullptr ? tools::FindMember(*flags, key) : nullptr;
   if (flag == nullptr) return p;
   p.exists = true;
   const Value* killed = tools::FindMember(*flag, "killed");
@@ -59,7 +60,8 @@ FlagPosition PositionOf(const EnvironmentState& state, const std::string& key) {
   p.killed = (killed != nullptr && killed->IsTrue()) ||
              (enabled != nullptr && enabled->IsFalse());
   const Value* def = tools::FindMember(*flag, "default");
-  const Value* rollout = def != nullptr ? tools::FindMember(*def, "rollout") : nullptr;
+  const Value* rollout =
+      def != nullptr ? tools::FindMember(*def, "rollout") : nullptr;
   const Value* split =
       rollout != nullptr ? tools::FindMember(*rollout, "split") : nullptr;
   if (split != nullptr && split->IsArray() && split->Size() == 2) {
@@ -99,8 +101,9 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const std::string& json) {
   if (last != 100) {
     return absl::InvalidArgumentError("stages: the last stage must be 100");
   }
-  HOTFIX_ASSIGN_OR_RETURN(std::optional<double> every,
-                          tools::GetOptionalNumber(doc, "every_seconds", "spec"));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::optional<double> every,
+      tools::GetOptionalNumber(doc, "every_seconds", "spec"));
   if (every.has_value()) {
     if (!(*every >= 1 && *every <= 7 * 24 * 3600)) {
       return absl::InvalidArgumentError(
@@ -108,8 +111,9 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const std::string& json) {
     }
     spec.every = absl::Seconds(*every);
   }
-  HOTFIX_ASSIGN_OR_RETURN(std::optional<double> ceiling,
-                          tools::GetOptionalNumber(doc, "max_failure_rate", "spec"));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::optional<double> ceiling,
+      tools::GetOptionalNumber(doc, "max_failure_rate", "spec"));
   if (ceiling.has_value()) {
     if (!(*ceiling >= 0 && *ceiling < 1)) {
       return absl::InvalidArgumentError(
@@ -142,16 +146,18 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const std::string& json) {
     }
     spec.criteria.alpha = *alpha;
   }
-  HOTFIX_ASSIGN_OR_RETURN(std::optional<bool> compare,
-                          tools::GetOptionalBool(doc, "compare_to_control", "spec"));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::optional<bool> compare,
+      tools::GetOptionalBool(doc, "compare_to_control", "spec"));
   spec.compare_to_control = compare.value_or(true);
   if (!spec.compare_to_control && spec.criteria.max_failure_rate < 0) {
     return absl::InvalidArgumentError(
         "max_failure_rate: required when not comparing to the control "
         "variant (the guard needs a criterion)");
   }
-  HOTFIX_ASSIGN_OR_RETURN(std::optional<std::string> on,
-                          tools::GetOptionalString(doc, "on_regression", "spec"));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::optional<std::string> on,
+      tools::GetOptionalString(doc, "on_regression", "spec"));
   spec.on_regression = on.value_or("kill");
   if (spec.on_regression != "kill" && spec.on_regression != "previous") {
     return absl::InvalidArgumentError(
@@ -240,8 +246,8 @@ void GuardController::JudgeAll() {
   absl::StatusOr<std::vector<RolloutPlanRow>> plans =
       store_->ListRolloutPlans("active");
   if (!plans.ok()) {
-    tools::LogError(absl::StrCat("guard: listing plans: ",
-                                 plans.status().ToString()));
+    tools::LogError(
+        absl::StrCat("guard: listing plans: ", plans.status().ToString()));
     return;
   }
   for (RolloutPlanRow& plan : *plans) JudgePlan(std::move(plan), nullptr);
@@ -253,9 +259,10 @@ absl::StatusOr<RolloutPlanRow> GuardController::Begin(
   absl::MutexLock judge(&judge_mu_);
   absl::StatusOr<RolloutPlanRow> existing = store_->GetRolloutPlan(env, flag);
   if (existing.ok() && existing->state == "active") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "flags.", flag, ": a staged rollout is already running (cancel it "
-        "first)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("flags.", flag,
+                     ": a staged rollout is already running (cancel it "
+                     "first)"));
   }
   RolloutPlanRow plan;
   plan.env = env;
@@ -282,9 +289,9 @@ absl::Status GuardController::Cancel(const std::string& env,
   HOTFIX_ASSIGN_OR_RETURN(RolloutPlanRow plan,
                           store_->GetRolloutPlan(env, flag));
   if (plan.state != "active") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "flags.", flag, ": the staged rollout already ended (", plan.state,
-        ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("flags.", flag, ": the staged rollout already ended (",
+                     plan.state, ")"));
   }
   plan.state = "cancelled";
   plan.updated_at = NowMicros();
@@ -328,8 +335,8 @@ void GuardController::JudgePlan(RolloutPlanRow plan, const GuardTrip* trip) {
     plan.updated_at = NowMicros();
     plan.judgement = why;
     store_->PutRolloutPlan(plan).IgnoreError();
-    tools::LogInfo(absl::StrCat(plan.env, " ", plan.flag,
-                                ": staged rollout ", state, ": ", why));
+    tools::LogInfo(absl::StrCat(plan.env, " ", plan.flag, ": staged rollout ",
+                                state, ": ", why));
   };
 
   std::shared_ptr<const EnvironmentState> state = flags_->Get(plan.env);
@@ -339,10 +346,10 @@ void GuardController::JudgePlan(RolloutPlanRow plan, const GuardTrip* trip) {
   if (position.killed) return end("stopped", "the flag was killed");
   if (!position.split || position.first_variant != spec.treatment ||
       std::fabs(position.percent - stage_percent) > 1e-9) {
-    return end("stopped", absl::StrCat(
-                              "someone else changed the flag's rollout (now ",
-                              position.split ? Pct(position.percent) : "no split",
-                              ", the plan was at ", Pct(stage_percent), ")"));
+    return end("stopped",
+               absl::StrCat("someone else changed the flag's rollout (now ",
+                            position.split ? Pct(position.percent) : "no split",
+                            ", the plan was at ", Pct(stage_percent), ")"));
   }
 
   const auto rollback = [&](const std::string& why) {
@@ -353,15 +360,14 @@ void GuardController::JudgePlan(RolloutPlanRow plan, const GuardTrip* trip) {
         " at stage ", plan.stage + 1, "/", spec.stages.size(), " (",
         Pct(stage_percent), "): ", why);
     const std::string key = plan.flag;
-    absl::Status st =
-        kill ? Act(plan, spec, "guard.kill", reason,
-                   [key](rapidjson::Document& doc) {
-                     return SetKilled(doc, key, true);
-                   })
-             : Act(plan, spec, "guard.rollback", reason,
-                   [key, back](rapidjson::Document& doc) {
-                     return SetRollout(doc, key, back);
-                   });
+    absl::Status st = kill ? Act(plan, spec, "guard.kill", reason,
+                                 [key](rapidjson::Document& doc) {
+                                   return SetKilled(doc, key, true);
+                                 })
+                           : Act(plan, spec, "guard.rollback", reason,
+                                 [key, back](rapidjson::Document& doc) {
+                                   return SetRollout(doc, key, back);
+                                 });
     if (st.ok()) end("rolled_back", reason);
   };
 
@@ -381,8 +387,8 @@ void GuardController::JudgePlan(RolloutPlanRow plan, const GuardTrip* trip) {
   plan.judgement = j.explanation;
   plan.updated_at = NowMicros();
   if (j.verdict == GuardVerdict::kRegressed) return rollback(j.explanation);
-  const bool stage_done = absl::Now() - absl::FromUnixMicros(plan.stage_started_at) >=
-                          spec.every;
+  const bool stage_done =
+      absl::Now() - absl::FromUnixMicros(plan.stage_started_at) >= spec.every;
   if (j.verdict == GuardVerdict::kHealthy && stage_done) {
     if (plan.stage + 1 == static_cast<int>(spec.stages.size())) {
       return end("completed", absl::StrCat("healthy at 100%: ", j.explanation));

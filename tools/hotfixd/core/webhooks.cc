@@ -184,10 +184,10 @@ void WebhookDispatcher::Enqueue(const std::shared_ptr<Hook>& hook,
   Record(d);
   if (stopping_ || queue_.size() >= options_.max_pending) {
     d->status.state = "dropped";
-    d->status.last_error =
-        stopping_ ? "hotfixd is stopping"
-                  : absl::StrCat("queue full (", queue_.size(),
-                                 " deliveries pending)");
+    d->status.last_error = stopping_
+                               ? "hotfixd is stopping"
+                               : absl::StrCat("queue full (", queue_.size(),
+                                              " deliveries pending)");
     metrics_->CountWebhookDelivery("dropped");
     tools::LogWarning(absl::StrCat("webhook ", hook->row.id, " (",
                                    hook->row.url, "): delivery ", d->status.id,
@@ -241,8 +241,8 @@ void WebhookDispatcher::SenderLoop() {
           // Due times are wall-clock (they are shown to operators), but the
           // wait is on the steady clock and at most a second, so a step of
           // the wall clock (NTP, libfaketime) cannot stall the queue.
-          wake_.WaitUntil(&mu_, internal::DeadlineAfter(
-                                    std::min(wait, absl::Seconds(1))));
+          wake_.WaitUntil(
+              &mu_, internal::DeadlineAfter(std::min(wait, absl::Seconds(1))));
         } else {
           wake_.WaitUntil(&mu_, internal::DeadlineAfter(absl::Seconds(1)));
         }
@@ -303,7 +303,8 @@ void WebhookDispatcher::Attempt(Delivery& d, int* status, std::string* error) {
   client.set_write_timeout(seconds(options_.timeout), 0);
   client.set_follow_location(false);
   client.set_keep_alive(false);
-  if (!options_.ca_cert.empty()) client.set_ca_cert_path(options_.ca_cert.c_str());
+  if (!options_.ca_cert.empty())
+    client.set_ca_cert_path(options_.ca_cert.c_str());
   const std::string t = absl::StrCat(absl::ToUnixSeconds(absl::Now()));
   const httplib::Headers headers = {
       {"User-Agent", "hotfixd/" HOTFIX_VERSION_STRING},
@@ -311,9 +312,9 @@ void WebhookDispatcher::Attempt(Delivery& d, int* status, std::string* error) {
       {"X-Hotfix-Delivery", d.status.id},
       {"X-Hotfix-Webhook", d.hook->row.id},
       {"X-Hotfix-Signature",
-       absl::StrCat("t=", t, ",v1=",
-                    HmacSha256Hex(d.hook->row.secret,
-                                  absl::StrCat(t, ".", d.body)))},
+       absl::StrCat(
+           "t=", t, ",v1=",
+           HmacSha256Hex(d.hook->row.secret, absl::StrCat(t, ".", d.body)))},
   };
   {
     internal::MutexLock lock(&mu_);
@@ -426,8 +427,8 @@ absl::StatusOr<std::vector<DeliveryStatus>> WebhookDispatcher::Deliveries(
   internal::MutexLock lock(&mu_);
   auto it = hooks_.find(id);
   if (it == hooks_.end() || it->second->row.env != env) {
-    return absl::NotFoundError(absl::StrCat("webhook \"", id,
-                                            "\": no such webhook in ", env));
+    return absl::NotFoundError(
+        absl::StrCat("webhook \"", id, "\": no such webhook in ", env));
   }
   std::vector<DeliveryStatus> out;
   for (auto d = it->second->recent.rbegin(); d != it->second->recent.rend();
@@ -442,8 +443,8 @@ absl::StatusOr<DeliveryStatus> WebhookDispatcher::Ping(
   internal::MutexLock lock(&mu_);
   auto it = hooks_.find(id);
   if (it == hooks_.end() || it->second->row.env != env) {
-    return absl::NotFoundError(absl::StrCat("webhook \"", id,
-                                            "\": no such webhook in ", env));
+    return absl::NotFoundError(
+        absl::StrCat("webhook \"", id, "\": no such webhook in ", env));
   }
   tools::JsonOut data;
   data.Begin().Str("actor", actor).Str("url", it->second->row.url).End();

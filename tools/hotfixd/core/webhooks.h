@@ -75,8 +75,8 @@ struct DeliveryStatus {
   std::string event;  // "flags.changed", "change_request.proposed", "ping", …
   std::string state;  // pending, delivered, failed, dropped, cancelled
   int attempts = 0;
-  int last_status = 0;     // the receiver's HTTP status; 0: none
-  std::string last_error;  // empty when delivered
+  int last_status = 0;          // the receiver's HTTP status; 0: none
+  std::string last_error;       // empty when delivered
   std::int64_t created_at = 0;  // Unix microseconds
   std::int64_t last_attempt_at = 0;
   std::int64_t next_attempt_at = 0;  // pending only

@@ -643,10 +643,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else if (!chunked) {
       // How long the connection stays open idle: clients that honour it
       // stop reusing it before this end closes it.
-      absl::StrAppend(&head, "Keep-Alive: timeout=",
-                      std::max<int64_t>(1, absl::ToInt64Seconds(
-                                               server_.options().keep_alive_timeout)),
-                      "\r\n");
+      absl::StrAppend(
+          &head, "Keep-Alive: timeout=",
+          std::max<int64_t>(
+              1, absl::ToInt64Seconds(server_.options().keep_alive_timeout)),
+          "\r\n");
     }
     head += "\r\n";
     return head;
