@@ -4,6 +4,7 @@
 #include "common/server_log.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <utility>
 
@@ -297,6 +298,7 @@ std::vector<std::string> Warnings(const DocumentDiff& diff,
 absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
                                                const Mutation& mutation) {
   absl::MutexLock write_lock(&write_mu_);
+  const auto give_up = std::chrono::steady_clock::now() + kWriteRetryBudget;
   for (int attempt = 1;; ++attempt) {
     bool lost_race = false;
     absl::StatusOr<WriteResult> result =
@@ -313,7 +315,7 @@ absl::StatusOr<WriteResult> FlagService::Write(const WriteRequest& request,
           " is not the current version of \"", request.env, "\" (", current,
           ": another replica changed it first); re-read and retry"));
     }
-    if (attempt >= kMaxWriteAttempts) {
+    if (std::chrono::steady_clock::now() >= give_up) {
       return absl::AbortedError(absl::StrCat(
           "environment \"", request.env, "\" changed ", attempt,
           " times while this change was being applied (other replicas are "

@@ -18,8 +18,11 @@
 // A write that loses the race to another replica first catches up (installs
 // and publishes what the other committed), then: with If-Match it answers
 // 412 (the version the operator saw is no longer current); without, it is
-// applied again on top of the new current version (at most
-// kMaxWriteAttempts times in all, then Aborted). CatchUp() is also how
+// applied again on top of the new current version, for as long as other
+// replicas keep winning, up to kWriteRetryBudget (then Aborted). A fixed
+// number of attempts was not enough: a replica that keeps committing from a
+// caught-up state can win eight races in a row against one that must first
+// catch up, on a loaded machine. CatchUp() is also how
 // versions committed elsewhere reach this replica's SDK streams
 // (core/replication.h): they are installed and published exactly like local
 // ones, never committed again.
@@ -34,6 +37,7 @@
 #ifndef HOTFIX_TOOLS_HOTFIXD_CORE_FLAG_SERVICE_H_
 #define HOTFIX_TOOLS_HOTFIXD_CORE_FLAG_SERVICE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -146,8 +150,8 @@ class FlagService {
               std::size_t resume_history);
 
   // A write that keeps losing the compare-and-set to other replicas gives up
-  // after this many attempts.
-  static constexpr int kMaxWriteAttempts = 8;
+  // (Aborted, 409) once it has tried for this long (monotonic clock).
+  static constexpr std::chrono::milliseconds kWriteRetryBudget{10000};
 
   // Load()
   //
