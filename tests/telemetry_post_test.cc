@@ -44,7 +44,7 @@ class TelemetryServer {
       posts_.push_back({req.get_header_value("Content-Encoding"),
                         req.get_header_value("Authorization"),
                         req.get_header_value("Content-Type"), req.body});
-      r.status = fail_ ? 500 : 202;
+      r.status = absent_ ? 404 : fail_ ? 500 : 202;
       r.set_content(R"({"accepted":1,"ignored":0})", "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -58,6 +58,11 @@ class TelemetryServer {
   void set_fail(bool fail) {
     std::lock_guard<std::mutex> lock(mu_);
     fail_ = fail;
+  }
+  // Answers 404, as a server without /v1/telemetry would.
+  void set_absent(bool absent) {
+    std::lock_guard<std::mutex> lock(mu_);
+    absent_ = absent;
   }
   std::vector<Post> posts() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -81,6 +86,7 @@ class TelemetryServer {
   std::mutex mu_;
   std::vector<Post> posts_;
   bool fail_ = false;
+  bool absent_ = false;
 };
 
 std::unique_ptr<Client> MakeClient(const TelemetryServer& server) {
@@ -151,6 +157,31 @@ TEST(TelemetryPostTest, RefusedCountsAreSentAgainWithLaterOnes) {
   }
   EXPECT_THAT(server.posts().back().body,
               HasSubstr(R"("variant":"on","exposures":2)"));
+}
+
+TEST(TelemetryPostTest, AServerWithoutTelemetryIsNamedAsSuchNotAsABadUrl) {
+  TelemetryServer server;
+  server.set_absent(true);
+  auto client = MakeClient(server);
+  client->Enabled("fix");
+  ASSERT_TRUE(server.WaitForPosts(0));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (client->GetStatus().telemetry.last_error.ok()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const ClientStatus status = client->GetStatus();
+  EXPECT_EQ(status.telemetry.last_error.code(),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(status.telemetry.last_error.message(),
+              HasSubstr("does not accept telemetry"));
+  EXPECT_THAT(status.telemetry.last_error.message(),
+              ::testing::Not(HasSubstr("base_url")));
+  // The flags themselves are served, and the client is not in a
+  // configuration error.
+  EXPECT_TRUE(client->Enabled("fix"));
+  EXPECT_FALSE(status.config_error);
 }
 
 }  // namespace

@@ -328,6 +328,15 @@ Telemetry::FlushResult Telemetry::Flush(Worker* worker) {
   absl::Status error;
   if (!response.ok()) {
     error = response.status();
+  } else if (response->status == 404 || response->status == 405) {
+    // The flags came from this server, so its address is right: it does not
+    // take telemetry (an older hotfixd, a static mirror or a proxy).
+    error = absl::UnimplementedError(absl::StrCat(
+        "POST ", worker->fetcher->Url("/v1/telemetry"), ": HTTP ",
+        response->status,
+        " (this server does not accept telemetry: an older hotfixd, a static "
+        "mirror or a proxy?); flags and local guards are unaffected, counts "
+        "are kept for a retry and dropped (counted) when too old"));
   } else if (response->status != 200 && response->status != 202) {
     error = HttpStatusError(worker->fetcher->Url("/v1/telemetry"),
                             response->status, response->body, "POST");

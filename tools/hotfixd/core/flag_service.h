@@ -200,8 +200,7 @@ class FlagService {
   // (`audit_extra`: more detail members, may be empty). NotFound if there is
   // no such environment.
   absl::Status SetProtected(const std::string& env, bool protected_env,
-                            const std::string& actor,
-                            const std::string& reason,
+                            const std::string& actor, const std::string& reason,
                             const std::string& audit_extra);
 
   // Called after every change committed by this replica, on the writing
