@@ -342,6 +342,40 @@ TEST(LocalGuardTest, TripServesTheFallbackAndTellsEveryone) {
   EXPECT_GE(TotalsOf(*client, "fix-123", "off")[internal::kExposures], 2u);
 }
 
+TEST(LocalGuardTest, FlagsBehindATrippedPrerequisiteAreReportedChanged) {
+  constexpr char kChain[] = R"({"version": 1, "flags": {
+    "fix": {"variants": {"on": true, "off": false}, "off_variant": "off", "default": "on",
+            "guard": {"max_failure_rate": 0.1, "min_samples": 20, "window": "1h"}},
+    "uses-fix": {"variants": {"on": true, "off": false}, "off_variant": "off", "default": "on",
+                 "prerequisites": [{"flag": "fix", "variant": "on"}]},
+    "uses-uses-fix": {"variants": {"on": true, "off": false}, "off_variant": "off", "default": "on",
+                      "prerequisites": [{"flag": "uses-fix", "variant": "on"}]},
+    "unrelated": {"variants": {"on": true, "off": false}, "off_variant": "off", "default": "on"}}})";
+  auto client = MakeClient(kChain);
+  ASSERT_TRUE(client->Enabled("uses-uses-fix"));
+  std::atomic<int> events{0};
+  std::vector<std::string> keys;
+  client->AddListener([&](const ChangeEvent& event) {
+    keys = event.changed_keys;
+    ++events;
+  });
+  for (int i = 0; i < 20; ++i) client->Report("fix", false);
+  ClientAccess::core(*client).telemetry()->CheckGuardsNowForTest();
+  ASSERT_TRUE(WaitFor([&] { return events.load() > 0; }));
+  EXPECT_THAT(keys, ::testing::UnorderedElementsAre("fix", "uses-fix",
+                                                    "uses-uses-fix"));
+  EXPECT_FALSE(client->Enabled("uses-uses-fix"));
+  EXPECT_EQ(client->Evaluate("uses-fix").reason, Reason::kPrerequisiteFailed);
+  // The same definitions again: still tripped, and nothing reported changed.
+  std::string same = kChain;
+  same.replace(same.find("\"version\": 1"), 12, "\"version\": 2");
+  const int before = events.load();
+  ASSERT_TRUE(client->Publish(same).ok());
+  EXPECT_EQ(client->Evaluate("fix").reason, Reason::kGuardTripped);
+  EXPECT_FALSE(client->Enabled("uses-uses-fix"));
+  EXPECT_EQ(events.load(), before);
+}
+
 TEST(LocalGuardTest, HealthyVariantDoesNotTrip) {
   auto client = MakeClient();
   std::atomic<int> events{0};

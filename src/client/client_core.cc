@@ -91,6 +91,39 @@ bool HasGuards(const CompiledFlagSet& set) {
 // Mixed into the fingerprint of a flag served tripped, so that listeners and
 // handles see the change.
 constexpr std::uint64_t kTrippedFingerprint = 0x9E3779B97F4A7C15ull;
+// Mixed into the fingerprint of a flag whose prerequisites (directly or
+// through others) include a tripped flag: what it serves may change too.
+constexpr std::uint64_t kBehindTripFingerprint = 0xC2B2AE3D27D4EB4Full;
+
+// Marks every flag that depends on a tripped flag through its prerequisites
+// (their fingerprints change, so listeners hear of them). Flags with
+// prerequisites are never answered statically, so nothing else changes.
+// Cost: O(flags x depth), only when a trip is in force.
+void MarkFlagsBehindTrips(CompiledFlagSet* set) {
+  std::vector<bool> affected(set->flags.size());
+  for (std::size_t i = 0; i < set->flags.size(); ++i) {
+    affected[i] = set->flags[i].guard_tripped;
+  }
+  for (bool grew = true; grew;) {  // chains are at most 32 deep
+    grew = false;
+    for (std::size_t i = 0; i < set->flags.size(); ++i) {
+      if (affected[i]) continue;
+      for (const Prerequisite& p : set->flags[i].prerequisites) {
+        if (!affected[p.flag]) continue;
+        affected[i] = grew = true;
+        set->flags[i].fingerprint ^= kBehindTripFingerprint;
+        break;
+      }
+    }
+  }
+}
+
+// Whether `fingerprint` (as compiled) is the flag a trip was recorded for,
+// also when the flag was marked behind another trip at the time.
+bool SameTrippedDefinition(std::uint64_t fingerprint, std::uint64_t recorded) {
+  return fingerprint == recorded ||
+         (fingerprint ^ kBehindTripFingerprint) == recorded;
+}
 
 bool IsStaticWord(std::uint64_t word) {
   return (word & 3) == HandleCell::kStaticTrue ||
@@ -223,10 +256,10 @@ void ClientCore::PrepareSetLocked(CompiledFlagSet* set) {
     bool changed = false;
     for (auto it = trips_.begin(); it != trips_.end();) {
       std::uint32_t index;
-      const bool same =
-          FindFlag(*set, it->first, &index) &&
-          set->flags[index].fingerprint == it->second.fingerprint &&
-          set->flags[index].guard != nullptr;
+      const bool same = FindFlag(*set, it->first, &index) &&
+                        SameTrippedDefinition(set->flags[index].fingerprint,
+                                              it->second.fingerprint) &&
+                        set->flags[index].guard != nullptr;
       if (!same) {
         Log(LogLevel::kWarning,
             absl::StrCat("guard of flag \"", it->first,
@@ -246,6 +279,7 @@ void ClientCore::PrepareSetLocked(CompiledFlagSet* set) {
           StaticBool(flag, &value) ? static_cast<std::int8_t>(value) : -1;
       ++it;
     }
+    if (!trips_.empty()) MarkFlagsBehindTrips(set);
     if (changed) {
       std::vector<GuardTrip> trips;
       for (const auto& [key, record] : trips_) trips.push_back(record.trip);
