@@ -14,7 +14,7 @@
 namespace hotfix {
 namespace internal {
 
-thread_local HazardSlot* tls_hazard_slot = nullptr;
+constinit thread_local HazardSlot* tls_hazard_slot = nullptr;
 
 namespace {
 

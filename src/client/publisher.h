@@ -94,7 +94,8 @@ struct alignas(64) HazardSlot {
 
 // This thread's slot, or nullptr before its first read (and after the slot
 // was given back at thread exit).
-extern thread_local HazardSlot* tls_hazard_slot;
+// Constant-initialized, so that readers need no TLS-init check.
+extern constinit thread_local HazardSlot* tls_hazard_slot;
 
 // Slow path of ReadGuard: a slot for a read that cannot use the thread's own
 // (`own` is tls_hazard_slot). On a thread's first read this claims the
