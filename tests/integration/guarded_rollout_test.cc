@@ -257,6 +257,8 @@ TEST_F(
   ASSERT_TRUE(after.has_value()) << *timing;
   EXPECT_GE(*after, 0.0) << *timing;
   EXPECT_LE(*after, 1000.0) << *timing;
+  RecordProperty("trip_after_min_samples_ms", absl::StrCat(*after));
+  std::printf("service guarded-a: %s\n", timing->c_str());
   EXPECT_GE(NumberAfter(*timing, "(").value_or(0), kGuardMinSamples) << *timing;
   // The SDK logs the trip: "... tripped: variant "on" <detail>; serving ...",
   // the detail being "34.48% failed over the last 58 outcomes (limit 10%)".
