@@ -315,6 +315,12 @@ TEST_F(
             std::string::npos)
       << reason << "\nlogged: " << detail;
   if (local.has_value()) EXPECT_EQ(*reported, *local) << reason;
+  // And what the fleet's counts said when the trip arrived (the sequential
+  // test's state: typically still waiting for its minimum samples).
+  EXPECT_NE(reason.find("; the fleet since the plan began: "),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("treatment "), std::string::npos) << reason;
 
   // B never tripped; the server's kill reaches it by its stream and switches
   // the fix off there too.

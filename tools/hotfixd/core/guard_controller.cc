@@ -3,6 +3,7 @@
 #include "core/guard_controller.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -371,21 +372,31 @@ void GuardController::JudgePlan(RolloutPlanRow plan, const GuardTrip* trip) {
     if (st.ok()) end("rolled_back", reason);
   };
 
-  if (trip != nullptr && trip->variant == spec.treatment) {
-    return rollback(absl::StrCat(
-        "process ", trip->instance, " tripped its local guard (",
-        trip->failures, "/", trip->outcomes, " failed: ", trip->detail, ")"));
-  }
   absl::StatusOr<std::map<std::string, VariantTotals>> totals =
       telemetry_->Totals(plan.env, plan.flag,
                          absl::FromUnixMicros(plan.started_at));
-  if (!totals.ok()) return;
-  const ArmCounts treatment = (*totals)[spec.treatment].outcomes;
-  const ArmCounts control = (*totals)[spec.control].outcomes;
-  const GuardJudgement j = Judge(
-      treatment, spec.compare_to_control ? &control : nullptr, spec.criteria);
-  plan.judgement = j.explanation;
-  plan.updated_at = NowMicros();
+  std::optional<GuardJudgement> judged;
+  if (totals.ok()) {
+    const ArmCounts treatment = (*totals)[spec.treatment].outcomes;
+    const ArmCounts control = (*totals)[spec.control].outcomes;
+    judged = Judge(treatment, spec.compare_to_control ? &control : nullptr,
+                   spec.criteria);
+    plan.judgement = judged->explanation;
+    plan.updated_at = NowMicros();
+  }
+  // A process's own trip is strong evidence: act on it at once, and say
+  // what the fleet's counts said at that moment (usually still too few
+  // outcomes for the sequential test to decide).
+  if (trip != nullptr && trip->variant == spec.treatment) {
+    return rollback(absl::StrCat(
+        "process ", trip->instance, " tripped its local guard (",
+        trip->failures, "/", trip->outcomes, " failed: ", trip->detail, ")",
+        judged.has_value() ? absl::StrCat("; the fleet since the plan began: ",
+                                          judged->explanation)
+                           : ""));
+  }
+  if (!judged.has_value()) return;
+  const GuardJudgement& j = *judged;
   if (j.verdict == GuardVerdict::kRegressed) return rollback(j.explanation);
   const bool stage_done =
       absl::Now() - absl::FromUnixMicros(plan.stage_started_at) >= spec.every;
