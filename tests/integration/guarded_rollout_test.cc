@@ -291,7 +291,9 @@ TEST_F(
   // trip's numbers in the reason.
   ASSERT_TRUE(WaitUntil([&] { return PlanState() == "rolled_back"; }, kWait))
       << PlanState();
-  EXPECT_TRUE(FlagDoc()["flag"]["killed"].GetBool());
+  rapidjson::Document killed = FlagDoc();
+  EXPECT_TRUE(killed["flag"].HasMember("killed") &&
+              killed["flag"]["killed"].GetBool());
   rapidjson::Document audit =
       Call("GET", "/v1/admin/audit?env=production&limit=1").Json();
   ASSERT_EQ(audit["entries"].Size(), 1u);
@@ -357,9 +359,11 @@ TEST_F(GuardedRolloutTest, HealthyFixRampsThroughEveryStageTo100Percent) {
       << PlanState() << "\n"
       << a.Output();
   rapidjson::Document flag = FlagDoc();
-  EXPECT_FALSE(flag["flag"]["killed"].GetBool());
-  EXPECT_EQ(flag["flag"]["default"]["rollout"]["split"][0]["weight"].GetInt(),
-            100);
+  const rapidjson::Value& def = flag["flag"];
+  // `killed` is left out of a flag that is not killed.
+  EXPECT_FALSE(def.HasMember("killed") && def["killed"].GetBool());
+  ASSERT_TRUE(def["default"].IsObject() && def["default"].HasMember("rollout"));
+  EXPECT_EQ(def["default"]["rollout"]["split"][0]["weight"].GetInt(), 100);
   // Two steps by `guard`, 10 % → 50 % → 100 %, each with its numbers.
   rapidjson::Document history =
       Call("GET", absl::StrCat(kEnv, "/history?limit=3")).Json();
