@@ -77,6 +77,9 @@ struct Options {
   int guard_min_samples = 100;
   std::string instance;  // telemetry `instance`; empty: host and pid
   int flush_ms = 0;      // telemetry flush interval; 0: the SDK's default
+  // With --server: wait up to this long for the server's flags before
+  // serving traffic; 0: serve the embedded defaults until they come.
+  int wait_for_server_ms = 0;
 };
 
 void PrintUsage(std::FILE* out) {
@@ -88,7 +91,7 @@ void PrintUsage(std::FILE* out) {
       "[--base-failure-rate Q]\n"
       "                           [--seed N] [--no-outcome-reports]\n"
       "                           [--guard-min-samples N] [--instance NAME]\n"
-      "                           [--flush-ms N]\n"
+      "                           [--flush-ms N] [--wait-for-server MS]\n"
       "       kill_switch_service --print-default-flags\n"
       "\n"
       "  --flags PATH            flag file to follow (checked every 100 ms);\n"
@@ -126,6 +129,11 @@ void PrintUsage(std::FILE* out) {
       "  --flush-ms N            post counts to --server every N ms "
       "(default\n"
       "                          5000)\n"
+      "  --wait-for-server MS    with --server: serve no traffic until the\n"
+      "                          server's flags are in, for at most MS ms\n"
+      "                          (default: serve the embedded defaults "
+      "until\n"
+      "                          they come)\n"
       "  --print-default-flags   print the embedded flag set and exit\n");
 }
 
@@ -195,6 +203,8 @@ int ParseArgs(int argc, char** argv, Options* options) {
       options->instance = argv[++i];
     } else if (arg == "--flush-ms" && has_value) {
       bad_value = !ParsePositive(argv[++i], &options->flush_ms);
+    } else if (arg == "--wait-for-server" && has_value) {
+      bad_value = !ParsePositive(argv[++i], &options->wait_for_server_ms);
     } else {
       std::fprintf(stderr,
                    "kill_switch_service: unknown or incomplete argument %s\n",
@@ -578,6 +588,21 @@ int main(int argc, char** argv) {
     }
   });
 
+  if (options.wait_for_server_ms > 0 && !options.server_url.empty()) {
+    // Nothing is served from the embedded defaults: the first checkout
+    // already sees the server's definition of every flag (and of the fix's
+    // guard, which then counts exactly the outcomes this process reports).
+    const Clock::time_point until =
+        Clock::now() + std::chrono::milliseconds(options.wait_for_server_ms);
+    auto from_server = [&flags] {
+      const hotfix::SnapshotOrigin origin = flags.GetStatus().origin;
+      return origin == hotfix::SnapshotOrigin::kStream ||
+             origin == hotfix::SnapshotOrigin::kPoll;
+    };
+    while (!from_server() && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   const hotfix::ClientStatus start = flags.GetStatus();
   std::printf("kill_switch_service: %d users, %d s, flags %s%s%s\n",
               options.users, options.seconds, Describe(start).c_str(),

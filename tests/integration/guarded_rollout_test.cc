@@ -207,14 +207,15 @@ class GuardedRolloutTest : public ServerTest {
 
   std::vector<std::string> ServiceArgs(const std::string& fix_rate,
                                        const std::string& seed) {
-    return {"--fix-failure-rate",
-            fix_rate,
-            "--base-failure-rate",
-            "0.01",
-            "--seed",
-            seed,
-            "--guard-min-samples",
-            absl::StrCat(kGuardMinSamples)};
+    return {"--fix-failure-rate", fix_rate, "--base-failure-rate", "0.01",
+            "--seed", seed, "--guard-min-samples",
+            absl::StrCat(kGuardMinSamples),
+            // The first checkout already sees the plan's definition: no
+            // checkout straddles the guard's installation, so the process's
+            // count of outcomes is the guard's (a checkout evaluated under
+            // the embedded defaults but reported after the guard arrived
+            // counts for the guard, not for the process's tally).
+            "--wait-for-server", "20000"};
   }
 };
 
