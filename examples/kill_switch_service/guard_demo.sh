@@ -23,14 +23,9 @@
 # Defaults come from $HOTFIX_BUILD_DIR (set by ./scripts/dev) or build/release.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="${HOTFIX_BUILD_DIR:-$ROOT/build/release}"
-SERVICE="${1:-$BUILD/examples/kill_switch_service/kill_switch_service}"
-HOTFIXD="${2:-$BUILD/tools/hotfixd}"
-HOTFIXCTL="${3:-$BUILD/tools/hotfixctl}"
-for bin in "$SERVICE" "$HOTFIXD" "$HOTFIXCTL"; do
-  [[ -x "$bin" ]] || { echo "guard_demo: $bin is not built" >&2; exit 1; }
-done
+# shellcheck source=examples/kill_switch_service/demo_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/demo_common.sh"
+demo_binaries guard_demo "$@"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/hotfix-guard-demo.XXXXXX")"
 server_pid="" service_pids=()
@@ -45,20 +40,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-random_hex() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 # Fixed for this run so the demo can use them (see server_demo.sh).
-HOTFIX_ADMIN_TOKEN="hfa_demo_$(random_hex)"
-HOTFIX_SDK_KEY="hfs_demo_$(random_hex)"
+HOTFIX_ADMIN_TOKEN="hfa_demo_$(demo_random_hex)"
+HOTFIX_SDK_KEY="hfs_demo_$(demo_random_hex)"
 export HOTFIX_ADMIN_TOKEN HOTFIX_SDK_KEY
 
 # --guard-interval 1s: hotfixd judges the plan every second (default 5 s); a
 # trip reported by a process is acted on at once either way.
-"$HOTFIXD" --data-dir "$work/data" --host 127.0.0.1 --port 0 \
-  --port-file "$work/port" --guard-interval 1s 2>"$work/hotfixd.log" &
-server_pid=$!
-for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.1; done
-[[ -s "$work/port" ]] || { echo "guard_demo: hotfixd did not start:" >&2; cat "$work/hotfixd.log" >&2; exit 1; }
-url="http://127.0.0.1:$(cat "$work/port")"
+demo_start_hotfixd guard_demo "$work" --guard-interval 1s
 echo "hotfixd listening on $url (embedded default environment 'production')"
 
 ctl() {

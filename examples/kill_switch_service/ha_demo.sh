@@ -13,14 +13,9 @@
 # on a Unix socket only, and removes it afterwards.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="${HOTFIX_BUILD_DIR:-$ROOT/build/release}"
-SERVICE="${1:-$BUILD/examples/kill_switch_service/kill_switch_service}"
-HOTFIXD="${2:-$BUILD/tools/hotfixd}"
-HOTFIXCTL="${3:-$BUILD/tools/hotfixctl}"
-for bin in "$SERVICE" "$HOTFIXD" "$HOTFIXCTL"; do
-  [[ -x "$bin" ]] || { echo "ha_demo: $bin is not built" >&2; exit 1; }
-done
+# shellcheck source=examples/kill_switch_service/demo_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/demo_common.sh"
+demo_binaries ha_demo "$@"
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 [[ -x "$PG_BIN/postgres" ]] || {
   echo "ha_demo: PostgreSQL is not installed; run ./scripts/dev deps" >&2; exit 1; }
@@ -60,9 +55,8 @@ done
 database="postgresql:///hotfix?host=$work/pg&user=hotfix"
 echo "PostgreSQL ready (throwaway cluster on a Unix socket)"
 
-random_hex() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
-export HOTFIX_ADMIN_TOKEN="hfa_demo_$(random_hex)"
-export HOTFIX_SDK_KEY="hfs_demo_$(random_hex)"
+export HOTFIX_ADMIN_TOKEN="hfa_demo_$(demo_random_hex)"
+export HOTFIX_SDK_KEY="hfs_demo_$(demo_random_hex)"
 
 # start_replica NAME: starts hotfixd on the shared database; sets NAME_pid
 # and prints its URL.

@@ -12,14 +12,9 @@
 # Defaults come from $HOTFIX_BUILD_DIR (set by ./scripts/dev) or build/release.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="${HOTFIX_BUILD_DIR:-$ROOT/build/release}"
-SERVICE="${1:-$BUILD/examples/kill_switch_service/kill_switch_service}"
-HOTFIXD="${2:-$BUILD/tools/hotfixd}"
-HOTFIXCTL="${3:-$BUILD/tools/hotfixctl}"
-for bin in "$SERVICE" "$HOTFIXD" "$HOTFIXCTL"; do
-  [[ -x "$bin" ]] || { echo "server_demo: $bin is not built" >&2; exit 1; }
-done
+# shellcheck source=examples/kill_switch_service/demo_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/demo_common.sh"
+demo_binaries server_demo "$@"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/hotfix-server-demo.XXXXXX")"
 server_pid="" service_pid=""
@@ -31,18 +26,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-random_hex() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 # Fixed for this run so the demo can use them; a real deployment lets hotfixd
 # generate them on first start (docs/operations.md).
-export HOTFIX_ADMIN_TOKEN="hfa_demo_$(random_hex)"
-export HOTFIX_SDK_KEY="hfs_demo_$(random_hex)"
+export HOTFIX_ADMIN_TOKEN="hfa_demo_$(demo_random_hex)"
+export HOTFIX_SDK_KEY="hfs_demo_$(demo_random_hex)"
 
-"$HOTFIXD" --data-dir "$work/data" --host 127.0.0.1 --port 0 \
-  --port-file "$work/port" 2>"$work/hotfixd.log" &
-server_pid=$!
-for _ in $(seq 100); do [[ -s "$work/port" ]] && break; sleep 0.1; done
-[[ -s "$work/port" ]] || { echo "server_demo: hotfixd did not start:" >&2; cat "$work/hotfixd.log" >&2; exit 1; }
-url="http://127.0.0.1:$(cat "$work/port")"
+demo_start_hotfixd server_demo "$work"
 echo "hotfixd listening on $url (embedded default environment 'production')"
 # The token rides in the fragment, which the browser never sends; the
 # console moves it into the tab's sessionStorage and out of the address bar.
