@@ -104,6 +104,17 @@ std::unique_ptr<Client> MakeClient(const TelemetryServer& server) {
   return *std::move(client);
 }
 
+// Waits (at most 20 s) until the client reports a failed telemetry post.
+bool WaitForTelemetryError(const Client& client) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (client.GetStatus().telemetry.last_error.ok()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 TEST(TelemetryPostTest, PostsGzippedDeltasWithTheSdkKey) {
   TelemetryServer server;
   auto client = MakeClient(server);
@@ -137,12 +148,9 @@ TEST(TelemetryPostTest, RefusedCountsAreSentAgainWithLaterOnes) {
   server.set_fail(true);
   client->Enabled("fix");
   ASSERT_TRUE(server.WaitForPosts(0));
+  ASSERT_TRUE(WaitForTelemetryError(*client));
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (client->GetStatus().telemetry.last_error.ok()) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
   client->Enabled("fix");
   server.set_fail(false);
   const std::size_t seen = server.posts().size();
@@ -165,12 +173,7 @@ TEST(TelemetryPostTest, AServerWithoutTelemetryIsNamedAsSuchNotAsABadUrl) {
   auto client = MakeClient(server);
   client->Enabled("fix");
   ASSERT_TRUE(server.WaitForPosts(0));
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (client->GetStatus().telemetry.last_error.ok()) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(WaitForTelemetryError(*client));
   const ClientStatus status = client->GetStatus();
   EXPECT_EQ(status.telemetry.last_error.code(),
             absl::StatusCode::kUnimplemented);
