@@ -170,6 +170,55 @@ TEST(CountingTest, CountsSurviveANewSnapshot) {
   EXPECT_EQ(TotalsOf(*client, "fix-123", "on")[internal::kExposures], 2u);
 }
 
+// A handle's static answer counts inline in the thread's cached counters of
+// one Client; these cover the cache moving between Clients and threads.
+TEST(CountingTest, HandleCountsGoToTheirOwnClientWhenOneThreadAlternates) {
+  auto first = MakeClient();
+  auto second = MakeClient();
+  FlagHandle a = first->Flag("fix-123");
+  FlagHandle b = second->Flag("fix-123");
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(a.Enabled());
+    ASSERT_TRUE(b.Enabled());
+    ASSERT_TRUE(b.Enabled());
+  }
+  EXPECT_EQ(TotalsOf(*first, "fix-123", "on")[internal::kExposures], 1000u);
+  EXPECT_EQ(TotalsOf(*second, "fix-123", "on")[internal::kExposures], 2000u);
+}
+
+TEST(CountingTest, HandleCountsOfAClientMadeAfterAnotherDiedAreItsOwn) {
+  // The allocator tends to give a new Client the memory of the one before;
+  // the thread's cached counters of the dead one must not be used.
+  for (int round = 0; round < 5; ++round) {
+    auto client = MakeClient();
+    FlagHandle handle = client->Flag("fix-123");
+    for (int i = 0; i < 100 + round; ++i) ASSERT_TRUE(handle.Enabled());
+    EXPECT_EQ(TotalsOf(*client, "fix-123", "on")[internal::kExposures],
+              100u + round)
+        << "round " << round;
+  }
+}
+
+TEST(CountingTest, HandleCountsInAThreadExitDestructorAreKept) {
+  auto client = MakeClient();
+  static FlagHandle* exiting_handle;
+  FlagHandle handle = client->Flag("fix-123");
+  exiting_handle = &handle;
+  struct CountsAtExit {
+    ~CountsAtExit() {
+      for (int i = 0; i < 10; ++i) exiting_handle->Enabled();
+    }
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::thread([&] {
+      thread_local CountsAtExit at_exit;
+      (void)at_exit;
+      for (int i = 0; i < 100; ++i) handle.Enabled();
+    }).join();
+  }
+  EXPECT_EQ(TotalsOf(*client, "fix-123", "on")[internal::kExposures], 330u);
+}
+
 TEST(CountingTest, OffCountsNothingAndGuardStillEvaluates) {
   auto client = MakeClient(kFlags, /*counting=*/false);
   EXPECT_EQ(ClientAccess::core(*client).telemetry(), nullptr);

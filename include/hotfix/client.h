@@ -109,13 +109,42 @@ struct HandleCell {
   static constexpr std::uint64_t kDead = 3;
   static constexpr std::uint64_t kPending = 0;
   static constexpr std::uint64_t kCountBit = 4;
+  // counts_serial when the Client counts nothing.
+  static constexpr std::uint64_t kNoCounts = ~std::uint64_t{0};
   std::atomic<std::uint64_t> word{kStaticFalse};
+  // The serial of the Client's exposure counters (ThreadCounts), or
+  // kNoCounts. Immutable.
+  std::uint64_t counts_serial = kNoCounts;
   std::string key;
 };
 
-// Counts the exposure of a static handle answer (`word` has kCountBit).
+// Counts the exposure of a static handle answer (`word` has kCountBit), and
+// caches the calling thread's counters of that Client in tls_thread_counts.
 HOTFIX_EXPORT void CountStaticExposure(const Client* client,
                                        std::uint64_t word) noexcept;
+
+// The calling thread's own shard of one Client's exposure counters
+// (src/client/counters.h), cached by CountStaticExposure() so that a handle's
+// static answer counts its exposure inline: counter `id` is the cell
+// blocks[id >> kCountBlockBits][(id & (kCountBlockSize - 1)) * kCountFields]
+// (exposures; successes and failures follow it); a null block is not
+// allocated yet. serial 0: nothing cached. Only the library fills or clears
+// it (cleared when the thread gives its hazard slot back at exit).
+struct ThreadCounts {
+  std::uint64_t serial;
+  std::atomic<std::atomic<std::uint64_t>*>* blocks;
+};
+inline constexpr unsigned kCountBlockBits = 8;
+inline constexpr std::uint32_t kCountBlockSize = 1u << kCountBlockBits;
+inline constexpr std::uint32_t kCountFields = 3;
+
+// GCC and Clang: the cache is a constant-initialized thread-local that inline
+// code reads without a call (__thread: no TLS wrapper in C++17 code either).
+// Elsewhere every static count calls CountStaticExposure().
+#if defined(__GNUC__) && !defined(HOTFIX_NO_INLINE_COUNTING)
+#define HOTFIX_INLINE_COUNTING 1
+extern HOTFIX_EXPORT __thread ThreadCounts tls_thread_counts;
+#endif
 // Counts one outcome of counter `counter` (GuardScope, Report).
 HOTFIX_EXPORT void CountOutcome(const Client* client, std::uint32_t counter,
                                 bool ok) noexcept;
@@ -209,16 +238,16 @@ class HOTFIX_EXPORT FlagHandle {
   // allocation, no lock (but see `matches` clauses at the top).
   //
   // With counting on (TelemetryOptions::counting), a static answer also
-  // counts its exposure: a call into the library, a few loads and a store to
-  // the calling thread's own counters.
+  // counts its exposure: inline, a thread-local read, a few loads and a store
+  // to the calling thread's own counters. A thread's first count on this
+  // Client (or its first after counting on another Client) calls into the
+  // library.
   bool Enabled(const Context& context = {}) const noexcept {
     const std::uint64_t word = cell_->word.load(std::memory_order_acquire);
     const std::uint64_t state = word & 3;
     if (state == internal::HandleCell::kStaticTrue ||
         state == internal::HandleCell::kStaticFalse) {
-      if (word & internal::HandleCell::kCountBit) {
-        internal::CountStaticExposure(client_, word);
-      }
+      if (word & internal::HandleCell::kCountBit) CountStatic(word);
       return state == internal::HandleCell::kStaticTrue;
     }
     return EnabledSlow(word, context);
@@ -246,6 +275,31 @@ class HOTFIX_EXPORT FlagHandle {
   FlagHandle(const Client* client, const internal::HandleCell* cell) noexcept
       : client_(client), cell_(cell) {}
   bool EnabledSlow(std::uint64_t word, const Context& context) const noexcept;
+  // Counts the exposure of the static answer `word` (which has kCountBit):
+  // inline in the calling thread's cached counters when they are this
+  // Client's, else through the library (which caches them).
+  void CountStatic(std::uint64_t word) const noexcept {
+#if defined(HOTFIX_INLINE_COUNTING)
+    const internal::ThreadCounts& counts = internal::tls_thread_counts;
+    if (__builtin_expect(counts.serial == cell_->counts_serial, 1)) {
+      const auto id = static_cast<std::uint32_t>(word >> 32);
+      std::atomic<std::uint64_t>* const block =
+          counts.blocks[id >> internal::kCountBlockBits].load(
+              std::memory_order_acquire);
+      if (__builtin_expect(block != nullptr, 1)) {
+        // Only this thread writes its shard: a load and a store, no
+        // read-modify-write instruction.
+        std::atomic<std::uint64_t>& exposures =
+            block[(id & (internal::kCountBlockSize - 1)) *
+                  internal::kCountFields];
+        exposures.store(exposures.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
+        return;
+      }
+    }
+#endif
+    internal::CountStaticExposure(client_, word);
+  }
 
   const Client* client_;
   const internal::HandleCell* cell_;

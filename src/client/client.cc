@@ -371,6 +371,8 @@ void CountStaticExposure(const Client* client, std::uint64_t word) noexcept {
   const auto counter = static_cast<std::uint32_t>(word >> 32);
   if (ABSL_PREDICT_TRUE(slot != nullptr && counters != nullptr)) {
     counters->Count(slot, counter, kExposures);
+    // The next static counts of this thread on this Client are inline.
+    counters->CacheShard(slot, &tls_thread_counts);
   } else if (counters != nullptr) {
     CountWithTemporarySlot(client, counters, counter, kExposures);
   }

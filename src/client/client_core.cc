@@ -547,6 +547,7 @@ const HandleCell* ClientCore::Cell(std::string_view key) {
   if (it != cells_.end()) return it->second.get();
   auto cell = std::make_unique<HandleCell>();
   cell->key = std::string(key);
+  if (counters_ != nullptr) cell->counts_serial = counters_->serial();
   cell->word.store(WordFor(*cell, publisher_.current_for_writer()),
                    std::memory_order_release);
   HandleCell* raw = cell.get();

@@ -8,16 +8,34 @@
 
 namespace hotfix {
 namespace internal {
+namespace {
+
+// Serials of Counters objects; 0 is ThreadCounts' "nothing cached".
+std::atomic<std::uint64_t> g_next_serial{1};
+
+}  // namespace
+
+Counters::Counters()
+    : serial_(g_next_serial.fetch_add(1, std::memory_order_relaxed)) {}
 
 Counters::~Counters() {
   for (std::atomic<Shard*>& s : shards_) {
     Shard* shard = s.load(std::memory_order_acquire);
     if (shard == nullptr) continue;
-    for (std::atomic<Block*>& b : shard->blocks) {
-      delete b.load(std::memory_order_acquire);
+    for (std::atomic<Cell*>& b : shard->blocks) {
+      delete[] b.load(std::memory_order_acquire);
     }
     delete shard;
   }
+}
+
+void Counters::CacheShard(const HazardSlot* slot,
+                          ThreadCounts* cache) const noexcept {
+  if (slot->index >= kMaxShards) return;
+  Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
+  if (shard == nullptr) return;
+  cache->serial = serial_;
+  cache->blocks = shard->blocks;
 }
 
 void Counters::CountSlow(const HazardSlot* slot, std::uint32_t id,
@@ -29,11 +47,10 @@ void Counters::CountSlow(const HazardSlot* slot, std::uint32_t id,
   Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
   if (shard == nullptr) shard = NewShard(slot->index);
   if (shard == nullptr) return;
-  Block* block =
-      shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
+  Cell* block = shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
   if (block == nullptr) block = NewBlock(shard, id);
   if (block == nullptr) return;
-  std::atomic<std::uint64_t>& cell = block->cells[id & (kBlockSize - 1)][field];
+  Cell& cell = block[(id & (kBlockSize - 1)) * kFields + field];
   cell.store(cell.load(std::memory_order_relaxed) + 1,
              std::memory_order_relaxed);
 }
@@ -59,16 +76,17 @@ Counters::Shard* Counters::NewShard(std::uint32_t index) noexcept {
   return shard;
 }
 
-Counters::Block* Counters::NewBlock(Shard* shard, std::uint32_t id) noexcept {
-  Block* block = new (std::nothrow) Block;
+Counters::Cell* Counters::NewBlock(Shard* shard, std::uint32_t id) noexcept {
+  // Value-initialized: every cell 0.
+  Cell* block = new (std::nothrow) Cell[kBlockSize * kFields]();
   if (block == nullptr) {
     CountLost();
     return nullptr;
   }
-  Block* expected = nullptr;
+  Cell* expected = nullptr;
   if (!shard->blocks[id >> kBlockBits].compare_exchange_strong(
           expected, block, std::memory_order_acq_rel)) {
-    delete block;
+    delete[] block;
     return expected;
   }
   return block;
@@ -82,15 +100,15 @@ std::vector<Counters::Totals> Counters::Sum(std::uint32_t ids) const {
     const Shard* shard = s.load(std::memory_order_acquire);
     if (shard == nullptr) continue;
     for (std::uint32_t b = 0; b < blocks; ++b) {
-      const Block* block = shard->blocks[b].load(std::memory_order_acquire);
+      const Cell* block = shard->blocks[b].load(std::memory_order_acquire);
       if (block == nullptr) continue;
       const std::uint32_t first = b << kBlockBits;
       const std::uint32_t end =
           first + kBlockSize < ids ? first + kBlockSize : ids;
       for (std::uint32_t id = first; id < end; ++id) {
-        for (int f = 0; f < 3; ++f) {
+        for (std::uint32_t f = 0; f < kFields; ++f) {
           totals[id][f] +=
-              block->cells[id - first][f].load(std::memory_order_relaxed);
+              block[(id - first) * kFields + f].load(std::memory_order_relaxed);
         }
       }
     }

@@ -28,6 +28,7 @@
 
 #include "absl/base/optimization.h"
 #include "client/publisher.h"
+#include "hotfix/client.h"
 
 namespace hotfix {
 namespace internal {
@@ -35,13 +36,18 @@ namespace internal {
 // What one counter counts.
 enum CounterField : int { kExposures = 0, kSuccesses = 1, kFailures = 2 };
 
+// FlagHandle's inline count (hotfix/client.h) adds to a counter's first cell.
+static_assert(kExposures == 0);
+
 // "No counter": the evaluation served no variant, or the id space is full.
 inline constexpr std::uint32_t kNoCounter = 0xFFFFFFFFu;
 
 class Counters {
  public:
-  static constexpr std::uint32_t kBlockBits = 8;
-  static constexpr std::uint32_t kBlockSize = 1u << kBlockBits;
+  // The layout FlagHandle's inline count reads (hotfix/client.h).
+  static constexpr std::uint32_t kBlockBits = kCountBlockBits;
+  static constexpr std::uint32_t kBlockSize = kCountBlockSize;
+  static constexpr std::uint32_t kFields = kCountFields;
   static constexpr std::uint32_t kMaxBlocks = 256;
   // Counter ids per Client (flag x variant pairs ever served).
   static constexpr std::uint32_t kMaxCounters = kBlockSize * kMaxBlocks;
@@ -51,7 +57,7 @@ class Counters {
 
   using Totals = std::array<std::uint64_t, 3>;
 
-  Counters() = default;
+  Counters();
   ~Counters();
   Counters(const Counters&) = delete;
   Counters& operator=(const Counters&) = delete;
@@ -68,11 +74,10 @@ class Counters {
     if (ABSL_PREDICT_TRUE(id < kMaxCounters && slot->index < kMaxShards)) {
       Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
       if (ABSL_PREDICT_TRUE(shard != nullptr)) {
-        Block* block =
+        Cell* block =
             shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
         if (ABSL_PREDICT_TRUE(block != nullptr)) {
-          std::atomic<std::uint64_t>& cell =
-              block->cells[id & (kBlockSize - 1)][field];
+          Cell& cell = block[(id & (kBlockSize - 1)) * kFields + field];
           // One writer per shard: no read-modify-write instruction needed.
           cell.store(cell.load(std::memory_order_relaxed) + 1,
                      std::memory_order_relaxed);
@@ -96,21 +101,32 @@ class Counters {
   // an allocation failed.
   std::uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
 
+  // This object's serial: unique in the process, never 0 (ThreadCounts).
+  std::uint64_t serial() const { return serial_; }
+
+  // CacheShard()
+  //
+  // Points *cache at the shard of `slot`, which must be the calling thread's
+  // own hazard slot (tls_hazard_slot), if that shard exists; else leaves
+  // *cache alone.
+  void CacheShard(const HazardSlot* slot, ThreadCounts* cache) const noexcept;
+
  private:
-  struct Block {
-    std::atomic<std::uint64_t> cells[kBlockSize][3] = {};
-  };
+  using Cell = std::atomic<std::uint64_t>;
+  // A block is kBlockSize x kFields cells (new[]): counter c of the block,
+  // field f, is cell c * kFields + f.
   struct Shard {
-    std::atomic<Block*> blocks[kMaxBlocks] = {};
+    std::atomic<Cell*> blocks[kMaxBlocks] = {};
   };
 
   // Count() for a first count (allocating) or an id or slot out of range.
   [[gnu::noinline]] void CountSlow(const HazardSlot* slot, std::uint32_t id,
                                    CounterField field) noexcept;
   Shard* NewShard(std::uint32_t index) noexcept;
-  Block* NewBlock(Shard* shard, std::uint32_t id) noexcept;
+  Cell* NewBlock(Shard* shard, std::uint32_t id) noexcept;
   [[gnu::noinline]] void CountLost() noexcept;
 
+  const std::uint64_t serial_;
   std::atomic<Shard*> shards_[kMaxShards] = {};
   std::atomic<std::uint64_t> lost_{0};
 };

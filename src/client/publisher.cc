@@ -9,12 +9,16 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "hotfix/client.h"
 #include "util/log.h"
 
 namespace hotfix {
 namespace internal {
 
 constinit thread_local HazardSlot* tls_hazard_slot = nullptr;
+// Declared in hotfix/client.h (a C++17 header, hence __thread); its shard is
+// the one of tls_hazard_slot, so it is cleared when that slot is given back.
+__thread ThreadCounts tls_thread_counts = {0, nullptr};
 
 namespace {
 
@@ -82,6 +86,8 @@ void GiveBack(HazardSlot* s) {
 void ReturnSlotAtThreadExit(void* slot) {
   tls_slot_returned = true;
   tls_hazard_slot = nullptr;
+  // The next owner of the slot writes its shard.
+  tls_thread_counts = ThreadCounts{0, nullptr};
   GiveBack(static_cast<HazardSlot*>(slot));
 }
 
