@@ -125,11 +125,12 @@ HOTFIX_EXPORT void CountStaticExposure(const Client* client,
 
 // The calling thread's own shard of one Client's exposure counters
 // (src/client/counters.h), cached by CountStaticExposure() so that a handle's
-// static answer counts its exposure inline: counter `id` is the cell
-// blocks[id >> kCountBlockBits][(id & (kCountBlockSize - 1)) * kCountFields]
-// (exposures; successes and failures follow it); a null block is not
-// allocated yet. serial 0: nothing cached. Only the library fills or clears
-// it (cleared when the thread gives its hazard slot back at exit).
+// static answer counts its exposure inline: the exposures of counter `id` are
+// the cell blocks[id >> kCountBlockBits][id & (kCountBlockSize - 1)] (a block
+// holds its counters' exposures, then their successes, then their failures:
+// kCountFields x kCountBlockSize cells); a null block is not allocated yet.
+// serial 0: nothing cached. Only the library fills or clears it (cleared when
+// the thread gives its hazard slot back at exit).
 struct ThreadCounts {
   std::uint64_t serial;
   std::atomic<std::atomic<std::uint64_t>*>* blocks;
@@ -290,8 +291,7 @@ class HOTFIX_EXPORT FlagHandle {
         // Only this thread writes its shard: a load and a store, no
         // read-modify-write instruction.
         std::atomic<std::uint64_t>& exposures =
-            block[(id & (internal::kCountBlockSize - 1)) *
-                  internal::kCountFields];
+            block[id & (internal::kCountBlockSize - 1)];
         exposures.store(exposures.load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
         return;

@@ -50,7 +50,7 @@ void Counters::CountSlow(const HazardSlot* slot, std::uint32_t id,
   Cell* block = shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
   if (block == nullptr) block = NewBlock(shard, id);
   if (block == nullptr) return;
-  Cell& cell = block[(id & (kBlockSize - 1)) * kFields + field];
+  Cell& cell = block[field * kBlockSize + (id & (kBlockSize - 1))];
   cell.store(cell.load(std::memory_order_relaxed) + 1,
              std::memory_order_relaxed);
 }
@@ -107,8 +107,8 @@ std::vector<Counters::Totals> Counters::Sum(std::uint32_t ids) const {
           first + kBlockSize < ids ? first + kBlockSize : ids;
       for (std::uint32_t id = first; id < end; ++id) {
         for (std::uint32_t f = 0; f < kFields; ++f) {
-          totals[id][f] +=
-              block[(id - first) * kFields + f].load(std::memory_order_relaxed);
+          totals[id][f] += block[f * kBlockSize + (id - first)].load(
+              std::memory_order_relaxed);
         }
       }
     }

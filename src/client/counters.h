@@ -77,7 +77,7 @@ class Counters {
         Cell* block =
             shard->blocks[id >> kBlockBits].load(std::memory_order_acquire);
         if (ABSL_PREDICT_TRUE(block != nullptr)) {
-          Cell& cell = block[(id & (kBlockSize - 1)) * kFields + field];
+          Cell& cell = block[field * kBlockSize + (id & (kBlockSize - 1))];
           // One writer per shard: no read-modify-write instruction needed.
           cell.store(cell.load(std::memory_order_relaxed) + 1,
                      std::memory_order_relaxed);
@@ -113,8 +113,9 @@ class Counters {
 
  private:
   using Cell = std::atomic<std::uint64_t>;
-  // A block is kBlockSize x kFields cells (new[]): counter c of the block,
-  // field f, is cell c * kFields + f.
+  // A block is kFields x kBlockSize cells (new[]): field f of the block's
+  // counter c is cell f * kBlockSize + c. Field-major, so that exposure
+  // counting, by far the most frequent, touches a third of the memory.
   struct Shard {
     std::atomic<Cell*> blocks[kMaxBlocks] = {};
   };
