@@ -15,6 +15,9 @@
 //                                 (exposure counting on: the default)
 //   BM_EnabledByName_CountingOff  the same with TelemetryOptions::counting
 //                                 off: the difference is what counting costs
+//   BM_EnabledByName_HotKeys      the same over 16 of those keys (a service's
+//                                 hot flags: their counters stay cached)
+//   BM_EnabledByName_HotKeys_CountingOff  the same, counting off
 //   BM_EnabledByHandle            FlagHandle::Enabled() on a static flag
 //   BM_EnabledByHandle_CountingOff  the same, counting off
 //   BM_EvaluateDetail             Client::Evaluate(name) on the same keys
@@ -203,10 +206,23 @@ void BM_Baseline_SharedPtrCopy(benchmark::State& state) {
 
 // ---------------------------------------------------------- client benchmarks
 
-void EnabledByName(benchmark::State& state, bool counting) {
+// 16 of the snapshot's keys, spread over it: the few flags a service
+// evaluates most, whose counters stay in the thread's cache.
+const std::vector<std::string>& HotKeys() {
+  static const std::vector<std::string>* const keys = [] {
+    const std::vector<std::string>& all = SnapshotKeys();
+    auto* hot = new std::vector<std::string>;
+    for (std::size_t i = 0; i < 16; ++i)
+      hot->push_back(all[i * all.size() / 16]);
+    return hot;
+  }();
+  return *keys;
+}
+
+void EnabledByName(benchmark::State& state, bool counting,
+                   const std::vector<std::string>& keys) {
   const Client* client = ClientOrSkip(state, counting);
   if (client == nullptr) return;
-  const std::vector<std::string>& keys = SnapshotKeys();
   std::size_t i = StartIndex(state, keys.size());
   for (auto _ : state) {
     bool value = client->Enabled(keys[i]);
@@ -216,9 +232,17 @@ void EnabledByName(benchmark::State& state, bool counting) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_EnabledByName(benchmark::State& state) { EnabledByName(state, true); }
+void BM_EnabledByName(benchmark::State& state) {
+  EnabledByName(state, true, SnapshotKeys());
+}
 void BM_EnabledByName_CountingOff(benchmark::State& state) {
-  EnabledByName(state, false);
+  EnabledByName(state, false, SnapshotKeys());
+}
+void BM_EnabledByName_HotKeys(benchmark::State& state) {
+  EnabledByName(state, true, HotKeys());
+}
+void BM_EnabledByName_HotKeys_CountingOff(benchmark::State& state) {
+  EnabledByName(state, false, HotKeys());
 }
 
 void EnabledByHandle(benchmark::State& state, bool counting) {
@@ -570,6 +594,11 @@ BENCHMARK(BM_Baseline_FlatHashMapFind)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Baseline_SharedPtrCopy)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EnabledByName)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EnabledByName_CountingOff)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_EnabledByName_HotKeys)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_EnabledByName_HotKeys_CountingOff)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 BENCHMARK(BM_EnabledByHandle)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EnabledByHandle_CountingOff)
     ->Threads(1)
