@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -198,6 +199,49 @@ TEST(ListenerTest, FiresOnceWithChangedKeys) {
                   .ok());
   ASSERT_EQ(events.size(), 2u);
   EXPECT_THAT(events[1].changed_keys, ElementsAre("new", "other"));
+}
+
+TEST(ListenerTest, EventsAreNumberedAndTheStatusCountsThem) {
+  auto client = MakeClient(WithVersion(1, "on"));
+  std::vector<std::uint64_t> sequences;
+  client->AddListener(
+      [&](const ChangeEvent& e) { sequences.push_back(e.sequence); });
+  const std::uint64_t before = client->GetStatus().changes;
+  ASSERT_TRUE(client->Publish(WithVersion(2, "off")).ok());
+  ASSERT_TRUE(client->Publish(WithVersion(2, "off")).ok());  // no change
+  ASSERT_TRUE(client->Publish(WithVersion(3, "on")).ok());
+  EXPECT_THAT(sequences, ElementsAre(before + 1, before + 2));
+  EXPECT_EQ(client->GetStatus().changes, before + 2);
+}
+
+TEST(ListenerTest, AListenerHearsNoChangeAcceptedBeforeItWasAdded) {
+  auto client = MakeClient(WithVersion(1, "on"));
+  absl::Notification first_running, release_first;
+  client->AddListener([&](const ChangeEvent& e) {
+    if (e.new_version != 2) return;
+    first_running.Notify();
+    release_first.WaitForNotification();
+  });
+  std::thread publisher(
+      [&] { EXPECT_TRUE(client->Publish(WithVersion(2, "off")).ok()); });
+  first_running.WaitForNotification();
+  // Version 2's delivery is under way on `publisher`: version 3 is accepted
+  // and its event queued behind it.
+  ASSERT_TRUE(client->Publish(WithVersion(3, "on")).ok());
+  EXPECT_EQ(client->version(), 3u);
+  // A listener added now has seen version 3 (through version()): it must not
+  // be told of it again, only of later changes.
+  std::mutex heard_mu;
+  std::vector<std::uint64_t> heard;
+  client->AddListener([&](const ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(heard_mu);
+    heard.push_back(e.new_version);
+  });
+  release_first.Notify();
+  publisher.join();
+  ASSERT_TRUE(client->Publish(WithVersion(4, "off")).ok());
+  std::lock_guard<std::mutex> lock(heard_mu);
+  EXPECT_THAT(heard, ElementsAre(4u));
 }
 
 TEST(ListenerTest, RejectedDocumentChangesNothing) {

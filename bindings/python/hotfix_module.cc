@@ -822,6 +822,10 @@ struct ClientState : std::enable_shared_from_this<ClientState> {
   // Guarded by the GIL.
   bool open = true;  // false from the moment close() begins
   std::map<int, py::object> listeners;
+  // Per listener: ChangeEvent::sequence of the first change it hears, one
+  // after the changes the client had accepted when it was added (as the
+  // core's AddListener: not a change accepted before, still in delivery).
+  std::map<int, std::uint64_t> first_change;
   int next_listener_id = 1;
   int callbacks_running = 0;  // on any thread
 
@@ -1027,6 +1031,7 @@ void RunCallbacks(ClientState& s, const hotfix::ChangeEvent& event) {
   std::vector<std::pair<int, PyObject*>> calls;
   calls.reserve(s.listeners.size());
   for (auto& [id, callback] : s.listeners) {
+    if (s.first_change[id] > event.sequence) continue;  // added after it
     Py_INCREF(callback.ptr());
     calls.emplace_back(id, callback.ptr());
   }
@@ -1234,9 +1239,10 @@ class PyClient {
                                        "not ") +
                            TypeName(callback.ptr()));
     }
-    Live();
+    const std::uint64_t accepted = Live().GetStatus().changes;
     const int id = state_->next_listener_id++;
     state_->listeners[id] = std::move(callback);
+    state_->first_change[id] = accepted + 1;
     state_->listener_count.fetch_add(1, std::memory_order_acq_rel);
     return id;
   }
@@ -1244,6 +1250,7 @@ class PyClient {
   // Never waits: a call of that callback running on another thread finishes
   // with its own reference.
   void RemoveListener(int id) {
+    state_->first_change.erase(id);
     if (state_->listeners.erase(id) > 0) {
       state_->listener_count.fetch_sub(1, std::memory_order_acq_rel);
     }
@@ -2218,9 +2225,11 @@ PYBIND11_MODULE(_hotfix, m) {
           },
           py::arg("callback"),
           "on_change(self, /, callback)\n--\n\n"
-          "Calls callback(event: ChangeEvent) once per accepted flag set that "
-          "changes any flag, on the thread that accepted it, after the "
-          "callbacks registered before it. Returns an id for "
+          "Calls callback(event: ChangeEvent) once per flag set accepted "
+          "after this call that changes any flag (not for one accepted "
+          "before, even if it is still being delivered), on the thread that "
+          "accepted it, after the callbacks registered before it. Returns an "
+          "id for "
           "remove_listener(). Closed client: StateError.")
       .def(
           "remove_listener",

@@ -423,10 +423,14 @@ class HOTFIX_EXPORT Client {
 
   // AddListener()
   //
-  // Registers `listener`, called once per accepted snapshot that changes any
-  // flag, never on the evaluation path. Calls are serialized and come in
-  // publication order, on a publishing thread (a source thread, or a thread
-  // in Publish()): the first publishing thread that finds no delivery in
+  // Registers `listener`, called once per snapshot accepted after this call
+  // that changes any flag, never on the evaluation path. Not for one accepted
+  // before, even if its event is still being delivered to older listeners:
+  // a thread that saw a snapshot (or WaitUntilReady() return) and then adds
+  // a listener hears of the next change, not of that snapshot again. Waits
+  // for a publication in progress, not for listeners. Calls are serialized and
+  // come in publication order, on a publishing thread (a source thread, or a
+  // thread in Publish()): the first publishing thread that finds no delivery in
   // progress delivers its event and every event published meanwhile, while
   // other publishing threads queue theirs and return at once. So no lock is
   // held while a listener runs, and a listener may wait for a thread that

@@ -94,6 +94,9 @@ struct ClientStatus {
   SnapshotOrigin origin = SnapshotOrigin::kNone;
   // Version of the snapshot being served; 0 when none.
   std::uint64_t version = 0;
+  // Changes accepted so far (snapshots that changed a flag): the sequence
+  // number of the last ChangeEvent, 0 before the first.
+  std::uint64_t changes = 0;
   // When the snapshot being served was accepted.
   absl::Time snapshot_time = absl::InfinitePast();
   // Last successful source attempt (including "unchanged").
@@ -131,6 +134,9 @@ struct ClientStatus {
 struct ChangeEvent {
   std::uint64_t old_version = 0;
   std::uint64_t new_version = 0;
+  // 1 for the client's first accepted change, then 2, 3, ... in publication
+  // order (ClientStatus::changes is the last one's).
+  std::uint64_t sequence = 0;
   SnapshotOrigin origin = SnapshotOrigin::kNone;
   // Keys whose evaluation may differ: added, removed or changed flags, and the
   // flags depending on them through prerequisites or segments. Sorted.

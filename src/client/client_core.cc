@@ -428,6 +428,7 @@ bool ClientCore::PublishLocked(std::unique_ptr<CompiledFlagSet> set,
     status_.origin = origin;
     status_.version = event.new_version;
     status_.snapshot_time = now;
+    if (!event.changed_keys.empty()) event.sequence = ++status_.changes;
     // A live source's accepted document is its success, recorded together
     // with the snapshot so that no reader (WaitUntilReady) sees one
     // without the other.
@@ -567,17 +568,27 @@ void ClientCore::DetachHandles() {
 }
 
 int ClientCore::AddListener(ChangeListener listener) {
+  // Under publish_mu_, a publication is wholly before the registration (its
+  // event is queued: the listener does not hear it) or wholly after (it
+  // does). A thread that saw a snapshot, or readiness, before adding a
+  // listener is never told of that snapshot again.
+  MutexLock publish_lock(&publish_mu_);
+  std::uint64_t accepted;
+  {
+    MutexLock status_lock(&status_mu_);
+    accepted = status_.changes;
+  }
   MutexLock lock(&listeners_mu_);
   const int id = next_listener_id_++;
-  listeners_.emplace_back(
-      id, std::make_shared<ChangeListener>(std::move(listener)));
+  listeners_.push_back(ListenerEntry{
+      id, accepted + 1, std::make_shared<ChangeListener>(std::move(listener))});
   return id;
 }
 
 void ClientCore::RemoveListener(int id) {
   MutexLock lock(&listeners_mu_);
   for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
-    if (it->first == id) {
+    if (it->id == id) {
       listeners_.erase(it);
       break;
     }
@@ -606,15 +617,17 @@ void ClientCore::Dispatch() {
     const ChangeEvent event = std::move(pending_.front());
     pending_.pop_front();
     const auto listeners = listeners_;
-    for (const auto& [id, listener] : listeners) {
+    for (const ListenerEntry& to : listeners) {
       if (abandoned_) break;
+      // Added after this event's publication.
+      if (to.first_event > event.sequence) continue;
       // Skip listeners removed by an earlier call.
       bool present = false;
-      for (const auto& entry : listeners_) present |= entry.first == id;
+      for (const auto& entry : listeners_) present |= entry.id == to.id;
       if (!present) continue;
-      running_listener_ = id;
+      running_listener_ = to.id;
       listeners_mu_.Unlock();
-      CallListener(*listener, event);
+      CallListener(*to.listener, event);
       listeners_mu_.Lock();
       if (dispatch_generation_ != generation) {
         // This process is a child forked inside that listener; the child's

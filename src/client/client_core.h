@@ -181,8 +181,14 @@ class ClientCore : public SourceSink {
   Mutex listeners_mu_;
   // Signalled when a listener call or a dispatch ends (RemoveListener).
   CondVar listener_done_;
-  std::vector<std::pair<int, std::shared_ptr<ChangeListener>>> listeners_
-      ABSL_GUARDED_BY(listeners_mu_);
+  struct ListenerEntry {
+    int id;
+    // ChangeEvent::sequence of the first event it hears: those of
+    // publications accepted after AddListener() (see there).
+    std::uint64_t first_event;
+    std::shared_ptr<ChangeListener> listener;
+  };
+  std::vector<ListenerEntry> listeners_ ABSL_GUARDED_BY(listeners_mu_);
   int next_listener_id_ ABSL_GUARDED_BY(listeners_mu_) = 1;
   std::deque<ChangeEvent> pending_ ABSL_GUARDED_BY(listeners_mu_);
   bool dispatching_ ABSL_GUARDED_BY(listeners_mu_) = false;

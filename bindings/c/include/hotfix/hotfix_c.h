@@ -484,8 +484,10 @@ HOTFIX_C_EXPORT hotfix_code_t hotfix_client_publish(hotfix_client_t* client,
 
 /* hotfix_client_add_listener()
  *
- * Registers `callback`, called with `user_data` once per accepted flag set
- * that changes any flag, on the thread that accepted it: a source's
+ * Registers `callback`, called with `user_data` once per flag set accepted
+ * after this call that changes any flag (not for one accepted before, even if
+ * its delivery to older listeners is still under way), on the thread that
+ * accepted it: a source's
  * background thread (the file watcher), or the thread calling
  * hotfix_client_publish. Calls are serialized, never on the evaluation path.
  * The callback may evaluate flags and call hotfix_client_remove_listener; it
