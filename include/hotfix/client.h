@@ -142,9 +142,11 @@ inline constexpr std::uint32_t kCountFields = 3;
 // GCC and Clang: the cache is a constant-initialized thread-local that inline
 // code reads without a call (__thread: no TLS wrapper in C++17 code either).
 // Elsewhere every static count calls CountStaticExposure().
-#if defined(__GNUC__) && !defined(HOTFIX_NO_INLINE_COUNTING)
-#define HOTFIX_INLINE_COUNTING 1
+#if defined(__GNUC__)
 extern HOTFIX_EXPORT __thread ThreadCounts tls_thread_counts;
+#if !defined(HOTFIX_NO_INLINE_COUNTING)
+#define HOTFIX_INLINE_COUNTING 1
+#endif
 #endif
 // Counts one outcome of counter `counter` (GuardScope, Report).
 HOTFIX_EXPORT void CountOutcome(const Client* client, std::uint32_t counter,

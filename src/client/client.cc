@@ -370,9 +370,9 @@ void CountStaticExposure(const Client* client, std::uint64_t word) noexcept {
   const HazardSlot* const slot = tls_hazard_slot;
   const auto counter = static_cast<std::uint32_t>(word >> 32);
   if (ABSL_PREDICT_TRUE(slot != nullptr && counters != nullptr)) {
+    // Caches the thread's shard: its next static counts on this Client are
+    // inline.
     counters->Count(slot, counter, kExposures);
-    // The next static counts of this thread on this Client are inline.
-    counters->CacheShard(slot, &tls_thread_counts);
   } else if (counters != nullptr) {
     CountWithTemporarySlot(client, counters, counter, kExposures);
   }

@@ -29,15 +29,6 @@ Counters::~Counters() {
   }
 }
 
-void Counters::CacheShard(const HazardSlot* slot,
-                          ThreadCounts* cache) const noexcept {
-  if (slot->index >= kMaxShards) return;
-  Shard* shard = shards_[slot->index].load(std::memory_order_acquire);
-  if (shard == nullptr) return;
-  cache->serial = serial_;
-  cache->blocks = shard->blocks;
-}
-
 void Counters::CountSlow(const HazardSlot* slot, std::uint32_t id,
                          CounterField field) noexcept {
   if (id >= kMaxCounters || slot->index >= kMaxShards) {
@@ -53,6 +44,11 @@ void Counters::CountSlow(const HazardSlot* slot, std::uint32_t id,
   Cell& cell = block[field * kBlockSize + (id & (kBlockSize - 1))];
   cell.store(cell.load(std::memory_order_relaxed) + 1,
              std::memory_order_relaxed);
+  // The thread's own slot (not a temporary one of a nested read, nor none at
+  // thread exit): its next counts here take the cached path.
+  if (slot == tls_hazard_slot) {
+    tls_thread_counts = ThreadCounts{serial_, shard->blocks};
+  }
 }
 
 void Counters::CountLost() noexcept {
