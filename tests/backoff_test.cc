@@ -102,8 +102,10 @@ TEST(BackoffTest, DelaysAreUniformOverTheWholeWindow) {
     chi2 += (count - expected) * (count - expected) / expected;
   EXPECT_LT(chi2, 70.0);
 
-  // Kolmogorov-Smirnov distance to the uniform CDF: the 1e-6 critical value
-  // for n = 20000 is about 0.0135.
+  // Kolmogorov-Smirnov distance to the uniform CDF. P(D > d) is about
+  // 2 exp(-2 n d^2), so the 1e-6 critical value for n = 20000 is
+  // sqrt(ln(2e6) / 40000) = 0.0190. (This said 0.0135 once: that bound is
+  // exceeded one run in about 700, and a soak of the suite found it.)
   std::vector<double> sorted = samples;
   std::sort(sorted.begin(), sorted.end());
   double ks = 0;
@@ -112,7 +114,7 @@ TEST(BackoffTest, DelaysAreUniformOverTheWholeWindow) {
     ks = std::max(ks, std::max(cdf - static_cast<double>(i) / kSamples,
                                static_cast<double>(i + 1) / kSamples - cdf));
   }
-  EXPECT_LT(ks, 0.0135);
+  EXPECT_LT(ks, 0.0191);
 }
 
 TEST(BackoffTest, IndependentClientsDoNotReconnectTogether) {
