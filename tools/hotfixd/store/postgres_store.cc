@@ -295,17 +295,17 @@ absl::Status InsertAudit(PgConnection& c, const AuditRow& a) {
 
 absl::Status InsertVersion(PgConnection& c, const VersionRow& r) {
   return c
-      .Exec("InsertVersion",
-            "INSERT INTO versions (env, version, document, sha256, actor, "
-            "reason, created_at, action, event, patch_key, patch_flag, "
-            "changed_keys, restored_version) VALUES ($1, $2, $3, $4, $5, $6, "
-            "$7, $8, $9, $10, $11, $12, $13)",
-            PgParams(r.env, r.version, r.document, Sha256Hex(r.document),
-                     r.actor, r.reason, r.created_at, r.action, r.event,
-                     NullIfEmpty{r.patch_key}, r.patch_flag,
-                     r.changed_keys.empty() ? std::string("[]")
-                                            : r.changed_keys,
-                     NullIfZero{r.restored_version}))
+      .Exec(
+          "InsertVersion",
+          "INSERT INTO versions (env, version, document, sha256, actor, "
+          "reason, created_at, action, event, patch_key, patch_flag, "
+          "changed_keys, restored_version) VALUES ($1, $2, $3, $4, $5, $6, "
+          "$7, $8, $9, $10, $11, $12, $13)",
+          PgParams(r.env, r.version, r.document, Sha256Hex(r.document), r.actor,
+                   r.reason, r.created_at, r.action, r.event,
+                   NullIfEmpty{r.patch_key}, r.patch_flag,
+                   r.changed_keys.empty() ? std::string("[]") : r.changed_keys,
+                   NullIfZero{r.restored_version}))
       .status();
 }
 
@@ -380,8 +380,8 @@ void PostgresStore::Observe(const absl::Status& status) {
     }
     health_.error = std::string(status.message());
   } else if (!health_.available) {
-    tools::LogInfo(absl::StrCat("the database (", describe_,
-                                ") is available again"));
+    tools::LogInfo(
+        absl::StrCat("the database (", describe_, ") is available again"));
     health_.available = true;
     health_.error.clear();
     health_.since = NowMicros();
@@ -434,9 +434,10 @@ absl::Status PostgresStore::Transact(const Body& body) {
     Observe(st);
     if (absl::IsUnavailable(st)) {
       conn_.reset();
-      return absl::UnavailableError(absl::StrCat(
-          st.message(), " (during COMMIT: the change may or may not be "
-                        "stored; it was not acknowledged)"));
+      return absl::UnavailableError(
+          absl::StrCat(st.message(),
+                       " (during COMMIT: the change may or may not be "
+                       "stored; it was not acknowledged)"));
     }
     return st;
   }
@@ -465,11 +466,11 @@ absl::Status PostgresStore::SetEpoch(std::uint32_t epoch) {
 
 absl::StatusOr<std::vector<EnvironmentRow>> PostgresStore::ListEnvironments() {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r, Read("ListEnvironments",
-                       absl::StrCat("SELECT ", kEnvironmentColumns,
-                                    " FROM environments ORDER BY name"),
-                       PgParams()));
+  HOTFIX_ASSIGN_OR_RETURN(PgResult r,
+                          Read("ListEnvironments",
+                               absl::StrCat("SELECT ", kEnvironmentColumns,
+                                            " FROM environments ORDER BY name"),
+                               PgParams()));
   return ReadAll(r, ReadEnvironment);
 }
 
@@ -531,12 +532,12 @@ absl::StatusOr<std::vector<VersionRow>> PostgresStore::ListVersionsAfter(
   absl::MutexLock lock(&mu_);
   HOTFIX_ASSIGN_OR_RETURN(
       PgResult r,
-      Read("ListVersionsAfter",
-           absl::StrCat("SELECT ", kVersionColumns,
-                        " FROM versions WHERE env = $1 AND version > $2 "
-                        "ORDER BY version LIMIT $3"),
-           PgParams(env, std::min<std::uint64_t>(after, kMaxStoredInt),
-                    limit)));
+      Read(
+          "ListVersionsAfter",
+          absl::StrCat("SELECT ", kVersionColumns,
+                       " FROM versions WHERE env = $1 AND version > $2 "
+                       "ORDER BY version LIMIT $3"),
+          PgParams(env, std::min<std::uint64_t>(after, kMaxStoredInt), limit)));
   return ReadAll(r, ReadVersion);
 }
 
@@ -570,11 +571,11 @@ absl::Status PostgresStore::CommitVersion(const VersionRow& row,
     // then re-reads the row and finds the version moved on.
     HOTFIX_ASSIGN_OR_RETURN(
         PgResult r,
-        c.Exec("CommitVersion",
-               "UPDATE environments SET version = $2, updated_at = $3 "
-               "WHERE name = $1 AND version = $4",
-               PgParams(row.env, row.version, row.created_at,
-                        row.version - 1)));
+        c.Exec(
+            "CommitVersion",
+            "UPDATE environments SET version = $2, updated_at = $3 "
+            "WHERE name = $1 AND version = $4",
+            PgParams(row.env, row.version, row.created_at, row.version - 1)));
     if (r.affected() != 1) {
       return absl::FailedPreconditionError(
           absl::StrCat("environment \"", row.env, "\" is no longer at version ",
@@ -602,11 +603,10 @@ absl::StatusOr<std::vector<AuditRow>> PostgresStore::ListAudit(
 absl::StatusOr<std::vector<TokenRow>> PostgresStore::ListTokens() {
   absl::MutexLock lock(&mu_);
   HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
-      Read("ListTokens",
-           absl::StrCat("SELECT ", kTokenColumns,
-                        " FROM tokens ORDER BY created_at, id"),
-           PgParams()));
+      PgResult r, Read("ListTokens",
+                       absl::StrCat("SELECT ", kTokenColumns,
+                                    " FROM tokens ORDER BY created_at, id"),
+                       PgParams()));
   return ReadAll(r, ReadToken);
 }
 
@@ -711,8 +711,8 @@ absl::StatusOr<ChangeRequestRow> PostgresStore::GetChangeRequest(
                         " FROM change_requests WHERE env = $1 AND id = $2"),
            PgParams(env, id)));
   if (r.rows() == 0) {
-    return absl::NotFoundError(absl::StrCat("environment \"", env,
-                                            "\" has no change request ", id));
+    return absl::NotFoundError(
+        absl::StrCat("environment \"", env, "\" has no change request ", id));
   }
   return ReadChangeRequest(r, 0);
 }
@@ -756,11 +756,11 @@ absl::Status PostgresStore::InsertWebhook(const WebhookRow& w,
   absl::MutexLock lock(&mu_);
   return Transact([&](PgConnection& c) -> absl::Status {
     HOTFIX_RETURN_IF_ERROR(
-        c.Exec("InsertWebhook",
-               "INSERT INTO webhooks (id, env, url, secret, created_at, "
-               "created_by) VALUES ($1, $2, $3, $4, $5, $6)",
-               PgParams(w.id, w.env, w.url, w.secret, w.created_at,
-                        w.created_by))
+        c.Exec(
+             "InsertWebhook",
+             "INSERT INTO webhooks (id, env, url, secret, created_at, "
+             "created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+             PgParams(w.id, w.env, w.url, w.secret, w.created_at, w.created_by))
             .status());
     HOTFIX_RETURN_IF_ERROR(InsertAudit(c, audit));
     return Notify(c, absl::StrCat("w ", w.env));
@@ -771,12 +771,11 @@ absl::StatusOr<std::vector<WebhookRow>> PostgresStore::ListWebhooks(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
   HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
-      Read("ListWebhooks",
-           absl::StrCat("SELECT ", kWebhookColumns,
-                        " FROM webhooks WHERE $1 = '' OR env = $1 "
-                        "ORDER BY created_at, id"),
-           PgParams(env)));
+      PgResult r, Read("ListWebhooks",
+                       absl::StrCat("SELECT ", kWebhookColumns,
+                                    " FROM webhooks WHERE $1 = '' OR env = $1 "
+                                    "ORDER BY created_at, id"),
+                       PgParams(env)));
   return ReadAll(r, ReadWebhook);
 }
 
@@ -798,7 +797,8 @@ absl::Status PostgresStore::DeleteWebhook(const std::string& env,
   });
 }
 
-absl::Status PostgresStore::AddTelemetry(const std::vector<TelemetryRow>& rows) {
+absl::Status PostgresStore::AddTelemetry(
+    const std::vector<TelemetryRow>& rows) {
   absl::MutexLock lock(&mu_);
   return Transact([&](PgConnection& c) -> absl::Status {
     for (const TelemetryRow& t : rows) {
@@ -965,13 +965,12 @@ absl::Status PostgresStore::Import(const ImportBatch& b) {
                  "created_at, expires_at, state, decided_by, decided_at, "
                  "comment, applied_version) VALUES ($1, $2, $3, $4, $5, $6, "
                  "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                 PgParams(r.id, r.env, r.action, r.request, r.diff,
-                          r.base_version, r.proposer, r.proposer_token_id,
-                          r.reason, r.created_at, r.expires_at, r.state,
-                          NullIfEmpty{r.decided_by},
-                          NullIfZero{static_cast<std::uint64_t>(r.decided_at)},
-                          NullIfEmpty{r.comment},
-                          NullIfZero{r.applied_version}))
+                 PgParams(
+                     r.id, r.env, r.action, r.request, r.diff, r.base_version,
+                     r.proposer, r.proposer_token_id, r.reason, r.created_at,
+                     r.expires_at, r.state, NullIfEmpty{r.decided_by},
+                     NullIfZero{static_cast<std::uint64_t>(r.decided_at)},
+                     NullIfEmpty{r.comment}, NullIfZero{r.applied_version}))
               .status());
     }
     for (const WebhookRow& w : b.webhooks) {
@@ -988,8 +987,8 @@ absl::Status PostgresStore::Import(const ImportBatch& b) {
       HOTFIX_RETURN_IF_ERROR(
           c.Exec("Import sequences",
                  absl::StrCat("SELECT setval(pg_get_serial_sequence('", table,
-                              "', 'id'), GREATEST((SELECT MAX(id) FROM ",
-                              table, "), 1))"))
+                              "', 'id'), GREATEST((SELECT MAX(id) FROM ", table,
+                              "), 1))"))
               .status());
     }
     return absl::OkStatus();

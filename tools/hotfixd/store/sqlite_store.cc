@@ -508,9 +508,8 @@ absl::Status SqliteStore::LoadEpoch() {
             [](const Stmt& s) { return s.Text(0); }));
   epoch_ = 0;
   if (!values.empty() && !absl::SimpleAtoi(values[0], &epoch_)) {
-    return absl::DataLossError(absl::StrCat("database \"", path_,
-                                            "\": malformed epoch \"",
-                                            values[0], "\""));
+    return absl::DataLossError(absl::StrCat(
+        "database \"", path_, "\": malformed epoch \"", values[0], "\""));
   }
   return absl::OkStatus();
 }
@@ -536,9 +535,9 @@ absl::Status SqliteStore::SetEpoch(std::uint32_t epoch) {
 // tables it lacks are created by kSchema afterwards).
 absl::Status SqliteStore::Migrate(int from) {
   if (from < 2) {
-    HOTFIX_RETURN_IF_ERROR(Exec(
-        "ALTER TABLE environments ADD COLUMN protected INTEGER NOT NULL "
-        "DEFAULT 0"));
+    HOTFIX_RETURN_IF_ERROR(
+        Exec("ALTER TABLE environments ADD COLUMN protected INTEGER NOT NULL "
+             "DEFAULT 0"));
     HOTFIX_RETURN_IF_ERROR(
         Exec("ALTER TABLE versions ADD COLUMN restored_version INTEGER"));
   }
@@ -587,26 +586,27 @@ absl::StatusOr<EnvironmentRow> SqliteStore::GetEnvironment(
   return QueryOne(db_, "GetEnvironment",
                   "SELECT name, version, created_at, updated_at, protected "
                   "FROM environments WHERE name = ?1",
-                  absl::NotFoundError(absl::StrCat(
-                      "environment \"", env, "\" does not exist")),
+                  absl::NotFoundError(
+                      absl::StrCat("environment \"", env, "\" does not exist")),
                   ReadEnvironmentRow, env);
 }
 
 absl::StatusOr<VersionRow> SqliteStore::GetVersion(const std::string& env,
-                                             std::uint64_t version) {
+                                                   std::uint64_t version) {
   absl::MutexLock lock(&mu_);
   HOTFIX_ASSIGN_OR_RETURN(
       VersionRow row,
-      QueryOne(db_, "GetVersion",
-               absl::StrCat("SELECT ", kVersionColumns,
-                            ", document FROM versions WHERE env = ?1 AND "
-                            "version = ?2"),
-               absl::NotFoundError(absl::StrCat(
-                   "environment \"", env, "\" has no version ", version)),
-               [](const Stmt& s) {
-                 return ReadVersionRow(s, /*with_document=*/true);
-               },
-               env, version));
+      QueryOne(
+          db_, "GetVersion",
+          absl::StrCat("SELECT ", kVersionColumns,
+                       ", document FROM versions WHERE env = ?1 AND "
+                       "version = ?2"),
+          absl::NotFoundError(absl::StrCat("environment \"", env,
+                                           "\" has no version ", version)),
+          [](const Stmt& s) {
+            return ReadVersionRow(s, /*with_document=*/true);
+          },
+          env, version));
   if (Sha256Hex(row.document) != row.sha256) {
     return absl::DataLossError(
         absl::StrCat("environment \"", env, "\" version ", version,
@@ -670,7 +670,7 @@ absl::Status SqliteStore::InsertVersion(const VersionRow& r) {
 }
 
 absl::Status SqliteStore::CreateEnvironment(const VersionRow& first,
-                                      const AuditRow& audit) {
+                                            const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -689,7 +689,7 @@ absl::Status SqliteStore::CreateEnvironment(const VersionRow& first,
 }
 
 absl::Status SqliteStore::CommitVersion(const VersionRow& row,
-                                  const AuditRow& audit) {
+                                        const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -708,9 +708,8 @@ absl::Status SqliteStore::CommitVersion(const VersionRow& row,
   });
 }
 
-absl::StatusOr<std::vector<AuditRow>> SqliteStore::ListAudit(const std::string& env,
-                                                       std::int64_t before_id,
-                                                       int limit) {
+absl::StatusOr<std::vector<AuditRow>> SqliteStore::ListAudit(
+    const std::string& env, std::int64_t before_id, int limit) {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListAudit",
                "SELECT id, created_at, actor, action, env, version, reason, "
@@ -728,15 +727,16 @@ absl::StatusOr<std::vector<TokenRow>> SqliteStore::ListTokens() {
                ReadTokenRow);
 }
 
-absl::Status SqliteStore::InsertToken(const TokenRow& t, const AuditRow* audit) {
+absl::Status SqliteStore::InsertToken(const TokenRow& t,
+                                      const AuditRow* audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     Stmt s(db_,
            "INSERT INTO tokens (id, name, hash, scopes, env, created_at, "
            "created_by, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)");
     HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertToken"));
-    s.BindAll(t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env},
-              t.created_at, t.created_by);
+    s.BindAll(t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env}, t.created_at,
+              t.created_by);
     const int rc = s.Step();
     if (rc == SQLITE_CONSTRAINT) {
       return absl::AlreadyExistsError("a token with that value already exists");
@@ -747,30 +747,30 @@ absl::Status SqliteStore::InsertToken(const TokenRow& t, const AuditRow* audit) 
 }
 
 absl::Status SqliteStore::RevokeToken(const std::string& id, std::int64_t at,
-                                const AuditRow& audit) {
+                                      const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
         bool revoked,
-        QueryOne(db_, "RevokeToken",
-                 "SELECT revoked_at FROM tokens WHERE id = ?1",
-                 absl::NotFoundError(
-                     absl::StrCat("no token with id \"", id, "\"")),
-                 [](const Stmt& s) { return !s.IsNull(0); }, id));
+        QueryOne(
+            db_, "RevokeToken", "SELECT revoked_at FROM tokens WHERE id = ?1",
+            absl::NotFoundError(absl::StrCat("no token with id \"", id, "\"")),
+            [](const Stmt& s) { return !s.IsNull(0); }, id));
     if (revoked) {
       return absl::AlreadyExistsError(
           absl::StrCat("token \"", id, "\" is already revoked"));
     }
     HOTFIX_RETURN_IF_ERROR(
-        Run(db_, "RevokeToken", "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1",
-            id, at)
+        Run(db_, "RevokeToken",
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1", id, at)
             .status());
     return InsertAudit(audit);
   });
 }
 
-absl::Status SqliteStore::SetProtected(const std::string& env, bool protected_env,
-                                 const AuditRow& audit) {
+absl::Status SqliteStore::SetProtected(const std::string& env,
+                                       bool protected_env,
+                                       const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -810,15 +810,15 @@ absl::StatusOr<std::int64_t> SqliteStore::InsertChangeRequest(
   return id;
 }
 
-absl::StatusOr<ChangeRequestRow> SqliteStore::GetChangeRequest(const std::string& env,
-                                                         std::int64_t id) {
+absl::StatusOr<ChangeRequestRow> SqliteStore::GetChangeRequest(
+    const std::string& env, std::int64_t id) {
   absl::MutexLock lock(&mu_);
   return QueryOne(
       db_, "GetChangeRequest",
       absl::StrCat("SELECT ", kChangeRequestColumns,
                    " FROM change_requests WHERE env = ?1 AND id = ?2"),
-      absl::NotFoundError(absl::StrCat("environment \"", env,
-                                       "\" has no change request ", id)),
+      absl::NotFoundError(
+          absl::StrCat("environment \"", env, "\" has no change request ", id)),
       ReadChangeRequestRow, env, id);
 }
 
@@ -834,7 +834,7 @@ absl::StatusOr<std::vector<ChangeRequestRow>> SqliteStore::ListChangeRequests(
 }
 
 absl::Status SqliteStore::DecideChangeRequest(const ChangeRequestRow& r,
-                                        const AuditRow& audit) {
+                                              const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -853,7 +853,8 @@ absl::Status SqliteStore::DecideChangeRequest(const ChangeRequestRow& r,
   });
 }
 
-absl::Status SqliteStore::InsertWebhook(const WebhookRow& r, const AuditRow& audit) {
+absl::Status SqliteStore::InsertWebhook(const WebhookRow& r,
+                                        const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_RETURN_IF_ERROR(
@@ -875,14 +876,15 @@ absl::StatusOr<std::vector<WebhookRow>> SqliteStore::ListWebhooks(
                ReadWebhookRow, env);
 }
 
-absl::Status SqliteStore::DeleteWebhook(const std::string& env, const std::string& id,
-                                  const AuditRow& audit) {
+absl::Status SqliteStore::DeleteWebhook(const std::string& env,
+                                        const std::string& id,
+                                        const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
-        int changed, Run(db_, "DeleteWebhook",
-                         "DELETE FROM webhooks WHERE env = ?1 AND id = ?2",
-                         env, id));
+        int changed,
+        Run(db_, "DeleteWebhook",
+            "DELETE FROM webhooks WHERE env = ?1 AND id = ?2", env, id));
     if (changed != 1) {
       return absl::NotFoundError(absl::StrCat(
           "environment \"", env, "\" has no webhook \"", id, "\""));
@@ -926,8 +928,8 @@ absl::Status SqliteStore::Import(const ImportBatch& b) {
           Run(db_, "Import tokens",
               "INSERT INTO tokens (id, name, hash, scopes, env, created_at, "
               "created_by, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-              t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env},
-              t.created_at, t.created_by,
+              t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env}, t.created_at,
+              t.created_by,
               NullIfZero{static_cast<std::uint64_t>(t.revoked_at)})
               .status());
     }
@@ -986,7 +988,8 @@ absl::Status SqliteStore::AddTelemetry(const std::vector<TelemetryRow>& rows) {
 }
 
 absl::StatusOr<std::vector<TelemetryRow>> SqliteStore::ListTelemetry(
-    const std::string& env, const std::string& flag, std::int64_t since_minute) {
+    const std::string& env, const std::string& flag,
+    std::int64_t since_minute) {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListTelemetry",
                "SELECT env, flag, variant, minute, exposures, successes, "
@@ -1005,10 +1008,13 @@ absl::Status SqliteStore::PurgeTelemetry(std::int64_t before_minute) {
 absl::StatusOr<std::vector<UsageRow>> SqliteStore::ListUsage(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
-  return Query(db_, "ListUsage",
-               "SELECT flag, last_evaluated FROM flag_usage WHERE env = ?1",
-               [](const Stmt& s) { return UsageRow{s.Text(0), s.Int(1)}; },
-               env);
+  return Query(
+      db_, "ListUsage",
+      "SELECT flag, last_evaluated FROM flag_usage WHERE env = ?1",
+      [](const Stmt& s) {
+        return UsageRow{s.Text(0), s.Int(1)};
+      },
+      env);
 }
 
 absl::Status SqliteStore::PutRolloutPlan(const RolloutPlanRow& r) {
@@ -1022,15 +1028,15 @@ absl::Status SqliteStore::PutRolloutPlan(const RolloutPlanRow& r) {
       .status();
 }
 
-absl::StatusOr<RolloutPlanRow> SqliteStore::GetRolloutPlan(const std::string& env,
-                                                     const std::string& flag) {
+absl::StatusOr<RolloutPlanRow> SqliteStore::GetRolloutPlan(
+    const std::string& env, const std::string& flag) {
   absl::MutexLock lock(&mu_);
   return QueryOne(
       db_, "GetRolloutPlan",
       absl::StrCat("SELECT ", kPlanColumns,
                    " FROM rollout_plans WHERE env = ?1 AND flag = ?2"),
-      absl::NotFoundError(absl::StrCat("flags.", flag,
-                                       ": no staged rollout in ", env)),
+      absl::NotFoundError(
+          absl::StrCat("flags.", flag, ": no staged rollout in ", env)),
       ReadPlanRow, env, flag);
 }
 
