@@ -388,11 +388,7 @@ absl::StatusOr<VersionRow> PostgresStore::GetVersion(const std::string& env,
         absl::StrCat("environment \"", env, "\" has no version ", version));
   }
   VersionRow row = DecodeRow(PgRow(r, 0), kVersionWithDocumentColumns);
-  if (Sha256Hex(row.document) != row.sha256) {
-    return absl::DataLossError(
-        absl::StrCat("environment \"", env, "\" version ", version,
-                     ": stored document does not match its checksum"));
-  }
+  HOTFIX_RETURN_IF_ERROR(CheckDocument(row, "stored document"));
   return row;
 }
 
@@ -571,9 +567,7 @@ absl::StatusOr<std::int64_t> PostgresStore::InsertChangeRequest(
     id = r.Int(0, 0);
     // The audit entry names the request: {"request":ID, ...detail}.
     AuditRow named = audit;
-    const bool more = named.detail.size() > 2;  // not "{}" or ""
-    named.detail = absl::StrCat("{\"request\":", id, more ? "," : "}",
-                                more ? named.detail.substr(1) : "");
+    named.detail = DetailNamingRequest(id, named.detail);
     return InsertAudit(c, named);
   }));
   return id;
@@ -801,11 +795,7 @@ absl::Status PostgresStore::Import(const ImportBatch& b) {
               .status());
     }
     for (const VersionRow& v : b.versions) {
-      if (Sha256Hex(v.document) != v.sha256) {
-        return absl::DataLossError(
-            absl::StrCat("environment \"", v.env, "\" version ", v.version,
-                         ": document does not match its checksum"));
-      }
+      HOTFIX_RETURN_IF_ERROR(CheckDocument(v, "document"));
       HOTFIX_RETURN_IF_ERROR(InsertVersion(c, v));
     }
     for (const AuditRow& a : b.audit) {

@@ -482,11 +482,7 @@ absl::StatusOr<VersionRow> SqliteStore::GetVersion(const std::string& env,
                absl::NotFoundError(absl::StrCat("environment \"", env,
                                                 "\" has no version ", version)),
                ReadAs(kVersionWithDocumentColumns), env, version));
-  if (Sha256Hex(row.document) != row.sha256) {
-    return absl::DataLossError(
-        absl::StrCat("environment \"", env, "\" version ", version,
-                     ": stored document does not match its checksum"));
-  }
+  HOTFIX_RETURN_IF_ERROR(CheckDocument(row, "stored document"));
   return row;
 }
 
@@ -672,9 +668,7 @@ absl::StatusOr<std::int64_t> SqliteStore::InsertChangeRequest(
             .status());
     id = sqlite3_last_insert_rowid(db_);
     // The audit entry names the request: {"request":ID, ...detail}.
-    const bool more = audit.detail.size() > 2;  // not "{}" or ""
-    audit.detail = absl::StrCat("{\"request\":", id, more ? "," : "}",
-                                more ? audit.detail.substr(1) : "");
+    audit.detail = DetailNamingRequest(id, audit.detail);
     return InsertAudit(audit);
   }));
   return id;
@@ -777,11 +771,7 @@ absl::Status SqliteStore::Import(const ImportBatch& b) {
               .status());
     }
     for (const VersionRow& v : b.versions) {
-      if (Sha256Hex(v.document) != v.sha256) {
-        return absl::DataLossError(
-            absl::StrCat("environment \"", v.env, "\" version ", v.version,
-                         ": document does not match its checksum"));
-      }
+      HOTFIX_RETURN_IF_ERROR(CheckDocument(v, "document"));
       HOTFIX_RETURN_IF_ERROR(InsertVersion(v));
     }
     for (const AuditRow& a : b.audit) {
