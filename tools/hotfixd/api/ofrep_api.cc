@@ -148,32 +148,6 @@ std::string SetMetadata(const Snapshot& snapshot) {
   return out.Take();
 }
 
-std::string ValueJson(const Value& v) {
-  switch (v.type) {
-    case ValueType::kBool:
-      return v.bool_value ? "true" : "false";
-    case ValueType::kNumber: {
-      rapidjson::StringBuffer buffer;
-      tools::JsonWriter w(buffer);
-      const double d = v.number_value;
-      if (d == static_cast<double>(static_cast<std::int64_t>(d)) &&
-          d > -9.0e15 && d < 9.0e15) {
-        w.Int64(static_cast<std::int64_t>(d));
-      } else {
-        w.Double(d);
-      }
-      return std::string(buffer.GetString(), buffer.GetSize());
-    }
-    case ValueType::kString:
-      return tools::JsonQuote(v.string_value);
-    case ValueType::kJson:
-      return std::string(v.string_value);
-    case ValueType::kNone:
-      break;
-  }
-  return "null";
-}
-
 // The OFREP reason for a successful hotfix evaluation, or the failure.
 std::optional<Failure> Classify(const EvaluationDetail& d,
                                 const std::string& key,
@@ -231,7 +205,9 @@ void WriteSuccess(tools::JsonOut& out, const std::string& key,
                   const EvaluationDetail& d, std::string_view reason,
                   const std::string& metadata) {
   out.Begin().Str("key", key);
-  if (d.value.type != ValueType::kNone) out.Raw("value", ValueJson(d.value));
+  if (d.value.type != ValueType::kNone) {
+    out.Raw("value", tools::ValueJson(d.value));
+  }
   out.Str("reason", reason);
   if (!d.variant.empty()) out.Str("variant", d.variant);
   out.Raw("metadata", metadata);
