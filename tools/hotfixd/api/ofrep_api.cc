@@ -58,6 +58,14 @@ Reply FailureReply(const Failure& f, const std::string* key,
   return Reply::Json(out.Take(), f.status);
 }
 
+// The failure for an environment whose stored flag set does not compile.
+Failure NotCompiled(const EnvironmentState& state) {
+  return Failure{
+      400, "PARSE_ERROR",
+      absl::StrCat("the flag set of environment \"", state.name, "\" version ",
+                   state.version, " does not compile")};
+}
+
 // The request's evaluation context. `storage` and `doc` own what the Context
 // points at.
 struct ParsedRequest {
@@ -242,12 +250,7 @@ absl::StatusOr<Reply> OfrepEvaluateFlag(const Call& call) {
     return FailureReply(*f, &key, "");
   }
   if (state->snapshot == nullptr) {
-    return FailureReply(
-        Failure{
-            400, "PARSE_ERROR",
-            absl::StrCat("the flag set of environment \"", state->name,
-                         "\" version ", state->version, " does not compile")},
-        &key, "");
+    return FailureReply(NotCompiled(*state), &key, "");
   }
   const Snapshot& snapshot = *state->snapshot;
   const EvaluationDetail d = snapshot.Evaluate(key, request.context);
@@ -278,12 +281,7 @@ absl::StatusOr<Reply> OfrepEvaluateFlags(const Call& call) {
     return FailureReply(*f, nullptr, "");
   }
   if (state->snapshot == nullptr) {
-    return FailureReply(
-        Failure{
-            400, "PARSE_ERROR",
-            absl::StrCat("the flag set of environment \"", state->name,
-                         "\" version ", state->version, " does not compile")},
-        nullptr, "");
+    return FailureReply(NotCompiled(*state), nullptr, "");
   }
   const Snapshot& snapshot = *state->snapshot;
   const std::vector<FlagInfo> infos = snapshot.Flags();
