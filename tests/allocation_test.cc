@@ -7,11 +7,13 @@
 // input.)
 
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <thread>
 
 #include "gtest/gtest.h"
 #include "hotfix/client.h"
+#include "hotfix/snapshot.h"
 
 namespace {
 thread_local bool g_counting = false;
@@ -38,6 +40,16 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace hotfix {
 namespace {
+
+// The allocations this thread makes while running `body`.
+template <typename Body>
+long AllocationsIn(Body body) {
+  g_allocations = 0;
+  g_counting = true;
+  body();
+  g_counting = false;
+  return g_allocations;
+}
 
 constexpr char kFlags[] = R"({"version": 7,
   "segments": {"staff": {"included": ["alice"], "rules": [
@@ -98,12 +110,11 @@ TEST(AllocationTest, EvaluationAllocatesNothing) {
   // its lazily built DFA cache.
   for (int i = 0; i < 100; ++i) run();
 
-  g_allocations = 0;
-  g_counting = true;
   int total = 0;
-  for (int i = 0; i < 1000; ++i) total += run();
-  g_counting = false;
-  EXPECT_EQ(g_allocations, 0) << "evaluation allocated";
+  const long allocations = AllocationsIn([&] {
+    for (int i = 0; i < 1000; ++i) total += run();
+  });
+  EXPECT_EQ(allocations, 0) << "evaluation allocated";
   EXPECT_NE(total, 0);
 }
 
@@ -123,14 +134,12 @@ TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
   std::thread([&] {
     Context ctx("user-42");
     ctx.Set("region", "us");
-    g_allocations = 0;
-    g_counting = true;
-    // The thread's first read claims its hazard slot.
-    total += client.Enabled("static");
-    total += static_cast<int>(text.GetString("d", ctx).size());
-    total += static_cast<int>(client.GetInt("number", 0));
-    g_counting = false;
-    allocations = g_allocations;
+    allocations = AllocationsIn([&] {
+      // The thread's first read claims its hazard slot.
+      total += client.Enabled("static");
+      total += static_cast<int>(text.GetString("d", ctx).size());
+      total += static_cast<int>(client.GetInt("number", 0));
+    });
   }).join();
   EXPECT_EQ(allocations, 0) << "a thread's first evaluation allocated";
   EXPECT_NE(total, 0);
@@ -160,11 +169,9 @@ TEST(AllocationTest, CountedEvaluationsAllocateNothingAfterTheFirst) {
       client.Report("complex", true, ctx);
     };
     once();  // allocates this thread's counters
-    g_allocations = 0;
-    g_counting = true;
-    for (int i = 0; i < 10; ++i) once();
-    g_counting = false;
-    allocations = g_allocations;
+    allocations = AllocationsIn([&] {
+      for (int i = 0; i < 10; ++i) once();
+    });
   }).join();
   EXPECT_EQ(allocations, 0) << "a counted evaluation allocated";
   EXPECT_NE(total, 0);
@@ -226,31 +233,26 @@ TEST(AllocationTest, FlagdEvaluationAllocatesNothing) {
     return sink;
   };
   for (int i = 0; i < 100; ++i) run();
-  g_allocations = 0;
-  g_counting = true;
   int total = 0;
-  for (int i = 0; i < 1000; ++i) total += run();
-  g_counting = false;
-  EXPECT_EQ(g_allocations, 0) << "flagd evaluation allocated";
+  const long allocations = AllocationsIn([&] {
+    for (int i = 0; i < 1000; ++i) total += run();
+  });
+  EXPECT_EQ(allocations, 0) << "flagd evaluation allocated";
   EXPECT_EQ(total, 1000 * (1 + 0 + 1 + 1 + 1 + 1 + 6 + 5 + 1));
 }
 
 TEST(AllocationTest, CounterSeesAllocations) {
   // Guards the test itself: the counting operator new is really in use, and a
   // string built by the library (a compile) is counted.
-  g_allocations = 0;
-  g_counting = true;
+  void* p = nullptr;
   // A call, not a new-expression: new-expressions may be elided.
-  void* p = ::operator new(16);
-  g_counting = false;
+  EXPECT_EQ(AllocationsIn([&] { p = ::operator new(16); }), 1);
   ::operator delete(p);
-  EXPECT_EQ(g_allocations, 1);
-  g_allocations = 0;
-  g_counting = true;
-  auto snapshot = Compile(R"({"version": 1, "flags": {}})");
-  g_counting = false;
+  absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot;
+  const long allocations = AllocationsIn(
+      [&] { snapshot = Compile(R"({"version": 1, "flags": {}})"); });
   EXPECT_TRUE(snapshot.ok());
-  EXPECT_GT(g_allocations, 0);
+  EXPECT_GT(allocations, 0);
 }
 
 }  // namespace

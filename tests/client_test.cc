@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hotfix/log.h"
+#include "support/set_on_destroy.h"
 
 namespace hotfix {
 namespace {
@@ -403,13 +404,7 @@ TEST(ListenerTest, ClientDestroyedInsideItsListenerIsFreedAfterTheListener) {
   std::unique_ptr<Client> client = MakeClient(WithVersion(1, "on"));
   // Set when the listener's captures are destroyed: when the client is freed.
   auto freed = std::make_shared<std::atomic<bool>>(false);
-  struct OnFree {
-    explicit OnFree(std::shared_ptr<std::atomic<bool>> f)
-        : flag(std::move(f)) {}
-    ~OnFree() { *flag = true; }
-    std::shared_ptr<std::atomic<bool>> flag;
-  };
-  auto on_free = std::make_shared<OnFree>(freed);
+  auto on_free = std::make_shared<testing_support::SetOnDestroy>(freed);
   int later_calls = 0;
   client->AddListener([&, on_free](const ChangeEvent&) {
     client.reset();

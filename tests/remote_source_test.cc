@@ -28,6 +28,7 @@
 #include "hotfix/log.h"
 #include "sources/cache.h"
 #include "support/flag_server.h"
+#include "support/set_on_destroy.h"
 
 #ifndef CPPHTTPLIB_OPENSSL_SUPPORT
 #define CPPHTTPLIB_OPENSSL_SUPPORT
@@ -749,13 +750,7 @@ TEST_F(RemoteSourceTest, ClientDestroyedInsideItsListenerStopsCleanly) {
     // Set when the listener's captures are destroyed, i.e. when the client
     // has been freed, after its sources were stopped.
     auto freed = std::make_shared<std::atomic<bool>>(false);
-    struct OnFree {
-      explicit OnFree(std::shared_ptr<std::atomic<bool>> f)
-          : flag(std::move(f)) {}
-      ~OnFree() { *flag = true; }
-      std::shared_ptr<std::atomic<bool>> flag;
-    };
-    auto on_free = std::make_shared<OnFree>(freed);
+    auto on_free = std::make_shared<testing_support::SetOnDestroy>(freed);
     std::atomic<bool> destroyed{false};
     std::atomic<int> later_calls{0};
     client->AddListener([&, on_free](const ChangeEvent&) {

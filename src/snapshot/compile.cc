@@ -46,6 +46,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "eval/evaluate.h"
+#include "hotfix/value.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "re2/re2.h"
@@ -68,20 +69,11 @@ constexpr std::int64_t kRegexMaxMem = std::int64_t{1} << 20;
 // Flags with more variants than this get a name → index map while compiling.
 constexpr std::size_t kVariantIndexThreshold = 16;
 
+// The type as error messages name it: ValueTypeName(), but "JSON object or
+// array" for kJson, which says more than "json".
 std::string_view TypeLabel(ValueType type) {
-  switch (type) {
-    case ValueType::kBool:
-      return "bool";
-    case ValueType::kString:
-      return "string";
-    case ValueType::kNumber:
-      return "number";
-    case ValueType::kJson:
-      return "JSON object or array";
-    case ValueType::kNone:
-      break;
-  }
-  return "none";
+  if (type == ValueType::kJson) return "JSON object or array";
+  return ValueTypeName(type);
 }
 
 // "90", "99.5", "100.001": a count of 0.001 % buckets as a percentage.

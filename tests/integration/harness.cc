@@ -411,6 +411,18 @@ std::string HttpReply::Header(const std::string& name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
+HttpReply HttpReply::From(const httplib::Result& result) {
+  HttpReply reply;
+  if (!result) {
+    reply.error = httplib::to_string(result.error());
+    return reply;
+  }
+  reply.status = result->status;
+  reply.body = result->body;
+  reply.headers = result->headers;
+  return reply;
+}
+
 rapidjson::Document HttpReply::Json() const {
   rapidjson::Document doc;
   const absl::Status st = tools::ParseJson(body, "reply", &doc);
@@ -435,15 +447,7 @@ HttpReply Http(int port, const std::string& method, const std::string& path,
       : method == "POST" ? client.Post(path, headers, body, type)
       : method == "PUT"  ? client.Put(path, headers, body, type)
                          : client.Delete(path, headers, body, type);
-  HttpReply reply;
-  if (!result) {
-    reply.error = httplib::to_string(result.error());
-    return reply;
-  }
-  reply.status = result->status;
-  reply.body = result->body;
-  reply.headers = result->headers;
-  return reply;
+  return HttpReply::From(result);
 }
 
 // ------------------------------------------------------------------ hotfixctl

@@ -21,8 +21,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -121,6 +121,9 @@ struct HttpReply {
   std::string body;
   httplib::Headers headers;
   std::string error;  // transport error text
+
+  // The reply `result` holds, or its transport error.
+  static HttpReply From(const httplib::Result& result);
 
   std::string Header(const std::string& name) const;
   // Parses `body` as JSON (asserts it parses).

@@ -64,17 +64,9 @@ HttpReply Write(int port, const std::string& value) {
   client.set_read_timeout(5, 0);
   client.set_write_timeout(5, 0);
   client.set_keep_alive(false);
-  httplib::Result result = client.Put(
+  return HttpReply::From(client.Put(
       kFlagPath, {{"Authorization", std::string("Bearer ") + kAdminToken}},
-      CounterBody(value), "application/json");
-  HttpReply reply;
-  if (!result) {
-    reply.error = httplib::to_string(result.error());
-    return reply;
-  }
-  reply.status = result->status;
-  reply.body = result->body;
-  return reply;
+      CounterBody(value), "application/json"));
 }
 
 std::uint64_t CurrentVersion(int port) {

@@ -59,6 +59,32 @@ std::string JsonQuote(std::string_view s) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+std::string ValueJson(const Value& value) {
+  switch (value.type) {
+    case ValueType::kBool:
+      return value.bool_value ? "true" : "false";
+    case ValueType::kNumber: {
+      rapidjson::StringBuffer buffer;
+      JsonWriter w(buffer);
+      const double d = value.number_value;
+      if (d == static_cast<double>(static_cast<std::int64_t>(d)) &&
+          d > -9.0e15 && d < 9.0e15) {
+        w.Int64(static_cast<std::int64_t>(d));
+      } else {
+        w.Double(d);
+      }
+      return std::string(buffer.GetString(), buffer.GetSize());
+    }
+    case ValueType::kString:
+      return JsonQuote(value.string_value);
+    case ValueType::kJson:
+      return std::string(value.string_value);
+    case ValueType::kNone:
+      break;
+  }
+  return "null";
+}
+
 const rapidjson::Value* FindMember(const rapidjson::Value& object,
                                    std::string_view key) {
   if (!object.IsObject()) return nullptr;

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "hotfix/value.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -70,6 +71,13 @@ inline void WriteKey(JsonWriter& w, std::string_view s) {
 
 // Returns `s` as a quoted, escaped JSON string literal.
 std::string JsonQuote(std::string_view s);
+
+// ValueJson()
+//
+// An evaluated value as JSON text: true or false; a number (an integral one
+// within +-9e15 without a fraction, as OFREP clients expect); a quoted
+// string; the object or array as stored; "null" for ValueType::kNone.
+std::string ValueJson(const Value& value);
 
 // Returns a rapidjson string value referencing `s` (no copy; `s` must
 // outlive the value) or copying it into `alloc`.

@@ -36,22 +36,10 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   return tools::ReadFile(path, kMaxFileBytes);
 }
 
+// The value as JSON text, or "(caller's default)" when there is none.
 std::string FormatValue(const Value& v) {
-  switch (v.type) {
-    case ValueType::kBool:
-      return v.bool_value ? "true" : "false";
-    case ValueType::kNumber: {
-      rapidjson::Value n(v.number_value);
-      return tools::ToJson(n);
-    }
-    case ValueType::kString:
-      return tools::JsonQuote(v.string_value);
-    case ValueType::kJson:
-      return std::string(v.string_value);
-    case ValueType::kNone:
-      break;
-  }
-  return "(caller's default)";
+  if (v.type == ValueType::kNone) return "(caller's default)";
+  return tools::ValueJson(v);
 }
 
 absl::StatusOr<absl::Time> ParseNow(const std::string& text) {

@@ -75,8 +75,8 @@ absl::StatusOr<Reply> Rollback(const Call& call) {
   const std::string env(call.Param("env"));
   return DoWrite(
       call, env, "rollback", {"version"},
-      [&call, env](
-          const rapidjson::Document& body, WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
+      [&call, env](const rapidjson::Document& body,
+                   WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
         HOTFIX_ASSIGN_OR_RETURN(
             std::optional<std::uint64_t> version,
             tools::GetOptionalUint(body, "version", "body"));

@@ -58,6 +58,14 @@ Reply FailureReply(const Failure& f, const std::string* key,
   return Reply::Json(out.Take(), f.status);
 }
 
+// The failure for an environment whose stored flag set does not compile.
+Failure NotCompiled(const EnvironmentState& state) {
+  return Failure{
+      400, "PARSE_ERROR",
+      absl::StrCat("the flag set of environment \"", state.name, "\" version ",
+                   state.version, " does not compile")};
+}
+
 // The request's evaluation context. `storage` and `doc` own what the Context
 // points at.
 struct ParsedRequest {
@@ -148,32 +156,6 @@ std::string SetMetadata(const Snapshot& snapshot) {
   return out.Take();
 }
 
-std::string ValueJson(const Value& v) {
-  switch (v.type) {
-    case ValueType::kBool:
-      return v.bool_value ? "true" : "false";
-    case ValueType::kNumber: {
-      rapidjson::StringBuffer buffer;
-      tools::JsonWriter w(buffer);
-      const double d = v.number_value;
-      if (d == static_cast<double>(static_cast<std::int64_t>(d)) &&
-          d > -9.0e15 && d < 9.0e15) {
-        w.Int64(static_cast<std::int64_t>(d));
-      } else {
-        w.Double(d);
-      }
-      return std::string(buffer.GetString(), buffer.GetSize());
-    }
-    case ValueType::kString:
-      return tools::JsonQuote(v.string_value);
-    case ValueType::kJson:
-      return std::string(v.string_value);
-    case ValueType::kNone:
-      break;
-  }
-  return "null";
-}
-
 // The OFREP reason for a successful hotfix evaluation, or the failure.
 std::optional<Failure> Classify(const EvaluationDetail& d,
                                 const std::string& key,
@@ -231,7 +213,9 @@ void WriteSuccess(tools::JsonOut& out, const std::string& key,
                   const EvaluationDetail& d, std::string_view reason,
                   const std::string& metadata) {
   out.Begin().Str("key", key);
-  if (d.value.type != ValueType::kNone) out.Raw("value", ValueJson(d.value));
+  if (d.value.type != ValueType::kNone) {
+    out.Raw("value", tools::ValueJson(d.value));
+  }
   out.Str("reason", reason);
   if (!d.variant.empty()) out.Str("variant", d.variant);
   out.Raw("metadata", metadata);
@@ -266,12 +250,7 @@ absl::StatusOr<Reply> OfrepEvaluateFlag(const Call& call) {
     return FailureReply(*f, &key, "");
   }
   if (state->snapshot == nullptr) {
-    return FailureReply(
-        Failure{
-            400, "PARSE_ERROR",
-            absl::StrCat("the flag set of environment \"", state->name,
-                         "\" version ", state->version, " does not compile")},
-        &key, "");
+    return FailureReply(NotCompiled(*state), &key, "");
   }
   const Snapshot& snapshot = *state->snapshot;
   const EvaluationDetail d = snapshot.Evaluate(key, request.context);
@@ -302,12 +281,7 @@ absl::StatusOr<Reply> OfrepEvaluateFlags(const Call& call) {
     return FailureReply(*f, nullptr, "");
   }
   if (state->snapshot == nullptr) {
-    return FailureReply(
-        Failure{
-            400, "PARSE_ERROR",
-            absl::StrCat("the flag set of environment \"", state->name,
-                         "\" version ", state->version, " does not compile")},
-        nullptr, "");
+    return FailureReply(NotCompiled(*state), nullptr, "");
   }
   const Snapshot& snapshot = *state->snapshot;
   const std::vector<FlagInfo> infos = snapshot.Flags();

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/server_log.h"
+#include "store/columns.h"
 #include "store/crypto.h"
 #include "store/postgres_feed.h"
 #include "util/status_macros.h"
@@ -130,148 +131,32 @@ CREATE TABLE IF NOT EXISTS rollout_plans (
 )
 )sql";
 
-constexpr char kEnvironmentColumns[] =
-    "name, version, created_at, updated_at, protected";
-constexpr char kVersionColumns[] =
-    "env, version, actor, reason, created_at, action, event, patch_key, "
-    "patch_flag, changed_keys, sha256, restored_version";
-constexpr char kAuditColumns[] =
-    "id, created_at, actor, action, env, version, reason, detail";
-constexpr char kTokenColumns[] =
-    "id, name, hash, scopes, env, created_at, created_by, revoked_at";
-constexpr char kChangeRequestColumns[] =
-    "id, env, action, request, diff, base_version, proposer, "
-    "proposer_token_id, reason, created_at, expires_at, state, decided_by, "
-    "decided_at, comment, applied_version";
-constexpr char kWebhookColumns[] =
-    "id, env, url, secret, created_at, created_by";
-constexpr char kTelemetryColumns[] =
-    "env, flag, variant, minute, exposures, successes, failures";
-constexpr char kPlanColumns[] =
-    "env, flag, spec, state, stage, started_at, stage_started_at, "
-    "updated_at, created_by, judgement";
+// The fields of one result row, as DecodeRow() reads them.
+class PgRow {
+ public:
+  PgRow(const PgResult& result, int row) : result_(result), row_(row) {}
 
-EnvironmentRow ReadEnvironment(const PgResult& r, int i) {
-  EnvironmentRow e;
-  e.name = r.Text(i, 0);
-  e.version = r.Uint(i, 1);
-  e.created_at = r.Int(i, 2);
-  e.updated_at = r.Int(i, 3);
-  e.protected_env = r.Bool(i, 4);
-  return e;
-}
+  std::string Text(int col) const { return result_.Text(row_, col); }
+  bool IsNull(int col) const { return result_.IsNull(row_, col); }
+  std::int64_t Int(int col) const { return result_.Int(row_, col); }
+  std::uint64_t Uint(int col) const { return result_.Uint(row_, col); }
+  bool Bool(int col) const { return result_.Bool(row_, col); }
 
-VersionRow ReadVersion(const PgResult& r, int i) {
-  VersionRow v;
-  v.env = r.Text(i, 0);
-  v.version = r.Uint(i, 1);
-  v.actor = r.Text(i, 2);
-  v.reason = r.Text(i, 3);
-  v.created_at = r.Int(i, 4);
-  v.action = r.Text(i, 5);
-  v.event = r.Text(i, 6);
-  v.patch_key = r.Text(i, 7);
-  if (!r.IsNull(i, 8)) v.patch_flag = r.Text(i, 8);
-  v.changed_keys = r.Text(i, 9);
-  v.sha256 = r.Text(i, 10);
-  v.restored_version = r.Uint(i, 11);
-  return v;
-}
+ private:
+  const PgResult& result_;
+  int row_;
+};
 
-AuditRow ReadAudit(const PgResult& r, int i) {
-  AuditRow a;
-  a.id = r.Int(i, 0);
-  a.created_at = r.Int(i, 1);
-  a.actor = r.Text(i, 2);
-  a.action = r.Text(i, 3);
-  a.env = r.Text(i, 4);
-  a.version = r.Uint(i, 5);
-  a.reason = r.Text(i, 6);
-  a.detail = r.Text(i, 7);
-  return a;
-}
-
-TokenRow ReadToken(const PgResult& r, int i) {
-  TokenRow t;
-  t.id = r.Text(i, 0);
-  t.name = r.Text(i, 1);
-  t.hash = r.Text(i, 2);
-  t.scopes = r.Text(i, 3);
-  t.env = r.Text(i, 4);
-  t.created_at = r.Int(i, 5);
-  t.created_by = r.Text(i, 6);
-  t.revoked_at = r.Int(i, 7);
-  return t;
-}
-
-ChangeRequestRow ReadChangeRequest(const PgResult& r, int i) {
-  ChangeRequestRow c;
-  c.id = r.Int(i, 0);
-  c.env = r.Text(i, 1);
-  c.action = r.Text(i, 2);
-  c.request = r.Text(i, 3);
-  c.diff = r.Text(i, 4);
-  c.base_version = r.Uint(i, 5);
-  c.proposer = r.Text(i, 6);
-  c.proposer_token_id = r.Text(i, 7);
-  c.reason = r.Text(i, 8);
-  c.created_at = r.Int(i, 9);
-  c.expires_at = r.Int(i, 10);
-  c.state = r.Text(i, 11);
-  c.decided_by = r.Text(i, 12);
-  c.decided_at = r.Int(i, 13);
-  c.comment = r.Text(i, 14);
-  c.applied_version = r.Uint(i, 15);
-  return c;
-}
-
-WebhookRow ReadWebhook(const PgResult& r, int i) {
-  WebhookRow w;
-  w.id = r.Text(i, 0);
-  w.env = r.Text(i, 1);
-  w.url = r.Text(i, 2);
-  w.secret = r.Text(i, 3);
-  w.created_at = r.Int(i, 4);
-  w.created_by = r.Text(i, 5);
-  return w;
-}
-
-TelemetryRow ReadTelemetry(const PgResult& r, int i) {
-  TelemetryRow t;
-  t.env = r.Text(i, 0);
-  t.flag = r.Text(i, 1);
-  t.variant = r.Text(i, 2);
-  t.minute = r.Int(i, 3);
-  t.exposures = r.Uint(i, 4);
-  t.successes = r.Uint(i, 5);
-  t.failures = r.Uint(i, 6);
-  return t;
-}
-
-UsageRow ReadUsage(const PgResult& r, int i) {
-  return UsageRow{r.Text(i, 0), r.Int(i, 1)};
-}
-
-RolloutPlanRow ReadPlan(const PgResult& r, int i) {
-  RolloutPlanRow p;
-  p.env = r.Text(i, 0);
-  p.flag = r.Text(i, 1);
-  p.spec = r.Text(i, 2);
-  p.state = r.Text(i, 3);
-  p.stage = static_cast<int>(r.Int(i, 4));
-  p.started_at = r.Int(i, 5);
-  p.stage_started_at = r.Int(i, 6);
-  p.updated_at = r.Int(i, 7);
-  p.created_by = r.Text(i, 8);
-  p.judgement = r.Text(i, 9);
-  return p;
-}
-
-template <typename Row>
-std::vector<Row> ReadAll(const PgResult& r, Row (*read)(const PgResult&, int)) {
-  std::vector<Row> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read(r, i));
+// Every row of `result`, selected as ColumnList(columns).
+template <typename Columns>
+absl::StatusOr<std::vector<RowOf<Columns>>> AllRows(
+    absl::StatusOr<PgResult> result, const Columns& columns) {
+  HOTFIX_RETURN_IF_ERROR(result.status());
+  std::vector<RowOf<Columns>> out;
+  out.reserve(static_cast<std::size_t>(result->rows()));
+  for (int i = 0; i < result->rows(); ++i) {
+    out.push_back(DecodeRow(PgRow(*result, i), columns));
+  }
   return out;
 }
 
@@ -295,17 +180,17 @@ absl::Status InsertAudit(PgConnection& c, const AuditRow& a) {
 
 absl::Status InsertVersion(PgConnection& c, const VersionRow& r) {
   return c
-      .Exec("InsertVersion",
-            "INSERT INTO versions (env, version, document, sha256, actor, "
-            "reason, created_at, action, event, patch_key, patch_flag, "
-            "changed_keys, restored_version) VALUES ($1, $2, $3, $4, $5, $6, "
-            "$7, $8, $9, $10, $11, $12, $13)",
-            PgParams(r.env, r.version, r.document, Sha256Hex(r.document),
-                     r.actor, r.reason, r.created_at, r.action, r.event,
-                     NullIfEmpty{r.patch_key}, r.patch_flag,
-                     r.changed_keys.empty() ? std::string("[]")
-                                            : r.changed_keys,
-                     NullIfZero{r.restored_version}))
+      .Exec(
+          "InsertVersion",
+          "INSERT INTO versions (env, version, document, sha256, actor, "
+          "reason, created_at, action, event, patch_key, patch_flag, "
+          "changed_keys, restored_version) VALUES ($1, $2, $3, $4, $5, $6, "
+          "$7, $8, $9, $10, $11, $12, $13)",
+          PgParams(r.env, r.version, r.document, Sha256Hex(r.document), r.actor,
+                   r.reason, r.created_at, r.action, r.event,
+                   NullIfEmpty{r.patch_key}, r.patch_flag,
+                   r.changed_keys.empty() ? std::string("[]") : r.changed_keys,
+                   NullIfZero{r.restored_version}))
       .status();
 }
 
@@ -380,8 +265,8 @@ void PostgresStore::Observe(const absl::Status& status) {
     }
     health_.error = std::string(status.message());
   } else if (!health_.available) {
-    tools::LogInfo(absl::StrCat("the database (", describe_,
-                                ") is available again"));
+    tools::LogInfo(
+        absl::StrCat("the database (", describe_, ") is available again"));
     health_.available = true;
     health_.error.clear();
     health_.since = NowMicros();
@@ -434,9 +319,10 @@ absl::Status PostgresStore::Transact(const Body& body) {
     Observe(st);
     if (absl::IsUnavailable(st)) {
       conn_.reset();
-      return absl::UnavailableError(absl::StrCat(
-          st.message(), " (during COMMIT: the change may or may not be "
-                        "stored; it was not acknowledged)"));
+      return absl::UnavailableError(
+          absl::StrCat(st.message(),
+                       " (during COMMIT: the change may or may not be "
+                       "stored; it was not acknowledged)"));
     }
     return st;
   }
@@ -465,12 +351,11 @@ absl::Status PostgresStore::SetEpoch(std::uint32_t epoch) {
 
 absl::StatusOr<std::vector<EnvironmentRow>> PostgresStore::ListEnvironments() {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r, Read("ListEnvironments",
-                       absl::StrCat("SELECT ", kEnvironmentColumns,
-                                    " FROM environments ORDER BY name"),
-                       PgParams()));
-  return ReadAll(r, ReadEnvironment);
+  return AllRows(Read("ListEnvironments",
+                      absl::StrCat("SELECT ", ColumnList(kEnvironmentColumns),
+                                   " FROM environments ORDER BY name"),
+                      PgParams()),
+                 kEnvironmentColumns);
 }
 
 absl::StatusOr<EnvironmentRow> PostgresStore::GetEnvironment(
@@ -478,14 +363,14 @@ absl::StatusOr<EnvironmentRow> PostgresStore::GetEnvironment(
   absl::MutexLock lock(&mu_);
   HOTFIX_ASSIGN_OR_RETURN(
       PgResult r, Read("GetEnvironment",
-                       absl::StrCat("SELECT ", kEnvironmentColumns,
+                       absl::StrCat("SELECT ", ColumnList(kEnvironmentColumns),
                                     " FROM environments WHERE name = $1"),
                        PgParams(env)));
   if (r.rows() == 0) {
     return absl::NotFoundError(
         absl::StrCat("environment \"", env, "\" does not exist"));
   }
-  return ReadEnvironment(r, 0);
+  return DecodeRow(PgRow(r, 0), kEnvironmentColumns);
 }
 
 absl::StatusOr<VersionRow> PostgresStore::GetVersion(const std::string& env,
@@ -494,50 +379,42 @@ absl::StatusOr<VersionRow> PostgresStore::GetVersion(const std::string& env,
   HOTFIX_ASSIGN_OR_RETURN(
       PgResult r,
       Read("GetVersion",
-           absl::StrCat("SELECT ", kVersionColumns,
-                        ", document FROM versions WHERE env = $1 AND "
+           absl::StrCat("SELECT ", ColumnList(kVersionWithDocumentColumns),
+                        " FROM versions WHERE env = $1 AND "
                         "version = $2"),
            PgParams(env, std::min<std::uint64_t>(version, kMaxStoredInt))));
   if (r.rows() == 0) {
     return absl::NotFoundError(
         absl::StrCat("environment \"", env, "\" has no version ", version));
   }
-  VersionRow row = ReadVersion(r, 0);
-  row.document = r.Text(0, 12);
-  if (Sha256Hex(row.document) != row.sha256) {
-    return absl::DataLossError(
-        absl::StrCat("environment \"", env, "\" version ", version,
-                     ": stored document does not match its checksum"));
-  }
+  VersionRow row = DecodeRow(PgRow(r, 0), kVersionWithDocumentColumns);
+  HOTFIX_RETURN_IF_ERROR(CheckDocument(row, "stored document"));
   return row;
 }
 
 absl::StatusOr<std::vector<VersionRow>> PostgresStore::ListVersions(
     const std::string& env, std::uint64_t before, int limit) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
-      Read("ListVersions",
-           absl::StrCat("SELECT ", kVersionColumns,
-                        " FROM versions WHERE env = $1 AND ($2 = 0 OR "
-                        "version < $2) ORDER BY version DESC LIMIT $3"),
-           PgParams(env, std::min<std::uint64_t>(before, kMaxStoredInt),
-                    limit)));
-  return ReadAll(r, ReadVersion);
+  return AllRows(
+      Read(
+          "ListVersions",
+          absl::StrCat("SELECT ", ColumnList(kVersionColumns),
+                       " FROM versions WHERE env = $1 AND ($2 = 0 OR "
+                       "version < $2) ORDER BY version DESC LIMIT $3"),
+          PgParams(env, std::min<std::uint64_t>(before, kMaxStoredInt), limit)),
+      kVersionColumns);
 }
 
 absl::StatusOr<std::vector<VersionRow>> PostgresStore::ListVersionsAfter(
     const std::string& env, std::uint64_t after, int limit) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
+  return AllRows(
       Read("ListVersionsAfter",
-           absl::StrCat("SELECT ", kVersionColumns,
+           absl::StrCat("SELECT ", ColumnList(kVersionColumns),
                         " FROM versions WHERE env = $1 AND version > $2 "
                         "ORDER BY version LIMIT $3"),
-           PgParams(env, std::min<std::uint64_t>(after, kMaxStoredInt),
-                    limit)));
-  return ReadAll(r, ReadVersion);
+           PgParams(env, std::min<std::uint64_t>(after, kMaxStoredInt), limit)),
+      kVersionColumns);
 }
 
 absl::Status PostgresStore::CreateEnvironment(const VersionRow& first,
@@ -570,11 +447,11 @@ absl::Status PostgresStore::CommitVersion(const VersionRow& row,
     // then re-reads the row and finds the version moved on.
     HOTFIX_ASSIGN_OR_RETURN(
         PgResult r,
-        c.Exec("CommitVersion",
-               "UPDATE environments SET version = $2, updated_at = $3 "
-               "WHERE name = $1 AND version = $4",
-               PgParams(row.env, row.version, row.created_at,
-                        row.version - 1)));
+        c.Exec(
+            "CommitVersion",
+            "UPDATE environments SET version = $2, updated_at = $3 "
+            "WHERE name = $1 AND version = $4",
+            PgParams(row.env, row.version, row.created_at, row.version - 1)));
     if (r.affected() != 1) {
       return absl::FailedPreconditionError(
           absl::StrCat("environment \"", row.env, "\" is no longer at version ",
@@ -589,25 +466,22 @@ absl::Status PostgresStore::CommitVersion(const VersionRow& row,
 absl::StatusOr<std::vector<AuditRow>> PostgresStore::ListAudit(
     const std::string& env, std::int64_t before_id, int limit) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
+  return AllRows(
       Read("ListAudit",
-           absl::StrCat("SELECT ", kAuditColumns,
+           absl::StrCat("SELECT ", ColumnList(kAuditColumns),
                         " FROM audit WHERE ($1 = '' OR env = $1) AND "
                         "($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3"),
-           PgParams(env, before_id < 0 ? kMaxStoredInt : before_id, limit)));
-  return ReadAll(r, ReadAudit);
+           PgParams(env, before_id < 0 ? kMaxStoredInt : before_id, limit)),
+      kAuditColumns);
 }
 
 absl::StatusOr<std::vector<TokenRow>> PostgresStore::ListTokens() {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
-      Read("ListTokens",
-           absl::StrCat("SELECT ", kTokenColumns,
-                        " FROM tokens ORDER BY created_at, id"),
-           PgParams()));
-  return ReadAll(r, ReadToken);
+  return AllRows(Read("ListTokens",
+                      absl::StrCat("SELECT ", ColumnList(kTokenColumns),
+                                   " FROM tokens ORDER BY created_at, id"),
+                      PgParams()),
+                 kTokenColumns);
 }
 
 absl::Status PostgresStore::InsertToken(const TokenRow& t,
@@ -693,9 +567,7 @@ absl::StatusOr<std::int64_t> PostgresStore::InsertChangeRequest(
     id = r.Int(0, 0);
     // The audit entry names the request: {"request":ID, ...detail}.
     AuditRow named = audit;
-    const bool more = named.detail.size() > 2;  // not "{}" or ""
-    named.detail = absl::StrCat("{\"request\":", id, more ? "," : "}",
-                                more ? named.detail.substr(1) : "");
+    named.detail = DetailNamingRequest(id, named.detail);
     return InsertAudit(c, named);
   }));
   return id;
@@ -707,27 +579,26 @@ absl::StatusOr<ChangeRequestRow> PostgresStore::GetChangeRequest(
   HOTFIX_ASSIGN_OR_RETURN(
       PgResult r,
       Read("GetChangeRequest",
-           absl::StrCat("SELECT ", kChangeRequestColumns,
+           absl::StrCat("SELECT ", ColumnList(kChangeRequestColumns),
                         " FROM change_requests WHERE env = $1 AND id = $2"),
            PgParams(env, id)));
   if (r.rows() == 0) {
-    return absl::NotFoundError(absl::StrCat("environment \"", env,
-                                            "\" has no change request ", id));
+    return absl::NotFoundError(
+        absl::StrCat("environment \"", env, "\" has no change request ", id));
   }
-  return ReadChangeRequest(r, 0);
+  return DecodeRow(PgRow(r, 0), kChangeRequestColumns);
 }
 
 absl::StatusOr<std::vector<ChangeRequestRow>> PostgresStore::ListChangeRequests(
     const std::string& env, const std::string& state, int limit) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
+  return AllRows(
       Read("ListChangeRequests",
-           absl::StrCat("SELECT ", kChangeRequestColumns,
+           absl::StrCat("SELECT ", ColumnList(kChangeRequestColumns),
                         " FROM change_requests WHERE env = $1 AND ($2 = '' OR "
                         "state = $2) ORDER BY id DESC LIMIT $3"),
-           PgParams(env, state, limit)));
-  return ReadAll(r, ReadChangeRequest);
+           PgParams(env, state, limit)),
+      kChangeRequestColumns);
 }
 
 absl::Status PostgresStore::DecideChangeRequest(const ChangeRequestRow& row,
@@ -756,11 +627,11 @@ absl::Status PostgresStore::InsertWebhook(const WebhookRow& w,
   absl::MutexLock lock(&mu_);
   return Transact([&](PgConnection& c) -> absl::Status {
     HOTFIX_RETURN_IF_ERROR(
-        c.Exec("InsertWebhook",
-               "INSERT INTO webhooks (id, env, url, secret, created_at, "
-               "created_by) VALUES ($1, $2, $3, $4, $5, $6)",
-               PgParams(w.id, w.env, w.url, w.secret, w.created_at,
-                        w.created_by))
+        c.Exec(
+             "InsertWebhook",
+             "INSERT INTO webhooks (id, env, url, secret, created_at, "
+             "created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+             PgParams(w.id, w.env, w.url, w.secret, w.created_at, w.created_by))
             .status());
     HOTFIX_RETURN_IF_ERROR(InsertAudit(c, audit));
     return Notify(c, absl::StrCat("w ", w.env));
@@ -770,14 +641,12 @@ absl::Status PostgresStore::InsertWebhook(const WebhookRow& w,
 absl::StatusOr<std::vector<WebhookRow>> PostgresStore::ListWebhooks(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
-      Read("ListWebhooks",
-           absl::StrCat("SELECT ", kWebhookColumns,
-                        " FROM webhooks WHERE $1 = '' OR env = $1 "
-                        "ORDER BY created_at, id"),
-           PgParams(env)));
-  return ReadAll(r, ReadWebhook);
+  return AllRows(Read("ListWebhooks",
+                      absl::StrCat("SELECT ", ColumnList(kWebhookColumns),
+                                   " FROM webhooks WHERE $1 = '' OR env = $1 "
+                                   "ORDER BY created_at, id"),
+                      PgParams(env)),
+                 kWebhookColumns);
 }
 
 absl::Status PostgresStore::DeleteWebhook(const std::string& env,
@@ -798,7 +667,8 @@ absl::Status PostgresStore::DeleteWebhook(const std::string& env,
   });
 }
 
-absl::Status PostgresStore::AddTelemetry(const std::vector<TelemetryRow>& rows) {
+absl::Status PostgresStore::AddTelemetry(
+    const std::vector<TelemetryRow>& rows) {
   absl::MutexLock lock(&mu_);
   return Transact([&](PgConnection& c) -> absl::Status {
     for (const TelemetryRow& t : rows) {
@@ -832,14 +702,13 @@ absl::StatusOr<std::vector<TelemetryRow>> PostgresStore::ListTelemetry(
     const std::string& env, const std::string& flag,
     std::int64_t since_minute) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
+  return AllRows(
       Read("ListTelemetry",
-           absl::StrCat("SELECT ", kTelemetryColumns,
+           absl::StrCat("SELECT ", ColumnList(kTelemetryColumns),
                         " FROM telemetry WHERE env = $1 AND flag = $2 AND "
                         "minute >= $3 ORDER BY minute, variant"),
-           PgParams(env, flag, since_minute)));
-  return ReadAll(r, ReadTelemetry);
+           PgParams(env, flag, since_minute)),
+      kTelemetryColumns);
 }
 
 absl::Status PostgresStore::PurgeTelemetry(std::int64_t before_minute) {
@@ -855,13 +724,12 @@ absl::Status PostgresStore::PurgeTelemetry(std::int64_t before_minute) {
 absl::StatusOr<std::vector<UsageRow>> PostgresStore::ListUsage(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
+  return AllRows(
       Read("ListUsage",
-           "SELECT flag, last_evaluated FROM flag_usage WHERE env = $1 "
-           "ORDER BY flag",
-           PgParams(env)));
-  return ReadAll(r, ReadUsage);
+           absl::StrCat("SELECT ", ColumnList(kUsageColumns),
+                        " FROM flag_usage WHERE env = $1 ORDER BY flag"),
+           PgParams(env)),
+      kUsageColumns);
 }
 
 absl::Status PostgresStore::PutRolloutPlan(const RolloutPlanRow& p) {
@@ -870,7 +738,7 @@ absl::Status PostgresStore::PutRolloutPlan(const RolloutPlanRow& p) {
     return c
         .Exec("PutRolloutPlan",
               absl::StrCat(
-                  "INSERT INTO rollout_plans (", kPlanColumns,
+                  "INSERT INTO rollout_plans (", ColumnList(kPlanColumns),
                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
                   "ON CONFLICT (env, flag) DO UPDATE SET spec = excluded.spec, "
                   "state = excluded.state, stage = excluded.stage, "
@@ -892,27 +760,26 @@ absl::StatusOr<RolloutPlanRow> PostgresStore::GetRolloutPlan(
   HOTFIX_ASSIGN_OR_RETURN(
       PgResult r,
       Read("GetRolloutPlan",
-           absl::StrCat("SELECT ", kPlanColumns,
+           absl::StrCat("SELECT ", ColumnList(kPlanColumns),
                         " FROM rollout_plans WHERE env = $1 AND flag = $2"),
            PgParams(env, flag)));
   if (r.rows() == 0) {
     return absl::NotFoundError(
         absl::StrCat("flags.", flag, ": no staged rollout in ", env));
   }
-  return ReadPlan(r, 0);
+  return DecodeRow(PgRow(r, 0), kPlanColumns);
 }
 
 absl::StatusOr<std::vector<RolloutPlanRow>> PostgresStore::ListRolloutPlans(
     const std::string& state) {
   absl::MutexLock lock(&mu_);
-  HOTFIX_ASSIGN_OR_RETURN(
-      PgResult r,
+  return AllRows(
       Read("ListRolloutPlans",
-           absl::StrCat("SELECT ", kPlanColumns,
+           absl::StrCat("SELECT ", ColumnList(kPlanColumns),
                         " FROM rollout_plans WHERE $1 = '' OR state = $1 "
                         "ORDER BY env, flag"),
-           PgParams(state)));
-  return ReadAll(r, ReadPlan);
+           PgParams(state)),
+      kPlanColumns);
 }
 
 absl::Status PostgresStore::Import(const ImportBatch& b) {
@@ -928,11 +795,7 @@ absl::Status PostgresStore::Import(const ImportBatch& b) {
               .status());
     }
     for (const VersionRow& v : b.versions) {
-      if (Sha256Hex(v.document) != v.sha256) {
-        return absl::DataLossError(
-            absl::StrCat("environment \"", v.env, "\" version ", v.version,
-                         ": document does not match its checksum"));
-      }
+      HOTFIX_RETURN_IF_ERROR(CheckDocument(v, "document"));
       HOTFIX_RETURN_IF_ERROR(InsertVersion(c, v));
     }
     for (const AuditRow& a : b.audit) {
@@ -965,13 +828,12 @@ absl::Status PostgresStore::Import(const ImportBatch& b) {
                  "created_at, expires_at, state, decided_by, decided_at, "
                  "comment, applied_version) VALUES ($1, $2, $3, $4, $5, $6, "
                  "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                 PgParams(r.id, r.env, r.action, r.request, r.diff,
-                          r.base_version, r.proposer, r.proposer_token_id,
-                          r.reason, r.created_at, r.expires_at, r.state,
-                          NullIfEmpty{r.decided_by},
-                          NullIfZero{static_cast<std::uint64_t>(r.decided_at)},
-                          NullIfEmpty{r.comment},
-                          NullIfZero{r.applied_version}))
+                 PgParams(
+                     r.id, r.env, r.action, r.request, r.diff, r.base_version,
+                     r.proposer, r.proposer_token_id, r.reason, r.created_at,
+                     r.expires_at, r.state, NullIfEmpty{r.decided_by},
+                     NullIfZero{static_cast<std::uint64_t>(r.decided_at)},
+                     NullIfEmpty{r.comment}, NullIfZero{r.applied_version}))
               .status());
     }
     for (const WebhookRow& w : b.webhooks) {
@@ -988,8 +850,8 @@ absl::Status PostgresStore::Import(const ImportBatch& b) {
       HOTFIX_RETURN_IF_ERROR(
           c.Exec("Import sequences",
                  absl::StrCat("SELECT setval(pg_get_serial_sequence('", table,
-                              "', 'id'), GREATEST((SELECT MAX(id) FROM ",
-                              table, "), 1))"))
+                              "', 'id'), GREATEST((SELECT MAX(id) FROM ", table,
+                              "), 1))"))
               .status());
     }
     return absl::OkStatus();

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "store/columns.h"
 #include "store/crypto.h"
 #include "store/sql_args.h"
 #include "util/status_macros.h"
@@ -214,6 +215,7 @@ class Stmt {
   std::uint64_t Uint(int col) const {
     return static_cast<std::uint64_t>(sqlite3_column_int64(stmt_, col));
   }
+  bool Bool(int col) const { return Int(col) != 0; }
 
  private:
   template <typename T>
@@ -283,40 +285,10 @@ auto QueryOne(sqlite3* db, const char* what, const std::string& sql,
   return read(s);
 }
 
-EnvironmentRow ReadEnvironmentRow(const Stmt& s) {
-  EnvironmentRow r;
-  r.name = s.Text(0);
-  r.version = s.Uint(1);
-  r.created_at = s.Int(2);
-  r.updated_at = s.Int(3);
-  r.protected_env = s.Int(4) != 0;
-  return r;
-}
-
-AuditRow ReadAuditRow(const Stmt& s) {
-  AuditRow a;
-  a.id = s.Int(0);
-  a.created_at = s.Int(1);
-  a.actor = s.Text(2);
-  a.action = s.Text(3);
-  a.env = s.Text(4);
-  a.version = s.IsNull(5) ? 0 : s.Uint(5);
-  a.reason = s.Text(6);
-  a.detail = s.Text(7);
-  return a;
-}
-
-TokenRow ReadTokenRow(const Stmt& s) {
-  TokenRow t;
-  t.id = s.Text(0);
-  t.name = s.Text(1);
-  t.hash = s.Text(2);
-  t.scopes = s.Text(3);
-  t.env = s.Text(4);
-  t.created_at = s.Int(5);
-  t.created_by = s.Text(6);
-  t.revoked_at = s.IsNull(7) ? 0 : s.Int(7);
-  return t;
+// Reads each row as `columns` selected it (a table in store/columns.h).
+template <typename Columns>
+auto ReadAs(const Columns& columns) {
+  return [&columns](const Stmt& s) { return DecodeRow(s, columns); };
 }
 
 // Rolls back unless Commit() succeeded.
@@ -350,99 +322,6 @@ class Transaction {
   int rc_;
   bool committed_ = false;
 };
-
-VersionRow ReadVersionRow(const Stmt& s, bool with_document) {
-  // Column order: env, version, actor, reason, created_at, action, event,
-  // patch_key, patch_flag, changed_keys, sha256, restored_version[,
-  // document]
-  VersionRow r;
-  r.env = s.Text(0);
-  r.version = s.Uint(1);
-  r.actor = s.Text(2);
-  r.reason = s.Text(3);
-  r.created_at = s.Int(4);
-  r.action = s.Text(5);
-  r.event = s.Text(6);
-  r.patch_key = s.Text(7);
-  if (!s.IsNull(8)) r.patch_flag = s.Text(8);
-  r.changed_keys = s.Text(9);
-  r.sha256 = s.Text(10);
-  r.restored_version = s.IsNull(11) ? 0 : s.Uint(11);
-  if (with_document) r.document = s.Text(12);
-  return r;
-}
-
-constexpr char kVersionColumns[] =
-    "env, version, actor, reason, created_at, action, event, patch_key, "
-    "patch_flag, changed_keys, sha256, restored_version";
-
-constexpr char kChangeRequestColumns[] =
-    "id, env, action, request, diff, base_version, proposer, "
-    "proposer_token_id, reason, created_at, expires_at, state, decided_by, "
-    "decided_at, comment, applied_version";
-
-ChangeRequestRow ReadChangeRequestRow(const Stmt& s) {
-  ChangeRequestRow r;
-  r.id = s.Int(0);
-  r.env = s.Text(1);
-  r.action = s.Text(2);
-  r.request = s.Text(3);
-  r.diff = s.Text(4);
-  r.base_version = s.Uint(5);
-  r.proposer = s.Text(6);
-  r.proposer_token_id = s.Text(7);
-  r.reason = s.Text(8);
-  r.created_at = s.Int(9);
-  r.expires_at = s.Int(10);
-  r.state = s.Text(11);
-  r.decided_by = s.Text(12);
-  r.decided_at = s.IsNull(13) ? 0 : s.Int(13);
-  r.comment = s.Text(14);
-  r.applied_version = s.IsNull(15) ? 0 : s.Uint(15);
-  return r;
-}
-
-WebhookRow ReadWebhookRow(const Stmt& s) {
-  WebhookRow r;
-  r.id = s.Text(0);
-  r.env = s.Text(1);
-  r.url = s.Text(2);
-  r.secret = s.Text(3);
-  r.created_at = s.Int(4);
-  r.created_by = s.Text(5);
-  return r;
-}
-
-TelemetryRow ReadTelemetryRow(const Stmt& s) {
-  TelemetryRow r;
-  r.env = s.Text(0);
-  r.flag = s.Text(1);
-  r.variant = s.Text(2);
-  r.minute = s.Int(3);
-  r.exposures = s.Uint(4);
-  r.successes = s.Uint(5);
-  r.failures = s.Uint(6);
-  return r;
-}
-
-constexpr char kPlanColumns[] =
-    "env, flag, spec, state, stage, started_at, stage_started_at, "
-    "updated_at, created_by, judgement";
-
-RolloutPlanRow ReadPlanRow(const Stmt& s) {
-  RolloutPlanRow r;
-  r.env = s.Text(0);
-  r.flag = s.Text(1);
-  r.spec = s.Text(2);
-  r.state = s.Text(3);
-  r.stage = static_cast<int>(s.Int(4));
-  r.started_at = s.Int(5);
-  r.stage_started_at = s.Int(6);
-  r.updated_at = s.Int(7);
-  r.created_by = s.Text(8);
-  r.judgement = s.Text(9);
-  return r;
-}
 
 }  // namespace
 
@@ -508,9 +387,8 @@ absl::Status SqliteStore::LoadEpoch() {
             [](const Stmt& s) { return s.Text(0); }));
   epoch_ = 0;
   if (!values.empty() && !absl::SimpleAtoi(values[0], &epoch_)) {
-    return absl::DataLossError(absl::StrCat("database \"", path_,
-                                            "\": malformed epoch \"",
-                                            values[0], "\""));
+    return absl::DataLossError(absl::StrCat(
+        "database \"", path_, "\": malformed epoch \"", values[0], "\""));
   }
   return absl::OkStatus();
 }
@@ -536,9 +414,9 @@ absl::Status SqliteStore::SetEpoch(std::uint32_t epoch) {
 // tables it lacks are created by kSchema afterwards).
 absl::Status SqliteStore::Migrate(int from) {
   if (from < 2) {
-    HOTFIX_RETURN_IF_ERROR(Exec(
-        "ALTER TABLE environments ADD COLUMN protected INTEGER NOT NULL "
-        "DEFAULT 0"));
+    HOTFIX_RETURN_IF_ERROR(
+        Exec("ALTER TABLE environments ADD COLUMN protected INTEGER NOT NULL "
+             "DEFAULT 0"));
     HOTFIX_RETURN_IF_ERROR(
         Exec("ALTER TABLE versions ADD COLUMN restored_version INTEGER"));
   }
@@ -576,42 +454,35 @@ absl::Status SqliteStore::Transact(Body body) {
 absl::StatusOr<std::vector<EnvironmentRow>> SqliteStore::ListEnvironments() {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListEnvironments",
-               "SELECT name, version, created_at, updated_at, protected "
-               "FROM environments ORDER BY name",
-               ReadEnvironmentRow);
+               absl::StrCat("SELECT ", ColumnList(kEnvironmentColumns),
+                            " FROM environments ORDER BY name"),
+               ReadAs(kEnvironmentColumns));
 }
 
 absl::StatusOr<EnvironmentRow> SqliteStore::GetEnvironment(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
   return QueryOne(db_, "GetEnvironment",
-                  "SELECT name, version, created_at, updated_at, protected "
-                  "FROM environments WHERE name = ?1",
-                  absl::NotFoundError(absl::StrCat(
-                      "environment \"", env, "\" does not exist")),
-                  ReadEnvironmentRow, env);
+                  absl::StrCat("SELECT ", ColumnList(kEnvironmentColumns),
+                               " FROM environments WHERE name = ?1"),
+                  absl::NotFoundError(
+                      absl::StrCat("environment \"", env, "\" does not exist")),
+                  ReadAs(kEnvironmentColumns), env);
 }
 
 absl::StatusOr<VersionRow> SqliteStore::GetVersion(const std::string& env,
-                                             std::uint64_t version) {
+                                                   std::uint64_t version) {
   absl::MutexLock lock(&mu_);
   HOTFIX_ASSIGN_OR_RETURN(
       VersionRow row,
       QueryOne(db_, "GetVersion",
-               absl::StrCat("SELECT ", kVersionColumns,
-                            ", document FROM versions WHERE env = ?1 AND "
+               absl::StrCat("SELECT ", ColumnList(kVersionWithDocumentColumns),
+                            " FROM versions WHERE env = ?1 AND "
                             "version = ?2"),
-               absl::NotFoundError(absl::StrCat(
-                   "environment \"", env, "\" has no version ", version)),
-               [](const Stmt& s) {
-                 return ReadVersionRow(s, /*with_document=*/true);
-               },
-               env, version));
-  if (Sha256Hex(row.document) != row.sha256) {
-    return absl::DataLossError(
-        absl::StrCat("environment \"", env, "\" version ", version,
-                     ": stored document does not match its checksum"));
-  }
+               absl::NotFoundError(absl::StrCat("environment \"", env,
+                                                "\" has no version ", version)),
+               ReadAs(kVersionWithDocumentColumns), env, version));
+  HOTFIX_RETURN_IF_ERROR(CheckDocument(row, "stored document"));
   return row;
 }
 
@@ -622,27 +493,22 @@ absl::StatusOr<std::vector<VersionRow>> SqliteStore::ListVersions(
   // them all means no bound.
   return Query(
       db_, "ListVersions",
-      absl::StrCat("SELECT ", kVersionColumns,
+      absl::StrCat("SELECT ", ColumnList(kVersionColumns),
                    " FROM versions WHERE env = ?1 AND (?2 = 0 OR version < ?2) "
                    "ORDER BY version DESC LIMIT ?3"),
-      [](const Stmt& row) {
-        return ReadVersionRow(row, /*with_document=*/false);
-      },
-      env, std::min<std::uint64_t>(before, kMaxStoredInt), limit);
+      ReadAs(kVersionColumns), env,
+      std::min<std::uint64_t>(before, kMaxStoredInt), limit);
 }
 
 absl::StatusOr<std::vector<VersionRow>> SqliteStore::ListVersionsAfter(
     const std::string& env, std::uint64_t after, int limit) {
   absl::MutexLock lock(&mu_);
-  return Query(
-      db_, "ListVersionsAfter",
-      absl::StrCat("SELECT ", kVersionColumns,
-                   " FROM versions WHERE env = ?1 AND version > ?2 "
-                   "ORDER BY version LIMIT ?3"),
-      [](const Stmt& row) {
-        return ReadVersionRow(row, /*with_document=*/false);
-      },
-      env, std::min<std::uint64_t>(after, kMaxStoredInt), limit);
+  return Query(db_, "ListVersionsAfter",
+               absl::StrCat("SELECT ", ColumnList(kVersionColumns),
+                            " FROM versions WHERE env = ?1 AND version > ?2 "
+                            "ORDER BY version LIMIT ?3"),
+               ReadAs(kVersionColumns), env,
+               std::min<std::uint64_t>(after, kMaxStoredInt), limit);
 }
 
 absl::Status SqliteStore::InsertAudit(const AuditRow& a) {
@@ -670,7 +536,7 @@ absl::Status SqliteStore::InsertVersion(const VersionRow& r) {
 }
 
 absl::Status SqliteStore::CreateEnvironment(const VersionRow& first,
-                                      const AuditRow& audit) {
+                                            const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -689,7 +555,7 @@ absl::Status SqliteStore::CreateEnvironment(const VersionRow& first,
 }
 
 absl::Status SqliteStore::CommitVersion(const VersionRow& row,
-                                  const AuditRow& audit) {
+                                        const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -708,35 +574,35 @@ absl::Status SqliteStore::CommitVersion(const VersionRow& row,
   });
 }
 
-absl::StatusOr<std::vector<AuditRow>> SqliteStore::ListAudit(const std::string& env,
-                                                       std::int64_t before_id,
-                                                       int limit) {
+absl::StatusOr<std::vector<AuditRow>> SqliteStore::ListAudit(
+    const std::string& env, std::int64_t before_id, int limit) {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListAudit",
-               "SELECT id, created_at, actor, action, env, version, reason, "
-               "detail FROM audit WHERE (?1 = '' OR env = ?1) AND "
-               "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3",
-               ReadAuditRow, env, before_id < 0 ? kMaxStoredInt : before_id,
-               limit);
+               absl::StrCat("SELECT ", ColumnList(kAuditColumns),
+                            " FROM audit WHERE (?1 = '' OR env = ?1) AND "
+                            "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3"),
+               ReadAs(kAuditColumns), env,
+               before_id < 0 ? kMaxStoredInt : before_id, limit);
 }
 
 absl::StatusOr<std::vector<TokenRow>> SqliteStore::ListTokens() {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListTokens",
-               "SELECT id, name, hash, scopes, env, created_at, created_by, "
-               "revoked_at FROM tokens ORDER BY created_at, id",
-               ReadTokenRow);
+               absl::StrCat("SELECT ", ColumnList(kTokenColumns),
+                            " FROM tokens ORDER BY created_at, id"),
+               ReadAs(kTokenColumns));
 }
 
-absl::Status SqliteStore::InsertToken(const TokenRow& t, const AuditRow* audit) {
+absl::Status SqliteStore::InsertToken(const TokenRow& t,
+                                      const AuditRow* audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     Stmt s(db_,
            "INSERT INTO tokens (id, name, hash, scopes, env, created_at, "
            "created_by, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)");
     HOTFIX_RETURN_IF_ERROR(s.PrepareStatus("InsertToken"));
-    s.BindAll(t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env},
-              t.created_at, t.created_by);
+    s.BindAll(t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env}, t.created_at,
+              t.created_by);
     const int rc = s.Step();
     if (rc == SQLITE_CONSTRAINT) {
       return absl::AlreadyExistsError("a token with that value already exists");
@@ -747,30 +613,30 @@ absl::Status SqliteStore::InsertToken(const TokenRow& t, const AuditRow* audit) 
 }
 
 absl::Status SqliteStore::RevokeToken(const std::string& id, std::int64_t at,
-                                const AuditRow& audit) {
+                                      const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
         bool revoked,
-        QueryOne(db_, "RevokeToken",
-                 "SELECT revoked_at FROM tokens WHERE id = ?1",
-                 absl::NotFoundError(
-                     absl::StrCat("no token with id \"", id, "\"")),
-                 [](const Stmt& s) { return !s.IsNull(0); }, id));
+        QueryOne(
+            db_, "RevokeToken", "SELECT revoked_at FROM tokens WHERE id = ?1",
+            absl::NotFoundError(absl::StrCat("no token with id \"", id, "\"")),
+            [](const Stmt& s) { return !s.IsNull(0); }, id));
     if (revoked) {
       return absl::AlreadyExistsError(
           absl::StrCat("token \"", id, "\" is already revoked"));
     }
     HOTFIX_RETURN_IF_ERROR(
-        Run(db_, "RevokeToken", "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1",
-            id, at)
+        Run(db_, "RevokeToken",
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1", id, at)
             .status());
     return InsertAudit(audit);
   });
 }
 
-absl::Status SqliteStore::SetProtected(const std::string& env, bool protected_env,
-                                 const AuditRow& audit) {
+absl::Status SqliteStore::SetProtected(const std::string& env,
+                                       bool protected_env,
+                                       const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -802,24 +668,22 @@ absl::StatusOr<std::int64_t> SqliteStore::InsertChangeRequest(
             .status());
     id = sqlite3_last_insert_rowid(db_);
     // The audit entry names the request: {"request":ID, ...detail}.
-    const bool more = audit.detail.size() > 2;  // not "{}" or ""
-    audit.detail = absl::StrCat("{\"request\":", id, more ? "," : "}",
-                                more ? audit.detail.substr(1) : "");
+    audit.detail = DetailNamingRequest(id, audit.detail);
     return InsertAudit(audit);
   }));
   return id;
 }
 
-absl::StatusOr<ChangeRequestRow> SqliteStore::GetChangeRequest(const std::string& env,
-                                                         std::int64_t id) {
+absl::StatusOr<ChangeRequestRow> SqliteStore::GetChangeRequest(
+    const std::string& env, std::int64_t id) {
   absl::MutexLock lock(&mu_);
   return QueryOne(
       db_, "GetChangeRequest",
-      absl::StrCat("SELECT ", kChangeRequestColumns,
+      absl::StrCat("SELECT ", ColumnList(kChangeRequestColumns),
                    " FROM change_requests WHERE env = ?1 AND id = ?2"),
-      absl::NotFoundError(absl::StrCat("environment \"", env,
-                                       "\" has no change request ", id)),
-      ReadChangeRequestRow, env, id);
+      absl::NotFoundError(
+          absl::StrCat("environment \"", env, "\" has no change request ", id)),
+      ReadAs(kChangeRequestColumns), env, id);
 }
 
 absl::StatusOr<std::vector<ChangeRequestRow>> SqliteStore::ListChangeRequests(
@@ -827,14 +691,14 @@ absl::StatusOr<std::vector<ChangeRequestRow>> SqliteStore::ListChangeRequests(
   absl::MutexLock lock(&mu_);
   return Query(
       db_, "ListChangeRequests",
-      absl::StrCat("SELECT ", kChangeRequestColumns,
+      absl::StrCat("SELECT ", ColumnList(kChangeRequestColumns),
                    " FROM change_requests WHERE env = ?1 AND "
                    "(?2 = '' OR state = ?2) ORDER BY id DESC LIMIT ?3"),
-      ReadChangeRequestRow, env, state, limit);
+      ReadAs(kChangeRequestColumns), env, state, limit);
 }
 
 absl::Status SqliteStore::DecideChangeRequest(const ChangeRequestRow& r,
-                                        const AuditRow& audit) {
+                                              const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
@@ -853,7 +717,8 @@ absl::Status SqliteStore::DecideChangeRequest(const ChangeRequestRow& r,
   });
 }
 
-absl::Status SqliteStore::InsertWebhook(const WebhookRow& r, const AuditRow& audit) {
+absl::Status SqliteStore::InsertWebhook(const WebhookRow& r,
+                                        const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_RETURN_IF_ERROR(
@@ -870,19 +735,21 @@ absl::StatusOr<std::vector<WebhookRow>> SqliteStore::ListWebhooks(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListWebhooks",
-               "SELECT id, env, url, secret, created_at, created_by FROM "
-               "webhooks WHERE ?1 = '' OR env = ?1 ORDER BY created_at, id",
-               ReadWebhookRow, env);
+               absl::StrCat("SELECT ", ColumnList(kWebhookColumns),
+                            " FROM webhooks WHERE ?1 = '' OR env = ?1 "
+                            "ORDER BY created_at, id"),
+               ReadAs(kWebhookColumns), env);
 }
 
-absl::Status SqliteStore::DeleteWebhook(const std::string& env, const std::string& id,
-                                  const AuditRow& audit) {
+absl::Status SqliteStore::DeleteWebhook(const std::string& env,
+                                        const std::string& id,
+                                        const AuditRow& audit) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
     HOTFIX_ASSIGN_OR_RETURN(
-        int changed, Run(db_, "DeleteWebhook",
-                         "DELETE FROM webhooks WHERE env = ?1 AND id = ?2",
-                         env, id));
+        int changed,
+        Run(db_, "DeleteWebhook",
+            "DELETE FROM webhooks WHERE env = ?1 AND id = ?2", env, id));
     if (changed != 1) {
       return absl::NotFoundError(absl::StrCat(
           "environment \"", env, "\" has no webhook \"", id, "\""));
@@ -904,11 +771,7 @@ absl::Status SqliteStore::Import(const ImportBatch& b) {
               .status());
     }
     for (const VersionRow& v : b.versions) {
-      if (Sha256Hex(v.document) != v.sha256) {
-        return absl::DataLossError(
-            absl::StrCat("environment \"", v.env, "\" version ", v.version,
-                         ": document does not match its checksum"));
-      }
+      HOTFIX_RETURN_IF_ERROR(CheckDocument(v, "document"));
       HOTFIX_RETURN_IF_ERROR(InsertVersion(v));
     }
     for (const AuditRow& a : b.audit) {
@@ -926,8 +789,8 @@ absl::Status SqliteStore::Import(const ImportBatch& b) {
           Run(db_, "Import tokens",
               "INSERT INTO tokens (id, name, hash, scopes, env, created_at, "
               "created_by, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-              t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env},
-              t.created_at, t.created_by,
+              t.id, t.name, t.hash, t.scopes, NullIfEmpty{t.env}, t.created_at,
+              t.created_by,
               NullIfZero{static_cast<std::uint64_t>(t.revoked_at)})
               .status());
     }
@@ -986,13 +849,14 @@ absl::Status SqliteStore::AddTelemetry(const std::vector<TelemetryRow>& rows) {
 }
 
 absl::StatusOr<std::vector<TelemetryRow>> SqliteStore::ListTelemetry(
-    const std::string& env, const std::string& flag, std::int64_t since_minute) {
+    const std::string& env, const std::string& flag,
+    std::int64_t since_minute) {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListTelemetry",
-               "SELECT env, flag, variant, minute, exposures, successes, "
-               "failures FROM telemetry WHERE env = ?1 AND flag = ?2 AND "
-               "minute >= ?3 ORDER BY minute, variant",
-               ReadTelemetryRow, env, flag, since_minute);
+               absl::StrCat("SELECT ", ColumnList(kTelemetryColumns),
+                            " FROM telemetry WHERE env = ?1 AND flag = ?2 AND "
+                            "minute >= ?3 ORDER BY minute, variant"),
+               ReadAs(kTelemetryColumns), env, flag, since_minute);
 }
 
 absl::Status SqliteStore::PurgeTelemetry(std::int64_t before_minute) {
@@ -1006,42 +870,42 @@ absl::StatusOr<std::vector<UsageRow>> SqliteStore::ListUsage(
     const std::string& env) {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListUsage",
-               "SELECT flag, last_evaluated FROM flag_usage WHERE env = ?1",
-               [](const Stmt& s) { return UsageRow{s.Text(0), s.Int(1)}; },
-               env);
+               absl::StrCat("SELECT ", ColumnList(kUsageColumns),
+                            " FROM flag_usage WHERE env = ?1"),
+               ReadAs(kUsageColumns), env);
 }
 
 absl::Status SqliteStore::PutRolloutPlan(const RolloutPlanRow& r) {
   absl::MutexLock lock(&mu_);
   return Run(db_, "PutRolloutPlan",
              absl::StrCat("INSERT OR REPLACE INTO rollout_plans (",
-                          kPlanColumns,
+                          ColumnList(kPlanColumns),
                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
              r.env, r.flag, r.spec, r.state, r.stage, r.started_at,
              r.stage_started_at, r.updated_at, r.created_by, r.judgement)
       .status();
 }
 
-absl::StatusOr<RolloutPlanRow> SqliteStore::GetRolloutPlan(const std::string& env,
-                                                     const std::string& flag) {
+absl::StatusOr<RolloutPlanRow> SqliteStore::GetRolloutPlan(
+    const std::string& env, const std::string& flag) {
   absl::MutexLock lock(&mu_);
   return QueryOne(
       db_, "GetRolloutPlan",
-      absl::StrCat("SELECT ", kPlanColumns,
+      absl::StrCat("SELECT ", ColumnList(kPlanColumns),
                    " FROM rollout_plans WHERE env = ?1 AND flag = ?2"),
-      absl::NotFoundError(absl::StrCat("flags.", flag,
-                                       ": no staged rollout in ", env)),
-      ReadPlanRow, env, flag);
+      absl::NotFoundError(
+          absl::StrCat("flags.", flag, ": no staged rollout in ", env)),
+      ReadAs(kPlanColumns), env, flag);
 }
 
 absl::StatusOr<std::vector<RolloutPlanRow>> SqliteStore::ListRolloutPlans(
     const std::string& state) {
   absl::MutexLock lock(&mu_);
   return Query(db_, "ListRolloutPlans",
-               absl::StrCat("SELECT ", kPlanColumns,
+               absl::StrCat("SELECT ", ColumnList(kPlanColumns),
                             " FROM rollout_plans WHERE ?1 = '' OR state = ?1 "
                             "ORDER BY env, flag"),
-               ReadPlanRow, state);
+               ReadAs(kPlanColumns), state);
 }
 
 }  // namespace hotfixd

@@ -356,6 +356,23 @@ class Store {
 // Current time in Unix microseconds.
 std::int64_t NowMicros();
 
+// What both backends check and write the same way.
+
+// CheckDocument()
+//
+// DataLoss ("environment \"prod\" version 7: stored document does not match
+// its checksum", `document` naming the document) unless `row.sha256` is the
+// SHA-256 of `row.document`.
+//
+// Cost: one SHA-256 of the document.
+absl::Status CheckDocument(const VersionRow& row, const char* document);
+
+// DetailNamingRequest()
+//
+// An audit detail (a JSON object, or empty) with the change request's id put
+// first: {"request":ID, ...detail}.
+std::string DetailNamingRequest(std::int64_t id, const std::string& detail);
+
 }  // namespace hotfixd
 }  // namespace hotfix
 
