@@ -102,7 +102,9 @@ TEST_F(ClientFailoverTest, StreamMovesToTheNextServerAndResumesFromItsVersion) {
   // stream.
   b_.SetFlagsResponse(304);
   b_.SetFlag("b", BoolFlag(true));  // 7: live on the new server
-  ASSERT_TRUE(Eventually([&] { return client->version() == 7; }));
+  // The status (origin, below) is updated just after the snapshot is
+  // published: wait for the status itself.
+  ASSERT_TRUE(Eventually([&] { return client->GetStatus().version == 7; }));
   EXPECT_TRUE(client->Enabled("b"));
   EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kStream);
   b_.SetFlagsResponse(0);

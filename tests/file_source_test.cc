@@ -120,7 +120,8 @@ TEST_F(FileSourceTest, BadEditKeepsLastGoodAndReportsThenRecovers) {
   EXPECT_TRUE(client->Enabled("fix-123"));
 
   WriteAtomically(Doc(3, false));
-  ASSERT_TRUE(Eventually([&] { return client->version() == 3; }));
+  // The status is updated just after the snapshot is published.
+  ASSERT_TRUE(Eventually([&] { return client->GetStatus().version == 3; }));
   status = client->GetStatus();
   EXPECT_EQ(status.state, SourceState::kValid);
   EXPECT_TRUE(status.last_error.ok());
@@ -147,7 +148,9 @@ TEST_F(FileSourceTest, BootstrapIsServedWhileTheFileIsMissing) {
   EXPECT_EQ(status.state, SourceState::kStale);
   EXPECT_TRUE(client->Enabled("fix-123"));
   WriteAtomically(Doc(2, false));
-  ASSERT_TRUE(Eventually([&] { return client->version() == 2; }));
+  // The status is updated just after the snapshot is published: wait for the
+  // status itself, not for version().
+  ASSERT_TRUE(Eventually([&] { return client->GetStatus().version == 2; }));
   EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kFile);
   EXPECT_FALSE(client->Enabled("fix-123"));
 }
