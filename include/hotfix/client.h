@@ -464,7 +464,10 @@ class HOTFIX_EXPORT Client {
   // applied.
   bool WaitUntilReady(absl::Duration timeout) const;
 
-  // Version of the snapshot being served, 0 when none.
+  // Version of the snapshot being served, 0 when none. It may show a new
+  // snapshot a moment before GetStatus() does: the status (origin, state,
+  // version) is updated just after the publication, and the change's
+  // listeners are called after that.
   //
   // Cost: as an evaluation's snapshot read (a few atomic loads, two stores to
   // the thread's own hazard slot); no lock.
