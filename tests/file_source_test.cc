@@ -23,8 +23,9 @@ using ::testing::HasSubstr;
 class FileSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(::testing::TempDir(), "/hotfix_file_", getpid(), "_",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = absl::StrCat(
+        ::testing::TempDir(), "/hotfix_file_", getpid(), "_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_EQ(std::system(absl::StrCat("mkdir -p '", dir_, "'").c_str()), 0);
     path_ = dir_ + "/flags.json";
   }
@@ -70,7 +71,8 @@ class FileSourceTest : public ::testing::Test {
 std::string Doc(int version, bool fix) {
   return absl::StrCat(R"({"version": )", version, R"(, "flags": {"fix-123": {
       "variants": {"on": true, "off": false}, "off_variant": "off",
-      "default": ")", fix ? "on" : "off", R"("}}})");
+      "default": ")",
+                      fix ? "on" : "off", R"("}}})");
 }
 
 TEST_F(FileSourceTest, LoadsBeforeCreateReturns) {
@@ -103,7 +105,8 @@ TEST_F(FileSourceTest, ReloadsOnAtomicReplaceAndInPlaceWrite) {
 TEST_F(FileSourceTest, BadEditKeepsLastGoodAndReportsThenRecovers) {
   WriteAtomically(Doc(1, true));
   auto client = Start();
-  WriteAtomically(R"({"version": 2, "flags": {"fix-123": {"variants": {"on": true}, "default": "on", "kiled": true}}})");
+  WriteAtomically(
+      R"({"version": 2, "flags": {"fix-123": {"variants": {"on": true}, "default": "on", "kiled": true}}})");
   ASSERT_TRUE(Eventually([&] { return !client->GetStatus().last_error.ok(); }));
   ClientStatus status = client->GetStatus();
   EXPECT_EQ(status.state, SourceState::kStale);
@@ -115,7 +118,8 @@ TEST_F(FileSourceTest, BadEditKeepsLastGoodAndReportsThenRecovers) {
 
   WriteAtomically("{ truncated");
   ASSERT_TRUE(Eventually([&] {
-    return absl::StrContains(client->GetStatus().last_error.message(), "invalid JSON");
+    return absl::StrContains(client->GetStatus().last_error.message(),
+                             "invalid JSON");
   }));
   EXPECT_TRUE(client->Enabled("fix-123"));
 
@@ -162,7 +166,8 @@ TEST_F(FileSourceTest, OversizeFileIsRejected) {
   options.file.max_bytes = 16;
   auto client = Client::Create(options);
   ASSERT_TRUE(client.ok());
-  EXPECT_EQ((*client)->GetStatus().last_error.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ((*client)->GetStatus().last_error.code(),
+            absl::StatusCode::kResourceExhausted);
   EXPECT_FALSE((*client)->Enabled("fix-123"));
 }
 
