@@ -925,15 +925,19 @@ void TeardownInBackground(std::shared_ptr<ClientState> state) {
     ++t.pending;
   }
   try {
-    std::thread([state]() mutable {
-      pthread_setname_np(pthread_self(), "hotfix-close");
+    std::thread teardown([state]() mutable {
       state->Teardown();
       state.reset();  // closed and emptied: needs no GIL
       Teardowns& t = PendingTeardowns();
       std::lock_guard<std::mutex> lock(t.mu);
       --t.pending;
       t.cv.notify_all();
-    }).detach();
+    });
+    // Named here, not by the thread itself: a new thread may not run for a
+    // while, and until it names itself it bears the caller's name. close()
+    // returns with the thread already called what it is.
+    pthread_setname_np(teardown.native_handle(), "hotfix-close");
+    teardown.detach();
   } catch (const std::system_error& e) {
     {
       std::lock_guard<std::mutex> lock(t.mu);

@@ -97,27 +97,48 @@ def join(thread, what, timeout=30.0):
         pytest.fail("timed out after %gs waiting for %s" % (timeout, what))
 
 
-def _thread_names():
-    names = []
+def _threads():
+    """{(tid, start time): name} of this process's threads, the core's C++
+    threads included (the threading module sees only Python's). The start
+    time (clock ticks since boot) tells a thread from a later one that got
+    the same id: ids are reused, and pid_max may be as low as 32768."""
+    threads = {}
     for task in os.listdir("/proc/self/task"):
         try:
+            with open("/proc/self/task/%s/stat" % task) as f:
+                stat = f.read()
             with open("/proc/self/task/%s/comm" % task) as f:
-                names.append(f.read().strip())
-        except FileNotFoundError:
-            pass  # the thread ended meanwhile
-    return names
+                name = f.read().strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread ended meanwhile
+        # Field 22 is the start time; the name in field 2 may hold spaces.
+        start = stat[stat.rindex(")") + 2:].split()[19]
+        threads[(task, start)] = name
+    return threads
 
 
-def thread_count():
-    """Threads of this process, the core's C++ threads included (the threading
-    module sees only Python's), once no client is being stopped in the
-    background (a "hotfix-close" thread, which ends when its client is
-    stopped: see close())."""
-    names = wait_until(
-        lambda: (lambda n: n if "hotfix-close" not in n else None)(
-            _thread_names()),
+def thread_ids():
+    """The threads of this process now: compare a later threads_since() with
+    it. Taken once no client is being stopped in the background (a
+    "hotfix-close" thread, which ends when its client is stopped: see
+    close())."""
+    return set(_settled_threads())
+
+
+def threads_since(before):
+    """The threads started after `before` (a thread_ids()) and still running,
+    once no client is being stopped in the background. Threads that were
+    running at `before` and ended since do not count: a test that compared
+    thread counts failed when one of them (a teardown thread of an earlier
+    test, not yet named "hotfix-close" when the count was taken) ended."""
+    return set(_settled_threads()) - before
+
+
+def _settled_threads():
+    return wait_until(
+        lambda: (lambda t: t if "hotfix-close" not in t.values() else None)(
+            _threads()),
         "background closes to finish")
-    return len(names)
 
 
 def write_flags(path, version, on=True):

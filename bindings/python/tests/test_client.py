@@ -9,7 +9,8 @@ import os
 import pytest
 
 import hotfix
-from conftest import FLAGS, assert_clean_exit, run_python, thread_count
+from conftest import (FLAGS, assert_clean_exit, run_python, thread_ids,
+                      threads_since)
 
 
 def test_bootstrap_from_dict_str_and_bytes_serve_the_same_flags():
@@ -181,31 +182,31 @@ def test_repr_and_version():
 def test_many_clients_come_and_go_without_leaking_threads(tmp_path):
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(FLAGS))
-    before = thread_count()
+    before = thread_ids()
     for _ in range(50):
         with hotfix.Client.from_file(path, poll_interval=0.01) as client:
             assert client.enabled("fix-123")
             # The file watcher is a C++ thread, invisible to threading.
-            assert thread_count() == before + 1
+            assert len(threads_since(before)) == 1
         # close() joined it.
-        assert thread_count() == before
+        assert not threads_since(before)
 
 
 def test_garbage_collected_client_is_closed(tmp_path):
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(FLAGS))
-    before = thread_count()
+    before = thread_ids()
     client = hotfix.Client.from_file(path, poll_interval=0.01)
     handle = client.flag("fix-123")
-    assert thread_count() == before + 1
+    assert len(threads_since(before)) == 1
     del client
     gc.collect()
     # The handle keeps the client alive.
     assert handle.enabled()
-    assert thread_count() == before + 1
+    assert len(threads_since(before)) == 1
     del handle  # now the client is freed and its watcher joined
     gc.collect()
-    assert thread_count() == before
+    assert not threads_since(before)
 
 
 def test_public_names():

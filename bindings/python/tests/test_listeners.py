@@ -11,7 +11,8 @@ import pytest
 
 import hotfix
 from conftest import (FLAGS, assert_clean_exit, join, run_python,
-                      thread_count, wait_event, wait_until, write_flags)
+                      thread_ids, threads_since, wait_event, wait_until,
+                      write_flags)
 
 V4 = {"version": 4, "flags": {
     "fix-123": FLAGS["flags"]["fix-123"],
@@ -155,7 +156,7 @@ def test_dropping_the_last_reference_inside_a_callback_frees_the_client(
     # join itself), so it is stopped right after the callback returns.
     path = tmp_path / "flags.json"
     write_flags(path, 1)
-    before = thread_count()
+    before = thread_ids()
     holder = {"client": hotfix.Client.from_file(path, poll_interval=0.01)}
     calls = []
     dropped = threading.Event()
@@ -167,12 +168,12 @@ def test_dropping_the_last_reference_inside_a_callback_frees_the_client(
         dropped.set()
 
     holder["client"].on_change(drop)
-    assert thread_count() == before + 1
+    assert len(threads_since(before)) == 1
     write_flags(path, 2)
     wait_event(dropped, "the callback dropping its client")
     assert calls == [2]
     assert holder == {}
-    wait_until(lambda: thread_count() == before,
+    wait_until(lambda: not threads_since(before),
                "the dropped client's watcher thread to end")
     # A later change reaches no callback: a second client following the same
     # file sees it, the dropped one's callback never runs again.
@@ -187,7 +188,7 @@ def test_clients_rebuilt_inside_their_callbacks_do_not_pile_up(tmp_path):
     # its own callback, 20 times: the old clients' threads must go.
     path = tmp_path / "flags.json"
     write_flags(path, 1)
-    before = thread_count()
+    before = thread_ids()
     state = {"client": None, "rebuilds": 0}
 
     def make():
@@ -205,10 +206,10 @@ def test_clients_rebuilt_inside_their_callbacks_do_not_pile_up(tmp_path):
         write_flags(path, version, on=bool(version % 2))
         wait_until(lambda: state["rebuilds"] > done,
                    "rebuild %d" % (version - 1))
-    wait_until(lambda: thread_count() == before + 1,
+    wait_until(lambda: len(threads_since(before)) == 1,
                "only the current client's watcher to be left")
     state.pop("client").close()
-    assert thread_count() == before
+    assert not threads_since(before)
 
 
 def test_file_watcher_callbacks_take_the_gil(tmp_path):
@@ -252,7 +253,7 @@ def test_close_does_not_wait_for_a_running_callback(tmp_path):
     # and the watcher is stopped once the callback returns.
     path = tmp_path / "flags.json"
     write_flags(path, 1)
-    before = thread_count()
+    before = thread_ids()
     client = hotfix.Client.from_file(path, poll_interval=0.01)
     entered = threading.Event()
     release = threading.Event()
@@ -271,7 +272,7 @@ def test_close_does_not_wait_for_a_running_callback(tmp_path):
     assert client.closed
     assert seen == []
     release.set()
-    wait_until(lambda: thread_count() == before,
+    wait_until(lambda: not threads_since(before),
                "the watcher to stop after the callback returned")
     assert seen == [(2, True)]
 
