@@ -411,16 +411,12 @@ ABSL_ATTRIBUTE_NOINLINE bool EnabledOn(const internal::Publisher& publisher,
   const internal::Published* p = guard.get();
   if (p == nullptr) return false;
   const internal::CompiledFlagSet& set = *p->set;
-  std::uint32_t index;
-  if (!internal::FindFlag(set, flag, &index)) return false;
-  const internal::CompiledFlag& f = set.flags[index];
-  if (f.static_variant >= 0) {
-    const Value& v = f.variants[f.static_variant].value;
-    return v.type == ValueType::kBool && v.bool_value;
-  }
+  const internal::FlagSlot* slot = internal::FindSlot(set, flag);
+  if (slot == nullptr) return false;
+  if (slot->enabled_answer >= 0) return slot->enabled_answer != 0;
   internal::EvalClock clock;
-  const EvaluationDetail d =
-      internal::EvaluateFlag(set, index, context, ValueType::kBool, clock);
+  const EvaluationDetail d = internal::EvaluateFlag(
+      set, slot->index, context, ValueType::kBool, clock);
   return d.value.type == ValueType::kBool && d.value.bool_value;
 }
 

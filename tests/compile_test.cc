@@ -81,7 +81,7 @@ std::string OneClause(const std::string& clause,
 }
 
 const CompiledFlag& FlagOf(const Snapshot& s, const std::string& key) {
-  return s.compiled().flags[s.compiled().index.at(key)];
+  return s.compiled().flags[s.compiled().index.at(key).index];
 }
 
 const Clause& FirstClause(const Snapshot& s) {
@@ -1223,7 +1223,7 @@ TEST(ModelTest, FlagsAreSortedAndIndexed) {
   EXPECT_EQ(set.flags[3].key, "zeta");
   ASSERT_EQ(set.index.size(), 4u);
   for (std::uint32_t i = 0; i < set.flags.size(); ++i) {
-    EXPECT_EQ(set.index.at(set.flags[i].key), i);
+    EXPECT_EQ(set.index.at(set.flags[i].key).index, i);
   }
   EXPECT_EQ(s->size(), 4u);
   EXPECT_EQ(s->version(), 1u);

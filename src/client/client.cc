@@ -235,16 +235,15 @@ bool Client::Enabled(std::string_view flag,
   const internal::Published* p = guard.get();
   if (p == nullptr) return false;
   const internal::CompiledFlagSet& set = *p->set;
-  std::uint32_t index;
-  if (!internal::FindFlag(set, flag, &index)) return false;
-  const std::int8_t answer = set.enabled_answer[index];
+  const internal::FlagSlot* slot = internal::FindSlot(set, flag);
+  if (slot == nullptr) return false;
+  const std::uint32_t index = slot->index;
   internal::Counters* const counters = core_->counters();
-  if (answer >= 0) {  // context-independent
+  if (slot->enabled_answer >= 0) {  // context-independent
     if (counters != nullptr) {
-      counters->Count(guard.slot(), set.static_counter[index],
-                      internal::kExposures);
+      counters->Count(guard.slot(), slot->static_counter, internal::kExposures);
     }
-    return answer != 0;
+    return slot->enabled_answer != 0;
   }
   EvalClock clock;
   std::int32_t variant;

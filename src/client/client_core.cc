@@ -255,11 +255,12 @@ void ClientCore::PrepareSetLocked(CompiledFlagSet* set) {
   if (!trips_.empty()) {
     bool changed = false;
     for (auto it = trips_.begin(); it != trips_.end();) {
-      std::uint32_t index;
-      const bool same = FindFlag(*set, it->first, &index) &&
-                        SameTrippedDefinition(set->flags[index].fingerprint,
-                                              it->second.fingerprint) &&
-                        set->flags[index].guard != nullptr;
+      auto slot = set->index.find(it->first);
+      const bool same =
+          slot != set->index.end() &&
+          SameTrippedDefinition(set->flags[slot->second.index].fingerprint,
+                                it->second.fingerprint) &&
+          set->flags[slot->second.index].guard != nullptr;
       if (!same) {
         Log(LogLevel::kWarning,
             absl::StrCat("guard of flag \"", it->first,
@@ -269,14 +270,12 @@ void ClientCore::PrepareSetLocked(CompiledFlagSet* set) {
         changed = true;
         continue;
       }
-      CompiledFlag& flag = set->flags[index];
+      CompiledFlag& flag = set->flags[slot->second.index];
       flag.killed = true;
       flag.guard_tripped = true;
       flag.off_variant = flag.guard->fallback;
       flag.fingerprint ^= kTrippedFingerprint;
-      bool value;
-      set->enabled_answer[index] =
-          StaticBool(flag, &value) ? static_cast<std::int8_t>(value) : -1;
+      slot->second.enabled_answer = EnabledAnswer(flag);
       ++it;
     }
     if (!trips_.empty()) MarkFlagsBehindTrips(set);
@@ -523,18 +522,17 @@ void ClientCore::RestartSourcesAfterFork() {
 
 std::uint64_t ClientCore::WordFor(const HandleCell& cell,
                                   const Published* published) {
-  std::uint32_t index;
-  if (published == nullptr || !FindFlag(*published->set, cell.key, &index)) {
-    return HandleCell::kStaticFalse;
-  }
+  const FlagSlot* slot =
+      published == nullptr ? nullptr : FindSlot(*published->set, cell.key);
+  if (slot == nullptr) return HandleCell::kStaticFalse;
+  const std::uint32_t index = slot->index;
   bool value;
   if (StaticBool(published->set->flags[index], &value)) {
     std::uint64_t word =
         value ? HandleCell::kStaticTrue : HandleCell::kStaticFalse;
-    const auto& counters = published->set->static_counter;
-    if (index < counters.size() && counters[index] != kNoCounter) {
+    if (slot->static_counter != kNoCounter) {
       word |= HandleCell::kCountBit |
-              (static_cast<std::uint64_t>(counters[index]) << 32);
+              (static_cast<std::uint64_t>(slot->static_counter) << 32);
     }
     return word;
   }

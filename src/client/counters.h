@@ -29,6 +29,7 @@
 #include "absl/base/optimization.h"
 #include "client/publisher.h"
 #include "hotfix/client.h"
+#include "model/model.h"  // kNoCounter
 
 namespace hotfix {
 namespace internal {
@@ -38,9 +39,6 @@ enum CounterField : int { kExposures = 0, kSuccesses = 1, kFailures = 2 };
 
 // FlagHandle's inline count (hotfix/client.h) adds to a counter's first cell.
 static_assert(kExposures == 0);
-
-// "No counter": the evaluation served no variant, or the id space is full.
-inline constexpr std::uint32_t kNoCounter = 0xFFFFFFFFu;
 
 class Counters {
  public:

@@ -69,7 +69,6 @@ void Telemetry::AssignCounters(CompiledFlagSet* set) {
   const std::size_t n = set->flags.size();
   set->counter_offset.assign(n, 0);
   set->counter_ids.clear();
-  set->static_counter.assign(n, kNoCounter);
   for (std::size_t i = 0; i < n; ++i) {
     const CompiledFlag& flag = set->flags[i];
     set->counter_offset[i] =
@@ -94,13 +93,17 @@ void Telemetry::AssignCounters(CompiledFlagSet* set) {
       }
       set->counter_ids.push_back(id);
     }
-    // The variant Enabled() serves when its answer is context-independent.
-    if (set->enabled_answer[i] >= 0 && flag.type == ValueType::kBool) {
-      const std::int32_t v =
-          flag.killed ? flag.off_variant : flag.static_variant;
-      if (v >= 0) {
-        set->static_counter[i] = set->counter_ids[set->counter_offset[i] + v];
-      }
+  }
+  // The counter of the variant Enabled() serves when its answer is
+  // context-independent, kept in the index slot the by-name lookup reads.
+  for (auto& [key, slot] : set->index) {
+    const CompiledFlag& flag = set->flags[slot.index];
+    slot.static_counter = kNoCounter;
+    if (slot.enabled_answer < 0 || flag.type != ValueType::kBool) continue;
+    const std::int32_t v = flag.killed ? flag.off_variant : flag.static_variant;
+    if (v >= 0) {
+      slot.static_counter =
+          set->counter_ids[set->counter_offset[slot.index] + v];
     }
   }
 }

@@ -84,8 +84,9 @@ class Telemetry {
 
   // AssignCounters()
   //
-  // Fills set->counter_offset, counter_ids and static_counter, naming new
-  // flag x variant pairs. Called before `set` is published.
+  // Fills set->counter_offset, counter_ids and each index slot's
+  // static_counter, naming new flag x variant pairs. Called before `set` is
+  // published.
   void AssignCounters(CompiledFlagSet* set);
 
   // SetGuards()

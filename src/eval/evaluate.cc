@@ -535,11 +535,17 @@ std::int64_t EvalClock::NowMicros() noexcept {
   return absl::ToUnixMicros(now_);
 }
 
+const FlagSlot* FindSlot(const CompiledFlagSet& set,
+                         std::string_view flag) noexcept {
+  auto it = set.index.find(ToAbsl(flag));
+  return it == set.index.end() ? nullptr : &it->second;
+}
+
 bool FindFlag(const CompiledFlagSet& set, std::string_view flag,
               std::uint32_t* index) noexcept {
-  auto it = set.index.find(ToAbsl(flag));
-  if (it == set.index.end()) return false;
-  *index = it->second;
+  const FlagSlot* slot = FindSlot(set, flag);
+  if (slot == nullptr) return false;
+  *index = slot->index;
   return true;
 }
 
@@ -654,6 +660,11 @@ bool StaticBool(const CompiledFlag& flag, bool* value) noexcept {
   }
   *value = variant >= 0 && flag.variants[variant].value.bool_value;
   return true;
+}
+
+std::int8_t EnabledAnswer(const CompiledFlag& flag) noexcept {
+  bool value;
+  return StaticBool(flag, &value) ? static_cast<std::int8_t>(value) : -1;
 }
 
 }  // namespace internal

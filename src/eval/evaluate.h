@@ -72,12 +72,27 @@ EvaluationDetail EvaluateByName(const CompiledFlagSet& set,
 bool FindFlag(const CompiledFlagSet& set, std::string_view flag,
               std::uint32_t* index) noexcept;
 
+// FindSlot()
+//
+// `flag`'s slot in the index (its position in set.flags, and what the by-name
+// Enabled() reads of it), or null if absent.
+//
+// Cost: one hash of `flag` and, usually, one cache line of the index.
+const FlagSlot* FindSlot(const CompiledFlagSet& set,
+                         std::string_view flag) noexcept;
+
 // StaticBool()
 //
 // If set.flags[index]'s Enabled() answer is the same for every context (a
 // static boolean flag, a killed flag, a non-boolean flag), stores it in
 // *value and returns true.
 bool StaticBool(const CompiledFlag& flag, bool* value) noexcept;
+
+// EnabledAnswer()
+//
+// FlagSlot::enabled_answer for `flag`: StaticBool's value (1 or 0), or -1
+// when the answer depends on the context.
+std::int8_t EnabledAnswer(const CompiledFlag& flag) noexcept;
 
 // Typed reads of an evaluation result: the served value if it has the type,
 // else `default_value`. Shared by Client and FlagHandle getters.

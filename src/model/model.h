@@ -208,6 +208,24 @@ struct CompiledSegment {
   std::vector<std::vector<Clause>> rules;  // any rule whose clauses all match
 };
 
+// "No counter": the evaluation served no variant, the flag counts nothing, or
+// the counter id space is full (client/counters.h).
+inline constexpr std::uint32_t kNoCounter = 0xFFFFFFFFu;
+
+// What the by-name lookup finds for a key: the flag, and what the by-name
+// Enabled() needs of it when its answer does not depend on the context. Kept
+// in the hash index's own slot so that the hot path reads one cache line, not
+// three (the slot, a byte array and a counter-id array).
+struct FlagSlot {
+  std::uint32_t index = 0;  // into CompiledFlagSet::flags
+  // Client::Enabled()'s answer when it cannot depend on the context (1 true,
+  // 0 false: static, killed, or not boolean), else -1.
+  std::int8_t enabled_answer = -1;
+  // The exposure counter of the variant that answer serves, filled by the
+  // Client serving the set (client/telemetry.h).
+  std::uint32_t static_counter = kNoCounter;
+};
+
 // The format a flag set was written in.
 enum class SourceFormat : std::uint8_t { kNative, kFlagd };
 
@@ -216,25 +234,18 @@ struct CompiledFlagSet {
   SourceFormat format = SourceFormat::kNative;
   // flagd: the flag set's `metadata` (primitives, strings interned).
   std::vector<std::pair<std::string, Value>> metadata;
-  std::vector<CompiledFlag> flags;                        // sorted by key
-  absl::flat_hash_map<std::string, std::uint32_t> index;  // key -> flags[i]
-  // Per flag, Client::Enabled()'s answer when it cannot depend on the context
-  // (1 true, 0 false: static, killed, or not boolean), else -1. A dense byte
-  // array so the by-name fast path touches only the index and this line, not
-  // the much larger CompiledFlag.
-  std::vector<std::int8_t> enabled_answer;
+  std::vector<CompiledFlag> flags;                   // sorted by key
+  absl::flat_hash_map<std::string, FlagSlot> index;  // key -> flags[i]
   std::vector<CompiledSegment> segments;
   std::vector<std::string> warnings;
   // Owner of every interned view above; shared with the Client.
   std::shared_ptr<StringPool> strings;
   // Exposure counters, filled by the Client serving the set (empty when it
   // counts nothing; client/telemetry.h): variant v of flag i counts into
-  // counter_ids[counter_offset[i] + v], and static_counter[i] is the counter
-  // of the variant Enabled() serves when its answer is context-independent
-  // (0xFFFFFFFF: none).
+  // counter_ids[counter_offset[i] + v] (the counter of Enabled()'s
+  // context-independent answer is in the flag's FlagSlot).
   std::vector<std::uint32_t> counter_offset;
   std::vector<std::uint32_t> counter_ids;
-  std::vector<std::uint32_t> static_counter;
 };
 
 }  // namespace internal

@@ -405,7 +405,7 @@ absl::Status Compiler::CompileFlags(const Json& map, const Path& path) {
   for (std::uint32_t k = 0; k < n; ++k) {
     out_->flags[k].key.assign(sorted[k].key);
     work_[k].json = sorted[k].value;
-    out_->index.emplace(sorted[k].key, k);
+    out_->index.emplace(sorted[k].key, FlagSlot{k});
   }
   std::uint32_t i = 0;
   for (auto m = map.MemberBegin(); m != map.MemberEnd(); ++m, ++i) {
@@ -848,20 +848,20 @@ absl::Status Compiler::CompilePrerequisites(const Json& v, const Path& path,
     std::string_view variant;
     HOTFIX_RETURN_IF_ERROR(
         ReadString(*f[kVariant], Path(item_path, "variant"), &variant));
-    auto it = out_->index.find(ToAbsl(key));
-    if (it == out_->index.end()) {
+    const FlagSlot* slot = FindSlot(*out_, key);
+    if (slot == nullptr) {
       return Error(flag_path, absl::StrCat("unknown flag ", Quote(key)));
     }
-    if (it->second == self) {
+    if (slot->index == self) {
       return Error(flag_path, "a flag cannot be its own prerequisite");
     }
     for (const Prerequisite& p : flag->prerequisites) {
-      if (p.flag == it->second) {
+      if (p.flag == slot->index) {
         return Error(flag_path, absl::StrCat("duplicate prerequisite on flag ",
                                              Quote(key)));
       }
     }
-    flag->prerequisites.push_back(Prerequisite{it->second, -1});
+    flag->prerequisites.push_back(Prerequisite{slot->index, -1});
     work->prerequisite_variants.push_back(variant);
   }
   return absl::OkStatus();
@@ -1297,12 +1297,8 @@ std::unique_ptr<CompiledFlagSet> CompileInto(std::string_view json,
     // Not yet recorded: an error nothing recovered from.
     if (!st.ok() && !errors->stopped()) errors->Add(std::move(st));
     if (errors->count() > 0) return nullptr;
-    set->enabled_answer.resize(set->flags.size());
-    for (std::size_t i = 0; i < set->flags.size(); ++i) {
-      bool value;
-      set->enabled_answer[i] = StaticBool(set->flags[i], &value)
-                                   ? static_cast<std::int8_t>(value)
-                                   : -1;
+    for (auto& [key, slot] : set->index) {
+      slot.enabled_answer = EnabledAnswer(set->flags[slot.index]);
     }
     return set;
   } catch (const std::bad_alloc&) {

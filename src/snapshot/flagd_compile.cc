@@ -554,11 +554,13 @@ absl::Status CompileFlagdDocument(const Json& root,
   out->index.reserve(members.size());
   for (std::size_t i = 0; i < members.size(); ++i) {
     out->flags[i].key.assign(members[i].key);
-    out->index.emplace(out->flags[i].key, static_cast<std::uint32_t>(i));
+    out->index.emplace(out->flags[i].key,
+                       FlagSlot{static_cast<std::uint32_t>(i)});
   }
   // Compile in document order so the first error is the first in the text.
   for (auto m = flags.MemberBegin(); m != flags.MemberEnd(); ++m) {
-    const std::uint32_t i = out->index.find(ToAbsl(View(m->name)))->second;
+    const std::uint32_t i =
+        out->index.find(ToAbsl(View(m->name)))->second.index;
     HOTFIX_RETURN_IF_ERROR(
         CompileFlag(m->value, Path(flags_path, View(m->name)), out->metadata,
                     set_hash, pool, &out->flags[i], &scratch));
