@@ -352,6 +352,38 @@ hotfix_code_t SetPositive(const char* function, const char* what,
   });
 }
 
+// SetPositive() for the duration option `(o.*part).*field`, given in
+// milliseconds.
+template <typename Part>
+hotfix_code_t SetPositiveMs(const char* function, const char* what,
+                            hotfix_options_t* options, int64_t ms,
+                            Part hotfix::ClientOptions::*part,
+                            absl::Duration Part::*field) {
+  return SetPositive(function, what, options, ms > 0,
+                     [&](hotfix::ClientOptions& o) {
+                       (o.*part).*field = absl::Milliseconds(ms);
+                     });
+}
+
+// Sets the attribute `name` (not "key", which must be a string) of
+// `context` with `set(kept_name)`.
+template <typename Set>
+hotfix_code_t SetAttribute(const char* function, hotfix_context_t* context,
+                           const char* name, Set&& set) {
+  return Guarded(function, nullptr, [&]() -> absl::Status {
+    if (context == nullptr || name == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(function, ": NULL argument"));
+    }
+    if (std::strcmp(name, "key") == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(function, ": the context key must be a string"));
+    }
+    set(context->Keep(name));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -567,37 +599,33 @@ hotfix_code_t hotfix_options_set_remote_mode(hotfix_options_t* options,
 
 hotfix_code_t hotfix_options_set_remote_poll_interval_ms(
     hotfix_options_t* options, int64_t interval_ms) {
-  return SetPositive("hotfix_options_set_remote_poll_interval_ms",
-                     "remote poll interval", options, interval_ms > 0,
-                     [&](hotfix::ClientOptions& o) {
-                       o.remote.poll_interval = absl::Milliseconds(interval_ms);
-                     });
+  return SetPositiveMs("hotfix_options_set_remote_poll_interval_ms",
+                       "remote poll interval", options, interval_ms,
+                       &hotfix::ClientOptions::remote,
+                       &hotfix::RemoteOptions::poll_interval);
 }
 
 hotfix_code_t hotfix_options_set_connect_timeout_ms(hotfix_options_t* options,
                                                     int64_t timeout_ms) {
-  return SetPositive("hotfix_options_set_connect_timeout_ms", "connect timeout",
-                     options, timeout_ms > 0, [&](hotfix::ClientOptions& o) {
-                       o.remote.connect_timeout =
-                           absl::Milliseconds(timeout_ms);
-                     });
+  return SetPositiveMs("hotfix_options_set_connect_timeout_ms",
+                       "connect timeout", options, timeout_ms,
+                       &hotfix::ClientOptions::remote,
+                       &hotfix::RemoteOptions::connect_timeout);
 }
 
 hotfix_code_t hotfix_options_set_read_timeout_ms(hotfix_options_t* options,
                                                  int64_t timeout_ms) {
-  return SetPositive("hotfix_options_set_read_timeout_ms", "read timeout",
-                     options, timeout_ms > 0, [&](hotfix::ClientOptions& o) {
-                       o.remote.read_timeout = absl::Milliseconds(timeout_ms);
-                     });
+  return SetPositiveMs("hotfix_options_set_read_timeout_ms", "read timeout",
+                       options, timeout_ms, &hotfix::ClientOptions::remote,
+                       &hotfix::RemoteOptions::read_timeout);
 }
 
 hotfix_code_t hotfix_options_set_heartbeat_timeout_ms(hotfix_options_t* options,
                                                       int64_t timeout_ms) {
-  return SetPositive(
-      "hotfix_options_set_heartbeat_timeout_ms", "heartbeat timeout", options,
-      timeout_ms > 0, [&](hotfix::ClientOptions& o) {
-        o.remote.heartbeat_timeout = absl::Milliseconds(timeout_ms);
-      });
+  return SetPositiveMs("hotfix_options_set_heartbeat_timeout_ms",
+                       "heartbeat timeout", options, timeout_ms,
+                       &hotfix::ClientOptions::remote,
+                       &hotfix::RemoteOptions::heartbeat_timeout);
 }
 
 hotfix_code_t hotfix_options_set_verify_tls(hotfix_options_t* options,
@@ -652,21 +680,17 @@ hotfix_code_t hotfix_options_set_telemetry_send(hotfix_options_t* options,
 
 hotfix_code_t hotfix_options_set_telemetry_flush_interval_ms(
     hotfix_options_t* options, int64_t interval_ms) {
-  return SetPositive("hotfix_options_set_telemetry_flush_interval_ms",
-                     "telemetry flush interval", options, interval_ms > 0,
-                     [&](hotfix::ClientOptions& o) {
-                       o.telemetry.flush_interval =
-                           absl::Milliseconds(interval_ms);
-                     });
+  return SetPositiveMs("hotfix_options_set_telemetry_flush_interval_ms",
+                       "telemetry flush interval", options, interval_ms,
+                       &hotfix::ClientOptions::telemetry,
+                       &hotfix::TelemetryOptions::flush_interval);
 }
 
 hotfix_code_t hotfix_options_set_guard_interval_ms(hotfix_options_t* options,
                                                    int64_t interval_ms) {
-  return SetPositive("hotfix_options_set_guard_interval_ms", "guard interval",
-                     options, interval_ms > 0, [&](hotfix::ClientOptions& o) {
-                       o.telemetry.guard_interval =
-                           absl::Milliseconds(interval_ms);
-                     });
+  return SetPositiveMs("hotfix_options_set_guard_interval_ms", "guard interval",
+                       options, interval_ms, &hotfix::ClientOptions::telemetry,
+                       &hotfix::TelemetryOptions::guard_interval);
 }
 
 hotfix_code_t hotfix_options_set_telemetry_instance(hotfix_options_t* options,
@@ -961,34 +985,18 @@ hotfix_code_t hotfix_context_set_string(hotfix_context_t* context,
 
 hotfix_code_t hotfix_context_set_number(hotfix_context_t* context,
                                         const char* name, double value) {
-  return Guarded("hotfix_context_set_number", nullptr, [&]() -> absl::Status {
-    if (context == nullptr || name == nullptr) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_number: NULL argument");
-    }
-    if (std::strcmp(name, "key") == 0) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_number: the context key must be a string");
-    }
-    context->context.SetNumber(context->Keep(name), value);
-    return absl::OkStatus();
-  });
+  return SetAttribute("hotfix_context_set_number", context, name,
+                      [&](std::string_view kept_name) {
+                        context->context.SetNumber(kept_name, value);
+                      });
 }
 
 hotfix_code_t hotfix_context_set_bool(hotfix_context_t* context,
                                       const char* name, int value) {
-  return Guarded("hotfix_context_set_bool", nullptr, [&]() -> absl::Status {
-    if (context == nullptr || name == nullptr) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_bool: NULL argument");
-    }
-    if (std::strcmp(name, "key") == 0) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_bool: the context key must be a string");
-    }
-    context->context.Set(context->Keep(name), value != 0);
-    return absl::OkStatus();
-  });
+  return SetAttribute("hotfix_context_set_bool", context, name,
+                      [&](std::string_view kept_name) {
+                        context->context.Set(kept_name, value != 0);
+                      });
 }
 
 // ---------------------------------------------------------------- handles
