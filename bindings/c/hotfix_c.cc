@@ -184,6 +184,19 @@ class LiveHandles {
   absl::flat_hash_set<const void*> live_[kKinds] ABSL_GUARDED_BY(mu_);
 };
 
+// Deletes `handle`, a handle of `kind`; NULL is ignored, and a handle that is
+// not live (destroyed already, or never created) is left alone and reported
+// with `not_live`.
+template <typename Handle>
+void DestroyLive(LiveHandles::Kind kind, Handle* handle, const char* not_live) {
+  if (handle == nullptr) return;
+  if (!LiveHandles::Get().Remove(kind, handle)) {
+    hotfix::Log(hotfix::LogLevel::kError, not_live);
+    return;
+  }
+  delete handle;
+}
+
 // Clients whose change callbacks are running on this thread, innermost last:
 // such a client must not be destroyed here (it would join the thread it runs
 // on, or be freed under the hotfix_client_publish that called the callback).
@@ -505,14 +518,9 @@ hotfix_options_t* hotfix_options_create(void) {
 }
 
 void hotfix_options_destroy(hotfix_options_t* options) {
-  if (options == nullptr) return;
-  if (!LiveHandles::Get().Remove(LiveHandles::kOptions, options)) {
-    hotfix::Log(hotfix::LogLevel::kError,
-                "hotfix_options_destroy: not a live options object "
-                "(destroyed twice?); ignored");
-    return;
-  }
-  delete options;
+  DestroyLive(LiveHandles::kOptions, options,
+              "hotfix_options_destroy: not a live options object "
+              "(destroyed twice?); ignored");
 }
 
 hotfix_code_t hotfix_options_set_bootstrap_json(hotfix_options_t* options,
@@ -747,13 +755,10 @@ void hotfix_client_destroy(hotfix_client_t* client) {
                 "alive)");
     return;
   }
-  if (!LiveHandles::Get().Remove(LiveHandles::kClient, client)) {
-    hotfix::Log(hotfix::LogLevel::kError,
-                "hotfix_client_destroy: not a live client "
-                "(destroyed twice?); ignored");
-    return;
-  }
-  delete client;  // ~Client joins the source threads; nothing throws
+  // ~Client joins the source threads; nothing throws.
+  DestroyLive(LiveHandles::kClient, client,
+              "hotfix_client_destroy: not a live client "
+              "(destroyed twice?); ignored");
 }
 
 int hotfix_client_enabled(const hotfix_client_t* client, const char* flag,
@@ -1016,14 +1021,9 @@ hotfix_code_t hotfix_client_flag(hotfix_client_t* client, const char* key,
 }
 
 void hotfix_flag_destroy(hotfix_flag_t* flag) {
-  if (flag == nullptr) return;
-  if (!LiveHandles::Get().Remove(LiveHandles::kFlag, flag)) {
-    hotfix::Log(hotfix::LogLevel::kError,
-                "hotfix_flag_destroy: not a live flag handle "
-                "(destroyed twice?); ignored");
-    return;
-  }
-  delete flag;
+  DestroyLive(LiveHandles::kFlag, flag,
+              "hotfix_flag_destroy: not a live flag handle "
+              "(destroyed twice?); ignored");
 }
 
 const char* hotfix_flag_key(const hotfix_flag_t* flag) {
