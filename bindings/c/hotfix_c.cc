@@ -325,6 +325,16 @@ void ResetDetail(hotfix_detail_t* detail, hotfix::ErrorKind error) {
   detail->detail.error = error;
 }
 
+// The string `field` of guard trip `i` in `status`; NULL without a status or
+// such a trip.
+const char* GuardTripString(const hotfix_client_status_t* status, size_t i,
+                            std::string hotfix::GuardTrip::*field) {
+  if (status == nullptr || i >= status->status.guard_trips.size()) {
+    return nullptr;
+  }
+  return (status->status.guard_trips[i].*field).c_str();
+}
+
 const char* Name(std::string_view name) {
   // Every name function returns a string literal.
   return name.data();
@@ -1242,26 +1252,17 @@ size_t hotfix_client_status_guard_trip_count(
 
 const char* hotfix_client_status_guard_trip_flag(
     const hotfix_client_status_t* status, size_t i) {
-  if (status == nullptr || i >= status->status.guard_trips.size()) {
-    return nullptr;
-  }
-  return status->status.guard_trips[i].flag.c_str();
+  return GuardTripString(status, i, &hotfix::GuardTrip::flag);
 }
 
 const char* hotfix_client_status_guard_trip_variant(
     const hotfix_client_status_t* status, size_t i) {
-  if (status == nullptr || i >= status->status.guard_trips.size()) {
-    return nullptr;
-  }
-  return status->status.guard_trips[i].variant.c_str();
+  return GuardTripString(status, i, &hotfix::GuardTrip::variant);
 }
 
 const char* hotfix_client_status_guard_trip_detail(
     const hotfix_client_status_t* status, size_t i) {
-  if (status == nullptr || i >= status->status.guard_trips.size()) {
-    return nullptr;
-  }
-  return status->status.guard_trips[i].detail.c_str();
+  return GuardTripString(status, i, &hotfix::GuardTrip::detail);
 }
 
 uint64_t hotfix_client_status_telemetry_posts(
