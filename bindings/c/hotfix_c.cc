@@ -15,10 +15,12 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -182,6 +184,19 @@ class LiveHandles {
   absl::flat_hash_set<const void*> live_[kKinds] ABSL_GUARDED_BY(mu_);
 };
 
+// Deletes `handle`, a handle of `kind`; NULL is ignored, and a handle that is
+// not live (destroyed already, or never created) is left alone and reported
+// with `not_live`.
+template <typename Handle>
+void DestroyLive(LiveHandles::Kind kind, Handle* handle, const char* not_live) {
+  if (handle == nullptr) return;
+  if (!LiveHandles::Get().Remove(kind, handle)) {
+    hotfix::Log(hotfix::LogLevel::kError, not_live);
+    return;
+  }
+  delete handle;
+}
+
 // Clients whose change callbacks are running on this thread, innermost last:
 // such a client must not be destroyed here (it would join the thread it runs
 // on, or be freed under the hotfix_client_publish that called the callback).
@@ -264,6 +279,31 @@ absl::Status NullArgument(const char* function, const char* argument) {
       absl::StrCat(function, ": ", argument, " is NULL"));
 }
 
+// A pointer argument that must not be NULL, for Checked().
+struct Required {
+  template <typename T>
+  Required(const char* name, const T& pointer)
+      : name(name), given(pointer != nullptr) {}
+  const char* name;
+  bool given;
+};
+
+// Guarded(), after checking `required` in order: the first NULL one is the
+// error (NullArgument) and `body` does not run.
+template <typename Body>
+hotfix_code_t Checked(const char* function, char** errptr,
+                      std::initializer_list<Required> required, Body&& body) {
+  return Guarded(function, errptr, [&]() -> absl::Status {
+    for (const Required& argument : required) {
+      if (!argument.given) return NullArgument(function, argument.name);
+    }
+    return body();
+  });
+}
+
+// A NULL string option means "unset": the empty string.
+const char* OrEmpty(const char* s) { return s == nullptr ? "" : s; }
+
 int64_t UnixMicros(absl::Time t) {
   if (t == absl::InfinitePast()) return 0;
   return absl::ToUnixMicros(t);
@@ -285,6 +325,16 @@ void ResetDetail(hotfix_detail_t* detail, hotfix::ErrorKind error) {
   detail->detail.error = error;
 }
 
+// The string `field` of guard trip `i` in `status`; NULL without a status or
+// such a trip.
+const char* GuardTripString(const hotfix_client_status_t* status, size_t i,
+                            std::string hotfix::GuardTrip::*field) {
+  if (status == nullptr || i >= status->status.guard_trips.size()) {
+    return nullptr;
+  }
+  return (status->status.guard_trips[i].*field).c_str();
+}
+
 const char* Name(std::string_view name) {
   // Every name function returns a string literal.
   return name.data();
@@ -294,25 +344,65 @@ const char* Name(std::string_view name) {
 
 namespace {
 
+// Runs `set` on the options (unless `options` is NULL): it returns an
+// absl::Status, or nothing when it cannot fail.
 template <typename Set>
 hotfix_code_t SetOption(const char* function, hotfix_options_t* options,
                         Set&& set) {
-  return Guarded(function, nullptr, [&]() -> absl::Status {
-    if (options == nullptr) return NullArgument(function, "options");
-    return set(options->options);
-  });
+  return Checked(
+      function, nullptr, {{"options", options}}, [&]() -> absl::Status {
+        if constexpr (std::is_void_v<decltype(set(options->options))>) {
+          set(options->options);
+          return absl::OkStatus();
+        } else {
+          return set(options->options);
+        }
+      });
 }
 
-// Sets a positive duration option given in milliseconds.
-hotfix_code_t SetPositiveMs(const char* function, const char* what,
-                            hotfix_options_t* options, int64_t ms,
-                            absl::Duration hotfix::RemoteOptions::*field) {
+// SetOption() for an option that must be positive: unless `positive`, fails
+// with "<what>: must be positive" and does not run `set`.
+template <typename Set>
+hotfix_code_t SetPositive(const char* function, const char* what,
+                          hotfix_options_t* options, bool positive, Set&& set) {
   return SetOption(function, options, [&](hotfix::ClientOptions& o) {
-    if (ms <= 0) {
+    if (!positive) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": must be positive"));
     }
-    o.remote.*field = absl::Milliseconds(ms);
+    set(o);
+    return absl::OkStatus();
+  });
+}
+
+// SetPositive() for the duration option `(o.*part).*field`, given in
+// milliseconds.
+template <typename Part>
+hotfix_code_t SetPositiveMs(const char* function, const char* what,
+                            hotfix_options_t* options, int64_t ms,
+                            Part hotfix::ClientOptions::*part,
+                            absl::Duration Part::*field) {
+  return SetPositive(function, what, options, ms > 0,
+                     [&](hotfix::ClientOptions& o) {
+                       (o.*part).*field = absl::Milliseconds(ms);
+                     });
+}
+
+// Sets the attribute `name` (not "key", which must be a string) of
+// `context` with `set(kept_name)`.
+template <typename Set>
+hotfix_code_t SetAttribute(const char* function, hotfix_context_t* context,
+                           const char* name, Set&& set) {
+  return Guarded(function, nullptr, [&]() -> absl::Status {
+    if (context == nullptr || name == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(function, ": NULL argument"));
+    }
+    if (std::strcmp(name, "key") == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(function, ": the context key must be a string"));
+    }
+    set(context->Keep(name));
     return absl::OkStatus();
   });
 }
@@ -394,10 +484,9 @@ const char* hotfix_connection_name(hotfix_connection_t connection) {
 }
 
 hotfix_code_t hotfix_validate(const char* json, char** errptr) {
-  return Guarded("hotfix_validate", errptr, [&]() -> absl::Status {
-    if (json == nullptr) return NullArgument("hotfix_validate", "json");
-    return hotfix::Compile(json).status();
-  });
+  return Checked(
+      "hotfix_validate", errptr, {{"json", json}},
+      [&]() -> absl::Status { return hotfix::Compile(json).status(); });
 }
 
 hotfix_code_t hotfix_set_log_callback(hotfix_log_callback_t callback,
@@ -439,41 +528,30 @@ hotfix_options_t* hotfix_options_create(void) {
 }
 
 void hotfix_options_destroy(hotfix_options_t* options) {
-  if (options == nullptr) return;
-  if (!LiveHandles::Get().Remove(LiveHandles::kOptions, options)) {
-    hotfix::Log(hotfix::LogLevel::kError,
-                "hotfix_options_destroy: not a live options object "
-                "(destroyed twice?); ignored");
-    return;
-  }
-  delete options;
+  DestroyLive(LiveHandles::kOptions, options,
+              "hotfix_options_destroy: not a live options object "
+              "(destroyed twice?); ignored");
 }
 
 hotfix_code_t hotfix_options_set_bootstrap_json(hotfix_options_t* options,
                                                 const char* json) {
-  return SetOption("hotfix_options_set_bootstrap_json", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.bootstrap_json = json == nullptr ? "" : json;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_bootstrap_json", options,
+      [&](hotfix::ClientOptions& o) { o.bootstrap_json = OrEmpty(json); });
 }
 
 hotfix_code_t hotfix_options_set_bootstrap_path(hotfix_options_t* options,
                                                 const char* path) {
-  return SetOption("hotfix_options_set_bootstrap_path", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.bootstrap_path = path == nullptr ? "" : path;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_bootstrap_path", options,
+      [&](hotfix::ClientOptions& o) { o.bootstrap_path = OrEmpty(path); });
 }
 
 hotfix_code_t hotfix_options_set_file_path(hotfix_options_t* options,
                                            const char* path) {
-  return SetOption("hotfix_options_set_file_path", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.file.path = path == nullptr ? "" : path;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_file_path", options,
+      [&](hotfix::ClientOptions& o) { o.file.path = OrEmpty(path); });
 }
 
 hotfix_code_t hotfix_options_set_file_poll_interval_ms(
@@ -491,24 +569,17 @@ hotfix_code_t hotfix_options_set_file_poll_interval_ms(
 
 hotfix_code_t hotfix_options_set_file_max_bytes(hotfix_options_t* options,
                                                 size_t max_bytes) {
-  return SetOption(
-      "hotfix_options_set_file_max_bytes", options,
-      [&](hotfix::ClientOptions& o) {
-        if (max_bytes == 0) {
-          return absl::InvalidArgumentError("file max bytes: must be positive");
-        }
-        o.file.max_bytes = max_bytes;
-        return absl::OkStatus();
-      });
+  return SetPositive("hotfix_options_set_file_max_bytes", "file max bytes",
+                     options, max_bytes > 0, [&](hotfix::ClientOptions& o) {
+                       o.file.max_bytes = max_bytes;
+                     });
 }
 
 hotfix_code_t hotfix_options_set_server_url(hotfix_options_t* options,
                                             const char* url) {
-  return SetOption("hotfix_options_set_server_url", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.remote.base_url = url == nullptr ? "" : url;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_server_url", options,
+      [&](hotfix::ClientOptions& o) { o.remote.base_url = OrEmpty(url); });
 }
 
 hotfix_code_t hotfix_options_add_server_url(hotfix_options_t* options,
@@ -520,17 +591,14 @@ hotfix_code_t hotfix_options_add_server_url(hotfix_options_t* options,
                      } else {
                        o.remote.base_urls.emplace_back(url);
                      }
-                     return absl::OkStatus();
                    });
 }
 
 hotfix_code_t hotfix_options_set_sdk_key(hotfix_options_t* options,
                                          const char* sdk_key) {
-  return SetOption("hotfix_options_set_sdk_key", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.remote.sdk_key = sdk_key == nullptr ? "" : sdk_key;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_sdk_key", options,
+      [&](hotfix::ClientOptions& o) { o.remote.sdk_key = OrEmpty(sdk_key); });
 }
 
 hotfix_code_t hotfix_options_set_remote_mode(hotfix_options_t* options,
@@ -551,6 +619,7 @@ hotfix_code_t hotfix_options_set_remote_poll_interval_ms(
     hotfix_options_t* options, int64_t interval_ms) {
   return SetPositiveMs("hotfix_options_set_remote_poll_interval_ms",
                        "remote poll interval", options, interval_ms,
+                       &hotfix::ClientOptions::remote,
                        &hotfix::RemoteOptions::poll_interval);
 }
 
@@ -558,13 +627,14 @@ hotfix_code_t hotfix_options_set_connect_timeout_ms(hotfix_options_t* options,
                                                     int64_t timeout_ms) {
   return SetPositiveMs("hotfix_options_set_connect_timeout_ms",
                        "connect timeout", options, timeout_ms,
+                       &hotfix::ClientOptions::remote,
                        &hotfix::RemoteOptions::connect_timeout);
 }
 
 hotfix_code_t hotfix_options_set_read_timeout_ms(hotfix_options_t* options,
                                                  int64_t timeout_ms) {
   return SetPositiveMs("hotfix_options_set_read_timeout_ms", "read timeout",
-                       options, timeout_ms,
+                       options, timeout_ms, &hotfix::ClientOptions::remote,
                        &hotfix::RemoteOptions::read_timeout);
 }
 
@@ -572,34 +642,29 @@ hotfix_code_t hotfix_options_set_heartbeat_timeout_ms(hotfix_options_t* options,
                                                       int64_t timeout_ms) {
   return SetPositiveMs("hotfix_options_set_heartbeat_timeout_ms",
                        "heartbeat timeout", options, timeout_ms,
+                       &hotfix::ClientOptions::remote,
                        &hotfix::RemoteOptions::heartbeat_timeout);
 }
 
 hotfix_code_t hotfix_options_set_verify_tls(hotfix_options_t* options,
                                             int verify) {
-  return SetOption("hotfix_options_set_verify_tls", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.remote.verify_tls = verify != 0;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_verify_tls", options,
+      [&](hotfix::ClientOptions& o) { o.remote.verify_tls = verify != 0; });
 }
 
 hotfix_code_t hotfix_options_set_ca_file(hotfix_options_t* options,
                                          const char* path) {
-  return SetOption("hotfix_options_set_ca_file", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.remote.ca_file = path == nullptr ? "" : path;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_ca_file", options,
+      [&](hotfix::ClientOptions& o) { o.remote.ca_file = OrEmpty(path); });
 }
 
 hotfix_code_t hotfix_options_set_cache_path(hotfix_options_t* options,
                                             const char* path) {
-  return SetOption("hotfix_options_set_cache_path", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.cache_path = path == nullptr ? "" : path;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_cache_path", options,
+      [&](hotfix::ClientOptions& o) { o.cache_path = OrEmpty(path); });
 }
 
 hotfix_code_t hotfix_options_set_unknown_operators(
@@ -619,47 +684,31 @@ hotfix_code_t hotfix_options_set_unknown_operators(
 }
 
 hotfix_code_t hotfix_options_set_counting(hotfix_options_t* options, int on) {
-  return SetOption("hotfix_options_set_counting", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.telemetry.counting = on != 0;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_counting", options,
+      [&](hotfix::ClientOptions& o) { o.telemetry.counting = on != 0; });
 }
 
 hotfix_code_t hotfix_options_set_telemetry_send(hotfix_options_t* options,
                                                 int on) {
-  return SetOption("hotfix_options_set_telemetry_send", options,
-                   [&](hotfix::ClientOptions& o) {
-                     o.telemetry.send = on != 0;
-                     return absl::OkStatus();
-                   });
+  return SetOption(
+      "hotfix_options_set_telemetry_send", options,
+      [&](hotfix::ClientOptions& o) { o.telemetry.send = on != 0; });
 }
 
 hotfix_code_t hotfix_options_set_telemetry_flush_interval_ms(
     hotfix_options_t* options, int64_t interval_ms) {
-  return SetOption("hotfix_options_set_telemetry_flush_interval_ms", options,
-                   [&](hotfix::ClientOptions& o) {
-                     if (interval_ms <= 0) {
-                       return absl::InvalidArgumentError(
-                           "telemetry flush interval: must be positive");
-                     }
-                     o.telemetry.flush_interval =
-                         absl::Milliseconds(interval_ms);
-                     return absl::OkStatus();
-                   });
+  return SetPositiveMs("hotfix_options_set_telemetry_flush_interval_ms",
+                       "telemetry flush interval", options, interval_ms,
+                       &hotfix::ClientOptions::telemetry,
+                       &hotfix::TelemetryOptions::flush_interval);
 }
 
 hotfix_code_t hotfix_options_set_guard_interval_ms(hotfix_options_t* options,
                                                    int64_t interval_ms) {
-  return SetOption(
-      "hotfix_options_set_guard_interval_ms", options,
-      [&](hotfix::ClientOptions& o) {
-        if (interval_ms <= 0) {
-          return absl::InvalidArgumentError("guard interval: must be positive");
-        }
-        o.telemetry.guard_interval = absl::Milliseconds(interval_ms);
-        return absl::OkStatus();
-      });
+  return SetPositiveMs("hotfix_options_set_guard_interval_ms", "guard interval",
+                       options, interval_ms, &hotfix::ClientOptions::telemetry,
+                       &hotfix::TelemetryOptions::guard_interval);
 }
 
 hotfix_code_t hotfix_options_set_telemetry_instance(hotfix_options_t* options,
@@ -681,15 +730,11 @@ hotfix_code_t hotfix_options_set_telemetry_instance(hotfix_options_t* options,
 
 hotfix_code_t hotfix_options_set_max_document_bytes(hotfix_options_t* options,
                                                     size_t max_bytes) {
-  return SetOption("hotfix_options_set_max_document_bytes", options,
-                   [&](hotfix::ClientOptions& o) {
-                     if (max_bytes == 0) {
-                       return absl::InvalidArgumentError(
-                           "max document bytes: must be positive");
-                     }
-                     o.compile.max_document_bytes = max_bytes;
-                     return absl::OkStatus();
-                   });
+  return SetPositive("hotfix_options_set_max_document_bytes",
+                     "max document bytes", options, max_bytes > 0,
+                     [&](hotfix::ClientOptions& o) {
+                       o.compile.max_document_bytes = max_bytes;
+                     });
 }
 
 // ---------------------------------------------------------------- client
@@ -697,22 +742,18 @@ hotfix_code_t hotfix_options_set_max_document_bytes(hotfix_options_t* options,
 hotfix_code_t hotfix_client_create(const hotfix_options_t* options,
                                    hotfix_client_t** client, char** errptr) {
   if (client != nullptr) *client = nullptr;
-  return Guarded("hotfix_client_create", errptr, [&]() -> absl::Status {
-    if (options == nullptr) {
-      return NullArgument("hotfix_client_create", "options");
-    }
-    if (client == nullptr) {
-      return NullArgument("hotfix_client_create", "client");
-    }
-    absl::StatusOr<std::unique_ptr<hotfix::Client>> created =
-        hotfix::Client::Create(options->options);
-    if (!created.ok()) return created.status();
-    auto wrapper = std::make_unique<hotfix_client_t>();
-    wrapper->client = *std::move(created);
-    LiveHandles::Get().Add(LiveHandles::kClient, wrapper.get());
-    *client = wrapper.release();
-    return absl::OkStatus();
-  });
+  return Checked("hotfix_client_create", errptr,
+                 {{"options", options}, {"client", client}},
+                 [&]() -> absl::Status {
+                   absl::StatusOr<std::unique_ptr<hotfix::Client>> created =
+                       hotfix::Client::Create(options->options);
+                   if (!created.ok()) return created.status();
+                   auto wrapper = std::make_unique<hotfix_client_t>();
+                   wrapper->client = *std::move(created);
+                   LiveHandles::Get().Add(LiveHandles::kClient, wrapper.get());
+                   *client = wrapper.release();
+                   return absl::OkStatus();
+                 });
 }
 
 void hotfix_client_destroy(hotfix_client_t* client) {
@@ -724,13 +765,10 @@ void hotfix_client_destroy(hotfix_client_t* client) {
                 "alive)");
     return;
   }
-  if (!LiveHandles::Get().Remove(LiveHandles::kClient, client)) {
-    hotfix::Log(hotfix::LogLevel::kError,
-                "hotfix_client_destroy: not a live client "
-                "(destroyed twice?); ignored");
-    return;
-  }
-  delete client;  // ~Client joins the source threads; nothing throws
+  // ~Client joins the source threads; nothing throws.
+  DestroyLive(LiveHandles::kClient, client,
+              "hotfix_client_destroy: not a live client "
+              "(destroyed twice?); ignored");
 }
 
 int hotfix_client_enabled(const hotfix_client_t* client, const char* flag,
@@ -827,41 +865,32 @@ hotfix_code_t hotfix_client_get_status(const hotfix_client_t* client,
                                        hotfix_client_status_t** status,
                                        char** errptr) {
   if (status != nullptr) *status = nullptr;
-  return Guarded("hotfix_client_get_status", errptr, [&]() -> absl::Status {
-    if (client == nullptr) {
-      return NullArgument("hotfix_client_get_status", "client");
-    }
-    if (status == nullptr) {
-      return NullArgument("hotfix_client_get_status", "status");
-    }
-    auto copy = std::make_unique<hotfix_client_status_t>();
-    copy->status = client->client->GetStatus();
-    copy->last_error = std::string(copy->status.last_error.message());
-    copy->last_rejection = std::string(copy->status.last_rejection.message());
-    *status = copy.release();
-    return absl::OkStatus();
-  });
+  return Checked(
+      "hotfix_client_get_status", errptr,
+      {{"client", client}, {"status", status}}, [&]() -> absl::Status {
+        auto copy = std::make_unique<hotfix_client_status_t>();
+        copy->status = client->client->GetStatus();
+        copy->last_error = std::string(copy->status.last_error.message());
+        copy->last_rejection =
+            std::string(copy->status.last_rejection.message());
+        *status = copy.release();
+        return absl::OkStatus();
+      });
 }
 
 hotfix_code_t hotfix_client_after_fork(hotfix_client_t* client) {
-  return Guarded("hotfix_client_after_fork", nullptr, [&]() -> absl::Status {
-    if (client == nullptr) {
-      return NullArgument("hotfix_client_after_fork", "client");
-    }
-    client->client->AfterFork();
-    return absl::OkStatus();
-  });
+  return Checked("hotfix_client_after_fork", nullptr, {{"client", client}},
+                 [&]() -> absl::Status {
+                   client->client->AfterFork();
+                   return absl::OkStatus();
+                 });
 }
 
 hotfix_code_t hotfix_client_publish(hotfix_client_t* client, const char* json,
                                     char** errptr) {
-  return Guarded("hotfix_client_publish", errptr, [&]() -> absl::Status {
-    if (client == nullptr) {
-      return NullArgument("hotfix_client_publish", "client");
-    }
-    if (json == nullptr) return NullArgument("hotfix_client_publish", "json");
-    return client->client->Publish(json);
-  });
+  return Checked(
+      "hotfix_client_publish", errptr, {{"client", client}, {"json", json}},
+      [&]() -> absl::Status { return client->client->Publish(json); });
 }
 
 // ---------------------------------------------------------------- changes
@@ -870,41 +899,34 @@ hotfix_code_t hotfix_client_add_listener(hotfix_client_t* client,
                                          hotfix_change_callback_t callback,
                                          void* user_data, int* listener_id,
                                          char** errptr) {
-  return Guarded("hotfix_client_add_listener", errptr, [&]() -> absl::Status {
-    if (client == nullptr) {
-      return NullArgument("hotfix_client_add_listener", "client");
-    }
-    if (callback == nullptr) {
-      return NullArgument("hotfix_client_add_listener", "callback");
-    }
-    if (listener_id == nullptr) {
-      return NullArgument("hotfix_client_add_listener", "listener_id");
-    }
-    *listener_id = client->client->AddListener(
-        [client, callback, user_data](const hotfix::ChangeEvent& event) {
-          hotfix_change_event_t c_event{&event};
-          struct Scope {
-            explicit Scope(const hotfix_client_t* c) {
-              t_dispatching.push_back(c);
-            }
-            ~Scope() { t_dispatching.pop_back(); }
-          } scope(client);
-          callback(user_data, &c_event);
-        });
-    return absl::OkStatus();
-  });
+  return Checked(
+      "hotfix_client_add_listener", errptr,
+      {{"client", client},
+       {"callback", callback},
+       {"listener_id", listener_id}},
+      [&]() -> absl::Status {
+        *listener_id = client->client->AddListener(
+            [client, callback, user_data](const hotfix::ChangeEvent& event) {
+              hotfix_change_event_t c_event{&event};
+              struct Scope {
+                explicit Scope(const hotfix_client_t* c) {
+                  t_dispatching.push_back(c);
+                }
+                ~Scope() { t_dispatching.pop_back(); }
+              } scope(client);
+              callback(user_data, &c_event);
+            });
+        return absl::OkStatus();
+      });
 }
 
 hotfix_code_t hotfix_client_remove_listener(hotfix_client_t* client,
                                             int listener_id) {
-  return Guarded(
-      "hotfix_client_remove_listener", nullptr, [&]() -> absl::Status {
-        if (client == nullptr) {
-          return NullArgument("hotfix_client_remove_listener", "client");
-        }
-        client->client->RemoveListener(listener_id);
-        return absl::OkStatus();
-      });
+  return Checked("hotfix_client_remove_listener", nullptr, {{"client", client}},
+                 [&]() -> absl::Status {
+                   client->client->RemoveListener(listener_id);
+                   return absl::OkStatus();
+                 });
 }
 
 uint64_t hotfix_change_event_old_version(const hotfix_change_event_t* event) {
@@ -952,14 +974,11 @@ void hotfix_context_clear(hotfix_context_t* context) {
 
 hotfix_code_t hotfix_context_set_key(hotfix_context_t* context,
                                      const char* key) {
-  return Guarded("hotfix_context_set_key", nullptr, [&]() -> absl::Status {
-    if (context == nullptr) {
-      return NullArgument("hotfix_context_set_key", "context");
-    }
-    if (key == nullptr) return NullArgument("hotfix_context_set_key", "key");
-    context->context.set_key(context->Keep(key));
-    return absl::OkStatus();
-  });
+  return Checked("hotfix_context_set_key", nullptr,
+                 {{"context", context}, {"key", key}}, [&]() -> absl::Status {
+                   context->context.set_key(context->Keep(key));
+                   return absl::OkStatus();
+                 });
 }
 
 hotfix_code_t hotfix_context_set_string(hotfix_context_t* context,
@@ -981,34 +1000,18 @@ hotfix_code_t hotfix_context_set_string(hotfix_context_t* context,
 
 hotfix_code_t hotfix_context_set_number(hotfix_context_t* context,
                                         const char* name, double value) {
-  return Guarded("hotfix_context_set_number", nullptr, [&]() -> absl::Status {
-    if (context == nullptr || name == nullptr) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_number: NULL argument");
-    }
-    if (std::strcmp(name, "key") == 0) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_number: the context key must be a string");
-    }
-    context->context.SetNumber(context->Keep(name), value);
-    return absl::OkStatus();
-  });
+  return SetAttribute("hotfix_context_set_number", context, name,
+                      [&](std::string_view kept_name) {
+                        context->context.SetNumber(kept_name, value);
+                      });
 }
 
 hotfix_code_t hotfix_context_set_bool(hotfix_context_t* context,
                                       const char* name, int value) {
-  return Guarded("hotfix_context_set_bool", nullptr, [&]() -> absl::Status {
-    if (context == nullptr || name == nullptr) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_bool: NULL argument");
-    }
-    if (std::strcmp(name, "key") == 0) {
-      return absl::InvalidArgumentError(
-          "hotfix_context_set_bool: the context key must be a string");
-    }
-    context->context.Set(context->Keep(name), value != 0);
-    return absl::OkStatus();
-  });
+  return SetAttribute("hotfix_context_set_bool", context, name,
+                      [&](std::string_view kept_name) {
+                        context->context.Set(kept_name, value != 0);
+                      });
 }
 
 // ---------------------------------------------------------------- handles
@@ -1016,27 +1019,21 @@ hotfix_code_t hotfix_context_set_bool(hotfix_context_t* context,
 hotfix_code_t hotfix_client_flag(hotfix_client_t* client, const char* key,
                                  hotfix_flag_t** flag, char** errptr) {
   if (flag != nullptr) *flag = nullptr;
-  return Guarded("hotfix_client_flag", errptr, [&]() -> absl::Status {
-    if (client == nullptr) return NullArgument("hotfix_client_flag", "client");
-    if (key == nullptr) return NullArgument("hotfix_client_flag", "key");
-    if (flag == nullptr) return NullArgument("hotfix_client_flag", "flag");
-    auto handle = std::make_unique<hotfix_flag_t>(
-        hotfix_flag_t{client->client->Flag(key)});
-    LiveHandles::Get().Add(LiveHandles::kFlag, handle.get());
-    *flag = handle.release();
-    return absl::OkStatus();
-  });
+  return Checked("hotfix_client_flag", errptr,
+                 {{"client", client}, {"key", key}, {"flag", flag}},
+                 [&]() -> absl::Status {
+                   auto handle = std::make_unique<hotfix_flag_t>(
+                       hotfix_flag_t{client->client->Flag(key)});
+                   LiveHandles::Get().Add(LiveHandles::kFlag, handle.get());
+                   *flag = handle.release();
+                   return absl::OkStatus();
+                 });
 }
 
 void hotfix_flag_destroy(hotfix_flag_t* flag) {
-  if (flag == nullptr) return;
-  if (!LiveHandles::Get().Remove(LiveHandles::kFlag, flag)) {
-    hotfix::Log(hotfix::LogLevel::kError,
-                "hotfix_flag_destroy: not a live flag handle "
-                "(destroyed twice?); ignored");
-    return;
-  }
-  delete flag;
+  DestroyLive(LiveHandles::kFlag, flag,
+              "hotfix_flag_destroy: not a live flag handle "
+              "(destroyed twice?); ignored");
 }
 
 const char* hotfix_flag_key(const hotfix_flag_t* flag) {
@@ -1255,26 +1252,17 @@ size_t hotfix_client_status_guard_trip_count(
 
 const char* hotfix_client_status_guard_trip_flag(
     const hotfix_client_status_t* status, size_t i) {
-  if (status == nullptr || i >= status->status.guard_trips.size()) {
-    return nullptr;
-  }
-  return status->status.guard_trips[i].flag.c_str();
+  return GuardTripString(status, i, &hotfix::GuardTrip::flag);
 }
 
 const char* hotfix_client_status_guard_trip_variant(
     const hotfix_client_status_t* status, size_t i) {
-  if (status == nullptr || i >= status->status.guard_trips.size()) {
-    return nullptr;
-  }
-  return status->status.guard_trips[i].variant.c_str();
+  return GuardTripString(status, i, &hotfix::GuardTrip::variant);
 }
 
 const char* hotfix_client_status_guard_trip_detail(
     const hotfix_client_status_t* status, size_t i) {
-  if (status == nullptr || i >= status->status.guard_trips.size()) {
-    return nullptr;
-  }
-  return status->status.guard_trips[i].detail.c_str();
+  return GuardTripString(status, i, &hotfix::GuardTrip::detail);
 }
 
 uint64_t hotfix_client_status_telemetry_posts(

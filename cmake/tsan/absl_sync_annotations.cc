@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "absl/base/options.h"
 #include "absl/status/status.h"
@@ -65,13 +66,62 @@ void* Real(const char* suffix, bool is_const) {
   return fn;
 }
 
-template <typename Fn>
-Fn Get(const char* suffix, bool is_const = false) {
-  return reinterpret_cast<Fn>(Real(suffix, is_const));
+// How a member function of type `Member` is called through its symbol: as a
+// function taking the object pointer first.
+template <typename Member>
+struct AsFunction;
+template <typename R, typename C, typename... Args>
+struct AsFunction<R (C::*)(Args...)> {
+  using Type = R (*)(C*, Args...);
+  static constexpr bool kConst = false;
+};
+template <typename R, typename C, typename... Args>
+struct AsFunction<R (C::*)(Args...) const> {
+  using Type = R (*)(const C*, Args...);
+  static constexpr bool kConst = true;
+};
+
+// The real Abseil function behind the member function `kMember`, whose
+// mangled name is `suffix` (see Real()).
+template <auto kMember>
+typename AsFunction<decltype(kMember)>::Type Get(const char* suffix) {
+  using Function = AsFunction<decltype(kMember)>;
+  return reinterpret_cast<typename Function::Type>(
+      Real(suffix, Function::kConst));
 }
 
 void Acquire(const void* p) { __tsan_acquire(const_cast<void*>(p)); }
 void Release(const void* p) { __tsan_release(const_cast<void*>(p)); }
+
+// Acquires `p` when `acquired` (a try-lock or timed wait that succeeded);
+// returns `acquired`.
+bool AcquireIf(const void* p, bool acquired) {
+  if (acquired) Acquire(p);
+  return acquired;
+}
+
+// Acquires `p` when it goes out of scope: after the return value of the call
+// it brackets is computed.
+class AcquireOnExit {
+ public:
+  explicit AcquireOnExit(const void* p) : p_(p) {}
+  AcquireOnExit(const AcquireOnExit&) = delete;
+  AcquireOnExit& operator=(const AcquireOnExit&) = delete;
+  ~AcquireOnExit() { Acquire(p_); }
+
+ private:
+  const void* p_;
+};
+
+// Calls `real(args...)`, a wait that gives `mu` up while it blocks and holds
+// it again when it returns (whatever its result): releases `mu` before the
+// call and acquires it after.
+template <typename Fn, typename... Args>
+auto CallReleasing(const void* mu, Fn real, Args&&... args) {
+  Release(mu);
+  const AcquireOnExit acquire(mu);
+  return real(std::forward<Args>(args)...);
+}
 
 // Abseil evaluates a Condition inside the uninstrumented Await()/LockWhen()
 // and Unlock(), with the mutex held, in the waiting thread or in the thread
@@ -97,6 +147,16 @@ class AnnotatedCondition {
   const absl::Condition* cond_;
   const absl::Mutex* mu_;
 };
+
+// Calls the Mutex member `real(mu, cond, rest...)` the way CallReleasing does,
+// with `cond` wrapped in an AnnotatedCondition.
+template <typename Fn, typename... Rest>
+auto CallWithCondition(Fn real, absl::Mutex* mu, const absl::Condition& cond,
+                       Rest... rest) {
+  AnnotatedCondition wrapped(cond, mu);
+  const absl::Condition wrapped_cond = wrapped.condition();
+  return CallReleasing(mu, real, mu, wrapped_cond, rest...);
+}
 
 // Runs before main(): Abseil's deadlock detection (on in Debian's build) is
 // invisible to TSan and would be reported as races on its cycle graph.
@@ -126,197 +186,138 @@ void Status::UnrefNonInlined(uintptr_t rep) {
 // ---------------------------------------------------------------- Mutex
 
 void Mutex::Lock() {
-  static const auto real = Get<void (*)(Mutex*)>("5Mutex4LockEv");
+  static const auto real = Get<&Mutex::Lock>("5Mutex4LockEv");
   real(this);
   Acquire(this);
 }
 
 void Mutex::ReaderLock() {
-  static const auto real = Get<void (*)(Mutex*)>("5Mutex10ReaderLockEv");
+  static const auto real = Get<&Mutex::ReaderLock>("5Mutex10ReaderLockEv");
   real(this);
   Acquire(this);
 }
 
 bool Mutex::TryLock() {
-  static const auto real = Get<bool (*)(Mutex*)>("5Mutex7TryLockEv");
-  const bool locked = real(this);
-  if (locked) Acquire(this);
-  return locked;
+  static const auto real = Get<&Mutex::TryLock>("5Mutex7TryLockEv");
+  return AcquireIf(this, real(this));
 }
 
 bool Mutex::ReaderTryLock() {
-  static const auto real = Get<bool (*)(Mutex*)>("5Mutex13ReaderTryLockEv");
-  const bool locked = real(this);
-  if (locked) Acquire(this);
-  return locked;
+  static const auto real =
+      Get<&Mutex::ReaderTryLock>("5Mutex13ReaderTryLockEv");
+  return AcquireIf(this, real(this));
 }
 
 void Mutex::Unlock() {
-  static const auto real = Get<void (*)(Mutex*)>("5Mutex6UnlockEv");
+  static const auto real = Get<&Mutex::Unlock>("5Mutex6UnlockEv");
   Release(this);
   real(this);
 }
 
 void Mutex::ReaderUnlock() {
-  static const auto real = Get<void (*)(Mutex*)>("5Mutex12ReaderUnlockEv");
+  static const auto real = Get<&Mutex::ReaderUnlock>("5Mutex12ReaderUnlockEv");
   Release(this);
   real(this);
 }
 
 void Mutex::LockWhen(const Condition& cond) {
-  static const auto real = Get<void (*)(Mutex*, const Condition&)>(
-      "5Mutex8LockWhenERKNS0_9ConditionE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  real(this, wrapped_cond);
-  Acquire(this);
+  static const auto real =
+      Get<&Mutex::LockWhen>("5Mutex8LockWhenERKNS0_9ConditionE");
+  CallWithCondition(real, this, cond);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
-  static const auto real = Get<void (*)(Mutex*, const Condition&)>(
-      "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  real(this, wrapped_cond);
-  Acquire(this);
+  static const auto real =
+      Get<&Mutex::ReaderLockWhen>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
+  CallWithCondition(real, this, cond);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
-  static const auto real = Get<bool (*)(Mutex*, const Condition&, Duration)>(
+  static const auto real = Get<&Mutex::LockWhenWithTimeout>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  const bool result = real(this, wrapped_cond, timeout);
-  Acquire(this);  // the mutex is held whatever the result
-  return result;
+  return CallWithCondition(real, this, cond, timeout);
 }
 
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
-  static const auto real = Get<bool (*)(Mutex*, const Condition&, Time)>(
+  static const auto real = Get<&Mutex::LockWhenWithDeadline>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  const bool result = real(this, wrapped_cond, deadline);
-  Acquire(this);
-  return result;
+  return CallWithCondition(real, this, cond, deadline);
 }
 
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
-  static const auto real = Get<bool (*)(Mutex*, const Condition&, Duration)>(
+  static const auto real = Get<&Mutex::ReaderLockWhenWithTimeout>(
       "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  const bool result = real(this, wrapped_cond, timeout);
-  Acquire(this);
-  return result;
+  return CallWithCondition(real, this, cond, timeout);
 }
 
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
-  static const auto real = Get<bool (*)(Mutex*, const Condition&, Time)>(
+  static const auto real = Get<&Mutex::ReaderLockWhenWithDeadline>(
       "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  const bool result = real(this, wrapped_cond, deadline);
-  Acquire(this);
-  return result;
+  return CallWithCondition(real, this, cond, deadline);
 }
 
 void Mutex::Await(const Condition& cond) {
-  static const auto real =
-      Get<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  real(this, wrapped_cond);
-  Acquire(this);
+  static const auto real = Get<&Mutex::Await>("5Mutex5AwaitERKNS0_9ConditionE");
+  CallWithCondition(real, this, cond);
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
-  static const auto real = Get<bool (*)(Mutex*, const Condition&, Duration)>(
+  static const auto real = Get<&Mutex::AwaitWithTimeout>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  const bool result = real(this, wrapped_cond, timeout);
-  Acquire(this);
-  return result;
+  return CallWithCondition(real, this, cond, timeout);
 }
 
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
-  static const auto real = Get<bool (*)(Mutex*, const Condition&, Time)>(
+  static const auto real = Get<&Mutex::AwaitWithDeadline>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  AnnotatedCondition wrapped(cond, this);
-  const Condition wrapped_cond = wrapped.condition();
-  Release(this);
-  const bool result = real(this, wrapped_cond, deadline);
-  Acquire(this);
-  return result;
+  return CallWithCondition(real, this, cond, deadline);
 }
 
 // ---------------------------------------------------------------- CondVar
 
 void CondVar::Wait(Mutex* mu) {
-  static const auto real =
-      Get<void (*)(CondVar*, Mutex*)>("7CondVar4WaitEPNS0_5MutexE");
-  Release(mu);
-  real(this, mu);
-  Acquire(mu);
+  static const auto real = Get<&CondVar::Wait>("7CondVar4WaitEPNS0_5MutexE");
+  CallReleasing(mu, real, this, mu);
 }
 
 bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
-  static const auto real = Get<bool (*)(CondVar*, Mutex*, Duration)>(
+  static const auto real = Get<&CondVar::WaitWithTimeout>(
       "7CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
-  Release(mu);
-  const bool result = real(this, mu, timeout);
-  Acquire(mu);
-  return result;
+  return CallReleasing(mu, real, this, mu, timeout);
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
-  static const auto real = Get<bool (*)(CondVar*, Mutex*, Time)>(
+  static const auto real = Get<&CondVar::WaitWithDeadline>(
       "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
-  Release(mu);
-  const bool result = real(this, mu, deadline);
-  Acquire(mu);
-  return result;
+  return CallReleasing(mu, real, this, mu, deadline);
 }
 
 // ---------------------------------------------------------------- Notification
 
 void Notification::Notify() {
   static const auto real =
-      Get<void (*)(Notification*)>("12Notification6NotifyEv");
+      Get<&Notification::Notify>("12Notification6NotifyEv");
   Release(this);
   real(this);
 }
 
 void Notification::WaitForNotification() const {
-  static const auto real = Get<void (*)(const Notification*)>(
-      "12Notification19WaitForNotificationEv", true);
+  static const auto real = Get<&Notification::WaitForNotification>(
+      "12Notification19WaitForNotificationEv");
   real(this);
   Acquire(this);
 }
 
 bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
-  static const auto real = Get<bool (*)(const Notification*, Duration)>(
-      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", true);
-  const bool notified = real(this, timeout);
-  if (notified) Acquire(this);
-  return notified;
+  static const auto real = Get<&Notification::WaitForNotificationWithTimeout>(
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+  return AcquireIf(this, real(this, timeout));
 }
 
 bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
-  static const auto real = Get<bool (*)(const Notification*, Time)>(
-      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", true);
-  const bool notified = real(this, deadline);
-  if (notified) Acquire(this);
-  return notified;
+  static const auto real = Get<&Notification::WaitForNotificationWithDeadline>(
+      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+  return AcquireIf(this, real(this, deadline));
 }
 
 ABSL_NAMESPACE_END

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <system_error>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "eval/evaluate.h"
@@ -22,9 +23,6 @@ namespace internal {
 namespace {
 
 constexpr char kSdk[] = "hotfix-cpp/0.1.0";
-// How often Stop() re-aborts the request in flight while waiting for the
-// thread (a request that began just after one abort is caught by the next).
-constexpr absl::Duration kStopRetry = absl::Milliseconds(10);
 // Shortest wait between failed posts.
 constexpr absl::Duration kMinRetry = absl::Seconds(1);
 
@@ -33,8 +31,6 @@ std::uint64_t Sub(std::uint64_t a, std::uint64_t b) {
 }
 
 }  // namespace
-
-Telemetry::Worker::Worker() : pid(::getpid()) {}
 
 Telemetry::Telemetry(
     const TelemetryOptions& options,
@@ -423,8 +419,7 @@ void Telemetry::Run(Worker* worker) {
     worker->mu.Lock();
     if (stop) break;
   }
-  worker->done = true;
-  worker->cv.SignalAll();
+  MarkDone(worker);
   worker->mu.Unlock();
 }
 
@@ -471,39 +466,20 @@ void Telemetry::Stop() {
     worker = worker_.get();
   }
   if (worker == nullptr || !worker->thread.joinable()) return;
-  if (worker->pid != ::getpid()) {
+  if (InForkedChild(*worker)) {
     // A forked child that never called AfterFork(): the thread is not ours.
-    HttpFetcher::AbandonInForkedChild(std::move(worker->fetcher));
-    worker_.release();  // NOLINT: deliberately leaked
+    AbandonInForkedChild(&worker_);
     return;
   }
-  const SteadyTime deadline = DeadlineAfter(options_.close_timeout);
-  worker->mu.Lock();
-  worker->stop = true;
-  worker->cv.SignalAll();
-  // A last post may take until the deadline; then abort it.
-  while (!worker->done && worker->cv.WaitUntil(&worker->mu, deadline)) {
-  }
-  while (!worker->done) {
-    worker->mu.Unlock();
-    if (worker->fetcher != nullptr) worker->fetcher->Cancel();
-    worker->mu.Lock();
-    const SteadyTime retry = DeadlineAfter(kStopRetry);
-    while (!worker->done && worker->cv.WaitUntil(&worker->mu, retry)) {
-    }
-  }
-  worker->mu.Unlock();
-  worker->thread.join();
+  // A last post may take until close_timeout; then it is aborted.
+  StopAndJoin(worker, options_.close_timeout);
   MutexLock lock(&thread_mu_);
   worker_.reset();
 }
 
 void Telemetry::RestartAfterFork() {
-  if (worker_ != nullptr && worker_->pid != ::getpid()) {
-    // The parent's thread did not survive fork(); its lock and connection
-    // must not be touched (see HttpFetcher::AbandonInForkedChild).
-    HttpFetcher::AbandonInForkedChild(std::move(worker_->fetcher));
-    worker_.release();  // NOLINT: deliberately leaked
+  if (worker_ != nullptr && InForkedChild(*worker_)) {
+    AbandonInForkedChild(&worker_);  // its thread did not survive fork()
   }
   bool have_guards;
   {

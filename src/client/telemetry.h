@@ -35,7 +35,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -47,6 +46,7 @@
 #include "hotfix/options.h"
 #include "hotfix/status.h"
 #include "model/model.h"
+#include "sources/fetch_worker.h"
 #include "sources/http_fetcher.h"
 #include "sources/server_list.h"
 #include "util/sync.h"
@@ -141,20 +141,12 @@ class Telemetry {
   };
   // Everything the background thread touches besides the shared state.
   // Replaced, never reused, after fork().
-  struct Worker {
+  struct Worker : FetchWorker {
     // Held by whoever judges the guards, until the trips found are applied
     // (taken before the Client's publish lock). In the worker, so that a
     // forked child never inherits it held.
     Mutex judge_mu;
-    Mutex mu;
-    CondVar cv;
-    bool stop ABSL_GUARDED_BY(mu) = false;
     bool flush_now ABSL_GUARDED_BY(mu) = false;
-    bool done ABSL_GUARDED_BY(mu) = false;
-    std::unique_ptr<HttpFetcher> fetcher;
-    std::thread thread;
-    const int pid;
-    Worker();
   };
 
   void Run(Worker* worker);

@@ -750,9 +750,8 @@ absl::Status Compiler::CompileRollout(const Json& v, const Path& path,
     static constexpr std::string_view kEntryNames[kEntryCount] = {"variant",
                                                                   "weight"};
     const Json* e[kEntryCount] = {};
-    HOTFIX_RETURN_IF_ERROR(ReadObject(split[i], entry_path, kEntryNames, e));
-    if (e[kVariant] == nullptr) return Missing(entry_path, "variant");
-    if (e[kWeight] == nullptr) return Missing(entry_path, "weight");
+    HOTFIX_RETURN_IF_ERROR(
+        ReadRequiredObject(split[i], entry_path, kEntryNames, e));
     const Path variant_path(entry_path, "variant");
     std::int32_t variant = -1;
     HOTFIX_RETURN_IF_ERROR(
@@ -804,9 +803,7 @@ absl::Status Compiler::CompileTargets(const Json& v, const Path& path,
     enum { kVariant, kKeys, kCount };
     static constexpr std::string_view kNames[kCount] = {"variant", "keys"};
     const Json* f[kCount] = {};
-    HOTFIX_RETURN_IF_ERROR(ReadObject(v[i], target_path, kNames, f));
-    if (f[kVariant] == nullptr) return Missing(target_path, "variant");
-    if (f[kKeys] == nullptr) return Missing(target_path, "keys");
+    HOTFIX_RETURN_IF_ERROR(ReadRequiredObject(v[i], target_path, kNames, f));
     std::int32_t variant = -1;
     HOTFIX_RETURN_IF_ERROR(ResolveVariant(
         *f[kVariant], Path(target_path, "variant"), *flag, work, &variant));
@@ -839,9 +836,7 @@ absl::Status Compiler::CompilePrerequisites(const Json& v, const Path& path,
     enum { kFlag, kVariant, kCount };
     static constexpr std::string_view kNames[kCount] = {"flag", "variant"};
     const Json* f[kCount] = {};
-    HOTFIX_RETURN_IF_ERROR(ReadObject(v[i], item_path, kNames, f));
-    if (f[kFlag] == nullptr) return Missing(item_path, "flag");
-    if (f[kVariant] == nullptr) return Missing(item_path, "variant");
+    HOTFIX_RETURN_IF_ERROR(ReadRequiredObject(v[i], item_path, kNames, f));
     const Path flag_path(item_path, "flag");
     std::string_view key;
     HOTFIX_RETURN_IF_ERROR(ReadString(*f[kFlag], flag_path, &key));

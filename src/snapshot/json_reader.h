@@ -109,6 +109,19 @@ absl::Status ReadObject(const Json& v, const Path& path,
   return absl::OkStatus();
 }
 
+// ReadObject() for an object whose fields are all required: the first of
+// `names` that is absent is the error (see Missing()).
+template <std::size_t N>
+absl::Status ReadRequiredObject(const Json& v, const Path& path,
+                                const std::string_view (&names)[N],
+                                const Json* (&out)[N]) {
+  HOTFIX_RETURN_IF_ERROR(ReadObject(v, path, names, out));
+  for (std::size_t i = 0; i < N; ++i) {
+    if (out[i] == nullptr) return Missing(path, names[i]);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadString(const Json& v, const Path& path, std::string_view* out);
 absl::Status ReadNonEmptyString(const Json& v, const Path& path,
                                 std::string_view* out);

@@ -1,8 +1,7 @@
 #include "sources/poll_source.h"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,15 +14,10 @@ namespace {
 
 constexpr char kFlagsPath[] = "/v1/flags";
 
-// How often Stop() re-aborts the worker's request while waiting for it to
-// exit (a request that began just after one abort is caught by the next).
-constexpr absl::Duration kStopRetry = absl::Milliseconds(10);
-
 }  // namespace
 
 PollSource::Worker::Worker(const RemoteOptions& options)
-    : pid(::getpid()),
-      backoff(options.backoff_base, options.backoff_cap,
+    : backoff(options.backoff_base, options.backoff_cap,
               options.backoff_reset_after),
       rng(Backoff::DefaultRng()) {}
 
@@ -56,27 +50,13 @@ void PollSource::Start() {
 }
 
 void PollSource::Stop() {
-  Worker* worker = worker_.get();
-  if (worker == nullptr || !worker->thread.joinable()) return;
-  if (worker->pid != ::getpid()) {
+  if (worker_ == nullptr || !worker_->thread.joinable()) return;
+  if (InForkedChild(*worker_)) {
     // A forked child that never called AfterFork(): the thread is not ours.
-    HttpFetcher::AbandonInForkedChild(std::move(worker->fetcher));
-    worker_.release();  // NOLINT: deliberately leaked
+    AbandonInForkedChild(&worker_);
     return;
   }
-  worker->mu.Lock();
-  worker->stop = true;
-  worker->cv.SignalAll();
-  while (!worker->done) {
-    worker->mu.Unlock();
-    worker->fetcher->Cancel();
-    worker->mu.Lock();
-    const SteadyTime retry = DeadlineAfter(kStopRetry);
-    while (!worker->done && worker->cv.WaitUntil(&worker->mu, retry)) {
-    }
-  }
-  worker->mu.Unlock();
-  worker->thread.join();
+  StopAndJoin(worker_.get());
 }
 
 void PollSource::RestartAfterFork() {
@@ -84,12 +64,7 @@ void PollSource::RestartAfterFork() {
 }
 
 void PollSource::RestartAfterFork(std::shared_ptr<RemoteDocument> document) {
-  if (worker_ != nullptr) {
-    // The thread did not survive fork(); its lock and connection must not be
-    // touched (see HttpFetcher::AbandonInForkedChild). Leak the rest.
-    HttpFetcher::AbandonInForkedChild(std::move(worker_->fetcher));
-    worker_.release();  // NOLINT: deliberately leaked
-  }
+  AbandonInForkedChild(&worker_);  // its thread did not survive fork()
   // The old document may be mid-update too; keep a reference forever.
   new std::shared_ptr<RemoteDocument>(std::move(document_));  // NOLINT
   document_ = std::move(document);
@@ -130,8 +105,7 @@ void PollSource::Run(Worker* worker) {
     worker->mu.Lock();
     next = DeadlineAfter(wait);
   }
-  worker->done = true;
-  worker->cv.SignalAll();  // Stop() waits for `done`
+  MarkDone(worker);
   worker->mu.Unlock();
 }
 

@@ -26,12 +26,12 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "hotfix/options.h"
 #include "sources/backoff.h"
+#include "sources/fetch_worker.h"
 #include "sources/http_fetcher.h"
 #include "sources/remote_document.h"
 #include "sources/server_list.h"
@@ -66,19 +66,10 @@ class PollSource : public Source {
   void Resume();
 
  private:
-  // Everything a polling thread touches. Replaced, never reused, after fork():
-  // the old one may be locked by a thread that no longer exists.
-  struct Worker {
-    Mutex mu;
-    CondVar cv;
-    bool stop ABSL_GUARDED_BY(mu) = false;
+  // Everything a polling thread touches (see fetch_worker.h).
+  struct Worker : FetchWorker {
     bool paused ABSL_GUARDED_BY(mu) = false;
     bool poll_now ABSL_GUARDED_BY(mu) = false;
-    bool done ABSL_GUARDED_BY(mu) = false;
-    std::unique_ptr<HttpFetcher> fetcher;
-    std::thread thread;
-    // The process that started the thread (see Stop()).
-    const int pid;
     // Polling-thread state (no lock: only the thread uses it).
     Backoff backoff;
     Backoff::UniformRng rng;

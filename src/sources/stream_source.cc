@@ -1,9 +1,8 @@
 #include "sources/stream_source.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -19,7 +18,6 @@ namespace internal {
 namespace {
 
 constexpr char kStreamPath[] = "/v1/stream";
-constexpr absl::Duration kStopRetry = absl::Milliseconds(10);
 
 absl::Status Annotate(std::string_view what, const absl::Status& error) {
   return absl::Status(error.code(),
@@ -29,8 +27,7 @@ absl::Status Annotate(std::string_view what, const absl::Status& error) {
 }  // namespace
 
 StreamSource::Worker::Worker(const RemoteOptions& options)
-    : pid(::getpid()),
-      backoff(options.backoff_base, options.backoff_cap,
+    : backoff(options.backoff_base, options.backoff_cap,
               options.backoff_reset_after) {}
 
 StreamSource::StreamSource(std::shared_ptr<ServerList> servers,
@@ -57,36 +54,18 @@ void StreamSource::Start() {
 }
 
 void StreamSource::Stop() {
-  Worker* worker = worker_.get();
-  if (worker != nullptr && worker->pid != ::getpid()) {
+  if (worker_ != nullptr && InForkedChild(*worker_)) {
     // A forked child that never called AfterFork(): the thread is not ours.
-    HttpFetcher::AbandonInForkedChild(std::move(worker->fetcher));
-    worker_.release();  // NOLINT: deliberately leaked
-    worker = nullptr;
+    AbandonInForkedChild(&worker_);
   }
-  if (worker != nullptr && worker->thread.joinable()) {
-    worker->mu.Lock();
-    worker->stop = true;
-    worker->cv.SignalAll();
-    while (!worker->done) {
-      worker->mu.Unlock();
-      worker->fetcher->Cancel();  // unblocks a read; see kStopRetry
-      worker->mu.Lock();
-      const SteadyTime retry = DeadlineAfter(kStopRetry);
-      while (!worker->done && worker->cv.WaitUntil(&worker->mu, retry)) {
-      }
-    }
-    worker->mu.Unlock();
-    worker->thread.join();
+  if (worker_ != nullptr && worker_->thread.joinable()) {
+    StopAndJoin(worker_.get());  // aborting the request unblocks a read
   }
   poller_->Stop();
 }
 
 void StreamSource::RestartAfterFork() {
-  if (worker_ != nullptr) {
-    HttpFetcher::AbandonInForkedChild(std::move(worker_->fetcher));
-    worker_.release();  // NOLINT: deliberately leaked, see PollSource
-  }
+  AbandonInForkedChild(&worker_);  // its thread did not survive fork()
   std::shared_ptr<RemoteDocument> fresh = document_->FreshAfterFork();
   new std::shared_ptr<RemoteDocument>(std::move(document_));  // NOLINT: leak
   document_ = std::move(fresh);
@@ -137,8 +116,7 @@ void StreamSource::Run(Worker* worker) {
     }
   }
   MutexLock lock(&worker->mu);
-  worker->done = true;
-  worker->cv.SignalAll();  // Stop() waits for `done`
+  MarkDone(worker);
 }
 
 StreamSource::Ending StreamSource::Connect(Worker* worker, bool resume) {

@@ -38,13 +38,13 @@
 #define HOTFIX_SRC_SOURCES_STREAM_SOURCE_H_
 
 #include <memory>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "hotfix/options.h"
 #include "sources/backoff.h"
+#include "sources/fetch_worker.h"
 #include "sources/http_fetcher.h"
 #include "sources/poll_source.h"
 #include "sources/remote_document.h"
@@ -68,15 +68,8 @@ class StreamSource : public Source {
   void RestartAfterFork() override;
 
  private:
-  struct Worker {
-    Mutex mu;
-    CondVar cv;
-    bool stop ABSL_GUARDED_BY(mu) = false;
-    bool done ABSL_GUARDED_BY(mu) = false;
-    std::unique_ptr<HttpFetcher> fetcher;
-    std::thread thread;
-    // The process that started the thread (see Stop()).
-    const int pid;
+  // Everything the stream thread touches (see fetch_worker.h).
+  struct Worker : FetchWorker {
     // Stream-thread state.
     Backoff backoff;
 
