@@ -63,7 +63,8 @@ int Stats(Session& s) {
   if (s.args.positional.size() != 2) return Usage("stats FLAG [--minutes N]");
   bool printed = false;
   auto doc = GetJson(
-      s, FlagPath(s) + "/stats?minutes=" + UrlEncode(s.args.Get("minutes", "60")),
+      s,
+      FlagPath(s) + "/stats?minutes=" + UrlEncode(s.args.Get("minutes", "60")),
       &printed);
   if (!doc.ok()) return ReportError(doc.status());
   if (printed) return kExitOk;
@@ -146,7 +147,8 @@ int StagedRollout(Session& s) {
   }
   spec.EndArray();
   absl::Duration every = absl::Minutes(10);
-  if (s.args.Has("every") && !absl::ParseDuration(s.args.Get("every"), &every)) {
+  if (s.args.Has("every") &&
+      !absl::ParseDuration(s.args.Get("every"), &every)) {
     std::fprintf(stderr, "hotfixctl: --every: expected a duration (10m, 1h)\n");
     return kExitUsage;
   }
@@ -182,15 +184,17 @@ int StagedRollout(Session& s) {
   if (!doc.ok()) return ReportError(doc.status());
   if (s.args.json) return kExitOk;
   if (status == 202) {
-    std::printf("%s: change request %s proposed: starting the staged rollout "
-                "needs approval by another person\n",
-                s.args.env.c_str(), Str(*doc, "id").c_str());
+    std::printf(
+        "%s: change request %s proposed: starting the staged rollout "
+        "needs approval by another person\n",
+        s.args.env.c_str(), Str(*doc, "id").c_str());
     return kExitOk;
   }
   PrintPlan(*doc);
-  std::printf("  follow it: hotfixctl stats %s; stop it: hotfixctl rollout %s "
-              "--cancel --reason TEXT\n",
-              s.args.positional[1].c_str(), s.args.positional[1].c_str());
+  std::printf(
+      "  follow it: hotfixctl stats %s; stop it: hotfixctl rollout %s "
+      "--cancel --reason TEXT\n",
+      s.args.positional[1].c_str(), s.args.positional[1].c_str());
   return kExitOk;
 }
 

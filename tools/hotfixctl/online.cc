@@ -13,9 +13,9 @@
 #include "absl/strings/strip.h"
 #include "common/files.h"
 #include "common/json_util.h"
+#include "guard.h"
 #include "output.h"
 #include "remote.h"
-#include "guard.h"
 #include "review.h"
 #include "session.h"
 
@@ -400,7 +400,8 @@ int Tokens(Session& s) {
     if (sdk || s.args.Has("env")) {
       absl::StrAppend(&extra, ",\"env\":", tools::JsonQuote(s.args.env));
     }
-    auto doc = SendJson(s, "POST", "/v1/admin/tokens", WriteBody(s.args, extra));
+    auto doc =
+        SendJson(s, "POST", "/v1/admin/tokens", WriteBody(s.args, extra));
     if (!doc.ok()) return ReportError(doc.status());
     if (s.args.json) return kExitOk;
     std::fprintf(stderr,
@@ -434,10 +435,9 @@ int Tokens(Session& s) {
 int RunOnline(const Args& args) {
   const std::string& command = args.positional[0];
   static const char* const kCommands[] = {
-      "whoami",  "envs",     "env",   "list",   "get",     "set",
-      "delete",  "kill",     "revive", "rollout", "history", "rollback",
-      "audit",   "stale",    "tokens", "diff",    "promote", "requests",
-      "webhooks", "stats",
+      "whoami", "envs",   "env",     "list",     "get",      "set",   "delete",
+      "kill",   "revive", "rollout", "history",  "rollback", "audit", "stale",
+      "tokens", "diff",   "promote", "requests", "webhooks", "stats",
   };
   bool known = false;
   for (const char* c : kCommands) known = known || command == c;

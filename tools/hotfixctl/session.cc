@@ -205,9 +205,8 @@ absl::StatusOr<rapidjson::Document> SendJson(Session& s,
   return doc;
 }
 
-absl::StatusOr<rapidjson::Document> GetJson(Session& s,
-                                             const std::string& path,
-                                             bool* printed) {
+absl::StatusOr<rapidjson::Document> GetJson(Session& s, const std::string& path,
+                                            bool* printed) {
   auto reply = s.remote.Request("GET", path);
   if (!reply.ok()) return reply.status();
   *printed = false;

@@ -57,8 +57,8 @@ absl::StatusOr<std::shared_ptr<const EnvironmentState>> TelemetryEnvironment(
   const Principal& who = call.principal();
   if (who.env.empty()) {
     const std::string* env = call.request.FindQuery("env");
-    return Environment(call, env != nullptr ? *env
-                                            : call.api.config->default_env);
+    return Environment(call,
+                       env != nullptr ? *env : call.api.config->default_env);
   }
   return Environment(call, who.env);
 }
@@ -101,8 +101,8 @@ absl::StatusOr<Reply> PostTelemetry(const Call& call) {
   if (!doc.IsObject()) {
     return absl::InvalidArgumentError("body: must be a JSON object");
   }
-  static const char* const kFields[] = {"instance", "sdk", "counts", "trips",
-                                        "dropped", nullptr};
+  static const char* const kFields[] = {"instance", "sdk",     "counts",
+                                        "trips",    "dropped", nullptr};
   HOTFIX_RETURN_IF_ERROR(tools::CheckKnownFields(doc, "body", kFields));
   TelemetryBatch batch;
   batch.env = env->name;
@@ -215,7 +215,8 @@ absl::StatusOr<Reply> GetFlagStats(const Call& call) {
         .End();
   }
   out.EndArray().BeginArray("trips");
-  for (const GuardTrip& trip : call.api.telemetry->RecentTrips(env->name, key)) {
+  for (const GuardTrip& trip :
+       call.api.telemetry->RecentTrips(env->name, key)) {
     out.Begin()
         .Str("time", tools::FormatTime(trip.time))
         .Str("instance", trip.instance)
@@ -256,11 +257,13 @@ absl::StatusOr<Reply> StartRolloutPlan(const Call& call) {
       DoWrite(call, env->name, "rollout.start",
               {"stages", "every_seconds", "max_failure_rate", "tolerance",
                "min_samples", "alpha", "compare_to_control", "on_regression"},
-              [&spec, key](const rapidjson::Document& body,
-                           WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
-                HOTFIX_ASSIGN_OR_RETURN(spec, ParseRolloutSpec(tools::ToJson(body)));
+              [&spec, key](const rapidjson::Document& body, WriteRequest* w)
+                  -> absl::StatusOr<FlagService::Mutation> {
+                HOTFIX_ASSIGN_OR_RETURN(spec,
+                                        ParseRolloutSpec(tools::ToJson(body)));
                 const double first = spec.stages[0];
-                w->audit_extra = absl::StrCat("\"plan\":", RolloutSpecJson(spec));
+                w->audit_extra =
+                    absl::StrCat("\"plan\":", RolloutSpecJson(spec));
                 return FlagService::Mutation(
                     [key, first](rapidjson::Document& doc) {
                       return SetRollout(doc, key, first);

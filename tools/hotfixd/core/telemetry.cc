@@ -110,7 +110,8 @@ absl::StatusOr<std::vector<TelemetryRow>> TelemetryService::Series(
       const TelemetryRow& row = it->second;
       if (row.minute < from) continue;
       TelemetryRow& into = merged[{row.minute, row.variant}];
-      if (into.env.empty()) into = TelemetryRow{env, flag, row.variant, row.minute};
+      if (into.env.empty())
+        into = TelemetryRow{env, flag, row.variant, row.minute};
       Add(into, row);
     }
   }

@@ -54,8 +54,8 @@ struct GuardTrip {
   std::uint64_t version = 0;  // the flag set version it tripped on
   std::uint64_t failures = 0;
   std::uint64_t outcomes = 0;
-  std::string instance;  // the reporting process's id
-  std::string detail;    // the SDK's explanation
+  std::string instance;   // the reporting process's id
+  std::string detail;     // the SDK's explanation
   std::int64_t time = 0;  // Unix microseconds (when hotfixd got it)
 };
 
