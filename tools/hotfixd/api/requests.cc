@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -260,16 +261,19 @@ absl::StatusOr<Reply> ListChangeRequests(const Call& call) {
       call.api.store->ListChangeRequests(
           env->name, state != nullptr && *state != "expired" ? *state : "",
           limit));
-  tools::JsonOut out;
-  out.Begin().Str("env", env->name).Bool("protected", env->protected_env);
-  out.BeginArray("requests");
-  for (const ChangeRequestRow& r : rows) {
-    if (state != nullptr && StateOf(r) != *state) continue;
-    out.Begin();
-    WriteRequestJson(out, r);
-    out.End();
+  if (state != nullptr) {
+    std::erase_if(rows, [state](const ChangeRequestRow& r) {
+      return StateOf(r) != *state;
+    });
   }
-  out.EndArray().End();
+  tools::JsonOut out;
+  out.Begin()
+      .Str("env", env->name)
+      .Bool("protected", env->protected_env)
+      .BeginArray("requests")
+      .Objects(rows, WriteRequestJson)
+      .EndArray()
+      .End();
   return Reply::Json(out.Take());
 }
 

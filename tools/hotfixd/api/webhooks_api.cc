@@ -66,13 +66,12 @@ AuditRow WebhookAudit(const Call& call, const std::string& env,
 absl::StatusOr<Reply> ListWebhooks(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(auto env, Environment(call));
   tools::JsonOut out;
-  out.Begin().Str("env", env->name).BeginArray("webhooks");
-  for (const WebhookInfo& w : call.api.webhooks->List(env->name)) {
-    out.Begin();
-    WriteInfo(out, w);
-    out.End();
-  }
-  out.EndArray().End();
+  out.Begin()
+      .Str("env", env->name)
+      .BeginArray("webhooks")
+      .Objects(call.api.webhooks->List(env->name), WriteInfo)
+      .EndArray()
+      .End();
   return Reply::Json(out.Take());
 }
 
@@ -133,13 +132,13 @@ absl::StatusOr<Reply> ListDeliveries(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(auto deliveries,
                           call.api.webhooks->Deliveries(env->name, id));
   tools::JsonOut out;
-  out.Begin().Str("env", env->name).Str("webhook", id).BeginArray("deliveries");
-  for (const DeliveryStatus& d : deliveries) {
-    out.Begin();
-    WriteDelivery(out, d);
-    out.End();
-  }
-  out.EndArray().End();
+  out.Begin()
+      .Str("env", env->name)
+      .Str("webhook", id)
+      .BeginArray("deliveries")
+      .Objects(deliveries, WriteDelivery)
+      .EndArray()
+      .End();
   return Reply::Json(out.Take());
 }
 
