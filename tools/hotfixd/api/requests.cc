@@ -307,6 +307,22 @@ absl::StatusOr<Decision> LoadDecision(const Call& call) {
   return d;
 }
 
+// AlreadyExists unless the request is still waiting for a decision.
+absl::Status CheckProposed(const Decision& d) {
+  if (d.row.state != "proposed") {
+    return absl::AlreadyExistsError(
+        absl::StrCat("change request ", d.id, " is already ", d.row.state));
+  }
+  return absl::OkStatus();
+}
+
+// The reply to a decision: the request as now stored.
+absl::StatusOr<Reply> DecidedReply(const Call& call, const Decision& d) {
+  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
+                          call.api.store->GetChangeRequest(d.env->name, d.id));
+  return RequestReply(decided, 200);
+}
+
 }  // namespace
 
 absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
@@ -323,10 +339,7 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
         absl::StrCat("change request ", id, " expired at ",
                      tools::FormatTime(row.expires_at), "; propose it again"));
   }
-  if (row.state != "proposed") {
-    return absl::AlreadyExistsError(
-        absl::StrCat("change request ", id, " is already ", row.state));
-  }
+  HOTFIX_RETURN_IF_ERROR(CheckProposed(d));
   if (row.proposer == call.principal().name) {
     return absl::PermissionDeniedError(
         absl::StrCat("change request ", id, " was proposed by \"", row.proposer,
@@ -368,33 +381,23 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
   tools::LogInfo(absl::StrCat(row.env, " change request ", id, " approved by ",
                               call.principal().name, " and applied as version ",
                               version));
-  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
-                          call.api.store->GetChangeRequest(env->name, id));
-  return RequestReply(decided, 200);
+  return DecidedReply(call, d);
 }
 
 absl::StatusOr<Reply> RejectChangeRequest(const Call& call) {
   std::lock_guard<std::mutex> lock(ApprovalMutex());
   HOTFIX_ASSIGN_OR_RETURN(Decision d, LoadDecision(call));
-  const auto& env = d.env;
-  const std::int64_t id = d.id;
-  const ChangeRequestRow& row = d.row;
-  if (row.state != "proposed") {
-    return absl::AlreadyExistsError(
-        absl::StrCat("change request ", id, " is already ", row.state));
-  }
+  HOTFIX_RETURN_IF_ERROR(CheckProposed(d));
   // An approver rejects; the proposer may withdraw their own.
   if (!call.principal().Has(kScopeApprove) &&
-      row.proposer != call.principal().name) {
+      d.row.proposer != call.principal().name) {
     return absl::PermissionDeniedError(
         "rejecting a change request needs the approve scope (or to be its "
         "proposer)");
   }
-  HOTFIX_RETURN_IF_ERROR(Decide(call.api, row, "rejected",
+  HOTFIX_RETURN_IF_ERROR(Decide(call.api, d.row, "rejected",
                                 call.principal().name, d.body.reason, 0));
-  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
-                          call.api.store->GetChangeRequest(env->name, id));
-  return RequestReply(decided, 200);
+  return DecidedReply(call, d);
 }
 
 }  // namespace hotfixd
