@@ -175,13 +175,7 @@ absl::StatusOr<Reply> GetFlagStats(const Call& call) {
   const absl::Time since = absl::Now() - absl::Minutes(minutes - 1);
   HOTFIX_ASSIGN_OR_RETURN(std::vector<TelemetryRow> series,
                           call.api.telemetry->Series(env->name, key, since));
-  std::map<std::string, VariantTotals> totals;
-  for (const TelemetryRow& row : series) {
-    VariantTotals& t = totals[row.variant];
-    t.exposures += row.exposures;
-    t.outcomes.successes += row.successes;
-    t.outcomes.failures += row.failures;
-  }
+  const std::map<std::string, VariantTotals> totals = TotalsOf(series);
   HOTFIX_ASSIGN_OR_RETURN(auto usage,
                           call.api.telemetry->LastEvaluated(env->name));
   const std::int64_t last_evaluated = usage.count(key) ? usage[key] : 0;

@@ -74,6 +74,10 @@ struct VariantTotals {
   ArmCounts outcomes;
 };
 
+// The per-minute rows `series` (of one flag) summed per variant.
+std::map<std::string, VariantTotals> TotalsOf(
+    const std::vector<TelemetryRow>& series);
+
 class TelemetryService {
  public:
   TelemetryService(Store* store, absl::Duration retention);
