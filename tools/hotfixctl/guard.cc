@@ -75,17 +75,14 @@ int Stats(Session& s) {
                    ? "never (no telemetry)"
                    : Str(*doc, "last_evaluated").c_str());
   Table t({"VARIANT", "EXPOSURES", "OUTCOMES", "FAILURES", "FAILURE RATE"});
-  const rapidjson::Value* variants = tools::FindMember(*doc, "variants");
-  if (variants != nullptr && variants->IsArray()) {
-    for (const rapidjson::Value& v : variants->GetArray()) {
-      const std::uint64_t outcomes = Uint(v, "successes") + Uint(v, "failures");
-      const rapidjson::Value* rate = tools::FindMember(v, "failure_rate");
-      t.Add({Str(v, "variant"), absl::StrCat(Uint(v, "exposures")),
-             absl::StrCat(outcomes), absl::StrCat(Uint(v, "failures")),
-             outcomes == 0 || rate == nullptr || !rate->IsNumber()
-                 ? "-"
-                 : Pct(rate->GetDouble())});
-    }
+  for (const rapidjson::Value& v : Elements(*doc, "variants")) {
+    const std::uint64_t outcomes = Uint(v, "successes") + Uint(v, "failures");
+    const rapidjson::Value* rate = tools::FindMember(v, "failure_rate");
+    t.Add({Str(v, "variant"), absl::StrCat(Uint(v, "exposures")),
+           absl::StrCat(outcomes), absl::StrCat(Uint(v, "failures")),
+           outcomes == 0 || rate == nullptr || !rate->IsNumber()
+               ? "-"
+               : Pct(rate->GetDouble())});
   }
   if (t.empty()) {
     std::printf("no telemetry for %s in this window\n",
@@ -93,13 +90,10 @@ int Stats(Session& s) {
   } else {
     t.Print();
   }
-  const rapidjson::Value* trips = tools::FindMember(*doc, "trips");
-  if (trips != nullptr && trips->IsArray()) {
-    for (const rapidjson::Value& trip : trips->GetArray()) {
-      std::printf("local guard tripped %s in process %s: %s\n",
-                  Str(trip, "time").c_str(), Str(trip, "instance").c_str(),
-                  Str(trip, "detail").c_str());
-    }
+  for (const rapidjson::Value& trip : Elements(*doc, "trips")) {
+    std::printf("local guard tripped %s in process %s: %s\n",
+                Str(trip, "time").c_str(), Str(trip, "instance").c_str(),
+                Str(trip, "detail").c_str());
   }
   const rapidjson::Value* plan = tools::FindMember(*doc, "plan");
   if (plan != nullptr && plan->IsObject()) PrintPlan(*plan);

@@ -235,13 +235,10 @@ int Requests(Session& s) {
     if (printed) return kExitOk;
     Table t(
         {"ID", "STATE", "ACTION", "PROPOSER", "CREATED", "EXPIRES", "REASON"});
-    const rapidjson::Value* rows = tools::FindMember(*doc, "requests");
-    if (rows != nullptr && rows->IsArray()) {
-      for (const rapidjson::Value& r : rows->GetArray()) {
-        t.Add({Str(r, "id"), Str(r, "state"), Str(r, "action"),
-               Str(r, "proposer"), Str(r, "created_at"), Str(r, "expires_at"),
-               Str(r, "reason")});
-      }
+    for (const rapidjson::Value& r : Elements(*doc, "requests")) {
+      t.Add({Str(r, "id"), Str(r, "state"), Str(r, "action"),
+             Str(r, "proposer"), Str(r, "created_at"), Str(r, "expires_at"),
+             Str(r, "reason")});
     }
     std::fprintf(stderr, "# %s (%s)\n", s.args.env.c_str(),
                  Bool(*doc, "protected") ? "protected" : "not protected");
@@ -319,12 +316,9 @@ int Webhooks(Session& s) {
     if (!doc.ok()) return ReportError(doc.status());
     if (printed) return kExitOk;
     Table t({"ID", "URL", "CREATED", "BY"});
-    const rapidjson::Value* rows = tools::FindMember(*doc, "webhooks");
-    if (rows != nullptr && rows->IsArray()) {
-      for (const rapidjson::Value& w : rows->GetArray()) {
-        t.Add({Str(w, "id"), Str(w, "url"), Str(w, "created_at"),
-               Str(w, "created_by")});
-      }
+    for (const rapidjson::Value& w : Elements(*doc, "webhooks")) {
+      t.Add({Str(w, "id"), Str(w, "url"), Str(w, "created_at"),
+             Str(w, "created_by")});
     }
     if (t.empty()) {
       std::printf("%s: no webhooks\n", s.args.env.c_str());
@@ -376,13 +370,10 @@ int Webhooks(Session& s) {
     if (printed) return kExitOk;
     Table t({"DELIVERY", "EVENT", "STATE", "ATTEMPTS", "STATUS", "CREATED",
              "ERROR"});
-    const rapidjson::Value* rows = tools::FindMember(*doc, "deliveries");
-    if (rows != nullptr && rows->IsArray()) {
-      for (const rapidjson::Value& d : rows->GetArray()) {
-        t.Add({Str(d, "id"), Str(d, "event"), Str(d, "state"),
-               Str(d, "attempts"), Str(d, "last_status"), Str(d, "created_at"),
-               Str(d, "last_error")});
-      }
+    for (const rapidjson::Value& d : Elements(*doc, "deliveries")) {
+      t.Add({Str(d, "id"), Str(d, "event"), Str(d, "state"), Str(d, "attempts"),
+             Str(d, "last_status"), Str(d, "created_at"),
+             Str(d, "last_error")});
     }
     t.Print();
     return kExitOk;

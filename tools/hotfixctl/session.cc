@@ -62,19 +62,16 @@ std::string WriteBody(const Args& args, const std::string& extra) {
 
 int PrintDiff(const rapidjson::Value& diff) {
   int changes = 0;
-  const rapidjson::Value* flags = tools::FindMember(diff, "flags");
-  if (flags != nullptr && flags->IsArray()) {
-    for (const rapidjson::Value& f : flags->GetArray()) {
-      ++changes;
-      const std::string change = Str(f, "change");
-      if (change == "added") {
-        std::printf("+ %s (added)\n", Str(f, "key").c_str());
-      } else if (change == "removed") {
-        std::printf("- %s (removed)\n", Str(f, "key").c_str());
-      } else {
-        std::printf("~ %s\n", Str(f, "key").c_str());
-        PrintFields(tools::FindMember(f, "fields"), "    ");
-      }
+  for (const rapidjson::Value& f : Elements(diff, "flags")) {
+    ++changes;
+    const std::string change = Str(f, "change");
+    if (change == "added") {
+      std::printf("+ %s (added)\n", Str(f, "key").c_str());
+    } else if (change == "removed") {
+      std::printf("- %s (removed)\n", Str(f, "key").c_str());
+    } else {
+      std::printf("~ %s\n", Str(f, "key").c_str());
+      PrintFields(tools::FindMember(f, "fields"), "    ");
     }
   }
   for (const char* part : {"segments", "other"}) {
@@ -89,22 +86,16 @@ int PrintDiff(const rapidjson::Value& diff) {
 }
 
 void PrintSummaryAndWarnings(const rapidjson::Value& answer) {
-  const rapidjson::Value* summary = tools::FindMember(answer, "summary");
-  if (summary != nullptr && summary->IsArray()) {
-    for (const rapidjson::Value& line : summary->GetArray()) {
-      if (line.IsString()) std::printf("  %s\n", line.GetString());
-    }
+  for (const rapidjson::Value& line : Elements(answer, "summary")) {
+    if (line.IsString()) std::printf("  %s\n", line.GetString());
   }
   PrintWarnings(answer);
 }
 
 void PrintWarnings(const rapidjson::Value& answer) {
-  const rapidjson::Value* warnings = tools::FindMember(answer, "warnings");
-  if (warnings != nullptr && warnings->IsArray()) {
-    for (const rapidjson::Value& line : warnings->GetArray()) {
-      if (line.IsString()) {
-        std::fprintf(stderr, "warning: %s\n", line.GetString());
-      }
+  for (const rapidjson::Value& line : Elements(answer, "warnings")) {
+    if (line.IsString()) {
+      std::fprintf(stderr, "warning: %s\n", line.GetString());
     }
   }
 }
