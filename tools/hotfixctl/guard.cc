@@ -177,11 +177,9 @@ int StagedRollout(Session& s) {
   auto doc = SendJson(s, "POST", path, WriteBody(s.args, members), &status);
   if (!doc.ok()) return ReportError(doc.status());
   if (s.args.json) return kExitOk;
-  if (status == 202) {
-    std::printf(
-        "%s: change request %s proposed: starting the staged rollout "
-        "needs approval by another person\n",
-        s.args.env.c_str(), Str(*doc, "id").c_str());
+  if (PrintedProposal(s, status, *doc,
+                      "starting the staged rollout needs approval by another "
+                      "person")) {
     return kExitOk;
   }
   PrintPlan(*doc);

@@ -289,11 +289,9 @@ int EnvProtect(Session& s, bool protect) {
       &status);
   if (!doc.ok()) return ReportError(doc.status());
   if (s.args.json) return kExitOk;
-  if (status == 202) {
-    std::printf(
-        "%s: change request %s proposed: lifting protection needs approval "
-        "by another person with the approve scope\n",
-        s.args.env.c_str(), Str(*doc, "id").c_str());
+  if (PrintedProposal(s, status, *doc,
+                      "lifting protection needs approval by another person "
+                      "with the approve scope")) {
     return kExitOk;
   }
   std::printf("%s: %s%s\n", s.args.env.c_str(),

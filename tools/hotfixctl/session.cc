@@ -196,6 +196,14 @@ absl::StatusOr<rapidjson::Document> SendJson(Session& s,
   return doc;
 }
 
+bool PrintedProposal(const Session& s, int status,
+                     const rapidjson::Value& answer, const char* needs) {
+  if (status != 202) return false;
+  std::printf("%s: change request %s proposed: %s\n", s.args.env.c_str(),
+              Str(answer, "id").c_str(), needs);
+  return true;
+}
+
 absl::StatusOr<rapidjson::Document> GetJson(Session& s, const std::string& path,
                                             bool* printed) {
   auto reply = s.remote.Request("GET", path);

@@ -80,12 +80,19 @@ absl::StatusOr<rapidjson::Document> SendJson(Session& s,
                                              const std::string& body,
                                              int* status = nullptr);
 
+// PrintedProposal()
+//
+// After a SendJson() write that a protected environment holds for approval:
+// true when the server did so (HTTP 202), having printed
+// "<env>: change request <id> proposed: <needs>".
+bool PrintedProposal(const Session& s, int status,
+                     const rapidjson::Value& answer, const char* needs);
+
 // GetJson()
 //
 // GETs `path`; with --json prints the answer and sets *printed.
-absl::StatusOr<rapidjson::Document> GetJson(Session& s,
-                                             const std::string& path,
-                                             bool* printed);
+absl::StatusOr<rapidjson::Document> GetJson(Session& s, const std::string& path,
+                                            bool* printed);
 
 // Prints a diff object ({"flags", "segments", "other"}) for people:
 //   ~ fix-123
