@@ -78,10 +78,7 @@ int Env(Session& s) {
   }
   std::string extra =
       absl::StrCat("\"name\":", tools::JsonQuote(s.args.positional[2]));
-  if (s.args.Has("copy-from")) {
-    absl::StrAppend(
-        &extra, ",\"copy_from\":", tools::JsonQuote(s.args.Get("copy-from")));
-  }
+  AppendOption(s.args, "copy-from", "copy_from", &extra);
   if (s.args.Has("file")) {
     auto doc = ReadFileArg(s.args);
     if (!doc.ok()) return ReportError(doc.status());
@@ -370,14 +367,8 @@ int Tokens(Session& s) {
   if (p.size() == 3 && p[1] == "create") {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
     std::string extra = absl::StrCat("\"name\":", tools::JsonQuote(p[2]));
-    if (s.args.Has("kind")) {
-      absl::StrAppend(&extra,
-                      ",\"kind\":", tools::JsonQuote(s.args.Get("kind")));
-    }
-    if (s.args.Has("scopes")) {
-      absl::StrAppend(&extra,
-                      ",\"scopes\":", tools::JsonQuote(s.args.Get("scopes")));
-    }
+    AppendOption(s.args, "kind", "kind", &extra);
+    AppendOption(s.args, "scopes", "scopes", &extra);
     const bool sdk = !s.args.Has("scopes") &&
                      (!s.args.Has("kind") || s.args.Get("kind") == "sdk");
     if (sdk || s.args.Has("env")) {

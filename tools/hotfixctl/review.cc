@@ -328,10 +328,7 @@ int Webhooks(Session& s) {
   if (p.size() == 3 && p[1] == "add") {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
     std::string extra = absl::StrCat("\"url\":", tools::JsonQuote(p[2]));
-    if (s.args.Has("secret")) {
-      absl::StrAppend(&extra,
-                      ",\"secret\":", tools::JsonQuote(s.args.Get("secret")));
-    }
+    AppendOption(s.args, "secret", "secret", &extra);
     auto doc = SendJson(s, "POST", base, WriteBody(s.args, extra));
     if (!doc.ok()) return ReportError(doc.status());
     if (s.args.json) return kExitOk;

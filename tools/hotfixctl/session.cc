@@ -60,6 +60,13 @@ std::string WriteBody(const Args& args, const std::string& extra) {
                       extra.empty() ? "" : ",", extra, "}");
 }
 
+void AppendOption(const Args& args, const char* option, const char* member,
+                  std::string* extra) {
+  if (!args.Has(option)) return;
+  absl::StrAppend(extra, ",\"", member,
+                  "\":", tools::JsonQuote(args.Get(option)));
+}
+
 int PrintDiff(const rapidjson::Value& diff) {
   int changes = 0;
   for (const rapidjson::Value& f : Elements(diff, "flags")) {

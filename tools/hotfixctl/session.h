@@ -43,6 +43,10 @@ absl::StatusOr<std::string> ReadJsonFile(const std::string& path);
 
 // {"reason": --reason, <extra members>}; `extra` is "" or `"name":value,...`.
 std::string WriteBody(const Args& args, const std::string& extra = "");
+// Appends `,"<member>":<--option's value as a JSON string>` to *extra when
+// --option was given.
+void AppendOption(const Args& args, const char* option, const char* member,
+                  std::string* extra);
 
 // SendWrite()
 //
