@@ -126,7 +126,7 @@ absl::Status CheckKnownFields(const rapidjson::Value& object,
 //
 //   JsonOut out;
 //   out.Begin().Str("env", name).U64("version", 7).Strings("keys", keys);
-//   out.BeginArray("tokens");  ...  out.EndArray();
+//   out.BeginArray("tokens").Objects(rows, WriteToken).EndArray();
 //   std::string json = out.End().Take();
 //
 // Thread-compatible.
@@ -161,6 +161,18 @@ class JsonOut {
 
   JsonOut& Str(std::string_view value);  // array elements
   JsonOut& Raw(std::string_view json);
+  // One object element per item of `items`, its members written by
+  // `write(out, item)`:
+  //   out.BeginArray("tokens").Objects(rows, WriteToken).EndArray();
+  template <typename Items, typename Write>
+  JsonOut& Objects(const Items& items, Write write) {
+    for (const auto& item : items) {
+      Begin();
+      write(*this, item);
+      End();
+    }
+    return *this;
+  }
 
   // The text so far (complete once every Begin has its End).
   std::string Take() const;

@@ -63,7 +63,8 @@ int Stats(Session& s) {
   if (s.args.positional.size() != 2) return Usage("stats FLAG [--minutes N]");
   bool printed = false;
   auto doc = GetJson(
-      s, FlagPath(s) + "/stats?minutes=" + UrlEncode(s.args.Get("minutes", "60")),
+      s,
+      FlagPath(s) + "/stats?minutes=" + UrlEncode(s.args.Get("minutes", "60")),
       &printed);
   if (!doc.ok()) return ReportError(doc.status());
   if (printed) return kExitOk;
@@ -74,17 +75,14 @@ int Stats(Session& s) {
                    ? "never (no telemetry)"
                    : Str(*doc, "last_evaluated").c_str());
   Table t({"VARIANT", "EXPOSURES", "OUTCOMES", "FAILURES", "FAILURE RATE"});
-  const rapidjson::Value* variants = tools::FindMember(*doc, "variants");
-  if (variants != nullptr && variants->IsArray()) {
-    for (const rapidjson::Value& v : variants->GetArray()) {
-      const std::uint64_t outcomes = Uint(v, "successes") + Uint(v, "failures");
-      const rapidjson::Value* rate = tools::FindMember(v, "failure_rate");
-      t.Add({Str(v, "variant"), absl::StrCat(Uint(v, "exposures")),
-             absl::StrCat(outcomes), absl::StrCat(Uint(v, "failures")),
-             outcomes == 0 || rate == nullptr || !rate->IsNumber()
-                 ? "-"
-                 : Pct(rate->GetDouble())});
-    }
+  for (const rapidjson::Value& v : Elements(*doc, "variants")) {
+    const std::uint64_t outcomes = Uint(v, "successes") + Uint(v, "failures");
+    const rapidjson::Value* rate = tools::FindMember(v, "failure_rate");
+    t.Add({Str(v, "variant"), absl::StrCat(Uint(v, "exposures")),
+           absl::StrCat(outcomes), absl::StrCat(Uint(v, "failures")),
+           outcomes == 0 || rate == nullptr || !rate->IsNumber()
+               ? "-"
+               : Pct(rate->GetDouble())});
   }
   if (t.empty()) {
     std::printf("no telemetry for %s in this window\n",
@@ -92,13 +90,10 @@ int Stats(Session& s) {
   } else {
     t.Print();
   }
-  const rapidjson::Value* trips = tools::FindMember(*doc, "trips");
-  if (trips != nullptr && trips->IsArray()) {
-    for (const rapidjson::Value& trip : trips->GetArray()) {
-      std::printf("local guard tripped %s in process %s: %s\n",
-                  Str(trip, "time").c_str(), Str(trip, "instance").c_str(),
-                  Str(trip, "detail").c_str());
-    }
+  for (const rapidjson::Value& trip : Elements(*doc, "trips")) {
+    std::printf("local guard tripped %s in process %s: %s\n",
+                Str(trip, "time").c_str(), Str(trip, "instance").c_str(),
+                Str(trip, "detail").c_str());
   }
   const rapidjson::Value* plan = tools::FindMember(*doc, "plan");
   if (plan != nullptr && plan->IsObject()) PrintPlan(*plan);
@@ -146,7 +141,8 @@ int StagedRollout(Session& s) {
   }
   spec.EndArray();
   absl::Duration every = absl::Minutes(10);
-  if (s.args.Has("every") && !absl::ParseDuration(s.args.Get("every"), &every)) {
+  if (s.args.Has("every") &&
+      !absl::ParseDuration(s.args.Get("every"), &every)) {
     std::fprintf(stderr, "hotfixctl: --every: expected a duration (10m, 1h)\n");
     return kExitUsage;
   }
@@ -181,16 +177,16 @@ int StagedRollout(Session& s) {
   auto doc = SendJson(s, "POST", path, WriteBody(s.args, members), &status);
   if (!doc.ok()) return ReportError(doc.status());
   if (s.args.json) return kExitOk;
-  if (status == 202) {
-    std::printf("%s: change request %s proposed: starting the staged rollout "
-                "needs approval by another person\n",
-                s.args.env.c_str(), Str(*doc, "id").c_str());
+  if (PrintedProposal(s, status, *doc,
+                      "starting the staged rollout needs approval by another "
+                      "person")) {
     return kExitOk;
   }
   PrintPlan(*doc);
-  std::printf("  follow it: hotfixctl stats %s; stop it: hotfixctl rollout %s "
-              "--cancel --reason TEXT\n",
-              s.args.positional[1].c_str(), s.args.positional[1].c_str());
+  std::printf(
+      "  follow it: hotfixctl stats %s; stop it: hotfixctl rollout %s "
+      "--cancel --reason TEXT\n",
+      s.args.positional[1].c_str(), s.args.positional[1].c_str());
   return kExitOk;
 }
 

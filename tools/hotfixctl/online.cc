@@ -13,9 +13,9 @@
 #include "absl/strings/strip.h"
 #include "common/files.h"
 #include "common/json_util.h"
+#include "guard.h"
 #include "output.h"
 #include "remote.h"
-#include "guard.h"
 #include "review.h"
 #include "session.h"
 
@@ -57,13 +57,10 @@ int Envs(Session& s) {
   if (!doc.ok()) return ReportError(doc.status());
   if (printed) return kExitOk;
   Table t({"ENV", "VERSION", "FLAGS", "STREAMS", "PROTECTED", "UPDATED"});
-  const rapidjson::Value* envs = tools::FindMember(*doc, "environments");
-  if (envs != nullptr && envs->IsArray()) {
-    for (const rapidjson::Value& e : envs->GetArray()) {
-      t.Add({Str(e, "name"), absl::StrCat(Uint(e, "version")),
-             absl::StrCat(Uint(e, "flags")), absl::StrCat(Uint(e, "streams")),
-             Bool(e, "protected") ? "yes" : "no", Str(e, "updated_at")});
-    }
+  for (const rapidjson::Value& e : Elements(*doc, "environments")) {
+    t.Add({Str(e, "name"), absl::StrCat(Uint(e, "version")),
+           absl::StrCat(Uint(e, "flags")), absl::StrCat(Uint(e, "streams")),
+           Bool(e, "protected") ? "yes" : "no", Str(e, "updated_at")});
   }
   t.Print();
   return kExitOk;
@@ -81,10 +78,7 @@ int Env(Session& s) {
   }
   std::string extra =
       absl::StrCat("\"name\":", tools::JsonQuote(s.args.positional[2]));
-  if (s.args.Has("copy-from")) {
-    absl::StrAppend(
-        &extra, ",\"copy_from\":", tools::JsonQuote(s.args.Get("copy-from")));
-  }
+  AppendOption(s.args, "copy-from", "copy_from", &extra);
   if (s.args.Has("file")) {
     auto doc = ReadFileArg(s.args);
     if (!doc.ok()) return ReportError(doc.status());
@@ -106,20 +100,18 @@ int List(Session& s, bool stale_only) {
   bool printed = false;
   auto doc = GetJson(s, path, &printed);
   if (!doc.ok()) return ReportError(doc.status());
-  const rapidjson::Value* flags = tools::FindMember(*doc, "flags");
-  const bool any = flags != nullptr && flags->IsArray() && !flags->Empty();
+  const rapidjson::Value::ConstArray flags = Elements(*doc, "flags");
+  const bool any = !flags.Empty();
   if (printed) return stale_only && any ? kExitFailed : kExitOk;
   if (stale_only) {
     Table t({"FLAG", "WHY", "EXPIRES", "LAST EVALUATED", "OWNER", "TICKET",
              "STATE"});
-    if (flags != nullptr && flags->IsArray()) {
-      for (const rapidjson::Value& f : flags->GetArray()) {
-        t.Add({Str(f, "key"), Join(f, "stale_because"), Str(f, "expires"),
-               Str(f, "last_evaluated").empty() ? "never"
-                                                : Str(f, "last_evaluated"),
-               Str(f, "owner"), Str(f, "ticket"),
-               Bool(f, "killed") ? "killed" : "live"});
-      }
+    for (const rapidjson::Value& f : flags) {
+      t.Add({Str(f, "key"), Join(f, "stale_because"), Str(f, "expires"),
+             Str(f, "last_evaluated").empty() ? "never"
+                                              : Str(f, "last_evaluated"),
+             Str(f, "owner"), Str(f, "ticket"),
+             Bool(f, "killed") ? "killed" : "live"});
     }
     if (t.empty()) {
       std::printf("%s: no stale flags (version %llu)\n",
@@ -132,15 +124,12 @@ int List(Session& s, bool stale_only) {
     return kExitFailed;
   }
   Table t({"FLAG", "TYPE", "STATE", "FALLTHROUGH", "OWNER", "EXPIRES", "TAGS"});
-  if (flags != nullptr && flags->IsArray()) {
-    for (const rapidjson::Value& f : flags->GetArray()) {
-      std::string expires = Str(f, "expires");
-      if (expires.size() > 10) expires = expires.substr(0, 10);
-      if (Bool(f, "stale")) expires += " (stale)";
-      t.Add({Str(f, "key"), Str(f, "type"),
-             Bool(f, "killed") ? "KILLED" : "live", Str(f, "fallthrough"),
-             Str(f, "owner"), expires, Join(f, "tags")});
-    }
+  for (const rapidjson::Value& f : flags) {
+    std::string expires = Str(f, "expires");
+    if (expires.size() > 10) expires = expires.substr(0, 10);
+    if (Bool(f, "stale")) expires += " (stale)";
+    t.Add({Str(f, "key"), Str(f, "type"), Bool(f, "killed") ? "KILLED" : "live",
+           Str(f, "fallthrough"), Str(f, "owner"), expires, Join(f, "tags")});
   }
   PrintHeader(*doc, "version");
   t.Print();
@@ -307,18 +296,15 @@ int History(Session& s) {
   if (!doc.ok()) return ReportError(doc.status());
   if (printed) return kExitOk;
   Table t({"VERSION", "TIME", "ACTOR", "ACTION", "EVENT", "FLAGS", "REASON"});
-  const rapidjson::Value* versions = tools::FindMember(*doc, "versions");
-  if (versions != nullptr && versions->IsArray()) {
-    for (const rapidjson::Value& v : versions->GetArray()) {
-      std::string keys = Join(v, "changed_keys");
-      if (keys.size() > 40) keys = keys.substr(0, 37) + "...";
-      std::string action = Str(v, "action");
-      if (Uint(v, "restored_version") != 0) {
-        absl::StrAppend(&action, " to v", Uint(v, "restored_version"));
-      }
-      t.Add({absl::StrCat(Uint(v, "version")), Str(v, "time"), Str(v, "actor"),
-             action, Str(v, "event"), keys, Str(v, "reason")});
+  for (const rapidjson::Value& v : Elements(*doc, "versions")) {
+    std::string keys = Join(v, "changed_keys");
+    if (keys.size() > 40) keys = keys.substr(0, 37) + "...";
+    std::string action = Str(v, "action");
+    if (Uint(v, "restored_version") != 0) {
+      absl::StrAppend(&action, " to v", Uint(v, "restored_version"));
     }
+    t.Add({absl::StrCat(Uint(v, "version")), Str(v, "time"), Str(v, "actor"),
+           action, Str(v, "event"), keys, Str(v, "reason")});
   }
   PrintHeader(*doc, "current_version");
   t.Print();
@@ -346,19 +332,16 @@ int Audit(Session& s) {
   if (printed) return kExitOk;
   Table t(
       {"ID", "TIME", "ACTOR", "ACTION", "ENV", "VERSION", "WHAT", "REASON"});
-  const rapidjson::Value* entries = tools::FindMember(*doc, "entries");
-  if (entries != nullptr && entries->IsArray()) {
-    for (const rapidjson::Value& e : entries->GetArray()) {
-      const rapidjson::Value* detail = tools::FindMember(e, "detail");
-      std::string what;
-      if (detail != nullptr) {
-        what = Join(*detail, "changed_keys");
-        if (what.empty()) what = Str(*detail, "name");
-        if (what.size() > 40) what = what.substr(0, 37) + "...";
-      }
-      t.Add({Str(e, "id"), Str(e, "time"), Str(e, "actor"), Str(e, "action"),
-             Str(e, "env"), Str(e, "version"), what, Str(e, "reason")});
+  for (const rapidjson::Value& e : Elements(*doc, "entries")) {
+    const rapidjson::Value* detail = tools::FindMember(e, "detail");
+    std::string what;
+    if (detail != nullptr) {
+      what = Join(*detail, "changed_keys");
+      if (what.empty()) what = Str(*detail, "name");
+      if (what.size() > 40) what = what.substr(0, 37) + "...";
     }
+    t.Add({Str(e, "id"), Str(e, "time"), Str(e, "actor"), Str(e, "action"),
+           Str(e, "env"), Str(e, "version"), what, Str(e, "reason")});
   }
   t.Print();
   return kExitOk;
@@ -372,14 +355,11 @@ int Tokens(Session& s) {
     if (!doc.ok()) return ReportError(doc.status());
     if (printed) return kExitOk;
     Table t({"ID", "NAME", "SCOPES", "ENV", "CREATED", "BY", "REVOKED"});
-    const rapidjson::Value* tokens = tools::FindMember(*doc, "tokens");
-    if (tokens != nullptr && tokens->IsArray()) {
-      for (const rapidjson::Value& tok : tokens->GetArray()) {
-        t.Add({Str(tok, "id"), Str(tok, "name"), Str(tok, "scopes"),
-               Str(tok, "env").empty() ? "(all)" : Str(tok, "env"),
-               Str(tok, "created_at"), Str(tok, "created_by"),
-               Str(tok, "revoked_at").empty() ? "-" : Str(tok, "revoked_at")});
-      }
+    for (const rapidjson::Value& tok : Elements(*doc, "tokens")) {
+      t.Add({Str(tok, "id"), Str(tok, "name"), Str(tok, "scopes"),
+             Str(tok, "env").empty() ? "(all)" : Str(tok, "env"),
+             Str(tok, "created_at"), Str(tok, "created_by"),
+             Str(tok, "revoked_at").empty() ? "-" : Str(tok, "revoked_at")});
     }
     t.Print();
     return kExitOk;
@@ -387,20 +367,15 @@ int Tokens(Session& s) {
   if (p.size() == 3 && p[1] == "create") {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
     std::string extra = absl::StrCat("\"name\":", tools::JsonQuote(p[2]));
-    if (s.args.Has("kind")) {
-      absl::StrAppend(&extra,
-                      ",\"kind\":", tools::JsonQuote(s.args.Get("kind")));
-    }
-    if (s.args.Has("scopes")) {
-      absl::StrAppend(&extra,
-                      ",\"scopes\":", tools::JsonQuote(s.args.Get("scopes")));
-    }
+    AppendOption(s.args, "kind", "kind", &extra);
+    AppendOption(s.args, "scopes", "scopes", &extra);
     const bool sdk = !s.args.Has("scopes") &&
                      (!s.args.Has("kind") || s.args.Get("kind") == "sdk");
     if (sdk || s.args.Has("env")) {
       absl::StrAppend(&extra, ",\"env\":", tools::JsonQuote(s.args.env));
     }
-    auto doc = SendJson(s, "POST", "/v1/admin/tokens", WriteBody(s.args, extra));
+    auto doc =
+        SendJson(s, "POST", "/v1/admin/tokens", WriteBody(s.args, extra));
     if (!doc.ok()) return ReportError(doc.status());
     if (s.args.json) return kExitOk;
     std::fprintf(stderr,
@@ -434,10 +409,9 @@ int Tokens(Session& s) {
 int RunOnline(const Args& args) {
   const std::string& command = args.positional[0];
   static const char* const kCommands[] = {
-      "whoami",  "envs",     "env",   "list",   "get",     "set",
-      "delete",  "kill",     "revive", "rollout", "history", "rollback",
-      "audit",   "stale",    "tokens", "diff",    "promote", "requests",
-      "webhooks", "stats",
+      "whoami", "envs",   "env",     "list",     "get",      "set",   "delete",
+      "kill",   "revive", "rollout", "history",  "rollback", "audit", "stale",
+      "tokens", "diff",   "promote", "requests", "webhooks", "stats",
   };
   bool known = false;
   for (const char* c : kCommands) known = known || command == c;

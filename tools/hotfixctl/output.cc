@@ -96,12 +96,18 @@ bool Bool(const rapidjson::Value& object, const char* name) {
   return v != nullptr && v->IsTrue();
 }
 
+rapidjson::Value::ConstArray Elements(const rapidjson::Value& object,
+                                      const char* name) {
+  static const rapidjson::Value* const kNone =
+      new rapidjson::Value(rapidjson::kArrayType);  // never destroyed
+  const rapidjson::Value* v = tools::FindMember(object, name);
+  return (v != nullptr && v->IsArray() ? v : kNone)->GetArray();
+}
+
 std::string Join(const rapidjson::Value& object, const char* name,
                  const char* sep) {
-  const rapidjson::Value* v = tools::FindMember(object, name);
   std::string out;
-  if (v == nullptr || !v->IsArray()) return out;
-  for (const rapidjson::Value& item : v->GetArray()) {
+  for (const rapidjson::Value& item : Elements(object, name)) {
     if (!out.empty()) out += sep;
     out += item.IsString()
                ? std::string(item.GetString(), item.GetStringLength())

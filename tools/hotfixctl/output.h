@@ -45,6 +45,10 @@ int ReportError(const absl::Status& status);
 std::string Str(const rapidjson::Value& object, const char* name);
 std::uint64_t Uint(const rapidjson::Value& object, const char* name);
 bool Bool(const rapidjson::Value& object, const char* name);
+// The elements of the array member `name`; none when it is absent or not an
+// array.
+rapidjson::Value::ConstArray Elements(const rapidjson::Value& object,
+                                      const char* name);
 // A JSON array of strings joined with `sep`.
 std::string Join(const rapidjson::Value& object, const char* name,
                  const char* sep = ",");

@@ -117,7 +117,8 @@ int Diff(Session& s) {
         "diff [FROM] TO   (each ENV, ENV@VERSION, VERSION of --env, or a "
         "FILE; FROM defaults to --env)");
   }
-  const Side from = p.size() == 3 ? ParseSide(s, p[1]) : Side{false, s.args.env};
+  const Side from =
+      p.size() == 3 ? ParseSide(s, p[1]) : Side{false, s.args.env};
   const Side to = ParseSide(s, p.back());
   if (from.is_file && to.is_file) {
     return ReportError(absl::InvalidArgumentError(
@@ -137,9 +138,9 @@ int Diff(Session& s) {
     reply = s.remote.Request("POST", path,
                              absl::StrCat("{\"document\":", *doc, "}"));
   } else {
-    reply = s.remote.Request("GET", "/v1/admin/diff?from=" +
-                                        UrlEncode(from.text) +
-                                        "&to=" + UrlEncode(to.text));
+    reply =
+        s.remote.Request("GET", "/v1/admin/diff?from=" + UrlEncode(from.text) +
+                                    "&to=" + UrlEncode(to.text));
   }
   if (!reply.ok()) return ReportError(reply.status());
   rapidjson::Document doc;
@@ -155,8 +156,9 @@ int Diff(Session& s) {
   const std::string a =
       from.is_file ? from.text : Describe(tools::FindMember(doc, "from"));
   const std::string b =
-      to.is_file ? to.text
-                 : Describe(tools::FindMember(doc, from.is_file ? "from" : "to"));
+      to.is_file
+          ? to.text
+          : Describe(tools::FindMember(doc, from.is_file ? "from" : "to"));
   std::fprintf(stderr, "# %s → %s\n", a.c_str(), b.c_str());
   const rapidjson::Value* diff = tools::FindMember(doc, "diff");
   if (diff != nullptr) PrintDiff(*diff);
@@ -188,8 +190,8 @@ int Promote(Session& s) {
 
   // First what it would do, then (confirmed) exactly that: the write is
   // conditional on the version the preview was made from.
-  auto preview = SendWrite(s, "POST", path, body, /*dry_run=*/true,
-                           s.args.if_match);
+  auto preview =
+      SendWrite(s, "POST", path, body, /*dry_run=*/true, s.args.if_match);
   if (!preview.ok()) return ReportError(preview.status());
   rapidjson::Document doc;
   absl::Status st = tools::ParseJson(preview->body, "reply", &doc);
@@ -231,15 +233,12 @@ int Requests(Session& s) {
     auto doc = GetJson(s, path, &printed);
     if (!doc.ok()) return ReportError(doc.status());
     if (printed) return kExitOk;
-    Table t({"ID", "STATE", "ACTION", "PROPOSER", "CREATED", "EXPIRES",
-             "REASON"});
-    const rapidjson::Value* rows = tools::FindMember(*doc, "requests");
-    if (rows != nullptr && rows->IsArray()) {
-      for (const rapidjson::Value& r : rows->GetArray()) {
-        t.Add({Str(r, "id"), Str(r, "state"), Str(r, "action"),
-               Str(r, "proposer"), Str(r, "created_at"), Str(r, "expires_at"),
-               Str(r, "reason")});
-      }
+    Table t(
+        {"ID", "STATE", "ACTION", "PROPOSER", "CREATED", "EXPIRES", "REASON"});
+    for (const rapidjson::Value& r : Elements(*doc, "requests")) {
+      t.Add({Str(r, "id"), Str(r, "state"), Str(r, "action"),
+             Str(r, "proposer"), Str(r, "created_at"), Str(r, "expires_at"),
+             Str(r, "reason")});
     }
     std::fprintf(stderr, "# %s (%s)\n", s.args.env.c_str(),
                  Bool(*doc, "protected") ? "protected" : "not protected");
@@ -260,15 +259,15 @@ int Requests(Session& s) {
   if (p.size() == 3 && (p[1] == "approve" || p[1] == "reject")) {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
     auto doc = SendJson(s, "POST", base + "/" + UrlEncode(p[2]) + "/" + p[1],
-                    WriteBody(s.args));
+                        WriteBody(s.args));
     if (!doc.ok()) return ReportError(doc.status());
     if (s.args.json) return kExitOk;
     if (p[1] == "approve") {
-      std::printf("%s: change request %s approved and applied as version "
-                  "%llu\n",
-                  Str(*doc, "env").c_str(), p[2].c_str(),
-                  static_cast<unsigned long long>(
-                      Uint(*doc, "applied_version")));
+      std::printf(
+          "%s: change request %s approved and applied as version "
+          "%llu\n",
+          Str(*doc, "env").c_str(), p[2].c_str(),
+          static_cast<unsigned long long>(Uint(*doc, "applied_version")));
     } else {
       std::printf("%s: change request %s rejected\n", Str(*doc, "env").c_str(),
                   p[2].c_str());
@@ -284,25 +283,24 @@ int Requests(Session& s) {
 int EnvProtect(Session& s, bool protect) {
   if (int rc = RequireReason(s); rc != kExitOk) return rc;
   int status = 0;
-  auto doc = SendJson(s, "PUT", s.EnvPath() + "/settings",
-                  WriteBody(s.args, protect ? "\"protected\":true"
-                                            : "\"protected\":false"),
-                  &status);
+  auto doc = SendJson(
+      s, "PUT", s.EnvPath() + "/settings",
+      WriteBody(s.args, protect ? "\"protected\":true" : "\"protected\":false"),
+      &status);
   if (!doc.ok()) return ReportError(doc.status());
   if (s.args.json) return kExitOk;
-  if (status == 202) {
-    std::printf(
-        "%s: change request %s proposed: lifting protection needs approval "
-        "by another person with the approve scope\n",
-        s.args.env.c_str(), Str(*doc, "id").c_str());
+  if (PrintedProposal(s, status, *doc,
+                      "lifting protection needs approval by another person "
+                      "with the approve scope")) {
     return kExitOk;
   }
   std::printf("%s: %s%s\n", s.args.env.c_str(),
               protect ? "protected" : "not protected",
               Bool(*doc, "changed") ? "" : " (unchanged)");
   if (protect) {
-    std::printf("  changes now need a second person's approval; kills still "
-                "apply at once\n");
+    std::printf(
+        "  changes now need a second person's approval; kills still "
+        "apply at once\n");
   }
   return kExitOk;
 }
@@ -316,12 +314,9 @@ int Webhooks(Session& s) {
     if (!doc.ok()) return ReportError(doc.status());
     if (printed) return kExitOk;
     Table t({"ID", "URL", "CREATED", "BY"});
-    const rapidjson::Value* rows = tools::FindMember(*doc, "webhooks");
-    if (rows != nullptr && rows->IsArray()) {
-      for (const rapidjson::Value& w : rows->GetArray()) {
-        t.Add({Str(w, "id"), Str(w, "url"), Str(w, "created_at"),
-               Str(w, "created_by")});
-      }
+    for (const rapidjson::Value& w : Elements(*doc, "webhooks")) {
+      t.Add({Str(w, "id"), Str(w, "url"), Str(w, "created_at"),
+             Str(w, "created_by")});
     }
     if (t.empty()) {
       std::printf("%s: no webhooks\n", s.args.env.c_str());
@@ -333,10 +328,7 @@ int Webhooks(Session& s) {
   if (p.size() == 3 && p[1] == "add") {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
     std::string extra = absl::StrCat("\"url\":", tools::JsonQuote(p[2]));
-    if (s.args.Has("secret")) {
-      absl::StrAppend(&extra,
-                      ",\"secret\":", tools::JsonQuote(s.args.Get("secret")));
-    }
+    AppendOption(s.args, "secret", "secret", &extra);
     auto doc = SendJson(s, "POST", base, WriteBody(s.args, extra));
     if (!doc.ok()) return ReportError(doc.status());
     if (s.args.json) return kExitOk;
@@ -349,14 +341,15 @@ int Webhooks(Session& s) {
   }
   if (p.size() == 3 && p[1] == "delete") {
     if (int rc = RequireReason(s); rc != kExitOk) return rc;
-    auto doc = SendJson(s, "DELETE", base + "/" + UrlEncode(p[2]),
-                    WriteBody(s.args));
+    auto doc =
+        SendJson(s, "DELETE", base + "/" + UrlEncode(p[2]), WriteBody(s.args));
     if (!doc.ok()) return ReportError(doc.status());
     if (!s.args.json) std::printf("deleted webhook %s\n", p[2].c_str());
     return kExitOk;
   }
   if (p.size() == 3 && p[1] == "ping") {
-    auto doc = SendJson(s, "POST", base + "/" + UrlEncode(p[2]) + "/ping", "{}");
+    auto doc =
+        SendJson(s, "POST", base + "/" + UrlEncode(p[2]) + "/ping", "{}");
     if (!doc.ok()) return ReportError(doc.status());
     if (!s.args.json) {
       std::printf("queued ping %s; see: hotfixctl webhooks deliveries %s\n",
@@ -366,19 +359,16 @@ int Webhooks(Session& s) {
   }
   if (p.size() == 3 && p[1] == "deliveries") {
     bool printed = false;
-    auto doc = GetJson(s, base + "/" + UrlEncode(p[2]) + "/deliveries",
-                       &printed);
+    auto doc =
+        GetJson(s, base + "/" + UrlEncode(p[2]) + "/deliveries", &printed);
     if (!doc.ok()) return ReportError(doc.status());
     if (printed) return kExitOk;
     Table t({"DELIVERY", "EVENT", "STATE", "ATTEMPTS", "STATUS", "CREATED",
              "ERROR"});
-    const rapidjson::Value* rows = tools::FindMember(*doc, "deliveries");
-    if (rows != nullptr && rows->IsArray()) {
-      for (const rapidjson::Value& d : rows->GetArray()) {
-        t.Add({Str(d, "id"), Str(d, "event"), Str(d, "state"),
-               Str(d, "attempts"), Str(d, "last_status"),
-               Str(d, "created_at"), Str(d, "last_error")});
-      }
+    for (const rapidjson::Value& d : Elements(*doc, "deliveries")) {
+      t.Add({Str(d, "id"), Str(d, "event"), Str(d, "state"), Str(d, "attempts"),
+             Str(d, "last_status"), Str(d, "created_at"),
+             Str(d, "last_error")});
     }
     t.Print();
     return kExitOk;

@@ -60,21 +60,25 @@ std::string WriteBody(const Args& args, const std::string& extra) {
                       extra.empty() ? "" : ",", extra, "}");
 }
 
+void AppendOption(const Args& args, const char* option, const char* member,
+                  std::string* extra) {
+  if (!args.Has(option)) return;
+  absl::StrAppend(extra, ",\"", member,
+                  "\":", tools::JsonQuote(args.Get(option)));
+}
+
 int PrintDiff(const rapidjson::Value& diff) {
   int changes = 0;
-  const rapidjson::Value* flags = tools::FindMember(diff, "flags");
-  if (flags != nullptr && flags->IsArray()) {
-    for (const rapidjson::Value& f : flags->GetArray()) {
-      ++changes;
-      const std::string change = Str(f, "change");
-      if (change == "added") {
-        std::printf("+ %s (added)\n", Str(f, "key").c_str());
-      } else if (change == "removed") {
-        std::printf("- %s (removed)\n", Str(f, "key").c_str());
-      } else {
-        std::printf("~ %s\n", Str(f, "key").c_str());
-        PrintFields(tools::FindMember(f, "fields"), "    ");
-      }
+  for (const rapidjson::Value& f : Elements(diff, "flags")) {
+    ++changes;
+    const std::string change = Str(f, "change");
+    if (change == "added") {
+      std::printf("+ %s (added)\n", Str(f, "key").c_str());
+    } else if (change == "removed") {
+      std::printf("- %s (removed)\n", Str(f, "key").c_str());
+    } else {
+      std::printf("~ %s\n", Str(f, "key").c_str());
+      PrintFields(tools::FindMember(f, "fields"), "    ");
     }
   }
   for (const char* part : {"segments", "other"}) {
@@ -89,22 +93,16 @@ int PrintDiff(const rapidjson::Value& diff) {
 }
 
 void PrintSummaryAndWarnings(const rapidjson::Value& answer) {
-  const rapidjson::Value* summary = tools::FindMember(answer, "summary");
-  if (summary != nullptr && summary->IsArray()) {
-    for (const rapidjson::Value& line : summary->GetArray()) {
-      if (line.IsString()) std::printf("  %s\n", line.GetString());
-    }
+  for (const rapidjson::Value& line : Elements(answer, "summary")) {
+    if (line.IsString()) std::printf("  %s\n", line.GetString());
   }
   PrintWarnings(answer);
 }
 
 void PrintWarnings(const rapidjson::Value& answer) {
-  const rapidjson::Value* warnings = tools::FindMember(answer, "warnings");
-  if (warnings != nullptr && warnings->IsArray()) {
-    for (const rapidjson::Value& line : warnings->GetArray()) {
-      if (line.IsString()) {
-        std::fprintf(stderr, "warning: %s\n", line.GetString());
-      }
+  for (const rapidjson::Value& line : Elements(answer, "warnings")) {
+    if (line.IsString()) {
+      std::fprintf(stderr, "warning: %s\n", line.GetString());
     }
   }
 }
@@ -205,9 +203,16 @@ absl::StatusOr<rapidjson::Document> SendJson(Session& s,
   return doc;
 }
 
-absl::StatusOr<rapidjson::Document> GetJson(Session& s,
-                                             const std::string& path,
-                                             bool* printed) {
+bool PrintedProposal(const Session& s, int status,
+                     const rapidjson::Value& answer, const char* needs) {
+  if (status != 202) return false;
+  std::printf("%s: change request %s proposed: %s\n", s.args.env.c_str(),
+              Str(answer, "id").c_str(), needs);
+  return true;
+}
+
+absl::StatusOr<rapidjson::Document> GetJson(Session& s, const std::string& path,
+                                            bool* printed) {
   auto reply = s.remote.Request("GET", path);
   if (!reply.ok()) return reply.status();
   *printed = false;

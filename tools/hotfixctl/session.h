@@ -43,6 +43,10 @@ absl::StatusOr<std::string> ReadJsonFile(const std::string& path);
 
 // {"reason": --reason, <extra members>}; `extra` is "" or `"name":value,...`.
 std::string WriteBody(const Args& args, const std::string& extra = "");
+// Appends `,"<member>":<--option's value as a JSON string>` to *extra when
+// --option was given.
+void AppendOption(const Args& args, const char* option, const char* member,
+                  std::string* extra);
 
 // SendWrite()
 //
@@ -80,12 +84,19 @@ absl::StatusOr<rapidjson::Document> SendJson(Session& s,
                                              const std::string& body,
                                              int* status = nullptr);
 
+// PrintedProposal()
+//
+// After a SendJson() write that a protected environment holds for approval:
+// true when the server did so (HTTP 202), having printed
+// "<env>: change request <id> proposed: <needs>".
+bool PrintedProposal(const Session& s, int status,
+                     const rapidjson::Value& answer, const char* needs);
+
 // GetJson()
 //
 // GETs `path`; with --json prints the answer and sets *printed.
-absl::StatusOr<rapidjson::Document> GetJson(Session& s,
-                                             const std::string& path,
-                                             bool* printed);
+absl::StatusOr<rapidjson::Document> GetJson(Session& s, const std::string& path,
+                                            bool* printed);
 
 // Prints a diff object ({"flags", "segments", "other"}) for people:
 //   ~ fix-123

@@ -51,14 +51,33 @@ absl::StatusOr<std::string> Text(const Value& item, const char* field,
   return v;
 }
 
+// Calls read(item, path) for each element of the array `field` of `body`
+// (none when it is absent), `path` naming it ("body.counts[3]");
+// InvalidArgument unless it is an array of at most `max` elements.
+template <typename Read>
+absl::Status ForEachItem(const Value& body, const char* field,
+                         rapidjson::SizeType max, Read read) {
+  const Value* items = tools::FindMember(body, field);
+  if (items == nullptr) return absl::OkStatus();
+  if (!items->IsArray() || items->Size() > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "body.", field, ": an array of at most ", max, " entries"));
+  }
+  for (rapidjson::SizeType i = 0; i < items->Size(); ++i) {
+    HOTFIX_RETURN_IF_ERROR(
+        read((*items)[i], absl::StrCat("body.", field, "[", i, "]")));
+  }
+  return absl::OkStatus();
+}
+
 // The environment telemetry is for: the SDK key's own.
 absl::StatusOr<std::shared_ptr<const EnvironmentState>> TelemetryEnvironment(
     const Call& call) {
   const Principal& who = call.principal();
   if (who.env.empty()) {
     const std::string* env = call.request.FindQuery("env");
-    return Environment(call, env != nullptr ? *env
-                                            : call.api.config->default_env);
+    return Environment(call,
+                       env != nullptr ? *env : call.api.config->default_env);
   }
   return Environment(call, who.env);
 }
@@ -101,8 +120,8 @@ absl::StatusOr<Reply> PostTelemetry(const Call& call) {
   if (!doc.IsObject()) {
     return absl::InvalidArgumentError("body: must be a JSON object");
   }
-  static const char* const kFields[] = {"instance", "sdk", "counts", "trips",
-                                        "dropped", nullptr};
+  static const char* const kFields[] = {"instance", "sdk",     "counts",
+                                        "trips",    "dropped", nullptr};
   HOTFIX_RETURN_IF_ERROR(tools::CheckKnownFields(doc, "body", kFields));
   TelemetryBatch batch;
   batch.env = env->name;
@@ -110,56 +129,46 @@ absl::StatusOr<Reply> PostTelemetry(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(batch.instance, Text(doc, "instance", "body"));
   HOTFIX_ASSIGN_OR_RETURN(batch.dropped, Count(doc, "dropped", "body"));
   std::uint64_t ignored = 0;
-  if (const Value* counts = tools::FindMember(doc, "counts")) {
-    if (!counts->IsArray() || counts->Size() > kMaxCounts) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "body.counts: an array of at most ", kMaxCounts, " entries"));
-    }
-    for (rapidjson::SizeType i = 0; i < counts->Size(); ++i) {
-      const std::string path = absl::StrCat("body.counts[", i, "]");
-      const Value& item = (*counts)[i];
-      VariantCounts c;
-      HOTFIX_ASSIGN_OR_RETURN(c.flag, Text(item, "flag", path));
-      HOTFIX_ASSIGN_OR_RETURN(c.variant, Text(item, "variant", path));
-      HOTFIX_ASSIGN_OR_RETURN(c.exposures, Count(item, "exposures", path));
-      HOTFIX_ASSIGN_OR_RETURN(c.successes, Count(item, "successes", path));
-      HOTFIX_ASSIGN_OR_RETURN(c.failures, Count(item, "failures", path));
-      // Only what the current set has: reports on anything else (an older
-      // set, a typo, a hostile client) would grow memory without bound.
-      if (!env->HasVariant(c.flag, c.variant)) {
-        ++ignored;
-        continue;
-      }
-      batch.counts.push_back(std::move(c));
-    }
-  }
-  if (const Value* trips = tools::FindMember(doc, "trips")) {
-    if (!trips->IsArray() || trips->Size() > kMaxTrips) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "body.trips: an array of at most ", kMaxTrips, " entries"));
-    }
-    for (rapidjson::SizeType i = 0; i < trips->Size(); ++i) {
-      const std::string path = absl::StrCat("body.trips[", i, "]");
-      const Value& item = (*trips)[i];
-      GuardTrip trip;
-      trip.env = env->name;
-      trip.instance = batch.instance;
-      trip.time = batch.time;
-      HOTFIX_ASSIGN_OR_RETURN(trip.flag, Text(item, "flag", path));
-      HOTFIX_ASSIGN_OR_RETURN(trip.variant, Text(item, "variant", path));
-      HOTFIX_ASSIGN_OR_RETURN(trip.version, Count(item, "version", path));
-      HOTFIX_ASSIGN_OR_RETURN(trip.failures, Count(item, "failures", path));
-      HOTFIX_ASSIGN_OR_RETURN(trip.outcomes, Count(item, "outcomes", path));
-      HOTFIX_ASSIGN_OR_RETURN(std::optional<std::string> detail,
-                              tools::GetOptionalString(item, "detail", path));
-      trip.detail = detail.value_or("").substr(0, 512);
-      if (!env->HasVariant(trip.flag, trip.variant)) {
-        ++ignored;
-        continue;
-      }
-      batch.trips.push_back(std::move(trip));
-    }
-  }
+  HOTFIX_RETURN_IF_ERROR(ForEachItem(
+      doc, "counts", kMaxCounts,
+      [&](const Value& item, const std::string& path) -> absl::Status {
+        VariantCounts c;
+        HOTFIX_ASSIGN_OR_RETURN(c.flag, Text(item, "flag", path));
+        HOTFIX_ASSIGN_OR_RETURN(c.variant, Text(item, "variant", path));
+        HOTFIX_ASSIGN_OR_RETURN(c.exposures, Count(item, "exposures", path));
+        HOTFIX_ASSIGN_OR_RETURN(c.successes, Count(item, "successes", path));
+        HOTFIX_ASSIGN_OR_RETURN(c.failures, Count(item, "failures", path));
+        // Only what the current set has: reports on anything else (an older
+        // set, a typo, a hostile client) would grow memory without bound.
+        if (!env->HasVariant(c.flag, c.variant)) {
+          ++ignored;
+        } else {
+          batch.counts.push_back(std::move(c));
+        }
+        return absl::OkStatus();
+      }));
+  HOTFIX_RETURN_IF_ERROR(ForEachItem(
+      doc, "trips", kMaxTrips,
+      [&](const Value& item, const std::string& path) -> absl::Status {
+        GuardTrip trip;
+        trip.env = env->name;
+        trip.instance = batch.instance;
+        trip.time = batch.time;
+        HOTFIX_ASSIGN_OR_RETURN(trip.flag, Text(item, "flag", path));
+        HOTFIX_ASSIGN_OR_RETURN(trip.variant, Text(item, "variant", path));
+        HOTFIX_ASSIGN_OR_RETURN(trip.version, Count(item, "version", path));
+        HOTFIX_ASSIGN_OR_RETURN(trip.failures, Count(item, "failures", path));
+        HOTFIX_ASSIGN_OR_RETURN(trip.outcomes, Count(item, "outcomes", path));
+        HOTFIX_ASSIGN_OR_RETURN(std::optional<std::string> detail,
+                                tools::GetOptionalString(item, "detail", path));
+        trip.detail = detail.value_or("").substr(0, 512);
+        if (!env->HasVariant(trip.flag, trip.variant)) {
+          ++ignored;
+        } else {
+          batch.trips.push_back(std::move(trip));
+        }
+        return absl::OkStatus();
+      }));
   const std::size_t accepted = batch.counts.size() + batch.trips.size();
   call.api.telemetry->Ingest(batch);
   tools::JsonOut out;
@@ -175,13 +184,7 @@ absl::StatusOr<Reply> GetFlagStats(const Call& call) {
   const absl::Time since = absl::Now() - absl::Minutes(minutes - 1);
   HOTFIX_ASSIGN_OR_RETURN(std::vector<TelemetryRow> series,
                           call.api.telemetry->Series(env->name, key, since));
-  std::map<std::string, VariantTotals> totals;
-  for (const TelemetryRow& row : series) {
-    VariantTotals& t = totals[row.variant];
-    t.exposures += row.exposures;
-    t.outcomes.successes += row.successes;
-    t.outcomes.failures += row.failures;
-  }
+  const std::map<std::string, VariantTotals> totals = TotalsOf(series);
   HOTFIX_ASSIGN_OR_RETURN(auto usage,
                           call.api.telemetry->LastEvaluated(env->name));
   const std::int64_t last_evaluated = usage.count(key) ? usage[key] : 0;
@@ -215,7 +218,8 @@ absl::StatusOr<Reply> GetFlagStats(const Call& call) {
         .End();
   }
   out.EndArray().BeginArray("trips");
-  for (const GuardTrip& trip : call.api.telemetry->RecentTrips(env->name, key)) {
+  for (const GuardTrip& trip :
+       call.api.telemetry->RecentTrips(env->name, key)) {
     out.Begin()
         .Str("time", tools::FormatTime(trip.time))
         .Str("instance", trip.instance)
@@ -256,11 +260,13 @@ absl::StatusOr<Reply> StartRolloutPlan(const Call& call) {
       DoWrite(call, env->name, "rollout.start",
               {"stages", "every_seconds", "max_failure_rate", "tolerance",
                "min_samples", "alpha", "compare_to_control", "on_regression"},
-              [&spec, key](const rapidjson::Document& body,
-                           WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
-                HOTFIX_ASSIGN_OR_RETURN(spec, ParseRolloutSpec(tools::ToJson(body)));
+              [&spec, key](const rapidjson::Document& body, WriteRequest* w)
+                  -> absl::StatusOr<FlagService::Mutation> {
+                HOTFIX_ASSIGN_OR_RETURN(spec,
+                                        ParseRolloutSpec(tools::ToJson(body)));
                 const double first = spec.stages[0];
-                w->audit_extra = absl::StrCat("\"plan\":", RolloutSpecJson(spec));
+                w->audit_extra =
+                    absl::StrCat("\"plan\":", RolloutSpecJson(spec));
                 return FlagService::Mutation(
                     [key, first](rapidjson::Document& doc) {
                       return SetRollout(doc, key, first);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -57,7 +58,8 @@ absl::StatusOr<HttpRequest> DeserializeRequest(const std::string& json,
   }
   if (dry_run) r.query.emplace_back("dry_run", "true");
   r.body = std::string(doc["body"].GetString(), doc["body"].GetStringLength());
-  if (const rapidjson::Value* reason = tools::FindMember(doc, "reason_header")) {
+  if (const rapidjson::Value* reason =
+          tools::FindMember(doc, "reason_header")) {
     r.headers.emplace_back("x-hotfix-reason", reason->GetString());
   }
   return r;
@@ -91,9 +93,10 @@ void WriteRequestJson(tools::JsonOut& out, const ChangeRequestRow& r) {
       .Str("created_at", tools::FormatTime(r.created_at))
       .Str("expires_at", tools::FormatTime(r.expires_at))
       .StrOrNull("decided_by", r.decided_by)
-      .Raw("decided_at", r.decided_at == 0
-                             ? "null"
-                             : tools::JsonQuote(tools::FormatTime(r.decided_at)))
+      .Raw("decided_at",
+           r.decided_at == 0
+               ? "null"
+               : tools::JsonQuote(tools::FormatTime(r.decided_at)))
       .StrOrNull("comment", r.comment)
       .U64OrNull("applied_version", r.applied_version)
       .Raw("diff", r.diff);
@@ -102,7 +105,8 @@ void WriteRequestJson(tools::JsonOut& out, const ChangeRequestRow& r) {
 absl::StatusOr<std::int64_t> RequestId(const Call& call) {
   const std::optional<std::uint64_t> id = ParseVersion(call.Param("id"));
   if (!id.has_value() || *id == 0 ||
-      *id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      *id > static_cast<std::uint64_t>(
+                std::numeric_limits<std::int64_t>::max())) {
     return absl::InvalidArgumentError("id: expected a change request number");
   }
   return static_cast<std::int64_t>(*id);
@@ -121,16 +125,15 @@ absl::Status Decide(ApiContext& api, ChangeRequestRow row, std::string state,
   AuditRow audit;
   audit.created_at = row.decided_at;
   audit.actor = row.decided_by;
-  audit.action = absl::StrCat("change.", row.state == "applied" ? "approve"
-                                          : row.state == "expired" ? "expire"
-                                                                   : "reject");
+  audit.action = absl::StrCat("change.", row.state == "applied"   ? "approve"
+                                         : row.state == "expired" ? "expire"
+                                                                  : "reject");
   audit.env = row.env;
   audit.version = applied;
   audit.reason = comment;
-  audit.detail = absl::StrCat("{\"request\":", row.id,
-                              ",\"proposer\":", tools::JsonQuote(row.proposer),
-                              ",\"proposed_action\":", tools::JsonQuote(row.action),
-                              "}");
+  audit.detail = absl::StrCat(
+      "{\"request\":", row.id, ",\"proposer\":", tools::JsonQuote(row.proposer),
+      ",\"proposed_action\":", tools::JsonQuote(row.action), "}");
   HOTFIX_RETURN_IF_ERROR(api.store->DecideChangeRequest(row, audit));
   tools::JsonOut data;
   data.Begin();
@@ -171,9 +174,8 @@ absl::StatusOr<Reply> Submit(const Call& call, const EnvironmentState& env,
   row.proposer_token_id = call.principal().token_id;
   row.reason = reason;
   row.created_at = NowMicros();
-  row.expires_at =
-      row.created_at +
-      absl::ToInt64Microseconds(call.api.config->change_request_ttl);
+  row.expires_at = row.created_at + absl::ToInt64Microseconds(
+                                        call.api.config->change_request_ttl);
   row.state = "proposed";
   AuditRow audit;
   audit.created_at = row.created_at;
@@ -193,8 +195,8 @@ absl::StatusOr<Reply> Submit(const Call& call, const EnvironmentState& env,
   HOTFIX_ASSIGN_OR_RETURN(row.id,
                           call.api.store->InsertChangeRequest(row, audit));
   tools::LogInfo(absl::StrCat(row.env, " change request ", row.id, " (",
-                              row.action, ") proposed by ", row.proposer,
-                              ": ", row.reason));
+                              row.action, ") proposed by ", row.proposer, ": ",
+                              row.reason));
   tools::JsonOut out;
   out.Begin();
   WriteRequestJson(out, row);
@@ -221,8 +223,8 @@ absl::StatusOr<Reply> Propose(const Call& call, const EnvironmentState& env,
 absl::StatusOr<Reply> ProposeOther(const Call& call,
                                    const EnvironmentState& env,
                                    const Proposal& proposal) {
-  return Submit(call, env, proposal.action, proposal.reason, proposal.diff,
-                {}, proposal.summary, {});
+  return Submit(call, env, proposal.action, proposal.reason, proposal.diff, {},
+                proposal.summary, {});
 }
 
 int ExpireChangeRequests(ApiContext& api) {
@@ -241,8 +243,8 @@ int ExpireChangeRequests(ApiContext& api) {
                                "expired before a decision", 0);
       if (st.ok()) {
         ++expired;
-        tools::LogInfo(absl::StrCat(row.env, " change request ", row.id,
-                                    " (", row.action, ") by ", row.proposer,
+        tools::LogInfo(absl::StrCat(row.env, " change request ", row.id, " (",
+                                    row.action, ") by ", row.proposer,
                                     " expired undecided"));
       }
     }
@@ -255,19 +257,23 @@ absl::StatusOr<Reply> ListChangeRequests(const Call& call) {
   const std::string* state = call.request.FindQuery("state");
   HOTFIX_ASSIGN_OR_RETURN(int limit, QueryInt(call, "limit", 50, 1, 1000));
   HOTFIX_ASSIGN_OR_RETURN(
-      auto rows, call.api.store->ListChangeRequests(
-                     env->name, state != nullptr && *state != "expired" ? *state : "",
-                     limit));
-  tools::JsonOut out;
-  out.Begin().Str("env", env->name).Bool("protected", env->protected_env);
-  out.BeginArray("requests");
-  for (const ChangeRequestRow& r : rows) {
-    if (state != nullptr && StateOf(r) != *state) continue;
-    out.Begin();
-    WriteRequestJson(out, r);
-    out.End();
+      auto rows,
+      call.api.store->ListChangeRequests(
+          env->name, state != nullptr && *state != "expired" ? *state : "",
+          limit));
+  if (state != nullptr) {
+    std::erase_if(rows, [state](const ChangeRequestRow& r) {
+      return StateOf(r) != *state;
+    });
   }
-  out.EndArray().End();
+  tools::JsonOut out;
+  out.Begin()
+      .Str("env", env->name)
+      .Bool("protected", env->protected_env)
+      .BeginArray("requests")
+      .Objects(rows, WriteRequestJson)
+      .EndArray()
+      .End();
   return Reply::Json(out.Take());
 }
 
@@ -301,6 +307,22 @@ absl::StatusOr<Decision> LoadDecision(const Call& call) {
   return d;
 }
 
+// AlreadyExists unless the request is still waiting for a decision.
+absl::Status CheckProposed(const Decision& d) {
+  if (d.row.state != "proposed") {
+    return absl::AlreadyExistsError(
+        absl::StrCat("change request ", d.id, " is already ", d.row.state));
+  }
+  return absl::OkStatus();
+}
+
+// The reply to a decision: the request as now stored.
+absl::StatusOr<Reply> DecidedReply(const Call& call, const Decision& d) {
+  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
+                          call.api.store->GetChangeRequest(d.env->name, d.id));
+  return RequestReply(decided, 200);
+}
+
 }  // namespace
 
 absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
@@ -311,28 +333,24 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
   const WriteBody& body = d.body;
   const ChangeRequestRow& row = d.row;
   if (StateOf(row) == "expired" && row.state == "proposed") {
-    Decide(call.api, row, "expired", "hotfixd", "expired before a decision",
-           0)
+    Decide(call.api, row, "expired", "hotfixd", "expired before a decision", 0)
         .IgnoreError();
-    return absl::AlreadyExistsError(absl::StrCat(
-        "change request ", id, " expired at ", tools::FormatTime(row.expires_at),
-        "; propose it again"));
-  }
-  if (row.state != "proposed") {
     return absl::AlreadyExistsError(
-        absl::StrCat("change request ", id, " is already ", row.state));
+        absl::StrCat("change request ", id, " expired at ",
+                     tools::FormatTime(row.expires_at), "; propose it again"));
   }
+  HOTFIX_RETURN_IF_ERROR(CheckProposed(d));
   if (row.proposer == call.principal().name) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "change request ", id, " was proposed by \"", row.proposer,
-        "\": it needs a second person's approval"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("change request ", id, " was proposed by \"", row.proposer,
+                     "\": it needs a second person's approval"));
   }
   std::optional<Principal> proposer =
       call.api.auth->FindActive(row.proposer_token_id);
   if (!proposer.has_value()) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "change request ", id, ": the proposer's token (\"", row.proposer,
-        "\") has been revoked; propose it again"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("change request ", id, ": the proposer's token (\"",
+                     row.proposer, "\") has been revoked; propose it again"));
   }
   Approval approval;
   approval.request_id = id;
@@ -345,8 +363,10 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
   if (dry.status != 200 || dry.body == nullptr) return dry;
   if (DiffOf(*dry.body) != row.diff) {
     return absl::AbortedError(absl::StrCat(
-        "change request ", id, ": the environment changed since it was "
-        "proposed (at version ", row.base_version, ", now ", env->version,
+        "change request ", id,
+        ": the environment changed since it was "
+        "proposed (at version ",
+        row.base_version, ", now ", env->version,
         ") and it would no longer change exactly what was proposed; reject "
         "it and propose it again"));
   }
@@ -358,36 +378,26 @@ absl::StatusOr<Reply> ApproveChangeRequest(const Call& call) {
   const std::uint64_t version = current != nullptr ? current->version : 0;
   HOTFIX_RETURN_IF_ERROR(Decide(call.api, row, "applied", call.principal().name,
                                 body.reason, version));
-  tools::LogInfo(absl::StrCat(row.env, " change request ", id,
-                              " approved by ", call.principal().name,
-                              " and applied as version ", version));
-  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
-                          call.api.store->GetChangeRequest(env->name, id));
-  return RequestReply(decided, 200);
+  tools::LogInfo(absl::StrCat(row.env, " change request ", id, " approved by ",
+                              call.principal().name, " and applied as version ",
+                              version));
+  return DecidedReply(call, d);
 }
 
 absl::StatusOr<Reply> RejectChangeRequest(const Call& call) {
   std::lock_guard<std::mutex> lock(ApprovalMutex());
   HOTFIX_ASSIGN_OR_RETURN(Decision d, LoadDecision(call));
-  const auto& env = d.env;
-  const std::int64_t id = d.id;
-  const ChangeRequestRow& row = d.row;
-  if (row.state != "proposed") {
-    return absl::AlreadyExistsError(
-        absl::StrCat("change request ", id, " is already ", row.state));
-  }
+  HOTFIX_RETURN_IF_ERROR(CheckProposed(d));
   // An approver rejects; the proposer may withdraw their own.
   if (!call.principal().Has(kScopeApprove) &&
-      row.proposer != call.principal().name) {
+      d.row.proposer != call.principal().name) {
     return absl::PermissionDeniedError(
         "rejecting a change request needs the approve scope (or to be its "
         "proposer)");
   }
-  HOTFIX_RETURN_IF_ERROR(Decide(call.api, row, "rejected", call.principal().name,
-                                d.body.reason, 0));
-  HOTFIX_ASSIGN_OR_RETURN(ChangeRequestRow decided,
-                          call.api.store->GetChangeRequest(env->name, id));
-  return RequestReply(decided, 200);
+  HOTFIX_RETURN_IF_ERROR(Decide(call.api, d.row, "rejected",
+                                call.principal().name, d.body.reason, 0));
+  return DecidedReply(call, d);
 }
 
 }  // namespace hotfixd

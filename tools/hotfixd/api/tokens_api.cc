@@ -6,6 +6,7 @@
 // to that same environment.
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api/handlers.h"
@@ -56,15 +57,12 @@ absl::StatusOr<Reply> WhoAmI(const Call& call) {
 absl::StatusOr<Reply> ListTokens(const Call& call) {
   const Principal& who = call.principal();
   HOTFIX_ASSIGN_OR_RETURN(auto rows, call.api.store->ListTokens());
-  tools::JsonOut out;
-  out.Begin().BeginArray("tokens");
-  for (const TokenRow& t : rows) {
-    if (!who.env.empty() && t.env != who.env) continue;
-    out.Begin();
-    WriteToken(out, t);
-    out.End();
+  // A token bound to one environment sees only that environment's tokens.
+  if (!who.env.empty()) {
+    std::erase_if(rows, [&who](const TokenRow& t) { return t.env != who.env; });
   }
-  out.EndArray().End();
+  tools::JsonOut out;
+  out.Begin().BeginArray("tokens").Objects(rows, WriteToken).EndArray().End();
   return Reply::Json(out.Take());
 }
 

@@ -38,8 +38,8 @@ void WriteDelivery(tools::JsonOut& out, const DeliveryStatus& d) {
       .Str("event", d.event)
       .Str("state", d.state)
       .I64("attempts", d.attempts)
-      .Raw("last_status", d.last_status == 0 ? "null"
-                                             : absl::StrCat(d.last_status))
+      .Raw("last_status",
+           d.last_status == 0 ? "null" : absl::StrCat(d.last_status))
       .StrOrNull("last_error", d.last_error)
       .Str("created_at", tools::FormatTime(d.created_at))
       .Raw("last_attempt_at", TimeOrNull(d.last_attempt_at))
@@ -66,13 +66,12 @@ AuditRow WebhookAudit(const Call& call, const std::string& env,
 absl::StatusOr<Reply> ListWebhooks(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(auto env, Environment(call));
   tools::JsonOut out;
-  out.Begin().Str("env", env->name).BeginArray("webhooks");
-  for (const WebhookInfo& w : call.api.webhooks->List(env->name)) {
-    out.Begin();
-    WriteInfo(out, w);
-    out.End();
-  }
-  out.EndArray().End();
+  out.Begin()
+      .Str("env", env->name)
+      .BeginArray("webhooks")
+      .Objects(call.api.webhooks->List(env->name), WriteInfo)
+      .EndArray()
+      .End();
   return Reply::Json(out.Take());
 }
 
@@ -83,8 +82,9 @@ absl::StatusOr<Reply> AddWebhook(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(std::string url,
                           tools::GetRequiredString(body.json, "url", "body"));
   HOTFIX_RETURN_IF_ERROR(WebhookDispatcher::CheckUrl(url));
-  HOTFIX_ASSIGN_OR_RETURN(std::optional<std::string> secret,
-                          tools::GetOptionalString(body.json, "secret", "body"));
+  HOTFIX_ASSIGN_OR_RETURN(
+      std::optional<std::string> secret,
+      tools::GetOptionalString(body.json, "secret", "body"));
   if (secret.has_value() && (secret->size() < 16 || secret->size() > 256)) {
     return absl::InvalidArgumentError(
         "body.secret: 16-256 bytes (omit it to have one generated)");
@@ -96,9 +96,8 @@ absl::StatusOr<Reply> AddWebhook(const Call& call) {
   row.created_by = call.principal().name;
   HOTFIX_ASSIGN_OR_RETURN(
       WebhookRow added,
-      call.api.webhooks->Add(
-          row, WebhookAudit(call, env->name, "webhook.add", body.reason, "",
-                            url)));
+      call.api.webhooks->Add(row, WebhookAudit(call, env->name, "webhook.add",
+                                               body.reason, "", url)));
   tools::JsonOut out;
   out.Begin();
   WriteInfo(out, {added.id, added.env, added.url, added.created_at,
@@ -133,13 +132,13 @@ absl::StatusOr<Reply> ListDeliveries(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(auto deliveries,
                           call.api.webhooks->Deliveries(env->name, id));
   tools::JsonOut out;
-  out.Begin().Str("env", env->name).Str("webhook", id).BeginArray("deliveries");
-  for (const DeliveryStatus& d : deliveries) {
-    out.Begin();
-    WriteDelivery(out, d);
-    out.End();
-  }
-  out.EndArray().End();
+  out.Begin()
+      .Str("env", env->name)
+      .Str("webhook", id)
+      .BeginArray("deliveries")
+      .Objects(deliveries, WriteDelivery)
+      .EndArray()
+      .End();
   return Reply::Json(out.Take());
 }
 

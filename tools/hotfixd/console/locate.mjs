@@ -62,14 +62,7 @@ class Reader {
 
   object(start) {
     const node = { kind: 'object', start, members: new Map() };
-    this.pos += 1;
-    this.space();
-    if (this.text[this.pos] === '}') {
-      this.pos += 1;
-      node.end = this.pos;
-      return node;
-    }
-    for (;;) {
+    return this.elements(node, '}', () => {
       this.space();
       const keyStart = this.pos;
       if (this.text[this.pos] !== '"') this.fail('a member name in double quotes is expected');
@@ -81,32 +74,30 @@ class Reader {
       const child = this.value();
       child.keyStart = keyStart;
       node.members.set(name, child);
-      this.space();
-      const c = this.text[this.pos];
-      this.pos += 1;
-      if (c === '}') break;
-      if (c !== ',') this.fail('"," or "}" is expected', this.pos - 1);
-    }
-    node.end = this.pos;
-    return node;
+    });
   }
 
   array(start) {
     const node = { kind: 'array', start, items: [] };
+    return this.elements(node, ']', () => node.items.push(this.value()));
+  }
+
+  // The inside of an object or array (`node`) from its opening bracket to
+  // `close`: comma-separated elements, each read by `element`.
+  elements(node, close, element) {
     this.pos += 1;
     this.space();
-    if (this.text[this.pos] === ']') {
+    if (this.text[this.pos] === close) {
       this.pos += 1;
-      node.end = this.pos;
-      return node;
-    }
-    for (;;) {
-      node.items.push(this.value());
-      this.space();
-      const c = this.text[this.pos];
-      this.pos += 1;
-      if (c === ']') break;
-      if (c !== ',') this.fail('"," or "]" is expected', this.pos - 1);
+    } else {
+      for (;;) {
+        element();
+        this.space();
+        const c = this.text[this.pos];
+        this.pos += 1;
+        if (c === close) break;
+        if (c !== ',') this.fail(`"," or "${close}" is expected`, this.pos - 1);
+      }
     }
     node.end = this.pos;
     return node;

@@ -25,10 +25,8 @@ struct ScopeName {
   const char* name;
 };
 constexpr ScopeName kScopeNames[] = {
-    {kScopeSdk, "sdk"},
-    {kScopeRead, "read"},
-    {kScopeWrite, "write"},
-    {kScopeTokens, "tokens"},
+    {kScopeSdk, "sdk"},         {kScopeRead, "read"},
+    {kScopeWrite, "write"},     {kScopeTokens, "tokens"},
     {kScopeApprove, "approve"},
 };
 
@@ -127,7 +125,8 @@ absl::StatusOr<std::vector<std::string>> Authenticator::Reload() {
   std::vector<std::string> gone;
   for (const Entry& old : entries_) {
     bool kept = false;
-    for (const Entry& e : entries) kept = kept || e.principal.token_id == old.principal.token_id;
+    for (const Entry& e : entries)
+      kept = kept || e.principal.token_id == old.principal.token_id;
     if (!kept) gone.push_back(old.principal.token_id);
   }
   entries_ = std::move(entries);

@@ -2,7 +2,10 @@
 
 #include "core/config.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -58,110 +61,117 @@ absl::Status ParseDurationValue(const Setting& s, absl::Duration* out) {
   return absl::OkStatus();
 }
 
+// The settings that are one value of a type with nothing else to check: a
+// string taken as given, an integer in [min, max], a positive duration, a
+// byte count in [1 KiB, 1 GiB].
+template <typename T>
+struct MemberSetting {
+  const char* name;
+  T ServerConfig::*member;
+};
+
+constexpr MemberSetting<std::string> kStringSettings[] = {
+    {"host", &ServerConfig::host},
+    {"port-file", &ServerConfig::port_file},
+    {"tls-cert", &ServerConfig::tls_cert},
+    {"tls-key", &ServerConfig::tls_key},
+    {"admin-token-file", &ServerConfig::admin_token_file},
+    {"sdk-key-file", &ServerConfig::sdk_key_file},
+    {"default-env", &ServerConfig::default_env},
+    {"bootstrap-flags", &ServerConfig::bootstrap_flags_file},
+    {"webhook-ca-cert", &ServerConfig::webhook_ca_cert},
+};
+
+struct IntSetting {
+  const char* name;
+  int ServerConfig::*member;
+  int min;
+  int max;
+};
+constexpr IntSetting kIntSettings[] = {
+    {"port", &ServerConfig::port, 0, 65535},
+    {"listen-fd", &ServerConfig::listen_fd, 0, 1 << 20},
+    {"max-streams", &ServerConfig::max_streams, 1, 100000},
+    {"max-streams-per-key", &ServerConfig::max_streams_per_key, 1, 100000},
+    {"workers", &ServerConfig::workers, 1, 1024},
+    {"io-threads", &ServerConfig::io_threads, 1, 64},
+    {"max-queued-requests", &ServerConfig::max_queued_requests, 1, 1000000},
+    {"max-header-bytes", &ServerConfig::max_header_bytes, 1024, 1 << 20},
+    {"max-header-count", &ServerConfig::max_header_count, 8, 10000},
+    {"max-connections", &ServerConfig::max_connections, 1, 10000000},
+    {"max-connections-per-address", &ServerConfig::max_connections_per_address,
+     1, 10000000},
+    {"max-stream-backlog", &ServerConfig::max_stream_backlog, 4096, 1 << 30},
+    {"stream-admission-rate", &ServerConfig::stream_admission_rate, 1,
+     10000000},
+    {"ofrep-rate-limit", &ServerConfig::ofrep_rate_limit, 0, 10000000},
+    {"ofrep-burst", &ServerConfig::ofrep_burst, 1, 10000000},
+    {"keep-alive-max", &ServerConfig::keep_alive_max, 1, 1000000000},
+    {"webhook-max-attempts", &ServerConfig::webhook_max_attempts, 1, 100},
+    {"resume-history", &ServerConfig::resume_history, 0, 1000000},
+};
+
+constexpr MemberSetting<absl::Duration> kDurationSettings[] = {
+    {"replica-sync-interval", &ServerConfig::replica_sync_interval},
+    {"header-timeout", &ServerConfig::header_timeout},
+    {"request-timeout", &ServerConfig::request_timeout},
+    {"keep-alive-timeout", &ServerConfig::keep_alive_timeout},
+    {"io-timeout", &ServerConfig::io_timeout},
+    {"change-request-ttl", &ServerConfig::change_request_ttl},
+    {"webhook-retry-initial", &ServerConfig::webhook_retry_initial},
+    {"webhook-timeout", &ServerConfig::webhook_timeout},
+    {"telemetry-retention", &ServerConfig::telemetry_retention},
+    {"guard-interval", &ServerConfig::guard_interval},
+};
+
+constexpr MemberSetting<std::size_t> kByteCountSettings[] = {
+    {"max-body-bytes", &ServerConfig::max_body_bytes},
+    {"ofrep-max-body-bytes", &ServerConfig::ofrep_max_body_bytes},
+};
+
+absl::Status ParseByteCount(const Setting& s, std::size_t* out) {
+  std::uint64_t v = 0;
+  if (!absl::SimpleAtoi(s.value, &v) || v < 1024 ||
+      v > (std::uint64_t{1} << 30)) {
+    return Bad(s, "expected a byte count in [1024, 1073741824]");
+  }
+  *out = static_cast<std::size_t>(v);
+  return absl::OkStatus();
+}
+
+// The entry of `table` named `name`, or nullptr.
+template <typename Entry, std::size_t N>
+const Entry* Find(const Entry (&table)[N], absl::string_view name) {
+  for (const Entry& e : table) {
+    if (name == e.name) return &e;
+  }
+  return nullptr;
+}
+
 absl::Status Apply(const Setting& s, ServerConfig* c) {
   const std::string& n = s.name;
   if (!s.has_value && !IsBoolFlag(n)) return Bad(s, "needs a value");
-  if (n == "data-dir") {
+  if (const auto* str = Find(kStringSettings, n)) {
+    c->*str->member = s.value;
+  } else if (const auto* num = Find(kIntSettings, n)) {
+    return ParseInt(s, num->min, num->max, &(c->*num->member));
+  } else if (const auto* dur = Find(kDurationSettings, n)) {
+    return ParseDurationValue(s, &(c->*dur->member));
+  } else if (const auto* bytes = Find(kByteCountSettings, n)) {
+    return ParseByteCount(s, &(c->*bytes->member));
+  } else if (n == "data-dir") {
     if (s.value.empty()) return Bad(s, "must not be empty");
     c->data_dir = s.value;
   } else if (n == "database") {
     absl::StatusOr<DatabaseSpec> spec = ParseDatabase(s.value, s.origin);
     if (!spec.ok()) return spec.status();
     c->database = s.value;
-  } else if (n == "replica-sync-interval") {
-    return ParseDurationValue(s, &c->replica_sync_interval);
-  } else if (n == "host") {
-    c->host = s.value;
-  } else if (n == "port") {
-    return ParseInt(s, 0, 65535, &c->port);
-  } else if (n == "listen-fd") {
-    return ParseInt(s, 0, 1 << 20, &c->listen_fd);
-  } else if (n == "port-file") {
-    c->port_file = s.value;
-  } else if (n == "tls-cert") {
-    c->tls_cert = s.value;
-  } else if (n == "tls-key") {
-    c->tls_key = s.value;
-  } else if (n == "admin-token-file") {
-    c->admin_token_file = s.value;
-  } else if (n == "sdk-key-file") {
-    c->sdk_key_file = s.value;
-  } else if (n == "default-env") {
-    c->default_env = s.value;
-  } else if (n == "bootstrap-flags") {
-    c->bootstrap_flags_file = s.value;
-  } else if (n == "max-body-bytes") {
-    std::uint64_t v = 0;
-    if (!absl::SimpleAtoi(s.value, &v) || v < 1024 ||
-        v > (std::uint64_t{1} << 30)) {
-      return Bad(s, "expected a byte count in [1024, 1073741824]");
-    }
-    c->max_body_bytes = static_cast<std::size_t>(v);
-  } else if (n == "max-streams") {
-    return ParseInt(s, 1, 100000, &c->max_streams);
-  } else if (n == "max-streams-per-key") {
-    return ParseInt(s, 1, 100000, &c->max_streams_per_key);
-  } else if (n == "workers") {
-    return ParseInt(s, 1, 1024, &c->workers);
-  } else if (n == "io-threads") {
-    return ParseInt(s, 1, 64, &c->io_threads);
-  } else if (n == "max-queued-requests") {
-    return ParseInt(s, 1, 1000000, &c->max_queued_requests);
-  } else if (n == "max-header-bytes") {
-    return ParseInt(s, 1024, 1 << 20, &c->max_header_bytes);
-  } else if (n == "max-header-count") {
-    return ParseInt(s, 8, 10000, &c->max_header_count);
-  } else if (n == "header-timeout") {
-    return ParseDurationValue(s, &c->header_timeout);
-  } else if (n == "request-timeout") {
-    return ParseDurationValue(s, &c->request_timeout);
-  } else if (n == "max-connections") {
-    return ParseInt(s, 1, 10000000, &c->max_connections);
-  } else if (n == "max-connections-per-address") {
-    return ParseInt(s, 1, 10000000, &c->max_connections_per_address);
-  } else if (n == "max-stream-backlog") {
-    return ParseInt(s, 4096, 1 << 30, &c->max_stream_backlog);
-  } else if (n == "stream-admission-rate") {
-    return ParseInt(s, 1, 10000000, &c->stream_admission_rate);
-  } else if (n == "ofrep-rate-limit") {
-    return ParseInt(s, 0, 10000000, &c->ofrep_rate_limit);
-  } else if (n == "ofrep-burst") {
-    return ParseInt(s, 1, 10000000, &c->ofrep_burst);
-  } else if (n == "ofrep-max-body-bytes") {
-    std::uint64_t v = 0;
-    if (!absl::SimpleAtoi(s.value, &v) || v < 1024 ||
-        v > (std::uint64_t{1} << 30)) {
-      return Bad(s, "expected a byte count in [1024, 1073741824]");
-    }
-    c->ofrep_max_body_bytes = static_cast<std::size_t>(v);
   } else if (n == "heartbeat-interval") {
     absl::Status st = ParseDurationValue(s, &c->heartbeat_interval);
     if (st.ok() && c->heartbeat_interval > absl::Seconds(30)) {
       return Bad(s, "must be at most 30s (docs/protocol.md)");
     }
     return st;
-  } else if (n == "keep-alive-timeout") {
-    return ParseDurationValue(s, &c->keep_alive_timeout);
-  } else if (n == "keep-alive-max") {
-    return ParseInt(s, 1, 1000000000, &c->keep_alive_max);
-  } else if (n == "io-timeout") {
-    return ParseDurationValue(s, &c->io_timeout);
-  } else if (n == "change-request-ttl") {
-    return ParseDurationValue(s, &c->change_request_ttl);
-  } else if (n == "webhook-retry-initial") {
-    return ParseDurationValue(s, &c->webhook_retry_initial);
-  } else if (n == "webhook-max-attempts") {
-    return ParseInt(s, 1, 100, &c->webhook_max_attempts);
-  } else if (n == "webhook-timeout") {
-    return ParseDurationValue(s, &c->webhook_timeout);
-  } else if (n == "webhook-ca-cert") {
-    c->webhook_ca_cert = s.value;
-  } else if (n == "telemetry-retention") {
-    return ParseDurationValue(s, &c->telemetry_retention);
-  } else if (n == "guard-interval") {
-    return ParseDurationValue(s, &c->guard_interval);
-  } else if (n == "resume-history") {
-    return ParseInt(s, 0, 1000000, &c->resume_history);
   } else if (n == "log-format") {
     if (s.value != "text" && s.value != "json") {
       return Bad(s, "expected text or json");

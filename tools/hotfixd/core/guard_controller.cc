@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/json_util.h"
 #include "common/server_log.h"
@@ -78,6 +79,22 @@ FlagPosition PositionOf(const EnvironmentState& state, const std::string& key) {
   return p;
 }
 
+// Sets *out to the spec's number `field` when it has one; InvalidArgument
+// "<field>: <range>" unless in_range(value).
+template <typename InRange>
+absl::Status OptionalNumberIn(const Value& spec, const char* field,
+                              InRange in_range, absl::string_view range,
+                              double* out) {
+  HOTFIX_ASSIGN_OR_RETURN(std::optional<double> v,
+                          tools::GetOptionalNumber(spec, field, "spec"));
+  if (!v.has_value()) return absl::OkStatus();
+  if (!in_range(*v)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", range));
+  }
+  *out = *v;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RolloutSpec> ParseRolloutSpec(const std::string& json) {
@@ -112,24 +129,13 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const std::string& json) {
     }
     spec.every = absl::Seconds(*every);
   }
-  HOTFIX_ASSIGN_OR_RETURN(
-      std::optional<double> ceiling,
-      tools::GetOptionalNumber(doc, "max_failure_rate", "spec"));
-  if (ceiling.has_value()) {
-    if (!(*ceiling >= 0 && *ceiling < 1)) {
-      return absl::InvalidArgumentError(
-          "max_failure_rate: a fraction in [0, 1) (0.02 is 2 %)");
-    }
-    spec.criteria.max_failure_rate = *ceiling;
-  }
-  HOTFIX_ASSIGN_OR_RETURN(std::optional<double> tolerance,
-                          tools::GetOptionalNumber(doc, "tolerance", "spec"));
-  if (tolerance.has_value()) {
-    if (!(*tolerance >= 0 && *tolerance < 1)) {
-      return absl::InvalidArgumentError("tolerance: a fraction in [0, 1)");
-    }
-    spec.criteria.tolerance = *tolerance;
-  }
+  const auto fraction = [](double v) { return v >= 0 && v < 1; };
+  HOTFIX_RETURN_IF_ERROR(OptionalNumberIn(doc, "max_failure_rate", fraction,
+                                          "a fraction in [0, 1) (0.02 is 2 %)",
+                                          &spec.criteria.max_failure_rate));
+  HOTFIX_RETURN_IF_ERROR(OptionalNumberIn(doc, "tolerance", fraction,
+                                          "a fraction in [0, 1)",
+                                          &spec.criteria.tolerance));
   HOTFIX_ASSIGN_OR_RETURN(std::optional<std::uint64_t> min_samples,
                           tools::GetOptionalUint(doc, "min_samples", "spec"));
   if (min_samples.has_value()) {
@@ -139,14 +145,9 @@ absl::StatusOr<RolloutSpec> ParseRolloutSpec(const std::string& json) {
     }
     spec.criteria.min_samples = *min_samples;
   }
-  HOTFIX_ASSIGN_OR_RETURN(std::optional<double> alpha,
-                          tools::GetOptionalNumber(doc, "alpha", "spec"));
-  if (alpha.has_value()) {
-    if (!(*alpha > 0 && *alpha <= 0.2)) {
-      return absl::InvalidArgumentError("alpha: in (0, 0.2]");
-    }
-    spec.criteria.alpha = *alpha;
-  }
+  HOTFIX_RETURN_IF_ERROR(OptionalNumberIn(
+      doc, "alpha", [](double v) { return v > 0 && v <= 0.2; }, "in (0, 0.2]",
+      &spec.criteria.alpha));
   HOTFIX_ASSIGN_OR_RETURN(
       std::optional<bool> compare,
       tools::GetOptionalBool(doc, "compare_to_control", "spec"));

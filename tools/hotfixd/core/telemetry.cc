@@ -110,7 +110,8 @@ absl::StatusOr<std::vector<TelemetryRow>> TelemetryService::Series(
       const TelemetryRow& row = it->second;
       if (row.minute < from) continue;
       TelemetryRow& into = merged[{row.minute, row.variant}];
-      if (into.env.empty()) into = TelemetryRow{env, flag, row.variant, row.minute};
+      if (into.env.empty())
+        into = TelemetryRow{env, flag, row.variant, row.minute};
       Add(into, row);
     }
   }
@@ -124,14 +125,7 @@ absl::StatusOr<std::map<std::string, VariantTotals>> TelemetryService::Totals(
     const std::string& env, const std::string& flag, absl::Time since) {
   HOTFIX_ASSIGN_OR_RETURN(std::vector<TelemetryRow> rows,
                           Series(env, flag, since));
-  std::map<std::string, VariantTotals> totals;
-  for (const TelemetryRow& row : rows) {
-    VariantTotals& t = totals[row.variant];
-    t.exposures += row.exposures;
-    t.outcomes.successes += row.successes;
-    t.outcomes.failures += row.failures;
-  }
-  return totals;
+  return TotalsOf(rows);
 }
 
 absl::StatusOr<std::map<std::string, std::int64_t>>
@@ -168,6 +162,18 @@ TelemetryService::Counters() const {
 std::uint64_t TelemetryService::dropped_by_sdks() const {
   absl::MutexLock lock(&mu_);
   return dropped_;
+}
+
+std::map<std::string, VariantTotals> TotalsOf(
+    const std::vector<TelemetryRow>& series) {
+  std::map<std::string, VariantTotals> totals;
+  for (const TelemetryRow& row : series) {
+    VariantTotals& t = totals[row.variant];
+    t.exposures += row.exposures;
+    t.outcomes.successes += row.successes;
+    t.outcomes.failures += row.failures;
+  }
+  return totals;
 }
 
 }  // namespace hotfixd

@@ -54,8 +54,8 @@ struct GuardTrip {
   std::uint64_t version = 0;  // the flag set version it tripped on
   std::uint64_t failures = 0;
   std::uint64_t outcomes = 0;
-  std::string instance;  // the reporting process's id
-  std::string detail;    // the SDK's explanation
+  std::string instance;   // the reporting process's id
+  std::string detail;     // the SDK's explanation
   std::int64_t time = 0;  // Unix microseconds (when hotfixd got it)
 };
 
@@ -73,6 +73,10 @@ struct VariantTotals {
   std::uint64_t exposures = 0;
   ArmCounts outcomes;
 };
+
+// The per-minute rows `series` (of one flag) summed per variant.
+std::map<std::string, VariantTotals> TotalsOf(
+    const std::vector<TelemetryRow>& series);
 
 class TelemetryService {
  public:
