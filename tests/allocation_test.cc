@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "hotfix/client.h"
 #include "hotfix/snapshot.h"
+#include "support/test_client.h"
 
 namespace {
 thread_local bool g_counting = false;
@@ -87,11 +88,10 @@ constexpr char kFlags[] = R"({"version": 7,
   }})";
 
 TEST(AllocationTest, EvaluationAllocatesNothing) {
-  ClientOptions options;
-  options.bootstrap_json = kFlags;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::BootstrapClient(kFlags);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle complex = client.Flag("complex");
   FlagHandle fixed = client.Flag("static");
 
@@ -129,9 +129,10 @@ TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
   ClientOptions options;
   options.bootstrap_json = kFlags;
   options.telemetry.counting = false;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::CreateClient(options);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle text = client.Flag("text");
   (void)client.Enabled("static");  // this thread's slot is claimed
   long allocations = -1;
@@ -153,11 +154,10 @@ TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
 // Counting exposures and outcomes: a thread's first count allocates its
 // counters once; every count after that allocates nothing.
 TEST(AllocationTest, CountedEvaluationsAllocateNothingAfterTheFirst) {
-  ClientOptions options;
-  options.bootstrap_json = kFlags;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::BootstrapClient(kFlags);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle handle = client.Flag("static");
   long allocations = -1;
   int total = 0;
@@ -213,11 +213,10 @@ constexpr char kFlagdFlags[] = R"({
   }})";
 
 TEST(AllocationTest, FlagdEvaluationAllocatesNothing) {
-  ClientOptions options;
-  options.bootstrap_json = kFlagdFlags;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::BootstrapClient(kFlagdFlags);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle rule = client.Flag("rule");
   Context ctx("user-42");
   ctx.Set("region", "us")

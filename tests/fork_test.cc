@@ -35,6 +35,7 @@
 #include "sources/file_source.h"
 #include "support/child_thread.h"
 #include "support/flag_server.h"
+#include "support/test_client.h"
 
 // A multi-threaded process that forks and starts threads in the child is
 // exactly what this test is about; ThreadSanitizer would otherwise kill such
@@ -109,17 +110,12 @@ class ForkTest : public ::testing::TestWithParam<RemoteMode> {
     // the test makes (and needs no reconnection).
     server_.SetHeartbeatInterval(std::chrono::seconds(5));
     ASSERT_TRUE(server_.Start(0));
-    ClientOptions options;
-    options.remote.base_url = server_.url();
-    options.remote.sdk_key = FlagServer::kSdkKey;
-    options.remote.mode = GetParam();
+    ClientOptions options = testing_support::TestClientOptions(
+        server_.url(), FlagServer::kSdkKey, GetParam());
     options.remote.poll_interval = absl::Milliseconds(200);
     options.remote.heartbeat_timeout = absl::Seconds(20);
-    options.remote.backoff_base = absl::Milliseconds(20);
-    options.remote.backoff_cap = absl::Milliseconds(200);
-    auto client = Client::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    client_ = testing_support::CreateClient(options);
+    ASSERT_NE(client_, nullptr);
     ASSERT_TRUE(client_->WaitUntilReady(absl::Seconds(20)));
     // Fork once the parent is connected and serving version 1, so that what
     // each test expects of parent and child is definite. (Forking at any
@@ -305,14 +301,6 @@ void ForkRepeatedly(const std::function<void()>& child, int forks = kForks) {
   }
 }
 
-std::unique_ptr<Client> MakeClient(const std::string& bootstrap) {
-  ClientOptions options;
-  options.bootstrap_json = bootstrap;
-  auto client = Client::Create(options);
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
-}
-
 // GCC 12's AddressSanitizer (compiler-rt of LLVM 14) takes no lock of its
 // own allocator around fork(): a child forked while another thread is inside
 // malloc inherits that allocator lock held and hangs at its first
@@ -329,7 +317,7 @@ std::unique_ptr<Client> MakeClient(const std::string& bootstrap) {
 
 TEST(ForkUnderContentionTest, ChildOfAProcessPollingStatusRuns) {
   HOTFIX_SKIP_UNDER_ASAN();
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   Busy busy(2, [&](int) { (void)client->GetStatus(); });
   ForkRepeatedly([&] {
@@ -339,7 +327,8 @@ TEST(ForkUnderContentionTest, ChildOfAProcessPollingStatusRuns) {
 
 TEST(ForkUnderContentionTest, ChildOfAProcessWaitingUntilReadyRuns) {
   HOTFIX_SKIP_UNDER_ASAN();
-  auto client = MakeClient("");  // nothing served: waiters keep waiting
+  // Nothing served: waiters keep waiting.
+  auto client = testing_support::BootstrapClient("");
   ASSERT_NE(client, nullptr);
   Busy busy(2, [&](int) { client->WaitUntilReady(absl::Milliseconds(20)); });
   ForkRepeatedly([&] {
@@ -370,7 +359,7 @@ TEST(ForkUnderContentionTest, ChildOfAProcessLoggingRuns) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   client->AddListener(
       [](const ChangeEvent&) { throw std::runtime_error("logged"); });
@@ -390,7 +379,7 @@ TEST(ForkUnderContentionTest, ChildOfAProcessLoggingRuns) {
 
 TEST(ForkUnderContentionTest, ChildOfAProcessEvaluatingRegexesRuns) {
   HOTFIX_SKIP_UNDER_ASAN();
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   Busy busy(2, [&](int thread) {
     thread_local std::mt19937 rng(std::random_device{}());
@@ -412,8 +401,8 @@ TEST(ForkUnderContentionTest, ChildOfAProcessEvaluatingRegexesRuns) {
 TEST(ForkUnderContentionTest, ChildOfABusyProcessUsesEveryLock) {
   HOTFIX_SKIP_UNDER_ASAN();
   SetLogSink([](LogLevel, std::string_view) {});
-  auto client = MakeClient(Doc(1));
-  auto never_ready = MakeClient("");
+  auto client = testing_support::BootstrapClient(Doc(1));
+  auto never_ready = testing_support::BootstrapClient("");
   ASSERT_NE(client, nullptr);
   ASSERT_NE(never_ready, nullptr);
   std::atomic<int> listener_calls{0};
@@ -444,7 +433,7 @@ TEST(ForkUnderContentionTest, ChildOfABusyProcessUsesEveryLock) {
         (void)a.Enabled();
         break;
       case 6:
-        (void)MakeClient(Doc(1))->version();
+        (void)testing_support::BootstrapClient(Doc(1))->version();
         break;
       case 7:
         (void)client->version();
@@ -501,7 +490,7 @@ class ParkingSink : public internal::SourceSink {
 // thread is inside that listener, and may never return from it (it becomes a
 // worker). The child still publishes and gets its listeners called.
 TEST(ForkUnderContentionTest, ChildForkedInsideAListenerGetsLaterChanges) {
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   const pid_t parent = getpid();
   pid_t child = -1;
