@@ -13,11 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -34,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "common/json_util.h"
 #include "gtest/gtest.h"
+#include "support/certificate.h"
 
 #if defined(HOTFIX_TSAN)
 // See tools/hotfixd/main.cc: the test's cpp-httplib clients are not
@@ -659,42 +655,9 @@ bool ApplyEvent(const SseEvent& event, rapidjson::Document* doc) {
 
 void MakeSelfSignedCertificate(const std::string& cert_path,
                                const std::string& key_path) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  ASSERT_NE(key, nullptr);
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(
-      name, "CN", MBSTRING_ASC,
-      reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name,
-                                            "IP:127.0.0.1,DNS:localhost");
-  ASSERT_NE(san, nullptr);
-  X509_add_ext(cert, san, -1);
-  X509_EXTENSION_free(san);
-  X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints,
-                                           "critical,CA:TRUE");
-  X509_add_ext(cert, bc, -1);
-  X509_EXTENSION_free(bc);
-  ASSERT_GT(X509_sign(cert, key, EVP_sha256()), 0);
-  FILE* f = std::fopen(cert_path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  PEM_write_X509(f, cert);
-  std::fclose(f);
-  f = std::fopen(key_path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(f);
-  X509_free(cert);
-  EVP_PKEY_free(key);
+  const testing_support::Certificate certificate;
+  ASSERT_TRUE(certificate.WritePem(cert_path));
+  ASSERT_TRUE(certificate.WriteKeyPem(key_path));
 }
 
 }  // namespace integration
