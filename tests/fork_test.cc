@@ -11,8 +11,6 @@
 // wait is bounded: a child that hangs is killed and fails the test.
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -36,6 +34,7 @@
 #include "support/child_thread.h"
 #include "support/flag_server.h"
 #include "support/test_client.h"
+#include "support/wait_exit.h"
 
 // A multi-threaded process that forks and starts threads in the child is
 // exactly what this test is about; ThreadSanitizer would otherwise kill such
@@ -74,24 +73,6 @@ namespace {
 using ::hotfix::testing_support::BoolFlag;
 using ::hotfix::testing_support::ChildThread;
 using ::hotfix::testing_support::FlagServer;
-
-// Waits for `pid` for at most `timeout` (then kills it). Returns its exit
-// code, or -1 if it had to be killed or died from a signal.
-int WaitForChild(pid_t pid, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 || absl::Now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 bool ReadByte(int fd, absl::Duration timeout) {
   pollfd p{fd, POLLIN, 0};
@@ -160,7 +141,7 @@ TEST_P(ForkTest, ChildFollowsTheServerAfterAfterFork) {
   // The change happens after the child restarted its sources: only they can
   // bring it to the child.
   server_.SetFlag("a", BoolFlag(true));
-  EXPECT_EQ(WaitForChild(pid, absl::Seconds(60)), 0);
+  EXPECT_EQ(testing_support::WaitExit(pid, absl::Seconds(60)), 0);
 
   // The parent follows too, over its own, undisturbed connection.
   EXPECT_TRUE(FlagServer::Eventually([&] { return client_->Enabled("a"); }));
@@ -188,7 +169,7 @@ TEST_P(ForkTest, ChildWithoutAfterForkKeepsItsFlagsAndExitsCleanly) {
     client_.reset();
     _exit(ok ? 0 : 1);
   }
-  EXPECT_EQ(WaitForChild(pid, absl::Seconds(60)), 0);
+  EXPECT_EQ(testing_support::WaitExit(pid, absl::Seconds(60)), 0);
 
   server_.SetFlag("a", BoolFlag(true));
   if (!streaming) server_.ReleaseHeld();
@@ -296,7 +277,7 @@ void ForkRepeatedly(const std::function<void()>& child, int forks = kForks) {
       child();
       _exit(3);  // not reached
     }
-    ASSERT_EQ(WaitForChild(pid, kChildDeadline), 0)
+    ASSERT_EQ(testing_support::WaitExit(pid, kChildDeadline), 0)
         << "child of round " << round << " hung, crashed or failed";
   }
 }
@@ -508,7 +489,7 @@ TEST(ForkUnderContentionTest, ChildForkedInsideAListenerGetsLaterChanges) {
   });
   ASSERT_TRUE(client->Publish(Doc(2)).ok());
   ASSERT_GT(child, 0);
-  EXPECT_EQ(WaitForChild(child, kChildDeadline), 0);
+  EXPECT_EQ(testing_support::WaitExit(child, kChildDeadline), 0);
   // The parent's dispatch went on as usual.
   EXPECT_TRUE(client->Publish(Doc(4)).ok());
   EXPECT_EQ(client->version(), 4u);
@@ -546,7 +527,7 @@ TEST(ForkFileSourceTest, EditBeingLoadedAtTheForkReachesTheChild) {
     _exit(sink.child_saw_v2_ ? 0 : 1);
   }
   sink.release_ = true;
-  EXPECT_EQ(WaitForChild(pid, absl::Seconds(60)), 0);
+  EXPECT_EQ(testing_support::WaitExit(pid, absl::Seconds(60)), 0);
   source.Stop();
   std::remove(path.c_str());
 }

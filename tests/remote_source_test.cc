@@ -6,11 +6,8 @@
 // No assertion depends on timing: tests wait for states (bounded by
 // FlagServer::Eventually) and check what the client did.
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <map>
@@ -29,6 +26,7 @@
 #include "sources/cache.h"
 #include "support/flag_server.h"
 #include "support/set_on_destroy.h"
+#include "support/temp_dir.h"
 #include "support/test_client.h"
 
 #ifndef CPPHTTPLIB_OPENSSL_SUPPORT
@@ -86,13 +84,6 @@ class Recorder {
 class RemoteSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(
-        ::testing::TempDir(), "/hotfix_remote_", getpid(), "_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_EQ(
-        std::system(absl::StrCat("rm -rf '", dir_, "' && mkdir -p '", dir_, "'")
-                        .c_str()),
-        0);
     server_.SetAll(5, {{"a", BoolFlag(true)}});
     ASSERT_TRUE(server_.Start(0));
     SetLogSink(
@@ -105,7 +96,6 @@ class RemoteSourceTest : public ::testing::Test {
   void TearDown() override {
     SetLogSink(nullptr);
     server_.ReleaseHeld();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
   }
 
   // Short intervals so that every test takes a second or two.
@@ -133,7 +123,7 @@ class RemoteSourceTest : public ::testing::Test {
   }
 
   FlagServer server_;
-  std::string dir_;
+  testing_support::TempDir dir_;
   absl::Mutex log_mu_;
   std::vector<std::string> logs_ ABSL_GUARDED_BY(log_mu_);
 };
@@ -575,7 +565,7 @@ TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
 
 TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
+  options.cache_path = dir_.path() + "/flags.cache";
   ASSERT_TRUE(internal::Cache(options.cache_path,
                               internal::CacheIdentity(options.remote.base_url,
                                                       options.remote.sdk_key))
@@ -605,7 +595,7 @@ TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
 
 TEST_F(RemoteSourceTest, StreamResumesFromTheCachedVersion) {
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
+  options.cache_path = dir_.path() + "/flags.cache";
   ASSERT_TRUE(internal::Cache(options.cache_path,
                               internal::CacheIdentity(options.remote.base_url,
                                                       options.remote.sdk_key))
@@ -722,7 +712,7 @@ TEST_F(RemoteSourceTest, ClientDestroyedInsideItsListenerStopsCleanly) {
   for (const std::string kind : {"file", "poll", "stream"}) {
     SCOPED_TRACE(kind);
     ClientOptions options;
-    const std::string path = absl::StrCat(dir_, "/", kind, ".json");
+    const std::string path = absl::StrCat(dir_.path(), "/", kind, ".json");
     if (kind == "file") {
       std::ofstream(path) << Document(1, {{"a", BoolFlag(true)}});
       options.file.path = path;
@@ -895,7 +885,7 @@ TEST_F(RemoteSourceTest, CreationNeverBlocksAndALateAnswerIsApplied) {
 
 TEST_F(RemoteSourceTest, ServerDownAtStartServesTheCacheThenLiveData) {
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
+  options.cache_path = dir_.path() + "/flags.cache";
   {
     auto client = CreateClient(options);
     ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
@@ -935,7 +925,7 @@ TEST_F(RemoteSourceTest, ServerDownAtStartServesTheCacheThenLiveData) {
 TEST_F(RemoteSourceTest, CacheWinsOverBootstrapWhichWinsOverNothing) {
   server_.Stop();
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
+  options.cache_path = dir_.path() + "/flags.cache";
   options.bootstrap_json = Document(1, {{"a", BoolFlag(false)}});
   {
     auto client = CreateClient(options);  // no cache yet
@@ -1023,7 +1013,7 @@ class RemoteTlsTest : public RemoteSourceTest {
     RemoteSourceTest::SetUp();
     tls_server_.SetAll(5, {{"a", BoolFlag(true)}});
     ASSERT_TRUE(tls_server_.Start(0));
-    ca_file_ = dir_ + "/ca.pem";
+    ca_file_ = dir_.path() + "/ca.pem";
     ASSERT_TRUE(certificate_.WritePem(ca_file_));
   }
   ClientOptions TlsOptions() const {
@@ -1051,7 +1041,7 @@ TEST_F(RemoteTlsTest, TrustedSelfSignedCertificateIsAccepted) {
 
 TEST_F(RemoteTlsTest, UntrustedCertificateIsRefused) {
   Certificate other;
-  const std::string other_ca = dir_ + "/other.pem";
+  const std::string other_ca = dir_.path() + "/other.pem";
   ASSERT_TRUE(other.WritePem(other_ca));
   for (const std::string& ca : {std::string(), other_ca}) {
     SCOPED_TRACE(ca.empty() ? "system trust store" : "another CA");

@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -129,23 +128,6 @@ pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env,
   return rc == 0 ? pid : -1;
 }
 
-int WaitExitImpl(pid_t pid, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return -1;
-    if (absl::Now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 std::string TempPath(const std::string& stem) {
   return absl::StrCat(TmpRoot(), "/hotfix-it-", getpid(), "-", g_counter++, "-",
                       stem);
@@ -159,24 +141,7 @@ pid_t SpawnProcess(const std::vector<std::string>& argv,
   return Spawn(argv, ChildEnv(env), "", output_path, output_path);
 }
 
-int WaitExit(pid_t pid, absl::Duration timeout) {
-  return WaitExitImpl(pid, timeout);
-}
-
-// ------------------------------------------------------------------ TempDir
-
-TempDir::TempDir() {
-  std::string pattern = TmpRoot() + "/hotfix-it-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
+// ------------------------------------------------------------------ files
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -395,7 +360,7 @@ void ServerProcess::Kill9() {
 int ServerProcess::Terminate(absl::Duration timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
-  const int code = WaitExitImpl(pid_, timeout);
+  const int code = WaitExit(pid_, timeout);
   pid_ = -1;
   return code;
 }
@@ -469,7 +434,7 @@ CtlResult RunProgram(const std::string& program,
     ADD_FAILURE() << "cannot start " << program;
     return result;
   }
-  result.exit_code = WaitExitImpl(pid, timeout);
+  result.exit_code = WaitExit(pid, timeout);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   std::remove(out_path.c_str());
