@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -109,6 +110,16 @@ class RemoteSourceTest : public ::testing::Test {
     options.remote.backoff_reset_after = absl::Seconds(1);
     options.remote.config_error_retry = absl::Milliseconds(200);
     return options;
+  }
+
+  // Writes `document` to the cache file of `options` as a client of theirs
+  // would have.
+  static absl::Status StoreInCache(const ClientOptions& options,
+                                   const std::string& document) {
+    return internal::Cache(options.cache_path,
+                           internal::CacheIdentity(options.remote.base_url,
+                                                   options.remote.sdk_key))
+        .Store(document);
   }
 
   bool Logged(std::string_view text) {
@@ -566,11 +577,7 @@ TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
 TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.cache_path = dir_.path() + "/flags.cache";
-  ASSERT_TRUE(internal::Cache(options.cache_path,
-                              internal::CacheIdentity(options.remote.base_url,
-                                                      options.remote.sdk_key))
-                  .Store(server_.document())
-                  .ok());
+  ASSERT_TRUE(StoreInCache(options, server_.document()).ok());
   // The server answers the resuming stream with a put of version 5.
   server_.QueueStreamOpening(
       absl::StrCat("event: put\nid: 5\ndata: ", server_.document(), "\n\n"),
@@ -596,11 +603,7 @@ TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
 TEST_F(RemoteSourceTest, StreamResumesFromTheCachedVersion) {
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.cache_path = dir_.path() + "/flags.cache";
-  ASSERT_TRUE(internal::Cache(options.cache_path,
-                              internal::CacheIdentity(options.remote.base_url,
-                                                      options.remote.sdk_key))
-                  .Store(server_.document())  // version 5
-                  .ok());
+  ASSERT_TRUE(StoreInCache(options, server_.document()).ok());  // version 5
   EXPECT_EQ(server_.SetFlag("b", BoolFlag(true)), 6u);
   server_.Hold("/v1/stream");  // until the listener is in place
   Recorder recorder;           // outlives the client, whose threads call it
@@ -932,11 +935,7 @@ TEST_F(RemoteSourceTest, CacheWinsOverBootstrapWhichWinsOverNothing) {
     EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kBootstrap);
     EXPECT_FALSE(client->Enabled("a"));
   }
-  ASSERT_TRUE(internal::Cache(options.cache_path,
-                              internal::CacheIdentity(options.remote.base_url,
-                                                      options.remote.sdk_key))
-                  .Store(Document(4, {{"a", BoolFlag(true)}}))
-                  .ok());
+  ASSERT_TRUE(StoreInCache(options, Document(4, {{"a", BoolFlag(true)}})).ok());
   {
     auto client = CreateClient(options);
     EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kCache);
