@@ -186,10 +186,7 @@ class FlagServer {
     server_.reset();
   }
 
-  int port() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return port_;
-  }
+  int port() const { return CopyUnderLock(port_); }
   std::string url() const {
     return std::string(tls_ != nullptr ? "https" : "http") +
            "://127.0.0.1:" + std::to_string(port());
@@ -228,10 +225,7 @@ class FlagServer {
     return version_;
   }
 
-  std::uint64_t version() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return version_;
-  }
+  std::uint64_t version() const { return CopyUnderLock(version_); }
   std::string document() const {
     std::lock_guard<std::mutex> lock(mu_);
     return Document(version_, flags_);
@@ -309,56 +303,39 @@ class FlagServer {
     held_paths_.erase(path);
     cv_.notify_all();
   }
-  int held_now() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return held_now_;
-  }
+  int held_now() const { return CopyUnderLock(held_now_); }
 
   // ------------------------------------------------------------ observation
 
-  int flags_requests() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return flags_requests_;
-  }
-  int not_modified_responses() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return not_modified_;
-  }
-  int stream_connections() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stream_connections_;
-  }
+  int flags_requests() const { return CopyUnderLock(flags_requests_); }
+  int not_modified_responses() const { return CopyUnderLock(not_modified_); }
+  int stream_connections() const { return CopyUnderLock(stream_connections_); }
   int open_streams() const {
     std::lock_guard<std::mutex> lock(mu_);
     return static_cast<int>(streams_.size());
   }
   // The Last-Event-ID of each stream request ("" when absent), in order.
   std::vector<std::string> last_event_ids() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_event_ids_;
+    return CopyUnderLock(last_event_ids_);
   }
   // The Authorization header of the last request.
   std::string last_authorization() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_authorization_;
+    return CopyUnderLock(last_authorization_);
   }
   // The If-None-Match header of each GET /v1/flags ("" when absent), in
   // order.
   std::vector<std::string> if_none_match_values() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return if_none_match_;
+    return CopyUnderLock(if_none_match_);
   }
   // When each GET /v1/flags / GET /v1/stream arrived (steady clock), in
   // order.
   std::vector<std::chrono::steady_clock::time_point> flags_request_times()
       const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return flags_times_;
+    return CopyUnderLock(flags_times_);
   }
   std::vector<std::chrono::steady_clock::time_point> stream_request_times()
       const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stream_times_;
+    return CopyUnderLock(stream_times_);
   }
 
   // Polls `done` every millisecond for up to `timeout`.
@@ -383,6 +360,13 @@ class FlagServer {
     std::string bytes;
     bool close_after = false;
   };
+
+  // A copy of `field`, read under mu_.
+  template <typename T>
+  T CopyUnderLock(const T& field) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return field;
+  }
 
   std::string PutEventLocked() const {
     return "event: put\nid: " + std::to_string(version_) +
