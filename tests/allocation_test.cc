@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "hotfix/client.h"
 #include "hotfix/snapshot.h"
+#include "support/test_client.h"
 
 namespace {
 thread_local bool g_counting = false;
@@ -51,6 +52,18 @@ long AllocationsIn(Body body) {
   return g_allocations;
 }
 
+// The allocations this thread makes in 1000 calls of `run` (which returns an
+// int, added to *total so that the calls cannot be optimized away), after
+// 100 calls to warm up: the first use of a thread claims its hazard slot, and
+// RE2 fills its lazily built DFA cache.
+template <typename Run>
+long AllocationsInWarmRuns(Run run, int* total) {
+  for (int i = 0; i < 100; ++i) run();
+  return AllocationsIn([&] {
+    for (int i = 0; i < 1000; ++i) *total += run();
+  });
+}
+
 constexpr char kFlags[] = R"({"version": 7,
   "segments": {"staff": {"included": ["alice"], "rules": [
       {"if": [{"attribute": "email", "op": "ends_with", "value": "@corp.example"}]}]}},
@@ -75,11 +88,10 @@ constexpr char kFlags[] = R"({"version": 7,
   }})";
 
 TEST(AllocationTest, EvaluationAllocatesNothing) {
-  ClientOptions options;
-  options.bootstrap_json = kFlags;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::BootstrapClient(kFlags);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle complex = client.Flag("complex");
   FlagHandle fixed = client.Flag("static");
 
@@ -106,15 +118,8 @@ TEST(AllocationTest, EvaluationAllocatesNothing) {
     sink += complex.GetBool(false, Context("vip"));
     return sink;
   };
-  // Warm up: the first use of a thread claims its hazard slot, and RE2 fills
-  // its lazily built DFA cache.
-  for (int i = 0; i < 100; ++i) run();
-
   int total = 0;
-  const long allocations = AllocationsIn([&] {
-    for (int i = 0; i < 1000; ++i) total += run();
-  });
-  EXPECT_EQ(allocations, 0) << "evaluation allocated";
+  EXPECT_EQ(AllocationsInWarmRuns(run, &total), 0) << "evaluation allocated";
   EXPECT_NE(total, 0);
 }
 
@@ -124,9 +129,10 @@ TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
   ClientOptions options;
   options.bootstrap_json = kFlags;
   options.telemetry.counting = false;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::CreateClient(options);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle text = client.Flag("text");
   (void)client.Enabled("static");  // this thread's slot is claimed
   long allocations = -1;
@@ -148,11 +154,10 @@ TEST(AllocationTest, FirstEvaluationOnANewThreadAllocatesNothing) {
 // Counting exposures and outcomes: a thread's first count allocates its
 // counters once; every count after that allocates nothing.
 TEST(AllocationTest, CountedEvaluationsAllocateNothingAfterTheFirst) {
-  ClientOptions options;
-  options.bootstrap_json = kFlags;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::BootstrapClient(kFlags);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle handle = client.Flag("static");
   long allocations = -1;
   int total = 0;
@@ -208,11 +213,10 @@ constexpr char kFlagdFlags[] = R"({
   }})";
 
 TEST(AllocationTest, FlagdEvaluationAllocatesNothing) {
-  ClientOptions options;
-  options.bootstrap_json = kFlagdFlags;
-  auto created = Client::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Client& client = **created;
+  const std::unique_ptr<Client> created =
+      testing_support::BootstrapClient(kFlagdFlags);
+  ASSERT_NE(created, nullptr);
+  Client& client = *created;
   FlagHandle rule = client.Flag("rule");
   Context ctx("user-42");
   ctx.Set("region", "us")
@@ -232,12 +236,9 @@ TEST(AllocationTest, FlagdEvaluationAllocatesNothing) {
     sink += static_cast<int>(client.GetString("split", "d").size());
     return sink;
   };
-  for (int i = 0; i < 100; ++i) run();
   int total = 0;
-  const long allocations = AllocationsIn([&] {
-    for (int i = 0; i < 1000; ++i) total += run();
-  });
-  EXPECT_EQ(allocations, 0) << "flagd evaluation allocated";
+  EXPECT_EQ(AllocationsInWarmRuns(run, &total), 0)
+      << "flagd evaluation allocated";
   EXPECT_EQ(total, 1000 * (1 + 0 + 1 + 1 + 1 + 1 + 6 + 5 + 1));
 }
 

@@ -5,10 +5,8 @@
 #include "sources/cache.h"
 
 #include <dirent.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "support/temp_dir.h"
 
 namespace hotfix {
 namespace internal {
@@ -34,23 +33,11 @@ const std::string kNew =
 
 class CacheTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = absl::StrCat(
-        ::testing::TempDir(), "/hotfix_cache_", getpid(), "_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_EQ(
-        std::system(absl::StrCat("rm -rf '", dir_, "' && mkdir -p '", dir_, "'")
-                        .c_str()),
-        0);
-    path_ = dir_ + "/flags.cache.json";
-  }
-  void TearDown() override {
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
+  void SetUp() override { path_ = dir_.path() + "/flags.cache.json"; }
 
   std::vector<std::string> Files() const {
     std::vector<std::string> names;
-    DIR* dir = opendir(dir_.c_str());
+    DIR* dir = opendir(dir_.path().c_str());
     if (dir == nullptr) return names;
     while (dirent* entry = readdir(dir)) {
       const std::string name = entry->d_name;
@@ -66,7 +53,7 @@ class CacheTest : public ::testing::Test {
     return buffer.str();
   }
 
-  std::string dir_;
+  testing_support::TempDir dir_;
   std::string path_;
 };
 
@@ -174,7 +161,7 @@ TEST_F(CacheTest, FailureAfterTheRenameLeavesTheNewCache) {
 }
 
 TEST_F(CacheTest, UnwritableDirectoryIsAnErrorNamingThePath) {
-  Cache cache(dir_ + "/missing/dir/cache.json", kIdentity);
+  Cache cache(dir_.path() + "/missing/dir/cache.json", kIdentity);
   absl::Status status = cache.Store(kNew);
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()),

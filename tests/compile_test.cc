@@ -30,6 +30,7 @@ using internal::CompiledFlagSet;
 using internal::Op;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::StartsWith;
 
@@ -1393,61 +1394,57 @@ Fingerprints FingerprintsOf(const std::string& beta, const std::string& other,
           FlagOf(*s, "loner").fingerprint};
 }
 
+// The fingerprints with segment "beta" = ["u1"], "other" = ["u2"], and
+// "base" and "loner" serving "on": what each test edits.
+Fingerprints BaselineFingerprints() {
+  return FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("on")");
+}
+
+// The flags whose fingerprints differ between `a` and `b`, in document order.
+std::vector<std::string> ChangedFlags(const Fingerprints& a,
+                                      const Fingerprints& b) {
+  std::vector<std::string> changed;
+  if (a.seg_user != b.seg_user) changed.push_back("seg-user");
+  if (a.base != b.base) changed.push_back("base");
+  if (a.mid != b.mid) changed.push_back("mid");
+  if (a.top != b.top) changed.push_back("top");
+  if (a.loner != b.loner) changed.push_back("loner");
+  return changed;
+}
+
 TEST(FingerprintTest, SameDocumentSameFingerprints) {
-  const Fingerprints a =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("on")");
-  const Fingerprints b =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("on")");
-  EXPECT_EQ(a.seg_user, b.seg_user);
-  EXPECT_EQ(a.base, b.base);
-  EXPECT_EQ(a.top, b.top);
+  const Fingerprints a = BaselineFingerprints();
+  EXPECT_THAT(ChangedFlags(a, BaselineFingerprints()), IsEmpty());
   EXPECT_NE(a.base, a.loner);  // same body, different key
 }
 
 TEST(FingerprintTest, ChangesWhenAReferencedSegmentChanges) {
-  const Fingerprints a =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("on")");
-  const Fingerprints b =
-      FingerprintsOf(R"("u1", "u9")", R"("u2")", R"("on")", R"("on")");
-  EXPECT_NE(a.seg_user, b.seg_user);
-  EXPECT_EQ(a.base, b.base);
-  EXPECT_EQ(a.mid, b.mid);
-  EXPECT_EQ(a.top, b.top);
-  EXPECT_EQ(a.loner, b.loner);
+  EXPECT_THAT(ChangedFlags(BaselineFingerprints(),
+                           FingerprintsOf(R"("u1", "u9")", R"("u2")", R"("on")",
+                                          R"("on")")),
+              ElementsAre("seg-user"));
 }
 
 TEST(FingerprintTest, UnrelatedSegmentDoesNotChangeIt) {
-  const Fingerprints a =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("on")");
-  const Fingerprints b =
-      FingerprintsOf(R"("u1")", R"("u2", "u3")", R"("on")", R"("on")");
-  EXPECT_EQ(a.seg_user, b.seg_user);
-  EXPECT_EQ(a.base, b.base);
-  EXPECT_EQ(a.top, b.top);
+  EXPECT_THAT(ChangedFlags(BaselineFingerprints(),
+                           FingerprintsOf(R"("u1")", R"("u2", "u3")", R"("on")",
+                                          R"("on")")),
+              IsEmpty());
 }
 
 TEST(FingerprintTest, ChangesThroughPrerequisiteChains) {
-  const Fingerprints a =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("on")");
-  const Fingerprints b =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("off")", R"("on")");
-  EXPECT_NE(a.base, b.base);
-  EXPECT_NE(a.mid, b.mid);
-  EXPECT_NE(a.top, b.top);  // top -> mid -> base
-  EXPECT_EQ(a.seg_user, b.seg_user);
-  EXPECT_EQ(a.loner, b.loner);
+  // top -> mid -> base
+  EXPECT_THAT(
+      ChangedFlags(BaselineFingerprints(),
+                   FingerprintsOf(R"("u1")", R"("u2")", R"("off")", R"("on")")),
+      ElementsAre("base", "mid", "top"));
 }
 
 TEST(FingerprintTest, UnrelatedFlagEditDoesNotChangeIt) {
-  const Fingerprints a =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("on")");
-  const Fingerprints b =
-      FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("off")");
-  EXPECT_NE(a.loner, b.loner);
-  EXPECT_EQ(a.seg_user, b.seg_user);
-  EXPECT_EQ(a.base, b.base);
-  EXPECT_EQ(a.mid, b.mid);
-  EXPECT_EQ(a.top, b.top);
+  EXPECT_THAT(
+      ChangedFlags(BaselineFingerprints(),
+                   FingerprintsOf(R"("u1")", R"("u2")", R"("on")", R"("off")")),
+      ElementsAre("loner"));
 }
 
 // ------------------------------------------------------------ interning

@@ -1,12 +1,28 @@
 #include "hotfix/context.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace hotfix {
 namespace {
+
+// "a0" to "a19": more attribute names than a Context keeps inline.
+std::vector<std::string> ManyNames() {
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back(absl::StrCat("a", i));
+  return names;
+}
+
+// Expects `ctx` to hold the number i as names[i], for every i.
+void ExpectNumbered(const Context& ctx, const std::vector<std::string>& names) {
+  for (int i = 0; i < static_cast<int>(names.size()); ++i) {
+    ASSERT_NE(ctx.Find(names[i]), nullptr) << names[i];
+    EXPECT_EQ(ctx.Find(names[i])->number_value, i);
+  }
+}
 
 TEST(ContextTest, KeyIsFoundAsTheKeyAttribute) {
   Context ctx("user-1");
@@ -40,30 +56,22 @@ TEST(ContextTest, SettingKeyAttributeSetsTheKey) {
 }
 
 TEST(ContextTest, ManyAttributesSpillBeyondTheInlineArray) {
-  std::vector<std::string> names;
-  for (int i = 0; i < 20; ++i) names.push_back(absl::StrCat("a", i));
+  const std::vector<std::string> names = ManyNames();
   Context ctx("u");
   for (int i = 0; i < 20; ++i) ctx.Set(names[i], i);
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_NE(ctx.Find(names[i]), nullptr) << names[i];
-    EXPECT_EQ(ctx.Find(names[i])->number_value, i);
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectNumbered(ctx, names));
   ctx.Set(names[15], 99);
   EXPECT_EQ(ctx.Find(names[15])->number_value, 99);
   EXPECT_EQ(ctx.size(), 20u);
 }
 
 TEST(ContextTest, AddAppendsWithoutLookingForTheName) {
-  std::vector<std::string> names;
-  for (int i = 0; i < 20; ++i) names.push_back(absl::StrCat("a", i));
+  const std::vector<std::string> names = ManyNames();
   Context ctx("u");
   for (int i = 0; i < 20; ++i) ctx.AddNumber(names[i], i);
   ctx.Add("s", "text").Add("b", true);
   EXPECT_EQ(ctx.size(), 22u);
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_NE(ctx.Find(names[i]), nullptr) << names[i];
-    EXPECT_EQ(ctx.Find(names[i])->number_value, i);
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectNumbered(ctx, names));
   EXPECT_EQ(ctx.Find("s")->string_value, "text");
   EXPECT_TRUE(ctx.Find("b")->bool_value);
   // A name added twice is kept twice; Find() answers with the first.

@@ -19,11 +19,13 @@
 #include "gtest/gtest.h"
 #include "hotfix/client.h"
 #include "support/flag_server.h"
+#include "support/test_client.h"
 
 namespace hotfix {
 namespace {
 
 using ::hotfix::testing_support::BoolFlag;
+using ::hotfix::testing_support::CreateClient;
 using ::hotfix::testing_support::FlagServer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -48,24 +50,13 @@ class ClientFailoverTest : public ::testing::Test {
 
   // Follows a_ first, then b_.
   ClientOptions Options(RemoteMode mode) const {
-    ClientOptions options;
-    options.remote.base_url = a_.url();
+    ClientOptions options =
+        testing_support::TestClientOptions(a_.url(), FlagServer::kSdkKey, mode);
     options.remote.base_urls = {b_.url()};
-    options.remote.sdk_key = FlagServer::kSdkKey;
-    options.remote.mode = mode;
-    options.remote.poll_interval = absl::Milliseconds(100);
     options.remote.connect_timeout = absl::Seconds(5);
     options.remote.read_timeout = absl::Seconds(5);
     options.remote.heartbeat_timeout = absl::Seconds(2);
-    options.remote.backoff_base = absl::Milliseconds(20);
-    options.remote.backoff_cap = absl::Milliseconds(200);
     return options;
-  }
-
-  static std::unique_ptr<Client> Create(const ClientOptions& options) {
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
-    EXPECT_TRUE(client.ok()) << client.status();
-    return client.ok() ? *std::move(client) : nullptr;
   }
 
   // Both "replicas" change flag `key` the same way.
@@ -79,7 +70,7 @@ class ClientFailoverTest : public ::testing::Test {
 };
 
 TEST_F(ClientFailoverTest, StreamMovesToTheNextServerAndResumesFromItsVersion) {
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(Eventually([&] {
     const ClientStatus s = client->GetStatus();
@@ -112,7 +103,7 @@ TEST_F(ClientFailoverTest, StreamMovesToTheNextServerAndResumesFromItsVersion) {
 
 TEST_F(ClientFailoverTest, PollerMovesOnServerErrorsAndReportsTheServer) {
   a_.SetFlagsResponse(503, "overloaded");
-  auto client = Create(Options(RemoteMode::kPolling));
+  auto client = CreateClient(Options(RemoteMode::kPolling));
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   EXPECT_GE(a_.flags_requests(), 1);  // tried first
@@ -124,7 +115,7 @@ TEST_F(ClientFailoverTest, PollerMovesOnServerErrorsAndReportsTheServer) {
 }
 
 TEST_F(ClientFailoverTest, TheListWrapsAroundWhenTheLastServerFails) {
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -149,7 +140,7 @@ TEST_F(ClientFailoverTest, ServersMayBeGivenOnlyAsAList) {
   ClientOptions options = Options(RemoteMode::kPolling);
   options.remote.base_url.clear();
   options.remote.base_urls = {b_.url(), a_.url()};
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   EXPECT_EQ(client->GetStatus().server, b_.url());

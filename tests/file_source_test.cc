@@ -1,8 +1,6 @@
 // The file source: reload on change, keep the last good snapshot on a bad
 // edit, recover, and report all of it through GetStatus().
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -14,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hotfix/client.h"
+#include "support/temp_dir.h"
 
 namespace hotfix {
 namespace {
@@ -22,16 +21,7 @@ using ::testing::HasSubstr;
 
 class FileSourceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = absl::StrCat(
-        ::testing::TempDir(), "/hotfix_file_", getpid(), "_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_EQ(std::system(absl::StrCat("mkdir -p '", dir_, "'").c_str()), 0);
-    path_ = dir_ + "/flags.json";
-  }
-  void TearDown() override {
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
+  void SetUp() override { path_ = dir_.path() + "/flags.json"; }
 
   // Replaces the file atomically, as editors and config tools do.
   void WriteAtomically(const std::string& content) {
@@ -64,7 +54,7 @@ class FileSourceTest : public ::testing::Test {
     return done();
   }
 
-  std::string dir_;
+  testing_support::TempDir dir_;
   std::string path_;
 };
 

@@ -11,8 +11,6 @@
 // wait is bounded: a child that hangs is killed and fails the test.
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -35,6 +33,8 @@
 #include "sources/file_source.h"
 #include "support/child_thread.h"
 #include "support/flag_server.h"
+#include "support/test_client.h"
+#include "support/wait_exit.h"
 
 // A multi-threaded process that forks and starts threads in the child is
 // exactly what this test is about; ThreadSanitizer would otherwise kill such
@@ -74,24 +74,6 @@ using ::hotfix::testing_support::BoolFlag;
 using ::hotfix::testing_support::ChildThread;
 using ::hotfix::testing_support::FlagServer;
 
-// Waits for `pid` for at most `timeout` (then kills it). Returns its exit
-// code, or -1 if it had to be killed or died from a signal.
-int WaitForChild(pid_t pid, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 || absl::Now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 bool ReadByte(int fd, absl::Duration timeout) {
   pollfd p{fd, POLLIN, 0};
   if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) != 1) {
@@ -109,17 +91,12 @@ class ForkTest : public ::testing::TestWithParam<RemoteMode> {
     // the test makes (and needs no reconnection).
     server_.SetHeartbeatInterval(std::chrono::seconds(5));
     ASSERT_TRUE(server_.Start(0));
-    ClientOptions options;
-    options.remote.base_url = server_.url();
-    options.remote.sdk_key = FlagServer::kSdkKey;
-    options.remote.mode = GetParam();
+    ClientOptions options = testing_support::TestClientOptions(
+        server_.url(), FlagServer::kSdkKey, GetParam());
     options.remote.poll_interval = absl::Milliseconds(200);
     options.remote.heartbeat_timeout = absl::Seconds(20);
-    options.remote.backoff_base = absl::Milliseconds(20);
-    options.remote.backoff_cap = absl::Milliseconds(200);
-    auto client = Client::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    client_ = testing_support::CreateClient(options);
+    ASSERT_NE(client_, nullptr);
     ASSERT_TRUE(client_->WaitUntilReady(absl::Seconds(20)));
     // Fork once the parent is connected and serving version 1, so that what
     // each test expects of parent and child is definite. (Forking at any
@@ -164,7 +141,7 @@ TEST_P(ForkTest, ChildFollowsTheServerAfterAfterFork) {
   // The change happens after the child restarted its sources: only they can
   // bring it to the child.
   server_.SetFlag("a", BoolFlag(true));
-  EXPECT_EQ(WaitForChild(pid, absl::Seconds(60)), 0);
+  EXPECT_EQ(testing_support::WaitExit(pid, absl::Seconds(60)), 0);
 
   // The parent follows too, over its own, undisturbed connection.
   EXPECT_TRUE(FlagServer::Eventually([&] { return client_->Enabled("a"); }));
@@ -192,7 +169,7 @@ TEST_P(ForkTest, ChildWithoutAfterForkKeepsItsFlagsAndExitsCleanly) {
     client_.reset();
     _exit(ok ? 0 : 1);
   }
-  EXPECT_EQ(WaitForChild(pid, absl::Seconds(60)), 0);
+  EXPECT_EQ(testing_support::WaitExit(pid, absl::Seconds(60)), 0);
 
   server_.SetFlag("a", BoolFlag(true));
   if (!streaming) server_.ReleaseHeld();
@@ -300,17 +277,9 @@ void ForkRepeatedly(const std::function<void()>& child, int forks = kForks) {
       child();
       _exit(3);  // not reached
     }
-    ASSERT_EQ(WaitForChild(pid, kChildDeadline), 0)
+    ASSERT_EQ(testing_support::WaitExit(pid, kChildDeadline), 0)
         << "child of round " << round << " hung, crashed or failed";
   }
-}
-
-std::unique_ptr<Client> MakeClient(const std::string& bootstrap) {
-  ClientOptions options;
-  options.bootstrap_json = bootstrap;
-  auto client = Client::Create(options);
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
 }
 
 // GCC 12's AddressSanitizer (compiler-rt of LLVM 14) takes no lock of its
@@ -329,7 +298,7 @@ std::unique_ptr<Client> MakeClient(const std::string& bootstrap) {
 
 TEST(ForkUnderContentionTest, ChildOfAProcessPollingStatusRuns) {
   HOTFIX_SKIP_UNDER_ASAN();
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   Busy busy(2, [&](int) { (void)client->GetStatus(); });
   ForkRepeatedly([&] {
@@ -339,7 +308,8 @@ TEST(ForkUnderContentionTest, ChildOfAProcessPollingStatusRuns) {
 
 TEST(ForkUnderContentionTest, ChildOfAProcessWaitingUntilReadyRuns) {
   HOTFIX_SKIP_UNDER_ASAN();
-  auto client = MakeClient("");  // nothing served: waiters keep waiting
+  // Nothing served: waiters keep waiting.
+  auto client = testing_support::BootstrapClient("");
   ASSERT_NE(client, nullptr);
   Busy busy(2, [&](int) { client->WaitUntilReady(absl::Milliseconds(20)); });
   ForkRepeatedly([&] {
@@ -370,7 +340,7 @@ TEST(ForkUnderContentionTest, ChildOfAProcessLoggingRuns) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   client->AddListener(
       [](const ChangeEvent&) { throw std::runtime_error("logged"); });
@@ -390,7 +360,7 @@ TEST(ForkUnderContentionTest, ChildOfAProcessLoggingRuns) {
 
 TEST(ForkUnderContentionTest, ChildOfAProcessEvaluatingRegexesRuns) {
   HOTFIX_SKIP_UNDER_ASAN();
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   Busy busy(2, [&](int thread) {
     thread_local std::mt19937 rng(std::random_device{}());
@@ -412,8 +382,8 @@ TEST(ForkUnderContentionTest, ChildOfAProcessEvaluatingRegexesRuns) {
 TEST(ForkUnderContentionTest, ChildOfABusyProcessUsesEveryLock) {
   HOTFIX_SKIP_UNDER_ASAN();
   SetLogSink([](LogLevel, std::string_view) {});
-  auto client = MakeClient(Doc(1));
-  auto never_ready = MakeClient("");
+  auto client = testing_support::BootstrapClient(Doc(1));
+  auto never_ready = testing_support::BootstrapClient("");
   ASSERT_NE(client, nullptr);
   ASSERT_NE(never_ready, nullptr);
   std::atomic<int> listener_calls{0};
@@ -444,7 +414,7 @@ TEST(ForkUnderContentionTest, ChildOfABusyProcessUsesEveryLock) {
         (void)a.Enabled();
         break;
       case 6:
-        (void)MakeClient(Doc(1))->version();
+        (void)testing_support::BootstrapClient(Doc(1))->version();
         break;
       case 7:
         (void)client->version();
@@ -501,7 +471,7 @@ class ParkingSink : public internal::SourceSink {
 // thread is inside that listener, and may never return from it (it becomes a
 // worker). The child still publishes and gets its listeners called.
 TEST(ForkUnderContentionTest, ChildForkedInsideAListenerGetsLaterChanges) {
-  auto client = MakeClient(Doc(1));
+  auto client = testing_support::BootstrapClient(Doc(1));
   ASSERT_NE(client, nullptr);
   const pid_t parent = getpid();
   pid_t child = -1;
@@ -519,7 +489,7 @@ TEST(ForkUnderContentionTest, ChildForkedInsideAListenerGetsLaterChanges) {
   });
   ASSERT_TRUE(client->Publish(Doc(2)).ok());
   ASSERT_GT(child, 0);
-  EXPECT_EQ(WaitForChild(child, kChildDeadline), 0);
+  EXPECT_EQ(testing_support::WaitExit(child, kChildDeadline), 0);
   // The parent's dispatch went on as usual.
   EXPECT_TRUE(client->Publish(Doc(4)).ok());
   EXPECT_EQ(client->version(), 4u);
@@ -557,7 +527,7 @@ TEST(ForkFileSourceTest, EditBeingLoadedAtTheForkReachesTheChild) {
     _exit(sink.child_saw_v2_ ? 0 : 1);
   }
   sink.release_ = true;
-  EXPECT_EQ(WaitForChild(pid, absl::Seconds(60)), 0);
+  EXPECT_EQ(testing_support::WaitExit(pid, absl::Seconds(60)), 0);
   source.Stop();
   std::remove(path.c_str());
 }

@@ -6,11 +6,8 @@
 // No assertion depends on timing: tests wait for states (bounded by
 // FlagServer::Eventually) and check what the client did.
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <map>
@@ -18,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -29,6 +27,8 @@
 #include "sources/cache.h"
 #include "support/flag_server.h"
 #include "support/set_on_destroy.h"
+#include "support/temp_dir.h"
+#include "support/test_client.h"
 
 #ifndef CPPHTTPLIB_OPENSSL_SUPPORT
 #define CPPHTTPLIB_OPENSSL_SUPPORT
@@ -40,6 +40,7 @@ namespace {
 
 using ::hotfix::testing_support::BoolFlag;
 using ::hotfix::testing_support::Certificate;
+using ::hotfix::testing_support::CreateClient;
 using ::hotfix::testing_support::Document;
 using ::hotfix::testing_support::FlagServer;
 using ::testing::ElementsAre;
@@ -84,13 +85,6 @@ class Recorder {
 class RemoteSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(
-        ::testing::TempDir(), "/hotfix_remote_", getpid(), "_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_EQ(
-        std::system(absl::StrCat("rm -rf '", dir_, "' && mkdir -p '", dir_, "'")
-                        .c_str()),
-        0);
     server_.SetAll(5, {{"a", BoolFlag(true)}});
     ASSERT_TRUE(server_.Start(0));
     SetLogSink(
@@ -103,31 +97,29 @@ class RemoteSourceTest : public ::testing::Test {
   void TearDown() override {
     SetLogSink(nullptr);
     server_.ReleaseHeld();
-    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
   }
 
   // Short intervals so that every test takes a second or two.
   ClientOptions Options(RemoteMode mode) const {
-    ClientOptions options;
-    options.remote.base_url = server_.url();
-    options.remote.sdk_key = FlagServer::kSdkKey;
-    options.remote.mode = mode;
-    options.remote.poll_interval = absl::Milliseconds(100);
+    ClientOptions options = testing_support::TestClientOptions(
+        server_.url(), FlagServer::kSdkKey, mode);
     options.remote.connect_timeout = absl::Seconds(5);
     options.remote.read_timeout = absl::Seconds(5);
     options.remote.heartbeat_timeout =
         absl::Seconds(2);  // server beats at 50 ms
-    options.remote.backoff_base = absl::Milliseconds(20);
-    options.remote.backoff_cap = absl::Milliseconds(200);
     options.remote.backoff_reset_after = absl::Seconds(1);
     options.remote.config_error_retry = absl::Milliseconds(200);
     return options;
   }
 
-  static std::unique_ptr<Client> Create(const ClientOptions& options) {
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
-    EXPECT_TRUE(client.ok()) << client.status();
-    return client.ok() ? *std::move(client) : nullptr;
+  // Writes `document` to the cache file of `options` as a client of theirs
+  // would have.
+  static absl::Status StoreInCache(const ClientOptions& options,
+                                   const std::string& document) {
+    return internal::Cache(options.cache_path,
+                           internal::CacheIdentity(options.remote.base_url,
+                                                   options.remote.sdk_key))
+        .Store(document);
   }
 
   bool Logged(std::string_view text) {
@@ -142,7 +134,7 @@ class RemoteSourceTest : public ::testing::Test {
   }
 
   FlagServer server_;
-  std::string dir_;
+  testing_support::TempDir dir_;
   absl::Mutex log_mu_;
   std::vector<std::string> logs_ ABSL_GUARDED_BY(log_mu_);
 };
@@ -150,7 +142,7 @@ class RemoteSourceTest : public ::testing::Test {
 // ------------------------------------------------------------------ polling
 
 TEST_F(RemoteSourceTest, PollingRevalidatesWithEtagAndAppliesChanges) {
-  auto client = Create(Options(RemoteMode::kPolling));
+  auto client = CreateClient(Options(RemoteMode::kPolling));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   EXPECT_TRUE(client->Enabled("a"));
   ClientStatus status = client->GetStatus();
@@ -173,7 +165,7 @@ TEST_F(RemoteSourceTest, PollingRevalidatesWithEtagAndAppliesChanges) {
 }
 
 TEST_F(RemoteSourceTest, OlderVersionFromAPollIsRejected) {
-  auto client = Create(Options(RemoteMode::kPolling));
+  auto client = CreateClient(Options(RemoteMode::kPolling));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   server_.SetAll(3, {{"a", BoolFlag(false)}});  // the server went backwards
   ASSERT_TRUE(
@@ -187,7 +179,7 @@ TEST_F(RemoteSourceTest, OlderVersionFromAPollIsRejected) {
 TEST_F(RemoteSourceTest, OversizeAndInvalidPollBodiesAreRejected) {
   ClientOptions options = Options(RemoteMode::kPolling);
   options.remote.max_body_bytes = 512;
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
 
   for (int i = 0; i < 20; ++i) {
@@ -224,7 +216,7 @@ TEST_F(RemoteSourceTest, OversizeAndInvalidPollBodiesAreRejected) {
 
 TEST_F(RemoteSourceTest, StreamingAppliesPutPatchesAndHeartbeats) {
   Recorder recorder;  // outlives the client, whose threads call it
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   EXPECT_TRUE(client->Enabled("a"));
   ASSERT_TRUE(Eventually([&] {
@@ -261,7 +253,7 @@ TEST_F(RemoteSourceTest, StreamingAppliesPutPatchesAndHeartbeats) {
 
 TEST_F(RemoteSourceTest, ListenersFireOncePerAcceptedChange) {
   Recorder recorder;  // outlives the client, whose threads call it
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   // Streaming means the first put's listeners have run.
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -298,7 +290,7 @@ TEST_F(RemoteSourceTest, ListenersFireOncePerAcceptedChange) {
 }
 
 TEST_F(RemoteSourceTest, ServerKilledMidStreamGoesStaleThenResyncs) {
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -327,7 +319,7 @@ TEST_F(RemoteSourceTest, ServerKilledMidStreamGoesStaleThenResyncs) {
 TEST_F(RemoteSourceTest,
        ReconnectResumesWithLastEventIdAndGetsOnlyMissedPatches) {
   Recorder recorder;  // outlives the client, whose threads call it
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -356,7 +348,7 @@ TEST_F(RemoteSourceTest,
 }
 
 TEST_F(RemoteSourceTest, PatchThatDoesNotFollowForcesAFullResync) {
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -381,7 +373,7 @@ TEST_F(RemoteSourceTest, PatchThatDoesNotFollowForcesAFullResync) {
 TEST_F(RemoteSourceTest, BadStreamEventsAreRejectedAndTheSnapshotStays) {
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.remote.max_body_bytes = 2048;
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
 
   struct Case {
@@ -444,7 +436,7 @@ TEST_F(RemoteSourceTest, TruncatedStreamEventIsNeverApplied) {
       Document(9, {{"a", BoolFlag(false)}, {"t", BoolFlag(true)}}), "\n\n");
   server_.QueueStreamOpening(put.substr(0, put.size() - 12),
                              /*close_after=*/true);
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(Eventually([&] {
     return server_.stream_connections() >= 2 &&
            client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -458,7 +450,7 @@ TEST_F(RemoteSourceTest, TruncatedStreamEventIsNeverApplied) {
 TEST_F(RemoteSourceTest, SilentStreamIsDeclaredDeadAndPollingTakesOver) {
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.remote.heartbeat_timeout = absl::Milliseconds(300);
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -486,7 +478,7 @@ TEST_F(RemoteSourceTest, SilentStreamIsDeclaredDeadAndPollingTakesOver) {
 TEST_F(RemoteSourceTest, CommentsAloneDoNotKeepAStreamAlive) {
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.remote.heartbeat_timeout = absl::Milliseconds(300);
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
@@ -501,7 +493,7 @@ TEST_F(RemoteSourceTest, CommentsAloneDoNotKeepAStreamAlive) {
 // The client rules of docs/protocol.md, one test each.
 
 TEST_F(RemoteSourceTest, HeartbeatNewerThanTheClientIsAGap) {
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
@@ -521,7 +513,7 @@ TEST_F(RemoteSourceTest, HeartbeatBeforeAnyPutIsAGap) {
   // With no document: the first connection opens with a heartbeat.
   server_.QueueStreamOpening("event: heartbeat\ndata: {\"version\":5}\n\n",
                              /*close_after=*/false);
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(Eventually([&] {
     return server_.stream_connections() >= 2 &&
            client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -550,7 +542,7 @@ TEST_F(RemoteSourceTest, HeartbeatBeforeAnyPutIsAGap) {
 
 TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
   Recorder recorder;  // outlives the client, whose threads call it
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
@@ -584,19 +576,15 @@ TEST_F(RemoteSourceTest, DuplicatePatchIsIgnoredSilently) {
 
 TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
-  ASSERT_TRUE(internal::Cache(options.cache_path,
-                              internal::CacheIdentity(options.remote.base_url,
-                                                      options.remote.sdk_key))
-                  .Store(server_.document())
-                  .ok());
+  options.cache_path = dir_.path() + "/flags.cache";
+  ASSERT_TRUE(StoreInCache(options, server_.document()).ok());
   // The server answers the resuming stream with a put of version 5.
   server_.QueueStreamOpening(
       absl::StrCat("event: put\nid: 5\ndata: ", server_.document(), "\n\n"),
       /*close_after=*/false);
   server_.Hold("/v1/stream");  // until the listener is in place
   Recorder recorder;
-  auto client = Create(options);
+  auto client = CreateClient(options);
   EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kCache);
   client->AddListener(recorder.Listener());
   server_.ReleaseHeld();
@@ -614,16 +602,12 @@ TEST_F(RemoteSourceTest, PutAtTheServedVersionConfirmsTheCache) {
 
 TEST_F(RemoteSourceTest, StreamResumesFromTheCachedVersion) {
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
-  ASSERT_TRUE(internal::Cache(options.cache_path,
-                              internal::CacheIdentity(options.remote.base_url,
-                                                      options.remote.sdk_key))
-                  .Store(server_.document())  // version 5
-                  .ok());
+  options.cache_path = dir_.path() + "/flags.cache";
+  ASSERT_TRUE(StoreInCache(options, server_.document()).ok());  // version 5
   EXPECT_EQ(server_.SetFlag("b", BoolFlag(true)), 6u);
   server_.Hold("/v1/stream");  // until the listener is in place
   Recorder recorder;           // outlives the client, whose threads call it
-  auto client = Create(options);
+  auto client = CreateClient(options);
   client->AddListener(recorder.Listener());
   server_.ReleaseHeld();
   ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
@@ -642,7 +626,7 @@ TEST_F(RemoteSourceTest, ServerErrorsAreRetriedAtTheBackoffNotTheInterval) {
     server_.SetFlagsResponse(status, R"({"error":{"message":"busy"}})");
     ClientOptions options = Options(RemoteMode::kPolling);
     options.remote.poll_interval = absl::Hours(1);
-    auto client = Create(options);
+    auto client = CreateClient(options);
     const int before = server_.flags_requests();
     // An hour's interval, a backoff of at most 200 ms: three retries come
     // long before the interval could have passed once.
@@ -659,14 +643,14 @@ TEST_F(RemoteSourceTest, ServerErrorsAreRetriedNoLaterThanTheInterval) {
   options.remote.poll_interval = absl::Milliseconds(50);
   options.remote.backoff_base = absl::Hours(1);
   options.remote.backoff_cap = absl::Hours(1);
-  auto client = Create(options);
+  auto client = CreateClient(options);
   // A backoff of up to an hour, an interval of 50 ms: min() is the interval.
   EXPECT_TRUE(Eventually([&] { return server_.flags_requests() >= 4; }));
   server_.SetFlagsResponse(0);
 }
 
 TEST_F(RemoteSourceTest, RefusedBodysEtagIsNotKept) {
-  auto client = Create(Options(RemoteMode::kPolling));
+  auto client = CreateClient(Options(RemoteMode::kPolling));
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(
       Eventually([&] { return server_.not_modified_responses() >= 1; }));
@@ -709,7 +693,7 @@ TEST_F(RemoteSourceTest, GzipBodiesAreLimitedAfterDecompression) {
   }
   ClientOptions options = Options(RemoteMode::kPolling);
   options.remote.max_body_bytes = 8192;  // above the gzip size, below the JSON
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_TRUE(Eventually([&] {
     return absl::IsResourceExhausted(client->GetStatus().last_rejection);
   }));
@@ -719,7 +703,7 @@ TEST_F(RemoteSourceTest, GzipBodiesAreLimitedAfterDecompression) {
 
   // Within the limit, the decoded document is served.
   options.remote.max_body_bytes = 64 * 1024;
-  client = Create(options);
+  client = CreateClient(options);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   EXPECT_EQ(client->version(), 6u);
   EXPECT_TRUE(client->Enabled("padding-flag-0"));
@@ -731,7 +715,7 @@ TEST_F(RemoteSourceTest, ClientDestroyedInsideItsListenerStopsCleanly) {
   for (const std::string kind : {"file", "poll", "stream"}) {
     SCOPED_TRACE(kind);
     ClientOptions options;
-    const std::string path = absl::StrCat(dir_, "/", kind, ".json");
+    const std::string path = absl::StrCat(dir_.path(), "/", kind, ".json");
     if (kind == "file") {
       std::ofstream(path) << Document(1, {{"a", BoolFlag(true)}});
       options.file.path = path;
@@ -740,7 +724,7 @@ TEST_F(RemoteSourceTest, ClientDestroyedInsideItsListenerStopsCleanly) {
       options = Options(kind == "poll" ? RemoteMode::kPolling
                                        : RemoteMode::kStreaming);
     }
-    std::unique_ptr<Client> client = Create(options);
+    std::unique_ptr<Client> client = CreateClient(options);
     ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
     if (kind == "stream") {
       ASSERT_TRUE(Eventually([&] {
@@ -804,7 +788,7 @@ TEST_F(RemoteSourceTest, UnauthorizedIsAConfigurationErrorRetriedSlowly) {
     options.remote.backoff_base = absl::Milliseconds(10);
     options.remote.backoff_cap = absl::Milliseconds(10);
     options.remote.config_error_retry = absl::FromChrono(kRetry);
-    auto client = Create(options);
+    auto client = CreateClient(options);
     ASSERT_TRUE(Eventually([&] {
       return absl::IsUnauthenticated(client->GetStatus().last_error);
     }));
@@ -845,7 +829,7 @@ TEST_F(RemoteSourceTest, RetryAfterIsWaitedOnTopOfTheBackoff) {
   options.remote.poll_interval = absl::Milliseconds(10);
   options.remote.backoff_base = absl::Milliseconds(10);
   options.remote.backoff_cap = absl::Milliseconds(10);
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_TRUE(Eventually([&] {
     return server_.flags_request_times().size() >= flags_before + 3 &&
            server_.stream_request_times().size() >= streams_before + 3;
@@ -877,7 +861,7 @@ TEST_F(RemoteSourceTest, InvalidOptionsAreRefusedAtCreation) {
               HasSubstr("remote.poll_interval"));
   // kOff ignores the remote options entirely.
   options.remote.mode = RemoteMode::kOff;
-  auto client = Create(options);
+  auto client = CreateClient(options);
   EXPECT_EQ(client->GetStatus().connection, RemoteConnection::kNone);
 }
 
@@ -886,7 +870,7 @@ TEST_F(RemoteSourceTest, InvalidOptionsAreRefusedAtCreation) {
 TEST_F(RemoteSourceTest, CreationNeverBlocksAndALateAnswerIsApplied) {
   server_.Hold("/v1/stream");
   server_.Hold("/v1/flags");
-  auto client = Create(Options(RemoteMode::kStreaming));
+  auto client = CreateClient(Options(RemoteMode::kStreaming));
   // Create has returned while the server holds the client's request, which
   // it will not answer until released.
   ASSERT_TRUE(Eventually([&] { return server_.held_now() >= 1; }));
@@ -904,9 +888,9 @@ TEST_F(RemoteSourceTest, CreationNeverBlocksAndALateAnswerIsApplied) {
 
 TEST_F(RemoteSourceTest, ServerDownAtStartServesTheCacheThenLiveData) {
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
+  options.cache_path = dir_.path() + "/flags.cache";
   {
-    auto client = Create(options);
+    auto client = CreateClient(options);
     ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
     ASSERT_TRUE(Eventually([&] {
       return absl::StrContains(ReadFile(options.cache_path), "\"version\":5");
@@ -919,7 +903,7 @@ TEST_F(RemoteSourceTest, ServerDownAtStartServesTheCacheThenLiveData) {
   server_.Stop();
   server_.SetFlagQuietly("a", BoolFlag(false));  // version 7, while down
 
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ClientStatus status = client->GetStatus();
   EXPECT_EQ(status.origin, SnapshotOrigin::kCache);
   EXPECT_EQ(status.version, 6u);
@@ -944,20 +928,16 @@ TEST_F(RemoteSourceTest, ServerDownAtStartServesTheCacheThenLiveData) {
 TEST_F(RemoteSourceTest, CacheWinsOverBootstrapWhichWinsOverNothing) {
   server_.Stop();
   ClientOptions options = Options(RemoteMode::kStreaming);
-  options.cache_path = dir_ + "/flags.cache";
+  options.cache_path = dir_.path() + "/flags.cache";
   options.bootstrap_json = Document(1, {{"a", BoolFlag(false)}});
   {
-    auto client = Create(options);  // no cache yet
+    auto client = CreateClient(options);  // no cache yet
     EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kBootstrap);
     EXPECT_FALSE(client->Enabled("a"));
   }
-  ASSERT_TRUE(internal::Cache(options.cache_path,
-                              internal::CacheIdentity(options.remote.base_url,
-                                                      options.remote.sdk_key))
-                  .Store(Document(4, {{"a", BoolFlag(true)}}))
-                  .ok());
+  ASSERT_TRUE(StoreInCache(options, Document(4, {{"a", BoolFlag(true)}})).ok());
   {
-    auto client = Create(options);
+    auto client = CreateClient(options);
     EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kCache);
     EXPECT_EQ(client->version(), 4u);
     EXPECT_TRUE(client->Enabled("a"));
@@ -965,7 +945,7 @@ TEST_F(RemoteSourceTest, CacheWinsOverBootstrapWhichWinsOverNothing) {
   {
     // A cache written for another key is not this environment's.
     options.remote.sdk_key = "another-key";
-    auto client = Create(options);
+    auto client = CreateClient(options);
     EXPECT_EQ(client->GetStatus().origin, SnapshotOrigin::kBootstrap);
   }
   // An invalid bootstrap fails creation even when the cache is served.
@@ -1000,7 +980,7 @@ TEST_F(RemoteSourceTest, DestroyIsPromptWhileRequestsAreBlocked) {
     options.remote.read_timeout = absl::Hours(1);
     options.remote.heartbeat_timeout = absl::Hours(1);
     server_.Hold(mode == RemoteMode::kStreaming ? "/v1/stream" : "/v1/flags");
-    auto client = Create(options);
+    auto client = CreateClient(options);
     ASSERT_TRUE(Eventually([&] { return server_.held_now() >= 1; }));
     ASSERT_TRUE(DestroyPromptly(client, server_))
         << "destroying a client whose request is unanswered took over 20 s";
@@ -1013,7 +993,7 @@ TEST_F(RemoteSourceTest, DestroyIsPromptWhileRequestsAreBlocked) {
   // and closes the connection.
   ClientOptions options = Options(RemoteMode::kStreaming);
   options.remote.heartbeat_timeout = absl::Hours(1);
-  auto client = Create(options);
+  auto client = CreateClient(options);
   ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
   ASSERT_TRUE(Eventually([&] { return server_.open_streams() == 1; }));
   server_.SetSilent(true);
@@ -1032,7 +1012,7 @@ class RemoteTlsTest : public RemoteSourceTest {
     RemoteSourceTest::SetUp();
     tls_server_.SetAll(5, {{"a", BoolFlag(true)}});
     ASSERT_TRUE(tls_server_.Start(0));
-    ca_file_ = dir_ + "/ca.pem";
+    ca_file_ = dir_.path() + "/ca.pem";
     ASSERT_TRUE(certificate_.WritePem(ca_file_));
   }
   ClientOptions TlsOptions() const {
@@ -1051,7 +1031,7 @@ TEST_F(RemoteTlsTest, TrustedSelfSignedCertificateIsAccepted) {
   options.remote.ca_file = ca_file_;
   for (RemoteMode mode : {RemoteMode::kStreaming, RemoteMode::kPolling}) {
     options.remote.mode = mode;
-    auto client = Create(options);
+    auto client = CreateClient(options);
     ASSERT_TRUE(client->WaitUntilReady(absl::Seconds(20)));
     EXPECT_TRUE(client->Enabled("a"));
   }
@@ -1060,13 +1040,13 @@ TEST_F(RemoteTlsTest, TrustedSelfSignedCertificateIsAccepted) {
 
 TEST_F(RemoteTlsTest, UntrustedCertificateIsRefused) {
   Certificate other;
-  const std::string other_ca = dir_ + "/other.pem";
+  const std::string other_ca = dir_.path() + "/other.pem";
   ASSERT_TRUE(other.WritePem(other_ca));
   for (const std::string& ca : {std::string(), other_ca}) {
     SCOPED_TRACE(ca.empty() ? "system trust store" : "another CA");
     ClientOptions options = TlsOptions();
     options.remote.ca_file = ca;
-    auto client = Create(options);
+    auto client = CreateClient(options);
     ASSERT_TRUE(Eventually([&] {
       return absl::StrContains(client->GetStatus().last_error.message(),
                                "certificate verification failed");

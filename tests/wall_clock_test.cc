@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "hotfix/client.h"
 #include "support/flag_server.h"
+#include "support/test_client.h"
 
 namespace {
 
@@ -87,28 +88,19 @@ class WallClockTest : public ::testing::Test {
   void TearDown() override { g_wall_clock_offset_s.store(0); }
 
   ClientOptions Remote(RemoteMode mode) const {
-    ClientOptions options;
-    options.remote.base_url = server_.url();
-    options.remote.sdk_key = FlagServer::kSdkKey;
-    options.remote.mode = mode;
+    ClientOptions options = testing_support::TestClientOptions(
+        server_.url(), FlagServer::kSdkKey, mode);
     options.remote.poll_interval = absl::Milliseconds(50);
     options.remote.heartbeat_timeout = absl::Seconds(5);
-    options.remote.backoff_base = absl::Milliseconds(20);
     options.remote.backoff_cap = absl::Milliseconds(100);
     return options;
-  }
-
-  static std::unique_ptr<Client> Create(const ClientOptions& options) {
-    auto client = Client::Create(options);
-    EXPECT_TRUE(client.ok()) << client.status();
-    return client.ok() ? *std::move(client) : nullptr;
   }
 
   FlagServer server_;
 };
 
 TEST_F(WallClockTest, PollingKeepsItsScheduleWhenTheWallClockSteps) {
-  auto client = Create(Remote(RemoteMode::kPolling));
+  auto client = testing_support::CreateClient(Remote(RemoteMode::kPolling));
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(
       FlagServer::Eventually([&] { return server_.flags_requests() >= 2; }));
@@ -125,7 +117,7 @@ TEST_F(WallClockTest, PollingKeepsItsScheduleWhenTheWallClockSteps) {
 }
 
 TEST_F(WallClockTest, StreamReconnectsOnScheduleWhenTheWallClockSteps) {
-  auto client = Create(Remote(RemoteMode::kStreaming));
+  auto client = testing_support::CreateClient(Remote(RemoteMode::kStreaming));
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(FlagServer::Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
@@ -158,7 +150,7 @@ TEST_F(WallClockTest, FileSourceKeepsWatchingWhenTheWallClockSteps) {
   ClientOptions options;
   options.file.path = path;
   options.file.poll_interval = absl::Milliseconds(10);
-  auto client = Create(options);
+  auto client = testing_support::CreateClient(options);
   ASSERT_NE(client, nullptr);
   int version = 1;
   for (const std::int64_t step : {kYear, -kHour}) {
@@ -175,7 +167,7 @@ TEST_F(WallClockTest, FileSourceKeepsWatchingWhenTheWallClockSteps) {
 }
 
 TEST_F(WallClockTest, WaitUntilReadyTimesOutOnTheSteadyClock) {
-  auto client = Create(ClientOptions());  // never ready
+  auto client = testing_support::CreateClient(ClientOptions());  // never ready
   ASSERT_NE(client, nullptr);
   {
     // Forward: a wall-clock deadline would lie a year ahead.

@@ -27,10 +27,13 @@
 #include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {
 namespace {
+
+class DurabilityTest : public ServerTest {};
 
 std::string CounterBody(const std::string& value) {
   return absl::StrCat(R"({"reason":"durability write )", value,
@@ -69,10 +72,9 @@ void VerifyAcknowledged(
   }
 }
 
-TEST(DurabilityTest, EveryAcknowledgedVersionSurvivesKill9) {
-  TempDir dir;
+TEST_F(DurabilityTest, EveryAcknowledgedVersionSurvivesKill9) {
   ServerOptions options;
-  options.data_dir = dir.path() + "/data";
+  options.data_dir = data_dir();
   const unsigned seed = static_cast<unsigned>(absl::ToUnixNanos(absl::Now()));
   std::printf("seed %u\n", seed);
   std::mt19937 rng(seed);
@@ -179,25 +181,16 @@ void DamageVersion(const std::string& data_dir, std::uint64_t version) {
   sqlite3_close(db);
 }
 
-TEST(DurabilityTest, ADamagedVersionAnswersDataLoss) {
-  TempDir dir;
-  ServerOptions options;
-  options.data_dir = dir.path() + "/data";
-  {
-    std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
-    ASSERT_NE(server, nullptr);
-    ASSERT_EQ(
-        Http(server->port(), "PUT", "/v1/admin/envs/production/flags/counter",
-             kAdminToken, CounterBody("a"))
-            .status,
-        200);
-    ASSERT_EQ(server->Terminate(), 0);
-  }
-  DamageVersion(options.data_dir, 1);  // not the current one
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
-  ASSERT_NE(server, nullptr);
-  HttpReply damaged = Http(server->port(), "GET",
-                           "/v1/admin/envs/production/versions/1", kAdminToken);
+TEST_F(DurabilityTest, ADamagedVersionAnswersDataLoss) {
+  Start();
+  ASSERT_EQ(
+      Call("PUT", "/v1/admin/envs/production/flags/counter", CounterBody("a"))
+          .status,
+      200);
+  ASSERT_EQ(server_->Terminate(), 0);
+  DamageVersion(data_dir(), 1);  // not the current one
+  Start();
+  HttpReply damaged = Call("GET", "/v1/admin/envs/production/versions/1");
   EXPECT_EQ(damaged.status, 500) << damaged.body;
   EXPECT_NE(damaged.body.find("DATA_LOSS"), std::string::npos);
   EXPECT_NE(damaged.body.find("version 1: stored document does not match its "
@@ -205,27 +198,19 @@ TEST(DurabilityTest, ADamagedVersionAnswersDataLoss) {
             std::string::npos)
       << damaged.body;
   // Rolling back to it is refused the same way; the served set is untouched.
-  HttpReply rollback =
-      Http(server->port(), "POST", "/v1/admin/envs/production/rollback",
-           kAdminToken, R"({"reason":"x","version":1})");
+  HttpReply rollback = Call("POST", "/v1/admin/envs/production/rollback",
+                            R"({"reason":"x","version":1})");
   EXPECT_EQ(rollback.status, 500);
-  EXPECT_EQ(Http(server->port(), "GET", "/v1/flags", kSdkKey)
-                .Header("X-Hotfix-Version"),
+  EXPECT_EQ(Call("GET", "/v1/flags", "", kSdkKey).Header("X-Hotfix-Version"),
             "2");
 }
 
-TEST(DurabilityTest, StartUpVerifiesTheCurrentVersionsChecksum) {
-  TempDir dir;
-  ServerOptions options;
-  options.data_dir = dir.path() + "/data";
-  {
-    std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
-    ASSERT_NE(server, nullptr);
-    ASSERT_EQ(server->Terminate(), 0);
-  }
-  DamageVersion(options.data_dir, 1);  // the current one
+TEST_F(DurabilityTest, StartUpVerifiesTheCurrentVersionsChecksum) {
+  Start();
+  ASSERT_EQ(server_->Terminate(), 0);
+  DamageVersion(data_dir(), 1);  // the current one
   CtlResult refused =
-      RunHotfixd({"--data-dir", options.data_dir, "--port", "0"},
+      RunHotfixd({"--data-dir", data_dir(), "--port", "0"},
                  {{"HOTFIX_ADMIN_TOKEN", kAdminToken}}, absl::Seconds(30));
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("environment \"production\" version 1: stored "
@@ -234,31 +219,20 @@ TEST(DurabilityTest, StartUpVerifiesTheCurrentVersionsChecksum) {
       << refused.err;
 }
 
-TEST(DurabilityTest, AuditAndTokensSurviveKill9) {
-  TempDir dir;
-  ServerOptions options;
-  options.data_dir = dir.path() + "/data";
-  std::string secret;
-  {
-    std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
-    ASSERT_NE(server, nullptr);
-    HttpReply created =
-        Http(server->port(), "POST", "/v1/admin/tokens", kAdminToken,
-             R"({"reason":"ci","name":"ci-bot","kind":"admin"})");
-    ASSERT_EQ(created.status, 201) << created.body;
-    secret = created.Json()["token"].GetString();
-    HttpReply kill =
-        Http(server->port(), "POST",
-             "/v1/admin/envs/production/flags/kill-recommendations/kill",
-             secret, R"({"reason":"before the crash"})");
-    ASSERT_EQ(kill.status, 200);
-    server->Kill9();
-  }
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options);
-  ASSERT_NE(server, nullptr);
-  HttpReply audit =
-      Http(server->port(), "GET", "/v1/admin/audit?env=production",
-           secret);  // the token itself survived
+TEST_F(DurabilityTest, AuditAndTokensSurviveKill9) {
+  Start();
+  HttpReply created = Call("POST", "/v1/admin/tokens",
+                           R"({"reason":"ci","name":"ci-bot","kind":"admin"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string secret = created.Json()["token"].GetString();
+  HttpReply kill =
+      Call("POST", "/v1/admin/envs/production/flags/kill-recommendations/kill",
+           R"({"reason":"before the crash"})", secret);
+  ASSERT_EQ(kill.status, 200);
+  server_->Kill9();
+  Start();
+  HttpReply audit = Call("GET", "/v1/admin/audit?env=production", "",
+                         secret);  // the token itself survived
   ASSERT_EQ(audit.status, 200) << audit.body;
   rapidjson::Document doc = audit.Json();
   const rapidjson::Value& latest = doc["entries"][0];

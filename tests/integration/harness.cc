@@ -13,18 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -34,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "common/json_util.h"
 #include "gtest/gtest.h"
+#include "support/certificate.h"
 
 #if defined(HOTFIX_TSAN)
 // See tools/hotfixd/main.cc: the test's cpp-httplib clients are not
@@ -133,23 +128,6 @@ pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env,
   return rc == 0 ? pid : -1;
 }
 
-int WaitExitImpl(pid_t pid, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return -1;
-    if (absl::Now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 std::string TempPath(const std::string& stem) {
   return absl::StrCat(TmpRoot(), "/hotfix-it-", getpid(), "-", g_counter++, "-",
                       stem);
@@ -163,24 +141,7 @@ pid_t SpawnProcess(const std::vector<std::string>& argv,
   return Spawn(argv, ChildEnv(env), "", output_path, output_path);
 }
 
-int WaitExit(pid_t pid, absl::Duration timeout) {
-  return WaitExitImpl(pid, timeout);
-}
-
-// ------------------------------------------------------------------ TempDir
-
-TempDir::TempDir() {
-  std::string pattern = TmpRoot() + "/hotfix-it-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
+// ------------------------------------------------------------------ files
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -399,7 +360,7 @@ void ServerProcess::Kill9() {
 int ServerProcess::Terminate(absl::Duration timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
-  const int code = WaitExitImpl(pid_, timeout);
+  const int code = WaitExit(pid_, timeout);
   pid_ = -1;
   return code;
 }
@@ -473,7 +434,7 @@ CtlResult RunProgram(const std::string& program,
     ADD_FAILURE() << "cannot start " << program;
     return result;
   }
-  result.exit_code = WaitExitImpl(pid, timeout);
+  result.exit_code = WaitExit(pid, timeout);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   std::remove(out_path.c_str());
@@ -659,42 +620,9 @@ bool ApplyEvent(const SseEvent& event, rapidjson::Document* doc) {
 
 void MakeSelfSignedCertificate(const std::string& cert_path,
                                const std::string& key_path) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  ASSERT_NE(key, nullptr);
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(
-      name, "CN", MBSTRING_ASC,
-      reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name,
-                                            "IP:127.0.0.1,DNS:localhost");
-  ASSERT_NE(san, nullptr);
-  X509_add_ext(cert, san, -1);
-  X509_EXTENSION_free(san);
-  X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints,
-                                           "critical,CA:TRUE");
-  X509_add_ext(cert, bc, -1);
-  X509_EXTENSION_free(bc);
-  ASSERT_GT(X509_sign(cert, key, EVP_sha256()), 0);
-  FILE* f = std::fopen(cert_path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  PEM_write_X509(f, cert);
-  std::fclose(f);
-  f = std::fopen(key_path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(f);
-  X509_free(cert);
-  EVP_PKEY_free(key);
+  const testing_support::Certificate certificate;
+  ASSERT_TRUE(certificate.WritePem(cert_path));
+  ASSERT_TRUE(certificate.WriteKeyPem(key_path));
 }
 
 }  // namespace integration

@@ -30,6 +30,8 @@
 
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
+#include "support/temp_dir.h"
+#include "support/wait_exit.h"
 
 namespace hotfix {
 namespace integration {
@@ -38,17 +40,7 @@ inline constexpr char kAdminToken[] = "test-admin-token-5a1b0c9d8e7f6a5b";
 inline constexpr char kSdkKey[] = "test-sdk-key-0f1e2d3c4b5a69788796";
 
 // A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::hotfix::testing_support::TempDir;
 
 // A listening TCP socket on 127.0.0.1 (ephemeral port) owned by the test, for
 // restarting hotfixd on the same port: each ServerProcess started with it
@@ -253,11 +245,9 @@ pid_t SpawnProcess(const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env,
                    const std::string& output_path);
 
-// WaitExit()
-//
 // Waits for `pid` at most `timeout`; returns its exit code, or -1 after a
 // SIGKILL when it did not exit in time (or died of a signal).
-int WaitExit(pid_t pid, absl::Duration timeout);
+using ::hotfix::testing_support::WaitExit;
 
 // Polls `pred` every 10 ms until it holds or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& pred, absl::Duration timeout);

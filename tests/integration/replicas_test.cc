@@ -41,6 +41,7 @@
 #include "hotfix/client.h"
 #include "hotfix/options.h"
 #include "postgres_server.h"
+#include "support/test_client.h"
 
 namespace hotfix {
 namespace integration {
@@ -136,25 +137,22 @@ class ReplicasTest : public ::testing::Test {
   // order; it records whether a change ever took it back a version.
   void AddClient(int home, RemoteMode mode) {
     const int n = static_cast<int>(sockets_.size());
-    ClientOptions options;
-    options.remote.base_url = Url(home);
+    ClientOptions options =
+        testing_support::TestClientOptions(Url(home), kSdkKey, mode);
     for (int k = 1; k < n; ++k) {
       options.remote.base_urls.push_back(Url((home + k) % n));
     }
-    options.remote.sdk_key = kSdkKey;
-    options.remote.mode = mode;
     options.remote.poll_interval = absl::Milliseconds(200);
     options.remote.connect_timeout = absl::Seconds(1);
     options.remote.read_timeout = absl::Seconds(2);
     options.remote.heartbeat_timeout = absl::Seconds(4);
-    options.remote.backoff_base = absl::Milliseconds(20);
     options.remote.backoff_cap = absl::Milliseconds(300);
-    auto client = Client::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    (*client)->AddListener([this](const ChangeEvent& e) {
+    std::unique_ptr<Client> client = testing_support::CreateClient(options);
+    ASSERT_NE(client, nullptr);
+    client->AddListener([this](const ChangeEvent& e) {
       if (e.new_version <= e.old_version) went_back_.fetch_add(1);
     });
-    clients_.push_back(std::move(*client));
+    clients_.push_back(std::move(client));
     modes_.push_back(mode);
   }
 

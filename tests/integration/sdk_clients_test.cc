@@ -14,6 +14,7 @@
 #include "hotfix/client.h"
 #include "hotfix/context.h"
 #include "hotfix/options.h"
+#include "support/test_client.h"
 
 namespace hotfix {
 namespace integration {
@@ -27,18 +28,14 @@ class SdkClientsTest : public ::testing::Test {
     StartServer();
     for (RemoteMode mode : {RemoteMode::kStreaming, RemoteMode::kStreaming,
                             RemoteMode::kPolling, RemoteMode::kPolling}) {
-      ClientOptions options;
-      options.remote.base_url = server_->url();
-      options.remote.sdk_key = kSdkKey;
-      options.remote.mode = mode;
-      options.remote.poll_interval = absl::Milliseconds(100);
+      ClientOptions options =
+          testing_support::TestClientOptions(server_->url(), kSdkKey, mode);
       options.remote.heartbeat_timeout = absl::Seconds(5);
-      options.remote.backoff_base = absl::Milliseconds(20);
       options.remote.backoff_cap = absl::Milliseconds(300);
-      auto client = Client::Create(options);
-      ASSERT_TRUE(client.ok()) << client.status();
-      ASSERT_TRUE((*client)->WaitUntilReady(kConverge));
-      clients_.push_back(std::move(*client));
+      std::unique_ptr<Client> client = testing_support::CreateClient(options);
+      ASSERT_NE(client, nullptr);
+      ASSERT_TRUE(client->WaitUntilReady(kConverge));
+      clients_.push_back(std::move(client));
     }
   }
 

@@ -24,6 +24,7 @@
 #include "harness.h"
 #include "hotfix/client.h"
 #include "server_test.h"
+#include "support/test_client.h"
 
 namespace hotfix {
 namespace integration {
@@ -53,28 +54,23 @@ class SdkGuardTest : public ServerTest {
   std::unique_ptr<Client> NewClient(
       RemoteMode mode = RemoteMode::kStreaming,
       absl::Duration max_unsent_age = absl::Minutes(10)) {
-    ClientOptions options;
-    options.remote.base_url = server_->url();
-    options.remote.sdk_key = kSdkKey;
-    options.remote.mode = mode;
-    options.remote.poll_interval = absl::Milliseconds(100);
+    ClientOptions options =
+        testing_support::TestClientOptions(server_->url(), kSdkKey, mode);
     options.remote.connect_timeout = absl::Seconds(2);
     options.remote.read_timeout = absl::Seconds(2);
-    options.remote.backoff_base = absl::Milliseconds(20);
     options.remote.backoff_cap = absl::Milliseconds(300);
     options.telemetry.flush_interval = absl::Milliseconds(200);
     options.telemetry.guard_interval = absl::Milliseconds(20);
     options.telemetry.max_unsent_age = max_unsent_age;
     options.telemetry.close_timeout = absl::Seconds(1);
     options.telemetry.instance = "checkout-test-1";
-    auto client = Client::Create(options);
-    EXPECT_TRUE(client.ok()) << client.status();
-    if (!client.ok()) return nullptr;
-    EXPECT_TRUE((*client)->WaitUntilReady(kWait));
+    std::unique_ptr<Client> client = testing_support::CreateClient(options);
+    if (client == nullptr) return nullptr;
+    EXPECT_TRUE(client->WaitUntilReady(kWait));
     EXPECT_TRUE(WaitUntil(
-        [&] { return (*client)->Evaluate("fix-guarded").variant == "on"; },
+        [&] { return client->Evaluate("fix-guarded").variant == "on"; },
         kWait));
-    return *std::move(client);
+    return client;
   }
 
   rapidjson::Document Stats() {

@@ -34,6 +34,21 @@ class SecurityTest : public ServerTest {
                  const std::string& token, const std::string& body = "") {
     return ServerTest::Call(method, path, body, token);
   }
+
+  // The id of the bootstrap admin token, as the token list `token` may read
+  // shows it ("" if it does not).
+  std::string BootstrapAdminId(const std::string& token) {
+    // The document outlives the loop (a temporary's member would not).
+    const rapidjson::Document tokens =
+        Call("GET", "/v1/admin/tokens", token).Json();
+    if (!tokens.IsObject() || !tokens.HasMember("tokens")) return "";
+    for (const auto& t : tokens["tokens"].GetArray()) {
+      if (std::string(t["name"].GetString()) == "bootstrap-admin") {
+        return t["id"].GetString();
+      }
+    }
+    return "";
+  }
 };
 
 struct Endpoint {
@@ -210,15 +225,7 @@ TEST_F(SecurityTest, TokenFilesAreReadAndARevokedConfiguredTokenStaysRevoked) {
                          R"({"reason":"x","name":"second","kind":"admin"})");
   ASSERT_EQ(other.status, 201);
   const std::string second = other.Json()["token"].GetString();
-  std::string id;
-  // The document outlives the loop (a temporary's member would not).
-  const rapidjson::Document admin_tokens =
-      Call("GET", "/v1/admin/tokens", admin).Json();
-  for (const auto& t : admin_tokens["tokens"].GetArray()) {
-    if (std::string(t["name"].GetString()) == "bootstrap-admin") {
-      id = t["id"].GetString();
-    }
-  }
+  const std::string id = BootstrapAdminId(admin);
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(
       Call("DELETE", "/v1/admin/tokens/" + id, second, R"({"reason":"leaked"})")
@@ -426,14 +433,7 @@ TEST_F(SecurityTest, NobodyHandsOutOrTakesAwayScopesTheyDoNotHave) {
                 .status,
             201);
   // And may not revoke a full admin.
-  std::string admin_id;
-  const rapidjson::Document desk_tokens =
-      Call("GET", "/v1/admin/tokens", desk).Json();
-  for (const auto& t : desk_tokens["tokens"].GetArray()) {
-    if (std::string(t["name"].GetString()) == "bootstrap-admin") {
-      admin_id = t["id"].GetString();
-    }
-  }
+  const std::string admin_id = BootstrapAdminId(desk);
   ASSERT_FALSE(admin_id.empty());
   HttpReply revoke = Call("DELETE", "/v1/admin/tokens/" + admin_id, desk,
                           R"({"reason":"coup"})");

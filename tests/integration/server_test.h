@@ -29,11 +29,14 @@ class ServerTest : public ::testing::Test {
   void Start(std::vector<std::string> args = {}) {
     server_.reset();
     ServerOptions options;
-    options.data_dir = dir_.path() + "/data";
+    options.data_dir = data_dir();
     options.args = std::move(args);
     server_ = ServerProcess::Start(options);
     ASSERT_NE(server_, nullptr);
   }
+
+  // The server's data directory.
+  std::string data_dir() const { return dir_.path() + "/data"; }
 
   HttpReply Call(const std::string& method, const std::string& path,
                  const std::string& body = "",

@@ -6,7 +6,9 @@
 // to every connected client, environment scoping, and a clean end of every
 // stream on SIGTERM.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,13 @@ class SseTest : public ServerTest {
     return r.Json()["version"].GetUint64();
   }
 
+  // The first event of a stream that resumes from `last_event_id` (nullopt
+  // if none comes within kWait).
+  std::optional<SseEvent> FirstEventResumingFrom(std::uint64_t last_event_id) {
+    SseReader reader(server_->port(), kSdkKey, last_event_id);
+    return reader.WaitFor([](const SseEvent&) { return true; }, kWait);
+  }
+
   static std::vector<SseEvent> NonHeartbeats(const SseReader& reader) {
     std::vector<SseEvent> out;
     for (const SseEvent& e : reader.Events()) {
@@ -73,16 +82,14 @@ TEST_F(SseTest, NewConnectionGetsPutOfCurrentSetFirst) {
 }
 
 TEST_F(SseTest, LastEventIdEqualToCurrentGetsHeartbeat) {
-  SseReader reader(server_->port(), kSdkKey, 1);
-  auto first = reader.WaitFor([](const SseEvent&) { return true; }, kWait);
+  const std::optional<SseEvent> first = FirstEventResumingFrom(1);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->type, "heartbeat");
   EXPECT_EQ(first->data, "{\"version\":1}");
 }
 
 TEST_F(SseTest, LastEventIdNewerThanServerGetsPut) {
-  SseReader reader(server_->port(), kSdkKey, 99);
-  auto first = reader.WaitFor([](const SseEvent&) { return true; }, kWait);
+  const std::optional<SseEvent> first = FirstEventResumingFrom(99);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->type, "put");
   EXPECT_EQ(first->id, "1");

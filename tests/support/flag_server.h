@@ -8,9 +8,8 @@
 // fixed status or body, hold requests unanswered, go silent, send raw bytes,
 // drop every stream, stop and restart on the same port.
 //
-// Also: MakeSelfSignedCertificate() (a key and certificate for 127.0.0.1,
-// made with the OpenSSL API at test time) and BoolFlag()/Document() to write
-// flag sets.
+// Also: BoolFlag()/Document() to write flag sets. A FlagServer made with a
+// Certificate (tests/support/certificate.h) serves HTTPS.
 //
 // Every wait, the server's own included, has a deadline (kWaitLimit, or the
 // caller's in Eventually()), so a failing test fails instead of hanging.
@@ -24,16 +23,11 @@
 #define CPPHTTPLIB_OPENSSL_SUPPORT
 #endif
 #include <httplib.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,6 +38,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "certificate.h"
 
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -95,62 +91,6 @@ inline std::string Document(std::uint64_t version,
   out += "}}";
   return out;
 }
-
-// A self-signed certificate for IP 127.0.0.1 (EC P-256), valid for a day.
-class Certificate {
- public:
-  Certificate() {
-    key_ = EVP_EC_gen("P-256");
-    x509_ = X509_new();
-    X509_set_version(x509_, 2);
-    static int serial = 1;
-    ASN1_INTEGER_set(X509_get_serialNumber(x509_), serial++);
-    X509_gmtime_adj(X509_getm_notBefore(x509_), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x509_), 24 * 3600);
-    X509_set_pubkey(x509_, key_);
-    X509_NAME* name = X509_get_subject_name(x509_);
-    X509_NAME_add_entry_by_txt(
-        name, "CN", MBSTRING_ASC,
-        reinterpret_cast<const unsigned char*>("hotfix test"), -1, -1, 0);
-    X509_set_issuer_name(x509_, name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, x509_, x509_, nullptr, nullptr, 0);
-    for (const auto& [nid, value] : std::vector<std::pair<int, const char*>>{
-             {NID_subject_alt_name, "IP:127.0.0.1"},
-             {NID_basic_constraints, "critical,CA:TRUE"}}) {
-      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-      X509_add_ext(x509_, ext, -1);
-      X509_EXTENSION_free(ext);
-    }
-    X509_sign(x509_, key_, EVP_sha256());
-  }
-  ~Certificate() {
-    X509_free(x509_);
-    EVP_PKEY_free(key_);
-  }
-  Certificate(const Certificate&) = delete;
-  Certificate& operator=(const Certificate&) = delete;
-
-  X509* x509() const { return x509_; }
-  EVP_PKEY* key() const { return key_; }
-
-  // Writes the certificate as PEM (for ClientOptions::remote.ca_file).
-  bool WritePem(const std::string& path) const {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, x509_);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::ofstream out(path, std::ios::binary);
-    out.write(data, size);
-    BIO_free(bio);
-    return static_cast<bool>(out);
-  }
-
- private:
-  EVP_PKEY* key_ = nullptr;
-  X509* x509_ = nullptr;
-};
 
 class FlagServer {
  public:
@@ -246,10 +186,7 @@ class FlagServer {
     server_.reset();
   }
 
-  int port() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return port_;
-  }
+  int port() const { return CopyUnderLock(port_); }
   std::string url() const {
     return std::string(tls_ != nullptr ? "https" : "http") +
            "://127.0.0.1:" + std::to_string(port());
@@ -288,10 +225,7 @@ class FlagServer {
     return version_;
   }
 
-  std::uint64_t version() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return version_;
-  }
+  std::uint64_t version() const { return CopyUnderLock(version_); }
   std::string document() const {
     std::lock_guard<std::mutex> lock(mu_);
     return Document(version_, flags_);
@@ -369,56 +303,39 @@ class FlagServer {
     held_paths_.erase(path);
     cv_.notify_all();
   }
-  int held_now() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return held_now_;
-  }
+  int held_now() const { return CopyUnderLock(held_now_); }
 
   // ------------------------------------------------------------ observation
 
-  int flags_requests() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return flags_requests_;
-  }
-  int not_modified_responses() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return not_modified_;
-  }
-  int stream_connections() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stream_connections_;
-  }
+  int flags_requests() const { return CopyUnderLock(flags_requests_); }
+  int not_modified_responses() const { return CopyUnderLock(not_modified_); }
+  int stream_connections() const { return CopyUnderLock(stream_connections_); }
   int open_streams() const {
     std::lock_guard<std::mutex> lock(mu_);
     return static_cast<int>(streams_.size());
   }
   // The Last-Event-ID of each stream request ("" when absent), in order.
   std::vector<std::string> last_event_ids() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_event_ids_;
+    return CopyUnderLock(last_event_ids_);
   }
   // The Authorization header of the last request.
   std::string last_authorization() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_authorization_;
+    return CopyUnderLock(last_authorization_);
   }
   // The If-None-Match header of each GET /v1/flags ("" when absent), in
   // order.
   std::vector<std::string> if_none_match_values() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return if_none_match_;
+    return CopyUnderLock(if_none_match_);
   }
   // When each GET /v1/flags / GET /v1/stream arrived (steady clock), in
   // order.
   std::vector<std::chrono::steady_clock::time_point> flags_request_times()
       const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return flags_times_;
+    return CopyUnderLock(flags_times_);
   }
   std::vector<std::chrono::steady_clock::time_point> stream_request_times()
       const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stream_times_;
+    return CopyUnderLock(stream_times_);
   }
 
   // Polls `done` every millisecond for up to `timeout`.
@@ -443,6 +360,13 @@ class FlagServer {
     std::string bytes;
     bool close_after = false;
   };
+
+  // A copy of `field`, read under mu_.
+  template <typename T>
+  T CopyUnderLock(const T& field) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return field;
+  }
 
   std::string PutEventLocked() const {
     return "event: put\nid: " + std::to_string(version_) +
