@@ -415,8 +415,8 @@ ABSL_ATTRIBUTE_NOINLINE bool EnabledOn(const internal::Publisher& publisher,
   if (slot == nullptr) return false;
   if (slot->enabled_answer >= 0) return slot->enabled_answer != 0;
   internal::EvalClock clock;
-  const EvaluationDetail d = internal::EvaluateFlag(
-      set, slot->index, context, ValueType::kBool, clock);
+  const EvaluationDetail d = internal::EvaluateFlag(set, slot->index, context,
+                                                    ValueType::kBool, clock);
   return d.value.type == ValueType::kBool && d.value.bool_value;
 }
 
