@@ -482,11 +482,15 @@ TEST_F(RemoteSourceTest, CommentsAloneDoNotKeepAStreamAlive) {
   ASSERT_TRUE(Eventually([&] {
     return client->GetStatus().connection == RemoteConnection::kStreaming;
   }));
-  // Bytes keep arriving (a comment every 50 ms, well within the socket's
-  // read timeout) but never an event.
+  // Bytes keep arriving (a comment every 50 ms) but never an event.
   server_.SetSilent(true, "keep-alive");
+  // "no event for" is logged only when bytes arrive after the heartbeat
+  // timeout without an event: the comments were read and did not keep the
+  // stream alive. (The socket's read timeout is the heartbeat timeout too, so
+  // a connection may also end with "no data for" when a loaded machine
+  // starves the server for 300 ms between two comments; that proves nothing
+  // either way, and the test does not look at it. The TSan soak saw it once.)
   ASSERT_TRUE(Eventually([&] { return Logged("no event for 300ms"); }));
-  EXPECT_FALSE(Logged("no data for"));  // it was not the socket timing out
 }
 
 // ------------------------------------------------------------------ protocol
