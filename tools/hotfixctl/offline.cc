@@ -105,30 +105,18 @@ int Validate(const Args& args) {
   }
   const std::size_t more = errors.total - errors.messages.size();
   if (args.json) {
-    rapidjson::StringBuffer buffer;
-    tools::JsonWriter w(buffer);
-    w.StartObject();
-    w.Key("file");
-    tools::WriteString(w, path);
-    w.Key("valid");
-    w.Bool(snapshot.ok());
+    tools::JsonOut out;
+    out.Begin().Str("file", path).Bool("valid", snapshot.ok());
     if (snapshot.ok()) {
-      w.Key("version");
-      w.Uint64((*snapshot)->version());
-      w.Key("flags");
-      w.Uint64((*snapshot)->size());
+      out.U64("version", (*snapshot)->version())
+          .U64("flags", (*snapshot)->size());
     } else {
-      w.Key("error");  // the first error, as Compile() reports it
-      tools::WriteString(w, std::string(snapshot.status().message()));
-      w.Key("errors");
-      w.StartArray();
-      for (const std::string& m : errors.messages) tools::WriteString(w, m);
-      w.EndArray();
-      w.Key("error_count");
-      w.Uint64(errors.total);
+      // The first error, as Compile() reports it.
+      out.Str("error", std::string(snapshot.status().message()))
+          .Strings("errors", errors.messages)
+          .U64("error_count", errors.total);
     }
-    w.EndObject();
-    std::printf("%s\n", buffer.GetString());
+    std::printf("%s\n", out.End().Take().c_str());
   } else if (snapshot.ok()) {
     std::printf("%s: ok (version %llu, %zu flags)\n", path.c_str(),
                 static_cast<unsigned long long>((*snapshot)->version()),
@@ -152,29 +140,20 @@ int Validate(const Args& args) {
 namespace {
 
 // Writes one evaluation as a JSON object's members.
-void WriteDetail(tools::JsonWriter& w, const std::string& flag,
+void WriteDetail(tools::JsonOut& out, const std::string& flag,
                  const EvaluationDetail& d) {
-  const std::string value = FormatValue(d.value);
-  w.Key("flag");
-  tools::WriteString(w, flag);
-  w.Key("value");
+  out.Str("flag", flag);
   if (d.value.type == ValueType::kNone) {
-    w.Null();
+    out.Null("value");
   } else {
-    w.RawValue(value.data(), value.size(), rapidjson::kObjectType);
+    out.Raw("value", FormatValue(d.value));
   }
-  w.Key("type");
-  tools::WriteString(w, ValueTypeName(d.value.type));
-  w.Key("variant");
-  tools::WriteString(w, d.variant);
-  w.Key("reason");
-  tools::WriteString(w, ReasonName(d.reason));
-  w.Key("error");
-  tools::WriteString(w, ErrorKindName(d.error));
-  w.Key("rule_index");
-  w.Int(d.rule_index);
-  w.Key("version");
-  w.Uint64(d.snapshot_version);
+  out.Str("type", ValueTypeName(d.value.type))
+      .Str("variant", d.variant)
+      .Str("reason", ReasonName(d.reason))
+      .Str("error", ErrorKindName(d.error))
+      .I64("rule_index", d.rule_index)
+      .U64("version", d.snapshot_version);
 }
 
 // "missing attribute" -> "missing_attribute": the --json spelling.
@@ -296,71 +275,45 @@ void PrintExplanation(const Explanation& e) {
 }
 
 // The explanation as a JSON object member "explain".
-void WriteExplanation(tools::JsonWriter& w, const Explanation& e) {
-  w.Key("explain");
-  w.StartObject();
-  w.Key("prerequisites");
-  w.StartArray();
+void WriteExplanation(tools::JsonOut& out, const Explanation& e) {
+  out.Begin("explain").BeginArray("prerequisites");
   for (const PrerequisiteExplanation& p : e.prerequisites) {
-    w.StartObject();
-    w.Key("flag");
-    tools::WriteString(w, p.flag);
-    w.Key("required_variant");
-    tools::WriteString(w, p.required_variant);
-    w.Key("served_variant");
-    tools::WriteString(w, p.served_variant);
-    w.Key("passed");
-    w.Bool(p.passed);
-    w.EndObject();
+    out.Begin()
+        .Str("flag", p.flag)
+        .Str("required_variant", p.required_variant)
+        .Str("served_variant", p.served_variant)
+        .Bool("passed", p.passed)
+        .End();
   }
-  w.EndArray();
-  w.Key("rules");
-  w.StartArray();
+  out.EndArray().BeginArray("rules");
   for (std::size_t i = 0; i < e.rules.size(); ++i) {
     const RuleExplanation& r = e.rules[i];
-    w.StartObject();
-    w.Key("index");
-    w.Uint64(i);
-    w.Key("matched");
-    w.Bool(r.matched);
+    out.Begin().U64("index", i).Bool("matched", r.matched);
     if (r.split) {
-      w.Key("bucket_by");
-      tools::WriteString(w, r.bucket_by.empty() ? "key" : r.bucket_by);
-      w.Key("missing_bucket_key");
-      w.Bool(r.missing_bucket_key);
+      out.Str("bucket_by", r.bucket_by.empty() ? "key" : r.bucket_by)
+          .Bool("missing_bucket_key", r.missing_bucket_key);
     }
-    w.Key("clauses");
-    w.StartArray();
+    out.BeginArray("clauses");
     for (const ClauseExplanation& c : r.clauses) {
-      w.StartObject();
-      w.Key("attribute");
+      out.Begin();
       if (c.attribute.empty()) {
-        w.Null();
+        out.Null("attribute");
       } else {
-        tools::WriteString(w, c.attribute);
+        out.Str("attribute", c.attribute);
       }
-      w.Key("op");
-      tools::WriteString(w, c.op);
-      w.Key("negate");
-      w.Bool(c.negate);
-      w.Key("outcome");
-      tools::WriteString(w, Identifier(ClauseOutcomeName(c.outcome)));
+      out.Str("op", c.op)
+          .Bool("negate", c.negate)
+          .Str("outcome", Identifier(ClauseOutcomeName(c.outcome)));
       if (c.outcome == ClauseOutcome::kWrongType ||
           c.outcome == ClauseOutcome::kInvalidValue) {
-        w.Key("expected_type");
-        tools::WriteString(w, c.expected_type);
-        w.Key("actual_type");
-        tools::WriteString(w, c.actual_type);
+        out.Str("expected_type", c.expected_type)
+            .Str("actual_type", c.actual_type);
       }
-      w.EndObject();
+      out.End();
     }
-    w.EndArray();
-    w.EndObject();
+    out.EndArray().End();
   }
-  w.EndArray();
-  w.Key("decided_by");
-  tools::WriteString(w, DecidedBy(e));
-  w.EndObject();
+  out.EndArray().Str("decided_by", DecidedBy(e)).End();
 }
 
 // Builds a context from a JSON object: "key" is the context key; strings,
@@ -410,11 +363,8 @@ int EvalMany(const Snapshot& snapshot, const std::string& flag,
     start = end + 1;
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    rapidjson::StringBuffer buffer;
-    tools::JsonWriter w(buffer);
-    w.StartObject();
-    w.Key("line");
-    w.Int(line_number);
+    tools::JsonOut out;
+    out.Begin().I64("line", line_number);
     std::deque<std::string> storage;
     Context ctx;
     rapidjson::Document doc;
@@ -423,25 +373,20 @@ int EvalMany(const Snapshot& snapshot, const std::string& flag,
     if (st.ok()) st = ContextFromJson(doc, storage, &ctx);
     if (!st.ok()) {
       ++failed;
-      w.Key("error");
-      tools::WriteString(w, std::string(st.message()));
+      out.Str("error", std::string(st.message()));
     } else {
-      if (ctx.has_key()) {
-        w.Key("key");
-        tools::WriteString(w, ctx.key());
-      }
+      if (ctx.has_key()) out.Str("key", ctx.key());
       if (explain) {
         const Explanation e =
             snapshot.Explain(flag, ctx, ValueType::kNone, now);
-        WriteDetail(w, flag, e.detail);
-        WriteExplanation(w, e);
+        WriteDetail(out, flag, e.detail);
+        WriteExplanation(out, e);
       } else {
-        WriteDetail(w, flag,
+        WriteDetail(out, flag,
                     snapshot.Evaluate(flag, ctx, ValueType::kNone, now));
       }
     }
-    w.EndObject();
-    std::printf("%s\n", buffer.GetString());
+    std::printf("%s\n", out.End().Take().c_str());
   }
   if (failed > 0) {
     std::fprintf(stderr, "hotfixctl: %d context line(s) could not be read\n",
@@ -567,13 +512,11 @@ int Eval(const Args& args) {
       explain ? e.detail : (*snapshot)->Evaluate(flag, ctx, expected, now);
   const std::string value = FormatValue(d.value);
   if (args.json) {
-    rapidjson::StringBuffer buffer;
-    tools::JsonWriter w(buffer);
-    w.StartObject();
-    WriteDetail(w, flag, d);
-    if (explain) WriteExplanation(w, e);
-    w.EndObject();
-    std::printf("%s\n", buffer.GetString());
+    tools::JsonOut out;
+    out.Begin();
+    WriteDetail(out, flag, d);
+    if (explain) WriteExplanation(out, e);
+    std::printf("%s\n", out.End().Take().c_str());
   } else {
     std::printf("%s: %s\n", flag.c_str(), value.c_str());
     std::printf("  variant  %s\n",

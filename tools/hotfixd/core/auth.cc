@@ -31,19 +31,14 @@ constexpr ScopeName kScopeNames[] = {
 };
 
 std::string TokenDetail(const TokenRow& t) {
-  rapidjson::StringBuffer buffer;
-  tools::JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("token_id");
-  tools::WriteString(w, t.id);
-  w.Key("name");
-  tools::WriteString(w, t.name);
-  w.Key("scopes");
-  tools::WriteString(w, t.scopes);
-  w.Key("env");
-  tools::WriteString(w, t.env);
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  tools::JsonOut out;
+  out.Begin()
+      .Str("token_id", t.id)
+      .Str("name", t.name)
+      .Str("scopes", t.scopes)
+      .Str("env", t.env)
+      .End();
+  return out.Take();
 }
 
 }  // namespace
