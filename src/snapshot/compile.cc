@@ -1132,6 +1132,7 @@ absl::Status Compiler::CompileClauseValue(
       return absl::OkStatus();
     }
     case Op::kNever:
+    case Op::kSemverCoerced:  // flagd's sem_ver (flagd_compile.cc), not native
       break;
   }
   return absl::OkStatus();

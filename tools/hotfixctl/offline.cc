@@ -219,6 +219,8 @@ std::string DecidedBy(const Explanation& e) {
       }
       return absl::StrCat("error ", std::string(ErrorKindName(d.error)),
                           ": the caller's default");
+    case Reason::kGuardTripped:  // only in a process whose guard tripped
+      return "the process's local guard tripped: the off variant";
   }
   return "";
 }
