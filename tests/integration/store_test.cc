@@ -12,6 +12,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "store/copy.h"
 #include "store/epoch.h"
 #include "store/open.h"
+#include "store/postgres_feed.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 
@@ -523,6 +525,25 @@ TEST(PostgresFeedTest, AnotherConnectionsCommitArrives) {
   ASSERT_TRUE(server->Start());
   EXPECT_TRUE(WaitUntil([&] { return has(StoreEvent::Kind::kResync, 0); },
                         absl::Seconds(30)));
+}
+
+// What PostgresStore sends is what the feed reads back.
+TEST(PostgresFeedTest, NotificationPayloadsRoundTrip) {
+  for (const StoreEvent& sent :
+       {StoreEvent{StoreEvent::Kind::kVersion, "production", 7},
+        StoreEvent{StoreEvent::Kind::kEnvironment, "staging", 0},
+        StoreEvent{StoreEvent::Kind::kTokens, "", 0},
+        StoreEvent{StoreEvent::Kind::kWebhooks, "production", 0}}) {
+    const std::string payload = hotfixd::NotificationPayload(sent);
+    std::optional<StoreEvent> read = hotfixd::ParseNotification(payload);
+    ASSERT_TRUE(read.has_value()) << payload;
+    EXPECT_EQ(read->kind, sent.kind) << payload;
+    EXPECT_EQ(read->env, sent.env) << payload;
+    EXPECT_EQ(read->version, sent.version) << payload;
+  }
+  EXPECT_EQ(hotfixd::NotificationPayload(
+                StoreEvent{StoreEvent::Kind::kVersion, "production", 7}),
+            "v production 7");
 }
 
 // `hotfixd migrate`: everything, ids and checksums kept, digests equal, a

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +44,21 @@ bool IsConnectionState(const char* sqlstate) {
 void IgnoreNotice(void*, const char*) {}
 
 }  // namespace
+
+void PgParams::Add(const SqlArg& arg) {
+  const SqlArg::Value& v = arg.value();
+  if (const auto* text = std::get_if<std::string>(&v)) {
+    values_.emplace_back(*text);
+  } else if (const auto* i = std::get_if<std::int64_t>(&v)) {
+    values_.emplace_back(std::to_string(*i));
+  } else if (const auto* u = std::get_if<std::uint64_t>(&v)) {
+    values_.emplace_back(std::to_string(*u));
+  } else if (const auto* b = std::get_if<bool>(&v)) {
+    values_.emplace_back(*b ? "true" : "false");
+  } else {
+    values_.emplace_back(std::nullopt);  // NULL
+  }
+}
 
 PgResult::~PgResult() {
   if (result_ != nullptr) PQclear(result_);

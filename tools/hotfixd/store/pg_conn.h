@@ -38,39 +38,23 @@ typedef struct pg_result PGresult;
 namespace hotfix {
 namespace hotfixd {
 
-// Statement parameters $1, $2, ... as text (or NULL).
+// Statement parameters $1, $2, ... as text (or NULL): each SqlArg
+// (store/sql_args.h) as PostgreSQL reads it.
 class PgParams {
  public:
   template <typename... Args>
   explicit PgParams(const Args&... args) {
-    (Add(args), ...);
+    (Add(SqlArg(args)), ...);
+  }
+  explicit PgParams(const SqlArgs& args) {
+    for (const SqlArg& arg : args) Add(arg);
   }
   const std::vector<std::optional<std::string>>& values() const {
     return values_;
   }
 
  private:
-  void Add(const std::string& s) { values_.emplace_back(s); }
-  void Add(const char* s) { values_.emplace_back(std::string(s)); }
-  void Add(std::int64_t v) { values_.emplace_back(std::to_string(v)); }
-  void Add(std::uint64_t v) { values_.emplace_back(std::to_string(v)); }
-  void Add(int v) { values_.emplace_back(std::to_string(v)); }
-  void Add(bool v) { values_.emplace_back(v ? "true" : "false"); }
-  void Add(NullIfEmpty v) {
-    if (v.text.empty()) {
-      values_.emplace_back(std::nullopt);
-    } else {
-      values_.emplace_back(v.text);
-    }
-  }
-  void Add(NullIfZero v) {
-    if (v.value == 0) {
-      values_.emplace_back(std::nullopt);
-    } else {
-      values_.emplace_back(std::to_string(v.value));
-    }
-  }
-  void Add(const std::optional<std::string>& v) { values_.push_back(v); }
+  void Add(const SqlArg& arg);
 
   std::vector<std::optional<std::string>> values_;
 };

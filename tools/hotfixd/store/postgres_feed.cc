@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/server_log.h"
@@ -27,6 +28,22 @@ constexpr int kBackoffInitialMs = 100;
 constexpr int kBackoffCapMs = 5000;
 
 }  // namespace
+
+std::string NotificationPayload(const StoreEvent& event) {
+  switch (event.kind) {
+    case StoreEvent::Kind::kVersion:
+      return absl::StrCat("v ", event.env, " ", event.version);
+    case StoreEvent::Kind::kEnvironment:
+      return absl::StrCat("e ", event.env);
+    case StoreEvent::Kind::kTokens:
+      return "t";
+    case StoreEvent::Kind::kWebhooks:
+      return absl::StrCat("w ", event.env);
+    case StoreEvent::Kind::kResync:
+      break;
+  }
+  return std::string();
+}
 
 std::optional<StoreEvent> ParseNotification(std::string_view text) {
   const absl::string_view payload(text.data(), text.size());
@@ -88,8 +105,9 @@ void PostgresFeed::Run() {
   bool logged_down = false;
   while (!stop_.load()) {
     auto conn = PgConnection::Connect(url_, describe_);
-    absl::Status st = conn.ok() ? (*conn)->Exec("LISTEN", "LISTEN hotfixd").status()
-                                : conn.status();
+    absl::Status st = conn.ok()
+                          ? (*conn)->Exec("LISTEN", "LISTEN hotfixd").status()
+                          : conn.status();
     if (!st.ok()) {
       if (!logged_down) {
         tools::LogWarning(absl::StrCat("change feed: ", st.message(),

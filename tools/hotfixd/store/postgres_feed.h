@@ -3,7 +3,8 @@
 // PostgresFeed: PostgresStore's change feed. A thread of its own holds a
 // second connection that LISTENs on channel "hotfixd" and turns every
 // notification ("v ENV VERSION", "e ENV", "t", "w ENV"; see
-// postgres_store.h) into a StoreEvent. Each time the connection is
+// postgres_store.h) into a StoreEvent; NotificationPayload() writes that
+// format and ParseNotification() reads it. Each time the connection is
 // (re)established it first reports kResync: notifications sent while it was
 // down are lost, so the consumer re-reads the tables. A lost connection is
 // retried with jittered exponential backoff (100 ms doubling to 5 s); an
@@ -49,6 +50,13 @@ class PostgresFeed final : public ChangeFeed {
   int wake_[2] = {-1, -1};  // a pipe: the destructor writes, Run polls
   std::thread thread_;
 };
+
+// NotificationPayload()
+//
+// What PostgresStore sends on channel "hotfixd" for `event`: "v ENV
+// VERSION", "e ENV", "t" or "w ENV"; empty for kResync, which is never
+// sent.
+std::string NotificationPayload(const StoreEvent& event);
 
 // ParseNotification()
 //

@@ -8,6 +8,10 @@
 //   PostgresStore  a PostgreSQL database (postgres://...) that several
 //                  hotfixd replicas share; synchronous_commit on
 //
+// Both are SqlStores (store/sql_store.h): the statements of every method
+// are written once, there, and each backend adds only its schema,
+// connection and transactions.
+//
 // Either way a write method that returned OK is durable (survives kill -9 of
 // hotfixd, and of the database server). Tables:
 //
