@@ -69,8 +69,7 @@ TEST(DocsExamplesTest, EveryExampleCompiles) {
   }
   EXPECT_EQ(names, (std::set<std::string>{
                        "checkout-demo.json", "gradual-rollout.json",
-                       "kill-switch.json",
-                       "prerequisites-and-variants.json",
+                       "kill-switch.json", "prerequisites-and-variants.json",
                        "rules-and-segments.json"}));
   for (const std::string& name : names) {
     SCOPED_TRACE(name);
@@ -88,7 +87,8 @@ TEST(KillSwitchExampleTest, KilledFlagServesOffVariantEvenToTargets) {
   auto snapshot = MustCompile(ReadExample("kill-switch.json"));
   ASSERT_NE(snapshot, nullptr);
   for (const char* key : {"user-1", "qa-bot"}) {
-    const EvaluationDetail d = snapshot->Evaluate("recommendations", Context(key));
+    const EvaluationDetail d =
+        snapshot->Evaluate("recommendations", Context(key));
     EXPECT_EQ(d.reason, Reason::kKilled) << key;
     EXPECT_EQ(d.variant, "off") << key;
     EXPECT_FALSE(IsOn(d)) << key;
@@ -97,13 +97,14 @@ TEST(KillSwitchExampleTest, KilledFlagServesOffVariantEvenToTargets) {
 }
 
 TEST(KillSwitchExampleTest, RevivingRestoresTargetsAndDefault) {
-  const std::string revived =
-      Edit(ReadExample("kill-switch.json"), R"("killed": true)", R"("killed": false)");
+  const std::string revived = Edit(ReadExample("kill-switch.json"),
+                                   R"("killed": true)", R"("killed": false)");
   auto snapshot = MustCompile(revived);
   ASSERT_NE(snapshot, nullptr);
   EXPECT_EQ(snapshot->Evaluate("recommendations", Context("qa-bot")).reason,
             Reason::kTargetMatch);
-  const EvaluationDetail d = snapshot->Evaluate("recommendations", Context("user-1"));
+  const EvaluationDetail d =
+      snapshot->Evaluate("recommendations", Context("user-1"));
   EXPECT_EQ(d.reason, Reason::kDefault);
   EXPECT_TRUE(IsOn(d));
 }
@@ -159,8 +160,10 @@ TEST(GradualRolloutExampleTest, AboutTenPercentOfKeysGetTheFix) {
 // fix-123 with its fallthrough split edited to `on` % on, the rest off.
 std::string RampFix123(int on) {
   std::string json = ReadExample("gradual-rollout.json");
-  json = Edit(json, R"("weight": 10 })", "\"weight\": " + std::to_string(on) + " }");
-  return Edit(json, R"("weight": 90 })", "\"weight\": " + std::to_string(100 - on) + " }");
+  json = Edit(json, R"("weight": 10 })",
+              "\"weight\": " + std::to_string(on) + " }");
+  return Edit(json, R"("weight": 90 })",
+              "\"weight\": " + std::to_string(100 - on) + " }");
 }
 
 TEST(GradualRolloutExampleTest, RampingUpOnlyAddsKeys) {
@@ -269,18 +272,18 @@ TEST_F(RulesAndSegmentsExampleTest, SemverComparesByPrecedenceNotText) {
   EXPECT_EQ(snapshot_->Evaluate("new-editor", web).reason, Reason::kDefault);
 }
 
-TEST_F(RulesAndSegmentsExampleTest, CrashWorkaroundTargetsVersionRangeAndModels) {
+TEST_F(RulesAndSegmentsExampleTest,
+       CrashWorkaroundTargetsVersionRangeAndModels) {
   struct Case {
     const char* version;
     const char* model;
     bool on;
   };
-  for (const Case& c : {Case{"3.1.0", "Pixel 7 Pro", true},
-                        Case{"3.1.12", "Pixel 6", true},
-                        Case{"v3.1.5", "Pixel 6a", false},
-                        Case{"3.2.0", "Pixel 7", false},
-                        Case{"3.1.0-rc.1", "Pixel 7", false},
-                        Case{"3.1.4", "Pixel 8", false}}) {
+  for (const Case& c :
+       {Case{"3.1.0", "Pixel 7 Pro", true}, Case{"3.1.12", "Pixel 6", true},
+        Case{"v3.1.5", "Pixel 6a", false}, Case{"3.2.0", "Pixel 7", false},
+        Case{"3.1.0-rc.1", "Pixel 7", false},
+        Case{"3.1.4", "Pixel 8", false}}) {
     Context ctx("device-1");
     ctx.Set("app_version", c.version).Set("device_model", c.model);
     EXPECT_EQ(IsOn(snapshot_->Evaluate("crash-workaround", ctx)), c.on)
@@ -293,7 +296,8 @@ TEST_F(RulesAndSegmentsExampleTest, HolidayFreezeFollowsEvaluationTime) {
     absl::Time t;
     std::string error;
     EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, time, &t, &error)) << error;
-    return snapshot_->Evaluate("holiday-freeze", Context(), ValueType::kBool, t);
+    return snapshot_->Evaluate("holiday-freeze", Context(), ValueType::kBool,
+                               t);
   };
   EvaluationDetail d = at("2025-12-24T18:00:00Z");
   EXPECT_EQ(d.reason, Reason::kRuleMatch);
@@ -305,7 +309,8 @@ TEST_F(RulesAndSegmentsExampleTest, HolidayFreezeFollowsEvaluationTime) {
   EXPECT_EQ(at("2026-01-05T00:00:01Z").variant, "normal");
 }
 
-TEST_F(RulesAndSegmentsExampleTest, NegatedClauseFailsClosedWhenAttributeMissing) {
+TEST_F(RulesAndSegmentsExampleTest,
+       NegatedClauseFailsClosedWhenAttributeMissing) {
   Context paid("acct-1");
   paid.Set("plan", "team").Set("seats", 120);
   EXPECT_TRUE(IsOn(snapshot_->Evaluate("enterprise-export", paid)));
@@ -384,10 +389,12 @@ TEST_F(PrerequisitesExampleTest, FailedPrerequisiteBeatsTargets) {
 }
 
 TEST_F(PrerequisitesExampleTest, JsonVariantsAreServedAsText) {
-  const std::string_view strict = client_->GetJson("checkout-limits", "{}", eu_review_);
+  const std::string_view strict =
+      client_->GetJson("checkout-limits", "{}", eu_review_);
   EXPECT_NE(strict.find("\"max_items\":10"), std::string_view::npos) << strict;
   EXPECT_EQ(strict.front(), '{');
-  EXPECT_EQ(client_->Evaluate("checkout-limits", eu_).value.type, ValueType::kJson);
+  EXPECT_EQ(client_->Evaluate("checkout-limits", eu_).value.type,
+            ValueType::kJson);
   // Asking for another type is the caller's mistake: the caller's default.
   EXPECT_EQ(client_->GetString("checkout-limits", "fallback", eu_), "fallback");
   EXPECT_EQ(client_->Evaluate("checkout-limits", eu_, ValueType::kString).error,
@@ -412,7 +419,8 @@ TEST_F(PrerequisitesExampleTest, KillingThePrerequisiteTurnsDependentsOff) {
             Reason::kPrerequisiteFailed);
 }
 
-// ------------- docs/examples/checkout-demo.json (hotfixd and the example service)
+// ------------- docs/examples/checkout-demo.json (hotfixd and the example
+// service)
 
 TEST(KillSwitchServiceDefaultsTest, FixIsOnInEuAndForAQuarterElsewhere) {
   auto snapshot = MustCompile(kCheckoutDemoFlags);
@@ -439,13 +447,16 @@ TEST(KillSwitchServiceDefaultsTest, FixIsOnInEuAndForAQuarterElsewhere) {
 TEST(KillSwitchServiceDefaultsTest, RecommendationsAreOnUntilKilled) {
   auto snapshot = MustCompile(kCheckoutDemoFlags);
   ASSERT_NE(snapshot, nullptr);
-  const EvaluationDetail d = snapshot->Evaluate("kill-recommendations", Context("user-1"));
+  const EvaluationDetail d =
+      snapshot->Evaluate("kill-recommendations", Context("user-1"));
   EXPECT_EQ(d.reason, Reason::kStatic);
   EXPECT_TRUE(IsOn(d));
 
-  auto killed = MustCompile(Edit(kCheckoutDemoFlags, R"("killed": false)", R"("killed": true)"));
+  auto killed = MustCompile(
+      Edit(kCheckoutDemoFlags, R"("killed": false)", R"("killed": true)"));
   ASSERT_NE(killed, nullptr);
-  const EvaluationDetail k = killed->Evaluate("kill-recommendations", Context("user-1"));
+  const EvaluationDetail k =
+      killed->Evaluate("kill-recommendations", Context("user-1"));
   EXPECT_EQ(k.reason, Reason::kKilled);
   EXPECT_FALSE(IsOn(k));
 }

@@ -100,8 +100,8 @@ TEST(SemVerParseTest, AcceptsSpecExamplesOfPrereleases) {
   SemVer v;
   for (std::string_view text :
        {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7", "1.0.0-x.7.z.92",
-        "1.0.0-x-y-z.--", "1.0.0-0", "1.0.0--", "1.0.0-alpha-a.b-c",
-        "1.0.0-0a", "1.0.0-00a", "1.0.0-alpha.0valid"}) {
+        "1.0.0-x-y-z.--", "1.0.0-0", "1.0.0--", "1.0.0-alpha-a.b-c", "1.0.0-0a",
+        "1.0.0-00a", "1.0.0-alpha.0valid"}) {
     EXPECT_TRUE(ParseSemVer(text, &v)) << text;
   }
   ASSERT_TRUE(ParseSemVer("1.0.0-x-y-z.--", &v));
@@ -145,9 +145,10 @@ TEST(SemVerParseTest, RejectsEmbeddedNul) {
 
 TEST(SemVerParseTest, AcceptsUint64MaxAndRejectsOverflow) {
   SemVer v;
-  ASSERT_TRUE(ParseSemVer("18446744073709551615.18446744073709551615."
-                          "18446744073709551615",
-                          &v));
+  ASSERT_TRUE(
+      ParseSemVer("18446744073709551615.18446744073709551615."
+                  "18446744073709551615",
+                  &v));
   EXPECT_EQ(v.major, UINT64_MAX);
   EXPECT_EQ(v.minor, UINT64_MAX);
   EXPECT_EQ(v.patch, UINT64_MAX);
@@ -176,8 +177,7 @@ TEST(SemVerCompareTest, CorePartsCompareNumerically) {
   EXPECT_LT(Compare("9.99.99", "10.0.0"), 0);
   EXPECT_GT(Compare("1.10.0", "1.9.0"), 0);
   EXPECT_EQ(Compare("1.2.3", "1.2.3"), 0);
-  EXPECT_LT(Compare("18446744073709551614.0.0", "18446744073709551615.0.0"),
-            0);
+  EXPECT_LT(Compare("18446744073709551614.0.0", "18446744073709551615.0.0"), 0);
 }
 
 TEST(SemVerCompareTest, FollowsSpecPrecedenceChain) {
@@ -256,11 +256,10 @@ TEST(SemVerCompareTest, BuildMetadataAndPrefixDoNotAffectPrecedence) {
 
 TEST(SemVerCompareTest, OrdersASortedSampleConsistently) {
   const std::vector<std::string_view> sample = {
-      "0.0.0",         "0.0.1-0",     "0.0.1",        "0.1.0",
-      "1.0.0-0",       "1.0.0-0.0",   "1.0.0-1",      "1.0.0-10",
-      "1.0.0--",       "1.0.0-A",     "1.0.0-a",      "1.0.0-a.0",
-      "1.0.0-a.a",     "1.0.0",       "1.0.1",        "1.10.0",
-      "2.0.0-rc.1",    "2.0.0",       "10.0.0"};
+      "0.0.0",     "0.0.1-0",    "0.0.1",     "0.1.0",   "1.0.0-0",
+      "1.0.0-0.0", "1.0.0-1",    "1.0.0-10",  "1.0.0--", "1.0.0-A",
+      "1.0.0-a",   "1.0.0-a.0",  "1.0.0-a.a", "1.0.0",   "1.0.1",
+      "1.10.0",    "2.0.0-rc.1", "2.0.0",     "10.0.0"};
   // The sample is listed in ascending order.
   for (std::size_t i = 0; i < sample.size(); ++i) {
     for (std::size_t j = 0; j < sample.size(); ++j) {

@@ -46,11 +46,15 @@ TEST(TestFlagsTest, KillAndReviveAndRemove) {
 
 TEST(TestFlagsTest, DefinitionsAllowRulesAndRejectBadOnes) {
   testing::TestFlags flags;
-  ASSERT_TRUE(flags.SetDefinition("eu", R"({"variants": {"on": true, "off": false},
+  ASSERT_TRUE(
+      flags
+          .SetDefinition("eu", R"({"variants": {"on": true, "off": false},
       "default": "off", "rules": [{"if": [{"attribute": "region", "op": "eq", "value": "eu"}],
-      "serve": "on"}]})").ok());
+      "serve": "on"}]})")
+          .ok());
   EXPECT_TRUE(flags.client().Enabled("eu", Context("u").Set("region", "eu")));
-  const absl::Status bad = flags.SetDefinition("eu", R"({"variants": {"on": true},
+  const absl::Status bad =
+      flags.SetDefinition("eu", R"({"variants": {"on": true},
       "default": "on", "rules": [{"if": [{"attribute": "r", "op": "betwen", "value": 1}], "serve": "on"}]})");
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.message(), HasSubstr("flags.eu.rules[0].if[0].op"));

@@ -81,8 +81,8 @@ TEST(TimeParseTest, MatchesAbslParseTimeForValidForms) {
 
 TEST(TimeParseTest, MatchesCivilTimeForEveryMonthStartAcrossCenturies) {
   // Month boundaries exercise the day-of-year table and the leap rules.
-  for (int y : {0, 1, 4, 100, 400, 1582, 1700, 1800, 1900, 1969, 1970, 1971,
-                1972, 2000, 2001, 2023, 2024, 2100, 2400, 9999}) {
+  for (int y : {0,    1,    4,    100,  400,  1582, 1700, 1800, 1900, 1969,
+                1970, 1971, 1972, 2000, 2001, 2023, 2024, 2100, 2400, 9999}) {
     for (int m = 1; m <= 12; ++m) {
       char text[32];
       std::snprintf(text, sizeof(text), "%04d-%02d-01T00:00:00Z", y, m);
@@ -140,8 +140,7 @@ TEST(TimeParseTest, TruncatesFractionsToMicroseconds) {
   EXPECT_EQ(Rfc("2024-05-17T12:34:56.999999999Z"), base + 999999);
   EXPECT_EQ(Rfc("2024-05-17T12:34:56.000000001Z"), base);
   EXPECT_EQ(Rfc("2024-05-17T12:34:56.0Z"), base);
-  EXPECT_EQ(Rfc("2024-05-17T12:34:56.00000000000000000000000000000001Z"),
-            base);
+  EXPECT_EQ(Rfc("2024-05-17T12:34:56.00000000000000000000000000000001Z"), base);
   EXPECT_EQ(Rfc("2024-05-17T12:34:56.25+01:00"), base - 3600000000LL + 250000);
   // Before the epoch the fraction still adds to the (negative) seconds.
   EXPECT_EQ(Rfc("1969-12-31T23:59:59.75Z"), -250000);
@@ -176,10 +175,10 @@ TEST(TimeParseTest, ValidatesLeapDays) {
 }
 
 TEST(TimeParseTest, ValidatesMonthLengths) {
-  for (const char* text : {"2024-01-31", "2024-03-31", "2024-04-30",
-                           "2024-05-31", "2024-06-30", "2024-07-31",
-                           "2024-08-31", "2024-09-30", "2024-10-31",
-                           "2024-11-30", "2024-12-31"}) {
+  for (const char* text :
+       {"2024-01-31", "2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30",
+        "2024-07-31", "2024-08-31", "2024-09-30", "2024-10-31", "2024-11-30",
+        "2024-12-31"}) {
     EXPECT_NE(DateOrRfc(text), kUnparsed) << text;
   }
   for (const char* text :
@@ -227,14 +226,14 @@ TEST(TimeParseTest, RejectsMalformedInputs) {
            "2024/05/17T12:00:00Z",
            "2024-05-17X12:00:00Z",
            "2024-05-17_12:00:00Z",
-           "2024-05-17T12:00Z",            // seconds are required
-           "2024-05-17T12:00:00",          // offset is required
+           "2024-05-17T12:00Z",    // seconds are required
+           "2024-05-17T12:00:00",  // offset is required
            "2024-05-17T1:00:00Z",
            "2024-05-17T12:0:00Z",
            "2024-05-17T12:00:0Z",
            "2024-05-17T12-00-00Z",
-           "2024-05-17T12:00:00.Z",        // fraction needs a digit
-           "2024-05-17T12:00:00,5Z",       // comma is not RFC 3339
+           "2024-05-17T12:00:00.Z",   // fraction needs a digit
+           "2024-05-17T12:00:00,5Z",  // comma is not RFC 3339
            "2024-05-17T12:00:00ZZ",
            "2024-05-17T12:00:00Z ",
            " 2024-05-17T12:00:00Z",

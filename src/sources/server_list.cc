@@ -36,7 +36,8 @@ absl::StatusOr<ServerList> ServerList::Create(const RemoteOptions& options) {
 std::size_t ServerList::FailOver(std::size_t failed) {
   const std::size_t next = (failed + 1) % endpoints_.size();
   std::size_t expected = failed;
-  if (endpoints_.size() > 1 && current_.compare_exchange_strong(expected, next)) {
+  if (endpoints_.size() > 1 &&
+      current_.compare_exchange_strong(expected, next)) {
     Log(LogLevel::kInfo,
         absl::StrCat("flag server ", endpoints_[failed].origin,
                      endpoints_[failed].path_prefix, " failed; moving to ",

@@ -80,10 +80,9 @@ TEST(ConsoleAssetsTest, NoInlineScriptStyleOrHtmlSinks) {
   EXPECT_EQ(Matches(page, R"(\s(on[a-z]+)=)").size(), 0u);
   for (const ConsoleAsset& a : ConsoleAssets()) {
     if (!absl::EndsWith(a.name, ".mjs")) continue;
-    EXPECT_EQ(Matches(*a.body,
-                      R"(\b(innerHTML|outerHTML|insertAdjacentHTML|)"
-                      R"(document\.write|eval\s*\(|new\s+Function|)"
-                      R"(setTimeout\(\s*['"`]))")
+    EXPECT_EQ(Matches(*a.body, R"(\b(innerHTML|outerHTML|insertAdjacentHTML|)"
+                               R"(document\.write|eval\s*\(|new\s+Function|)"
+                               R"(setTimeout\(\s*['"`]))")
                   .size(),
               0u)
         << a.name;

@@ -146,15 +146,17 @@ TEST(GuardSimulationTest, HealthyRolloutsAreRarelyRolledBackAndRampToTheEnd) {
     }
   }
   std::sort(minutes.begin(), minutes.end());
-  std::printf("healthy: %d/%d rolled back (alpha %.0f%%), %d completed, "
-              "median %d minutes to 100%%\n",
-              rolled_back, kRollouts, criteria.alpha * 100, completed,
-              minutes.empty() ? 0 : minutes[minutes.size() / 2]);
+  std::printf(
+      "healthy: %d/%d rolled back (alpha %.0f%%), %d completed, "
+      "median %d minutes to 100%%\n",
+      rolled_back, kRollouts, criteria.alpha * 100, completed,
+      minutes.empty() ? 0 : minutes[minutes.size() / 2]);
   EXPECT_LE(rolled_back, static_cast<int>(criteria.alpha * kRollouts));
   EXPECT_GE(completed, kRollouts * 9 / 10);
 }
 
-TEST(GuardSimulationTest, AFixThatDoublesFailuresIsCaughtNineteenTimesInTwenty) {
+TEST(GuardSimulationTest,
+     AFixThatDoublesFailuresIsCaughtNineteenTimesInTwenty) {
   GuardCriteria criteria;
   std::mt19937_64 rng(1206);
   int caught = 0;
@@ -170,11 +172,12 @@ TEST(GuardSimulationTest, AFixThatDoublesFailuresIsCaughtNineteenTimesInTwenty) 
     completed += o.kind == Outcome::kCompleted;
   }
   std::sort(samples.begin(), samples.end());
-  std::printf("regression 2x: %d/%d rolled back, %d wrongly completed, median "
-              "%llu treatment outcomes to detection\n",
-              caught, kRollouts, completed,
-              static_cast<unsigned long long>(
-                  samples.empty() ? 0 : samples[samples.size() / 2]));
+  std::printf(
+      "regression 2x: %d/%d rolled back, %d wrongly completed, median "
+      "%llu treatment outcomes to detection\n",
+      caught, kRollouts, completed,
+      static_cast<unsigned long long>(
+          samples.empty() ? 0 : samples[samples.size() / 2]));
   EXPECT_GE(caught, kRollouts * 95 / 100);
   EXPECT_LE(completed, static_cast<int>(criteria.alpha * kRollouts));
 }

@@ -103,7 +103,8 @@ TEST(RouteTableTest, EveryRouteIsUniqueAndItsPatternIsItsLabel) {
     if (r.execution != Execution::kLoop) continue;
     const std::string pattern = r.pattern;
     if (r.method == Method::kPost) {
-      EXPECT_TRUE(pattern == "/v1/telemetry" || pattern.rfind("/ofrep/", 0) == 0)
+      EXPECT_TRUE(pattern == "/v1/telemetry" ||
+                  pattern.rfind("/ofrep/", 0) == 0)
           << pattern;
     } else {
       EXPECT_EQ(r.method, Method::kGet) << r.pattern;

@@ -37,15 +37,16 @@ class ApprovalsTest : public ServerTest {
   }
 
   std::string CreateToken(const std::string& name, const std::string& what) {
-    HttpReply r = Call("POST", "/v1/admin/tokens",
-                       absl::StrCat(R"({"reason":"team","name":")", name,
-                                    R"(",)", what, "}"));
+    HttpReply r = Call(
+        "POST", "/v1/admin/tokens",
+        absl::StrCat(R"({"reason":"team","name":")", name, R"(",)", what, "}"));
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? r.Json()["token"].GetString() : "";
   }
 
   std::uint64_t Version() {
-    return Call("GET", absl::StrCat(kEnv, "/flags")).Json()["version"]
+    return Call("GET", absl::StrCat(kEnv, "/flags"))
+        .Json()["version"]
         .GetUint64();
   }
 
@@ -57,10 +58,9 @@ class ApprovalsTest : public ServerTest {
 
   // Proposes a rollout as `token`; returns the change request's id.
   std::int64_t ProposeRollout(const std::string& token, int percent) {
-    HttpReply r = Call("POST", absl::StrCat(kEnv, "/flags/fix-double-charge/rollout"),
-                       absl::StrCat(R"({"reason":"ramp","percent":)", percent,
-                                    "}"),
-                       token);
+    HttpReply r = Call(
+        "POST", absl::StrCat(kEnv, "/flags/fix-double-charge/rollout"),
+        absl::StrCat(R"({"reason":"ramp","percent":)", percent, "}"), token);
     EXPECT_EQ(r.status, 202) << r.body;
     return r.status == 202 ? r.Json()["id"].GetInt64() : 0;
   }
@@ -77,8 +77,9 @@ class ApprovalsTest : public ServerTest {
 
 TEST_F(ApprovalsTest, AWriteBecomesARequestThatAnotherPersonApplies) {
   const std::uint64_t before = Version();
-  HttpReply r = Call("POST", absl::StrCat(kEnv, "/flags/fix-double-charge/rollout"),
-                     R"({"reason":"ramp to 75","percent":75})", alice_);
+  HttpReply r =
+      Call("POST", absl::StrCat(kEnv, "/flags/fix-double-charge/rollout"),
+           R"({"reason":"ramp to 75","percent":75})", alice_);
   ASSERT_EQ(r.status, 202) << r.body;
   rapidjson::Document req = r.Json();
   const std::int64_t id = req["id"].GetInt64();
@@ -119,16 +120,18 @@ TEST_F(ApprovalsTest, AWriteBecomesARequestThatAnotherPersonApplies) {
   EXPECT_STREQ(e[1]["detail"]["approved_by"].GetString(), "bob");
   EXPECT_EQ(e[1]["detail"]["request"].GetInt64(), id);
   EXPECT_STREQ(e[2]["action"].GetString(), "change.propose");
-  EXPECT_NE(tools::ToJson(e[2]["detail"]).find("rollout on 25% / off 75% → "
-                                                "rollout on 75% / off 25%"),
+  EXPECT_NE(tools::ToJson(e[2]["detail"])
+                .find("rollout on 25% / off 75% → "
+                      "rollout on 75% / off 25%"),
             std::string::npos)
       << tools::ToJson(e[2]["detail"]);
 }
 
 TEST_F(ApprovalsTest, KillsApplyAtOnceButRevivingWaits) {
   const std::uint64_t before = Version();
-  HttpReply kill = Call("POST", absl::StrCat(kEnv, "/flags/fix-double-charge/kill"),
-                        R"({"reason":"double charges"})", alice_);
+  HttpReply kill =
+      Call("POST", absl::StrCat(kEnv, "/flags/fix-double-charge/kill"),
+           R"({"reason":"double charges"})", alice_);
   ASSERT_EQ(kill.status, 200) << kill.body;
   EXPECT_EQ(Version(), before + 1);
   HttpReply tag = Call("POST", absl::StrCat(kEnv, "/tags/checkout/kill"),
@@ -136,8 +139,8 @@ TEST_F(ApprovalsTest, KillsApplyAtOnceButRevivingWaits) {
   ASSERT_EQ(tag.status, 200) << tag.body;
   EXPECT_EQ(Version(), before + 2);
   // SDKs see the kill at once.
-  EXPECT_NE(Http(server_->port(), "GET", "/v1/flags", kSdkKey).body.find(
-                R"("killed":true)"),
+  EXPECT_NE(Http(server_->port(), "GET", "/v1/flags", kSdkKey)
+                .body.find(R"("killed":true)"),
             std::string::npos);
   HttpReply revive =
       Call("POST", absl::StrCat(kEnv, "/flags/fix-double-charge/revive"),
@@ -154,7 +157,8 @@ TEST_F(ApprovalsTest, KillsApplyAtOnceButRevivingWaits) {
 TEST_F(ApprovalsTest, TheApproveScopeIsWhatLetsSomeoneApprove) {
   const std::string approver =
       CreateToken("release-manager", R"("scopes":"read,approve")");
-  const std::string writer = CreateToken("deployer", R"("scopes":"read,write")");
+  const std::string writer =
+      CreateToken("deployer", R"("scopes":"read,write")");
   const std::int64_t first = ProposeRollout(writer, 60);
   // Write without approve cannot approve.
   HttpReply r = Decide(first, "approve", writer);
@@ -214,10 +218,10 @@ TEST_F(ApprovalsTest, ARevokedProposersRequestCannotBeApproved) {
       token_id = t["id"].GetString();
     }
   }
-  ASSERT_EQ(Call("DELETE", "/v1/admin/tokens/" + token_id,
-                 R"({"reason":"left"})")
-                .status,
-            200);
+  ASSERT_EQ(
+      Call("DELETE", "/v1/admin/tokens/" + token_id, R"({"reason":"left"})")
+          .status,
+      200);
   HttpReply r = Decide(id, "approve", bob_);
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_NE(r.body.find("revoked"), std::string::npos) << r.body;
@@ -228,13 +232,13 @@ TEST_F(ApprovalsTest, LiftingProtectionNeedsApprovalToo) {
                      R"({"reason":"too slow","protected":false})", alice_);
   ASSERT_EQ(r.status, 202) << r.body;
   const std::int64_t id = r.Json()["id"].GetInt64();
-  EXPECT_TRUE(Call("GET", "/v1/admin/envs").Json()["environments"][0]
-                  ["protected"]
-                      .GetBool());
+  EXPECT_TRUE(Call("GET", "/v1/admin/envs")
+                  .Json()["environments"][0]["protected"]
+                  .GetBool());
   ASSERT_EQ(Decide(id, "approve", bob_).status, 200);
-  EXPECT_FALSE(Call("GET", "/v1/admin/envs").Json()["environments"][0]
-                   ["protected"]
-                       .GetBool());
+  EXPECT_FALSE(Call("GET", "/v1/admin/envs")
+                   .Json()["environments"][0]["protected"]
+                   .GetBool());
   // Writes apply directly again.
   EXPECT_EQ(Call("POST", absl::StrCat(kEnv, "/flags/fix-double-charge/rollout"),
                  R"({"reason":"x","percent":35})", alice_)
@@ -269,9 +273,8 @@ TEST_F(ApprovalsTest, UndecidedRequestsExpire) {
 }
 
 TEST_F(ApprovalsTest, CtlProposesListsShowsAndApproves) {
-  CtlResult propose = Ctl({"rollout", "fix-double-charge", "70", "--reason",
-                           "ramp"},
-                          alice_);
+  CtlResult propose =
+      Ctl({"rollout", "fix-double-charge", "70", "--reason", "ramp"}, alice_);
   ASSERT_EQ(propose.exit_code, 0) << propose.err;
   EXPECT_NE(propose.out.find("change request 1 proposed, not applied"),
             std::string::npos)

@@ -14,10 +14,10 @@
 #include "common/json_util.h"
 #include "gtest/gtest.h"
 #include "harness.h"
-#include "server_test.h"
 #include "hotfix/context.h"
 #include "hotfix/evaluation.h"
 #include "hotfix/snapshot.h"
+#include "server_test.h"
 
 namespace hotfix {
 namespace integration {

@@ -32,15 +32,15 @@ class GuardTest : public ServerTest {
   // Reports `n` outcomes of each arm of fix-double-charge ("on" is the
   // treatment, "off" the control) with the given failure counts.
   void Report(int on_ok, int on_failed, int off_ok, int off_failed) {
-    HttpReply r = Http(
-        server_->port(), "POST", "/v1/telemetry", kSdkKey,
-        absl::StrCat(R"({"instance":"test-1","counts":[
+    HttpReply r =
+        Http(server_->port(), "POST", "/v1/telemetry", kSdkKey,
+             absl::StrCat(R"({"instance":"test-1","counts":[
           {"flag":"fix-double-charge","variant":"on","exposures":)",
-                     on_ok + on_failed, R"(,"successes":)", on_ok,
-                     R"(,"failures":)", on_failed, R"(},
+                          on_ok + on_failed, R"(,"successes":)", on_ok,
+                          R"(,"failures":)", on_failed, R"(},
           {"flag":"fix-double-charge","variant":"off","exposures":)",
-                     off_ok + off_failed, R"(,"successes":)", off_ok,
-                     R"(,"failures":)", off_failed, "}]}"));
+                          off_ok + off_failed, R"(,"successes":)", off_ok,
+                          R"(,"failures":)", off_failed, "}]}"));
     ASSERT_EQ(r.status, 202) << r.body;
   }
 
@@ -175,8 +175,8 @@ TEST_F(GuardTest, AnOperatorsChangeStopsThePlan) {
                  R"({"reason":"by hand","percent":33})")
                 .status,
             200);
-  ASSERT_TRUE(WaitUntil([&] { return PlanState() == "stopped"; },
-                        absl::Seconds(30)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return PlanState() == "stopped"; }, absl::Seconds(30)));
   EXPECT_EQ(Percent(), 33);
   // A new plan can start; only one runs at a time.
   ASSERT_EQ(StartPlan().status, 201);
@@ -223,9 +223,9 @@ TEST_F(GuardTest, BadPlansNameTheField) {
 }
 
 TEST_F(GuardTest, CtlStartsFollowsAndCancels) {
-  CtlResult start = Ctl({"rollout", "fix-double-charge", "--stages",
-                         "5,25,100", "--every", "1h", "--max-failure-rate",
-                         "2%", "--reason", "PAY-1"});
+  CtlResult start =
+      Ctl({"rollout", "fix-double-charge", "--stages", "5,25,100", "--every",
+           "1h", "--max-failure-rate", "2%", "--reason", "PAY-1"});
   ASSERT_EQ(start.exit_code, 0) << start.err;
   EXPECT_NE(start.out.find("staged rollout of fix-double-charge"),
             std::string::npos)
@@ -235,8 +235,8 @@ TEST_F(GuardTest, CtlStartsFollowsAndCancels) {
   EXPECT_EQ(stats.exit_code, 0) << stats.err;
   EXPECT_NE(stats.out.find("0.99%"), std::string::npos) << stats.out;
   EXPECT_NE(stats.out.find("active"), std::string::npos) << stats.out;
-  CtlResult cancel = Ctl({"rollout", "fix-double-charge", "--cancel",
-                          "--reason", "enough"});
+  CtlResult cancel =
+      Ctl({"rollout", "fix-double-charge", "--cancel", "--reason", "enough"});
   EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
   EXPECT_NE(cancel.out.find("cancelled"), std::string::npos) << cancel.out;
   CtlResult bad = Ctl({"rollout", "fix-double-charge", "--stages", "5,100",

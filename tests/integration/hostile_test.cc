@@ -51,16 +51,26 @@ class HostileTest : public ServerTest {
   void SetUp() override { Start(kMaxBody); }
 
   void Start(std::size_t max_body) {
-    ServerTest::Start({"--max-body-bytes", absl::StrCat(max_body),
-                       "--max-header-bytes", "8192",
-                       "--max-header-count", "50",
-                       "--header-timeout", "1s",
-                       "--request-timeout", "2s",
-                       "--keep-alive-timeout", "2s",
-                       "--io-timeout", "2s",
-                       "--max-connections-per-address", "64",
-                       "--max-stream-backlog", "65536",
-                       "--max-streams-per-key", "3"});
+    ServerTest::Start({"--max-body-bytes",
+                       absl::StrCat(max_body),
+                       "--max-header-bytes",
+                       "8192",
+                       "--max-header-count",
+                       "50",
+                       "--header-timeout",
+                       "1s",
+                       "--request-timeout",
+                       "2s",
+                       "--keep-alive-timeout",
+                       "2s",
+                       "--io-timeout",
+                       "2s",
+                       "--max-connections-per-address",
+                       "64",
+                       "--max-stream-backlog",
+                       "65536",
+                       "--max-streams-per-key",
+                       "3"});
     if (server_ == nullptr) return;
     baseline_rss_ = RssKiB(server_->pid());
   }

@@ -74,8 +74,8 @@ std::string Root() {
   std::string root = HOTFIX_PG_TEST_ROOT;
   if (root.size() > 60 || (geteuid() == 0 && !OthersCanReach(root))) {
     const char* t = std::getenv("TMPDIR");
-    root = absl::StrCat(t != nullptr && *t != '\0' ? t : "/tmp",
-                        "/hotfix-pgtest");
+    root =
+        absl::StrCat(t != nullptr && *t != '\0' ? t : "/tmp", "/hotfix-pgtest");
   }
   mkdir(root.c_str(), 0755);
   chmod(root.c_str(), 0755);  // `nobody` must be able to walk through it
@@ -124,8 +124,8 @@ std::unique_ptr<PostgresServer> PostgresServer::Create() {
   // --no-sync: only initdb's own files; the server itself runs with fsync
   // on, as in production (the durability tests depend on it).
   if (RunAs(s->user_,
-            {s->bin_ + "/initdb", "-D", s->dir_ + "/data", "-U", "hotfix",
-             "-A", "trust", "-E", "UTF8", "--no-sync"},
+            {s->bin_ + "/initdb", "-D", s->dir_ + "/data", "-U", "hotfix", "-A",
+             "trust", "-E", "UTF8", "--no-sync"},
             log) != 0) {
     ADD_FAILURE() << "initdb failed:\n" << ReadFile(log);
     return nullptr;
@@ -159,9 +159,9 @@ bool PostgresServer::Start() {
     server = absl::StrCat("/usr/bin/setpriv --reuid=", user_,
                           " --regid=nogroup --clear-groups -- ", server);
   }
-  const std::string script = absl::StrCat(
-      server, " >>'", dir_, "/server.log' 2>&1 & pid=$!; read _; ",
-      "kill -INT $pid 2>/dev/null; wait $pid");
+  const std::string script =
+      absl::StrCat(server, " >>'", dir_, "/server.log' 2>&1 & pid=$!; read _; ",
+                   "kill -INT $pid 2>/dev/null; wait $pid");
   std::vector<std::string> argv = {"/bin/sh", "-c", script};
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
@@ -170,8 +170,8 @@ bool PostgresServer::Start() {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, "/bin/sh", &actions, nullptr, args.data(),
-                             environ);
+  const int rc =
+      posix_spawn(&pid, "/bin/sh", &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(fds[0]);
   if (rc != 0) {
@@ -187,8 +187,7 @@ bool PostgresServer::Start() {
 bool PostgresServer::WaitReady() {
   const std::string conninfo = Url("postgres");
   const bool ready = WaitUntil(
-      [&] { return PQping(conninfo.c_str()) == PQPING_OK; },
-      absl::Seconds(60));
+      [&] { return PQping(conninfo.c_str()) == PQPING_OK; }, absl::Seconds(60));
   if (!ready) ADD_FAILURE() << "PostgreSQL did not start:\n" << Log();
   return ready;
 }

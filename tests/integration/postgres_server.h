@@ -64,9 +64,9 @@ class PostgresServer {
   PostgresServer() = default;
   bool WaitReady();
 
-  std::string bin_;   // .../bin
-  std::string dir_;   // the cluster's directory (socket here, data/ below)
-  std::string user_;  // "nobody" when run as root, else ""
+  std::string bin_;        // .../bin
+  std::string dir_;        // the cluster's directory (socket here, data/ below)
+  std::string user_;       // "nobody" when run as root, else ""
   pid_t supervisor_ = -1;  // the shell that owns the server
   int pipe_ = -1;          // write end: closing it stops the server
   int databases_ = 0;

@@ -33,11 +33,11 @@ class ReviewTest : public ServerTest {
                        "copy_from":"production"})")
                   .status,
               201);
-    ASSERT_EQ(Call("POST",
-                   "/v1/admin/envs/staging/flags/fix-double-charge/rollout",
-                   R"({"reason":"ramp","percent":60})")
-                  .status,
-              200);
+    ASSERT_EQ(
+        Call("POST", "/v1/admin/envs/staging/flags/fix-double-charge/rollout",
+             R"({"reason":"ramp","percent":60})")
+            .status,
+        200);
     ASSERT_EQ(Call("PUT", "/v1/admin/envs/staging/flags/new-banner",
                    R"({"reason":"new","flag":{"variants":{"on":true,
                        "off":false},"default":"on"}})")
@@ -54,15 +54,16 @@ class ReviewTest : public ServerTest {
 TEST_F(ReviewTest, DryRunAnswersTheDiffAndStoresNothing) {
   const std::uint64_t before = Version("production");
   HttpReply r = Call("POST",
-                     absl::StrCat(kFlags, "/fix-double-charge/rollout"
-                                          "?dry_run=true"),
+                     absl::StrCat(kFlags,
+                                  "/fix-double-charge/rollout"
+                                  "?dry_run=true"),
                      R"({"reason":"try","percent":80})");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document doc = r.Json();
   EXPECT_TRUE(doc["dry_run"].GetBool());
   EXPECT_TRUE(doc["changed"].GetBool());
   EXPECT_EQ(doc["version"].GetUint64(), before + 1);  // what it would be
-  EXPECT_EQ(r.Header("ETag"), "");                     // nothing to match
+  EXPECT_EQ(r.Header("ETag"), "");                    // nothing to match
   const rapidjson::Value& flags = doc["diff"]["flags"];
   ASSERT_EQ(flags.Size(), 1u);
   EXPECT_STREQ(flags[0]["key"].GetString(), "fix-double-charge");
@@ -82,8 +83,9 @@ TEST_F(ReviewTest, DryRunAnswersTheDiffAndStoresNothing) {
   EXPECT_EQ(history.Json()["versions"][0]["version"].GetUint64(), before);
   // A dry run that fails validation fails the same way a write does.
   HttpReply bad = Call("POST",
-                       absl::StrCat(kFlags, "/fix-double-charge/rollout"
-                                            "?dry_run=true"),
+                       absl::StrCat(kFlags,
+                                    "/fix-double-charge/rollout"
+                                    "?dry_run=true"),
                        R"({"reason":"try","percent":101})");
   EXPECT_EQ(bad.status, 400) << bad.body;
 }
@@ -99,16 +101,15 @@ TEST_F(ReviewTest, DiffBetweenEnvironmentsVersionsAndADocument) {
   for (const auto& f : doc["diff"]["flags"].GetArray()) {
     changes[f["key"].GetString()] = f["change"].GetString();
   }
-  EXPECT_EQ(changes, (std::map<std::string, std::string>{
-                         {"fix-double-charge", "changed"},
-                         {"new-banner", "added"}}));
+  EXPECT_EQ(changes,
+            (std::map<std::string, std::string>{
+                {"fix-double-charge", "changed"}, {"new-banner", "added"}}));
   // Two versions of one environment: v1 -> v3 of staging.
   r = Call("GET", "/v1/admin/diff?from=staging@1&to=staging@2");
   ASSERT_EQ(r.status, 200) << r.body;
   doc = r.Json();
   ASSERT_EQ(doc["diff"]["flags"].Size(), 1u);
-  EXPECT_STREQ(doc["diff"]["flags"][0]["key"].GetString(),
-               "fix-double-charge");
+  EXPECT_STREQ(doc["diff"]["flags"][0]["key"].GetString(), "fix-double-charge");
   // Identical sides.
   r = Call("GET", "/v1/admin/diff?from=staging&to=staging");
   EXPECT_FALSE(r.Json()["changed"].GetBool());
@@ -180,8 +181,9 @@ TEST_F(ReviewTest, PromoteBringsMissingSegmentsAndRefusesToOverwriteOthers) {
                                  "serve":"on"}],"default":"off"}}}})")
                 .status,
             200);
-  HttpReply r = Call("POST", "/v1/admin/envs/production/promote",
-                     R"({"reason":"x","from":"staging","flags":["beta-only"]})");
+  HttpReply r =
+      Call("POST", "/v1/admin/envs/production/promote",
+           R"({"reason":"x","from":"staging","flags":["beta-only"]})");
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document set = Call("GET", kFlags).Json();
   EXPECT_TRUE(set["segments"].HasMember("beta"));
@@ -206,8 +208,8 @@ TEST_F(ReviewTest, PromoteBringsMissingSegmentsAndRefusesToOverwriteOthers) {
 }
 
 TEST_F(ReviewTest, WholeSetWritesDeleteOnlyWhenAskedAndSayWhat) {
-  const std::string staging_set = Call("GET", "/v1/admin/envs/staging/flags")
-                                      .body;
+  const std::string staging_set =
+      Call("GET", "/v1/admin/envs/staging/flags").body;
   // Staging's set lacks nothing production has, so add a production-only
   // flag first: the natural "promote" by copying the whole set would drop it.
   ASSERT_EQ(Call("PUT", absl::StrCat(kFlags, "/prod-only"),
@@ -216,9 +218,9 @@ TEST_F(ReviewTest, WholeSetWritesDeleteOnlyWhenAskedAndSayWhat) {
                 .status,
             200);
   const std::uint64_t before = Version("production");
-  HttpReply r = Call("PUT", kFlags,
-                     absl::StrCat(R"({"reason":"copy","document":)",
-                                  staging_set, "}"));
+  HttpReply r =
+      Call("PUT", kFlags,
+           absl::StrCat(R"({"reason":"copy","document":)", staging_set, "}"));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("deletes 1 flag (prod-only)"), std::string::npos)
       << r.body;
@@ -289,8 +291,8 @@ TEST_F(ReviewTest, CtlDiffAndPromoteShowTheChangeAndAskFirst) {
 
   // promote: without a terminal and without --yes nothing is applied.
   const std::uint64_t before = Version("production");
-  CtlResult promote = Ctl({"promote", "new-banner", "--from", "staging",
-                           "--reason", "ship"});
+  CtlResult promote =
+      Ctl({"promote", "new-banner", "--from", "staging", "--reason", "ship"});
   EXPECT_EQ(promote.exit_code, 2);
   EXPECT_NE(promote.out.find("+ new-banner (added)"), std::string::npos)
       << promote.out;
@@ -301,8 +303,8 @@ TEST_F(ReviewTest, CtlDiffAndPromoteShowTheChangeAndAskFirst) {
   EXPECT_EQ(promote.exit_code, 0) << promote.err;
   EXPECT_EQ(Version("production"), before + 1);
   // --dry-run on any write.
-  CtlResult dry = Ctl({"rollout", "fix-double-charge", "5", "--reason", "x",
-                       "--dry-run"});
+  CtlResult dry =
+      Ctl({"rollout", "fix-double-charge", "5", "--reason", "x", "--dry-run"});
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_NE(dry.out.find("dry run, nothing stored"), std::string::npos)
       << dry.out;
@@ -331,8 +333,7 @@ TEST_F(ReviewTest, CtlGetOutputIsWhatSetTakesBack) {
   // The envelope names its flag: it cannot be set as another one.
   set = Ctl({"set", "other", "--file", envelope_file, "--reason", "x"});
   EXPECT_EQ(set.exit_code, 1);
-  EXPECT_NE(set.err.find("holds flag \"fix-double-charge\""),
-            std::string::npos)
+  EXPECT_NE(set.err.find("holds flag \"fix-double-charge\""), std::string::npos)
       << set.err;
 }
 
@@ -351,8 +352,8 @@ TEST_F(ReviewTest, CtlSaysWhatFailedWhenItCannotConnect) {
   CtlResult r = RunCtl({"--url", "http://127.0.0.1:1", "--token", "x", "list"});
   EXPECT_EQ(r.exit_code, 6);
   EXPECT_NE(r.err.find("connection refused"), std::string::npos) << r.err;
-  r = RunCtl({"--url", "http://no-such-host.invalid:8420", "--token", "x",
-              "list"});
+  r = RunCtl(
+      {"--url", "http://no-such-host.invalid:8420", "--token", "x", "list"});
   EXPECT_EQ(r.exit_code, 6);
   EXPECT_NE(r.err.find("cannot resolve host \"no-such-host.invalid\""),
             std::string::npos)
@@ -403,8 +404,8 @@ TEST(ReviewOfflineTest, EvalTakesManyContextsAsJsonLines) {
   while (start < r.out.size()) {
     const std::size_t end = r.out.find('\n', start);
     rapidjson::Document d;
-    ASSERT_TRUE(tools::ParseJson(r.out.substr(start, end - start), "line", &d)
-                    .ok());
+    ASSERT_TRUE(
+        tools::ParseJson(r.out.substr(start, end - start), "line", &d).ok());
     lines.push_back(std::move(d));
     start = end + 1;
   }

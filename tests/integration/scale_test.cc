@@ -79,9 +79,9 @@ class StreamCrowd {
     const absl::Time start = absl::Now();
     const absl::Time deadline = start + timeout;
     auto count = [&] {
-      return static_cast<int>(std::count_if(
-          conns_.begin(), conns_.end(),
-          [&](const Conn& c) { return c.seen >= version; }));
+      return static_cast<int>(
+          std::count_if(conns_.begin(), conns_.end(),
+                        [&](const Conn& c) { return c.seen >= version; }));
     };
     std::vector<epoll_event> events(256);
     char buffer[16384];
@@ -98,7 +98,8 @@ class StreamCrowd {
           if (c.seen < version && c.tail.find(marker) != std::string::npos) {
             c.seen = version;
             if (took_ms != nullptr) {
-              took_ms->push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+              took_ms->push_back(
+                  absl::ToDoubleMilliseconds(absl::Now() - start));
             }
           }
           // Keep a tail long enough to hold a marker split across reads.
@@ -145,9 +146,9 @@ TEST_F(ScaleTest, TwoThousandStreamsAllReceiveAChange) {
       << health.body;
 
   const absl::Time start = absl::Now();
-  HttpReply kill = Call("POST",
-                        "/v1/admin/envs/production/flags/fix-double-charge/kill",
-                        R"({"reason":"scale test"})");
+  HttpReply kill =
+      Call("POST", "/v1/admin/envs/production/flags/fix-double-charge/kill",
+           R"({"reason":"scale test"})");
   const double write_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
   ASSERT_EQ(kill.status, 200) << kill.body;
   std::vector<double> took;

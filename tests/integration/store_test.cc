@@ -36,11 +36,11 @@ namespace {
 using hotfixd::AuditRow;
 using hotfixd::Backend;
 using hotfixd::ChangeRequestRow;
-using hotfixd::RolloutPlanRow;
-using hotfixd::TelemetryRow;
 using hotfixd::DatabaseSpec;
+using hotfixd::RolloutPlanRow;
 using hotfixd::Store;
 using hotfixd::StoreEvent;
+using hotfixd::TelemetryRow;
 using hotfixd::TokenRow;
 using hotfixd::VersionRow;
 using hotfixd::WebhookRow;
@@ -64,8 +64,8 @@ VersionRow Version(const std::string& env, std::uint64_t version,
   v.event = version == 1 ? "put" : "patch";
   if (version > 1) {
     v.patch_key = "f";
-    v.patch_flag = absl::StrCat(R"({"variants":{"v":")", value,
-                                R"("},"default":"v"})");
+    v.patch_flag =
+        absl::StrCat(R"({"variants":{"v":")", value, R"("},"default":"v"})");
   }
   v.changed_keys = R"(["f"])";
   return v;
@@ -127,8 +127,9 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   }
 
   void CreateEnv(const std::string& env) {
-    ASSERT_TRUE(store_->CreateEnvironment(Version(env, 1, "first"),
-                                          Audit(env, 1, "env.create"))
+    ASSERT_TRUE(store_
+                    ->CreateEnvironment(Version(env, 1, "first"),
+                                        Audit(env, 1, "env.create"))
                     .ok());
   }
 
@@ -216,9 +217,9 @@ TEST_P(StoreTest, RacingWritersLeaveContiguousVersions) {
         auto env = store->GetEnvironment("production");
         ASSERT_TRUE(env.ok()) << env.status();
         const std::string value = absl::StrCat("w", w, "-", n);
-        absl::Status st = store->CommitVersion(
-            Version("production", env->version + 1, value),
-            Audit("production", env->version + 1));
+        absl::Status st =
+            store->CommitVersion(Version("production", env->version + 1, value),
+                                 Audit("production", env->version + 1));
         if (absl::IsFailedPrecondition(st)) {
           conflicts.fetch_add(1);
           continue;
@@ -255,15 +256,14 @@ TEST_P(StoreTest, WhatIsCommittedSurvivesReopening) {
                   ->CommitVersion(Version("production", 2, "kept"),
                                   Audit("production", 2))
                   .ok());
-  ASSERT_TRUE(store_->InsertToken(Token("tok_1", std::string(64, 'a')), nullptr)
-                  .ok());
+  ASSERT_TRUE(
+      store_->InsertToken(Token("tok_1", std::string(64, 'a')), nullptr).ok());
   ASSERT_TRUE(store_->SetEpoch(7).ok());
   store_.reset();
   // SQLite: the directory lock is per process and still held; reopening
   // the file itself is what matters here.
   if (GetParam() == Backend::kSqlite) {
-    auto reopened =
-        hotfixd::SqliteStore::Open(spec_.location + "/hotfixd.db");
+    auto reopened = hotfixd::SqliteStore::Open(spec_.location + "/hotfixd.db");
     ASSERT_TRUE(reopened.ok()) << reopened.status();
     store_ = std::move(*reopened);
   } else {
@@ -280,8 +280,8 @@ TEST_P(StoreTest, WhatIsCommittedSurvivesReopening) {
 }
 
 TEST_P(StoreTest, TokensAreCreatedOnceAndRevokedOnce) {
-  ASSERT_TRUE(store_->InsertToken(Token("tok_1", std::string(64, 'a')), nullptr)
-                  .ok());
+  ASSERT_TRUE(
+      store_->InsertToken(Token("tok_1", std::string(64, 'a')), nullptr).ok());
   EXPECT_TRUE(absl::IsAlreadyExists(
       store_->InsertToken(Token("tok_2", std::string(64, 'a')), nullptr)));
   AuditRow audit = Audit("", 0, "token.revoke");
@@ -325,8 +325,8 @@ TEST_P(StoreTest, ChangeRequestsAreDecidedOnce) {
   ASSERT_TRUE(rejected.ok());
   ASSERT_EQ(rejected->size(), 1u);
   EXPECT_EQ((*rejected)[0].decided_by, "bob");
-  EXPECT_TRUE(
-      absl::IsNotFound(store_->GetChangeRequest("production", *id + 1).status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->GetChangeRequest("production", *id + 1).status()));
 }
 
 TEST_P(StoreTest, WebhooksAreAddedAndDeleted) {
@@ -455,8 +455,8 @@ TEST_P(StoreTest, ARolloutPlanReplacesTheOldOneAndListsByState) {
   EXPECT_EQ(got->spec, plan.spec);
   EXPECT_EQ(got->judgement, plan.judgement);
   EXPECT_EQ(got->created_by, "alice");
-  EXPECT_TRUE(
-      absl::IsNotFound(store_->GetRolloutPlan("production", "nothing").status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->GetRolloutPlan("production", "nothing").status()));
   auto active = store_->ListRolloutPlans("active");
   ASSERT_TRUE(active.ok());
   ASSERT_EQ(active->size(), 1u);
@@ -505,23 +505,22 @@ TEST(PostgresFeedTest, AnotherConnectionsCommitArrives) {
                   ->CreateEnvironment(Version("production", 1, "a"),
                                       Audit("production", 1))
                   .ok());
-  ASSERT_TRUE((*writer)
-                  ->CommitVersion(Version("production", 2, "b"),
-                                  Audit("production", 2))
-                  .ok());
+  ASSERT_TRUE(
+      (*writer)
+          ->CommitVersion(Version("production", 2, "b"), Audit("production", 2))
+          .ok());
   EXPECT_TRUE(WaitUntil([&] { return has(StoreEvent::Kind::kVersion, 2); },
                         absl::Seconds(30)));
-  EXPECT_TRUE(
-      WaitUntil([&] { return has(StoreEvent::Kind::kEnvironment, 0); },
-                absl::Seconds(30)));
+  EXPECT_TRUE(WaitUntil([&] { return has(StoreEvent::Kind::kEnvironment, 0); },
+                        absl::Seconds(30)));
   // The server goes away and comes back: the feed says so (kResync again).
   {
     absl::MutexLock lock(&mu);
     events.clear();
   }
   ASSERT_TRUE(server->Stop());
-  EXPECT_TRUE(WaitUntil([&] { return !(*feed)->connected(); },
-                        absl::Seconds(30)));
+  EXPECT_TRUE(
+      WaitUntil([&] { return !(*feed)->connected(); }, absl::Seconds(30)));
   ASSERT_TRUE(server->Start());
   EXPECT_TRUE(WaitUntil([&] { return has(StoreEvent::Kind::kResync, 0); },
                         absl::Seconds(30)));
@@ -564,8 +563,10 @@ TEST(CopyStoreTest, SqliteToPostgresKeepsEverything) {
                       .ok());
     }
   }
-  ASSERT_TRUE(src.InsertToken(Token("tok_1", std::string(64, 'a')), nullptr).ok());
-  ASSERT_TRUE(src.InsertToken(Token("tok_2", std::string(64, 'b')), nullptr).ok());
+  ASSERT_TRUE(
+      src.InsertToken(Token("tok_1", std::string(64, 'a')), nullptr).ok());
+  ASSERT_TRUE(
+      src.InsertToken(Token("tok_2", std::string(64, 'b')), nullptr).ok());
   ASSERT_TRUE(src.RevokeToken("tok_2", 77, Audit("", 0)).ok());
   ChangeRequestRow r;
   r.env = "production";
@@ -590,8 +591,8 @@ TEST(CopyStoreTest, SqliteToPostgresKeepsEverything) {
   plan.stage = 1;
   plan.created_by = "alice";
   ASSERT_TRUE(src.PutRolloutPlan(plan).ok());
-  ASSERT_TRUE(src.AddTelemetry({Telemetry("on", 100, 10, 1),
-                                Telemetry("off", 101, 3, 0)})
+  ASSERT_TRUE(src.AddTelemetry(
+                     {Telemetry("on", 100, 10, 1), Telemetry("off", 101, 3, 0)})
                   .ok());
 
   auto to = hotfixd::OpenStore({Backend::kPostgres, server->CreateDatabase()});
@@ -626,8 +627,8 @@ TEST(CopyStoreTest, SqliteToPostgresKeepsEverything) {
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(*id, 2);
   // The target is no longer empty: a second copy is refused.
-  EXPECT_TRUE(absl::IsFailedPrecondition(
-      hotfixd::CopyStore(src, **to).status()));
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition(hotfixd::CopyStore(src, **to).status()));
 }
 
 TEST(EpochTest, WireVersionsOfANewEpochExceedEveryEarlierOne) {

@@ -48,22 +48,22 @@ struct Received {
 class Receiver {
  public:
   Receiver() {
-    server_.Post(".*", [this](const httplib::Request& req,
-                              httplib::Response& res) {
-      std::unique_lock<std::mutex> lock(mu_);
-      received_.push_back({req.get_header_value("X-Hotfix-Event"),
-                           req.get_header_value("X-Hotfix-Delivery"),
-                           req.get_header_value("X-Hotfix-Signature"),
-                           req.body});
-      cv_.notify_all();
-      cv_.wait(lock, [this] { return !hold_; });
-      int status = 200;
-      if (!script_.empty()) {
-        status = script_.front();
-        script_.pop_front();
-      }
-      res.status = status;
-    });
+    server_.Post(
+        ".*", [this](const httplib::Request& req, httplib::Response& res) {
+          std::unique_lock<std::mutex> lock(mu_);
+          received_.push_back({req.get_header_value("X-Hotfix-Event"),
+                               req.get_header_value("X-Hotfix-Delivery"),
+                               req.get_header_value("X-Hotfix-Signature"),
+                               req.body});
+          cv_.notify_all();
+          cv_.wait(lock, [this] { return !hold_; });
+          int status = 200;
+          if (!script_.empty()) {
+            status = script_.front();
+            script_.pop_front();
+          }
+          res.status = status;
+        });
     port_ = server_.bind_to_any_port("127.0.0.1");
     // Bound and listening: connections queue until the thread accepts.
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -149,10 +149,10 @@ class WebhooksTest : public ServerTest {
 
   std::string AddWebhook(const std::string& url,
                          const std::string& secret = kSecret) {
-    HttpReply r = Call("POST", absl::StrCat(kEnv, "/webhooks"),
-                       absl::StrCat(R"({"reason":"notify chat","url":)",
-                                    tools::JsonQuote(url), R"(,"secret":")",
-                                    secret, R"("})"));
+    HttpReply r = Call(
+        "POST", absl::StrCat(kEnv, "/webhooks"),
+        absl::StrCat(R"({"reason":"notify chat","url":)", tools::JsonQuote(url),
+                     R"(,"secret":")", secret, R"("})"));
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? r.Json()["id"].GetString() : "";
   }
@@ -201,8 +201,8 @@ TEST_F(WebhooksTest, EveryChangeIsAnnouncedSignedWithWhoWhatAndWhy) {
   EXPECT_STREQ(data["action"].GetString(), "flag.kill");
   EXPECT_STREQ(data["reason"].GetString(), "checkout errors");
   EXPECT_STREQ(data["summary"][0].GetString(), "fix-double-charge: killed");
-  rapidjson::Document deliveries = DeliveriesWhen(
-      id, [](const rapidjson::Value& d) {
+  rapidjson::Document deliveries =
+      DeliveriesWhen(id, [](const rapidjson::Value& d) {
         return std::string(d["state"].GetString()) == "delivered";
       });
   EXPECT_EQ(deliveries["deliveries"][0]["attempts"].GetInt(), 1);
@@ -229,8 +229,8 @@ TEST_F(WebhooksTest, FailuresAreRetriedWithTheSameDeliveryId) {
   EXPECT_EQ(got[0].delivery, got[1].delivery);
   EXPECT_EQ(got[1].delivery, got[2].delivery);
   for (const Received& r : got) EXPECT_TRUE(SignatureValid(r, kSecret));
-  rapidjson::Document deliveries = DeliveriesWhen(
-      id, [](const rapidjson::Value& d) {
+  rapidjson::Document deliveries =
+      DeliveriesWhen(id, [](const rapidjson::Value& d) {
         return std::string(d["state"].GetString()) == "delivered";
       });
   EXPECT_EQ(deliveries["deliveries"][0]["attempts"].GetInt(), 3);
@@ -280,9 +280,9 @@ TEST_F(WebhooksTest, AHangingReceiverNeverHoldsUpAWrite) {
   ASSERT_EQ(receiver_.WaitFor(1).size(), 1u);  // a delivery is stuck
   // Writes go on while the receiver holds the first delivery.
   for (int i = 0; i < 6; ++i) Kill("fix-double-charge", i % 2 == 1);
-  EXPECT_EQ(Call("GET", absl::StrCat(kEnv, "/flags")).Json()["version"]
-                .GetUint64(),
-            8u);
+  EXPECT_EQ(
+      Call("GET", absl::StrCat(kEnv, "/flags")).Json()["version"].GetUint64(),
+      8u);
   receiver_.Release();
   // Every change is delivered in the end (stuck attempts time out and are
   // retried, under the same delivery id).
@@ -334,10 +334,11 @@ TEST_F(WebhooksTest, BadUrlsAreRefusedAndDeletedWebhooksGoQuiet) {
     EXPECT_EQ(r.status, 400) << url << ": " << r.body;
     EXPECT_NE(r.body.find("url:"), std::string::npos) << r.body;
   }
-  EXPECT_EQ(Call("POST", absl::StrCat(kEnv, "/webhooks"),
-                 R"({"reason":"x","url":"http://127.0.0.1/x","secret":"short"})")
-                .status,
-            400);
+  EXPECT_EQ(
+      Call("POST", absl::StrCat(kEnv, "/webhooks"),
+           R"({"reason":"x","url":"http://127.0.0.1/x","secret":"short"})")
+          .status,
+      400);
   const std::string id = AddWebhook(receiver_.url());
   ASSERT_EQ(Call("DELETE", absl::StrCat(kEnv, "/webhooks/", id),
                  R"({"reason":"channel gone"})")

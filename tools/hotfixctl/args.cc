@@ -17,19 +17,38 @@ namespace {
 
 // Options that take a value.
 constexpr const char* kValueOptions[] = {
-    "url",      "token",   "token-file", "env",    "ca-cert",   "reason",
-    "if-match", "timeout", "ctx",        "tag",    "file",      "limit",
-    "before",   "now",     "kind",       "scopes", "copy-from", "at",
-    "from",     "to",      "state",      "secret", "contexts",
-    "stages",   "every",   "max-failure-rate", "tolerance", "min-samples",
-    "compare-to", "on-regression", "minutes", "unused-days",
-    "format",   "context", "type",    "max-errors",
+    "url",        "token",
+    "token-file", "env",
+    "ca-cert",    "reason",
+    "if-match",   "timeout",
+    "ctx",        "tag",
+    "file",       "limit",
+    "before",     "now",
+    "kind",       "scopes",
+    "copy-from",  "at",
+    "from",       "to",
+    "state",      "secret",
+    "contexts",   "stages",
+    "every",      "max-failure-rate",
+    "tolerance",  "min-samples",
+    "compare-to", "on-regression",
+    "minutes",    "unused-days",
+    "format",     "context",
+    "type",       "max-errors",
 };
 // Options without a value.
 constexpr const char* kFlagOptions[] = {
-    "json",         "help", "all-envs",           "dry-run",
-    "allow-delete", "yes",  "include-kill-state", "include-segments",
-    "status",       "cancel", "explain",
+    "json",
+    "help",
+    "all-envs",
+    "dry-run",
+    "allow-delete",
+    "yes",
+    "include-kill-state",
+    "include-segments",
+    "status",
+    "cancel",
+    "explain",
 };
 
 bool In(std::string_view name, const char* const* begin,

@@ -43,9 +43,9 @@
 #include "core/config.h"
 #include "core/documents.h"
 #include "core/flag_service.h"
+#include "core/guard_controller.h"
 #include "core/metrics.h"
 #include "core/periodic.h"
-#include "core/guard_controller.h"
 #include "core/replication.h"
 #include "core/sse_hub.h"
 #include "core/telemetry.h"
@@ -56,8 +56,8 @@
 #include "store/epoch.h"
 #include "store/open.h"
 #include "store/store.h"
-#include "util/status_macros.h"
 #include "util/keys.h"
+#include "util/status_macros.h"
 
 namespace hotfix {
 namespace hotfixd {
@@ -205,10 +205,10 @@ absl::Status Bootstrap(Authenticator& auth, const BootstrapToken& token,
       CreatedToken created,
       auth.CreateToken(token.name, token.scopes, token.env, server,
                        absl::StrCat("first start: bootstrap ", token.what)));
-  Log(absl::StrCat("first start: ", token.what,
-                   token.env.empty() ? "" : absl::StrCat(" for \"", token.env,
-                                                         "\""),
-                   " (shown once, store it now): ", created.secret));
+  Log(absl::StrCat(
+      "first start: ", token.what,
+      token.env.empty() ? "" : absl::StrCat(" for \"", token.env, "\""),
+      " (shown once, store it now): ", created.secret));
   return absl::OkStatus();
 }
 
@@ -220,10 +220,10 @@ absl::Status BootstrapTokens(const ServerConfig& config, bool first_start,
   HOTFIX_RETURN_IF_ERROR(
       Bootstrap(auth, {"admin token", "bootstrap-admin", kAdminScopes, ""},
                 admin, /*generate=*/existing.empty()));
-  return Bootstrap(auth,
-                   {"SDK key", "sdk-" + config.default_env, kScopeSdk,
-                    config.default_env},
-                   sdk, /*generate=*/first_start);
+  return Bootstrap(
+      auth,
+      {"SDK key", "sdk-" + config.default_env, kScopeSdk, config.default_env},
+      sdk, /*generate=*/first_start);
 }
 
 // The value of `--name VALUE` / `--name=VALUE` in argv[2...]; "" if absent.
@@ -258,10 +258,10 @@ int RunMigrate(int argc, char** argv) {
                    (*to)->Describe()));
   auto report = CopyStore(**from, **to);
   if (!report.ok()) return Fail(report.status());
-  Log(absl::StrCat("migrate: copied ", report->environments,
-                   " environments, ", report->versions, " versions, ",
-                   report->audit, " audit entries, ", report->tokens,
-                   " tokens, ", report->change_requests, " change requests, ",
+  Log(absl::StrCat("migrate: copied ", report->environments, " environments, ",
+                   report->versions, " versions, ", report->audit,
+                   " audit entries, ", report->tokens, " tokens, ",
+                   report->change_requests, " change requests, ",
                    report->webhooks, " webhooks, ", report->rollout_plans,
                    " staged rollouts, ", report->telemetry,
                    " telemetry rows; checksums verified (digest ",
@@ -377,8 +377,9 @@ int Run(int argc, char** argv) {
   webhook_options.ca_cert = config.webhook_ca_cert;
   WebhookDispatcher webhooks(store->get(), &metrics, webhook_options);
   if (absl::Status st = webhooks.Start(); !st.ok()) return Fail(st);
-  flags.SetObserver(
-      [&webhooks](const ChangeNotice& notice) { webhooks.PublishChange(notice); });
+  flags.SetObserver([&webhooks](const ChangeNotice& notice) {
+    webhooks.PublishChange(notice);
+  });
   TelemetryService telemetry(store->get(), config.telemetry_retention);
   GuardController guard(store->get(), &flags, &telemetry,
                         config.guard_interval);
@@ -455,10 +456,9 @@ int Run(int argc, char** argv) {
     }
   });
   // Undecided change requests expire on time (audited, announced).
-  PeriodicTask expiry(
-      std::clamp(config.change_request_ttl / 2, absl::Milliseconds(100),
-                 absl::Seconds(30)),
-      [&context] { ExpireChangeRequests(context); });
+  PeriodicTask expiry(std::clamp(config.change_request_ttl / 2,
+                                 absl::Milliseconds(100), absl::Seconds(30)),
+                      [&context] { ExpireChangeRequests(context); });
 
   std::atomic<bool> finished{false};
   HttpServer* http = server->get();

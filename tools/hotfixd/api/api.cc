@@ -39,7 +39,8 @@ absl::StatusOr<std::shared_ptr<const EnvironmentState>> Environment(
 
 void Announce(const ApiContext& api, const std::string& env,
               std::string_view event, std::string data) {
-  if (api.webhooks != nullptr) api.webhooks->Publish(env, event, std::move(data));
+  if (api.webhooks != nullptr)
+    api.webhooks->Publish(env, event, std::move(data));
 }
 
 absl::StatusOr<std::shared_ptr<const EnvironmentState>> SdkEnvironment(

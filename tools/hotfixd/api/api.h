@@ -75,7 +75,7 @@ struct Call {
   ApiContext& api;
   const HttpRequest& request;
   const PathParams& params;
-  const Principal* who = nullptr;  // null on public routes
+  const Principal* who = nullptr;      // null on public routes
   const Approval* approval = nullptr;  // set when applying a change request
 
   // The authenticated principal (only on routes that require a token).

@@ -122,12 +122,12 @@ absl::StatusOr<Reply> PutFlagSet(const Call& call) {
                 const std::vector<std::string> removed =
                     MissingFlags(doc, *copy);
                 if (!removed.empty()) {
-                  return absl::InvalidArgumentError(absl::StrCat(
-                      "body.document: deletes ", removed.size(),
-                      removed.size() == 1 ? " flag" : " flags", " (",
-                      absl::StrJoin(removed, ", "),
-                      "); send \"allow_delete\": true (hotfixctl "
-                      "--allow-delete) to delete them"));
+                  return absl::InvalidArgumentError(
+                      absl::StrCat("body.document: deletes ", removed.size(),
+                                   removed.size() == 1 ? " flag" : " flags",
+                                   " (", absl::StrJoin(removed, ", "),
+                                   "); send \"allow_delete\": true (hotfixctl "
+                                   "--allow-delete) to delete them"));
                 }
               }
               doc.CopyFrom(*copy, doc.GetAllocator());
@@ -144,7 +144,8 @@ absl::StatusOr<Reply> PutSettings(const Call& call) {
       std::optional<bool> want,
       tools::GetOptionalBool(body.json, "protected", "body"));
   if (!want.has_value()) {
-    return absl::InvalidArgumentError("body.protected: required (true or false)");
+    return absl::InvalidArgumentError(
+        "body.protected: required (true or false)");
   }
   const bool changed = *want != state->protected_env;
   const bool dry_run = QueryFlag(call, "dry_run");
@@ -167,9 +168,9 @@ absl::StatusOr<Reply> PutSettings(const Call& call) {
   if (changed && !dry_run) {
     std::string extra;
     if (call.approval != nullptr) {
-      extra = absl::StrCat("\"request\":", call.approval->request_id,
-                           ",\"approved_by\":",
-                           tools::JsonQuote(call.approval->approver));
+      extra = absl::StrCat(
+          "\"request\":", call.approval->request_id,
+          ",\"approved_by\":", tools::JsonQuote(call.approval->approver));
     }
     HOTFIX_RETURN_IF_ERROR(call.api.flags->SetProtected(
         state->name, *want, call.principal().name, body.reason, extra));
@@ -230,8 +231,7 @@ absl::StatusOr<Reply> GetMetadata(const Call& call) {
   for (const FlagInfo& info : state->snapshot->Flags()) {
     const bool expired = info.expires.has_value() && *info.expires < now;
     auto used = last_evaluated.find(info.key);
-    const std::int64_t last =
-        used == last_evaluated.end() ? 0 : used->second;
+    const std::int64_t last = used == last_evaluated.end() ? 0 : used->second;
     const bool unused =
         unused_days > 0 &&
         absl::FromUnixMicros(last) < now - absl::Hours(24 * unused_days);
@@ -263,9 +263,8 @@ absl::StatusOr<Reply> GetMetadata(const Call& call) {
     if (expired) why.push_back("expired");
     if (unused) why.push_back("unused");
     auto plan = plan_state.find(info.key);
-    out.Raw("rollout_plan", plan == plan_state.end()
-                                ? "null"
-                                : tools::JsonQuote(plan->second));
+    out.Raw("rollout_plan",
+            plan == plan_state.end() ? "null" : tools::JsonQuote(plan->second));
     out.Strings("stale_because", why)
         .Strings("tags", info.tags)
         .U64("rules", info.rule_count)

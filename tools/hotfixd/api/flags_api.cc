@@ -24,7 +24,8 @@ namespace {
 // flag exists).
 MakeMutation PutMutation(std::string key, bool create_only) {
   return [key = std::move(key), create_only](
-             const rapidjson::Document& body, WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
+             const rapidjson::Document& body,
+             WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
     const rapidjson::Value* flag = tools::FindMember(body, "flag");
     if (flag == nullptr)
       return absl::InvalidArgumentError("body.flag: required");
@@ -59,7 +60,8 @@ absl::StatusOr<Reply> KillHandler(const Call& call, bool killed) {
   HOTFIX_ASSIGN_OR_RETURN(std::string key, KeyParam(call, "key"));
   return DoWrite(
       call, call.Param("env"), killed ? "flag.kill" : "flag.revive", {},
-      [key, killed](const rapidjson::Document&, WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
+      [key, killed](const rapidjson::Document&,
+                    WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
         return FlagService::Mutation([key, killed](rapidjson::Document& doc) {
           return SetKilled(doc, key, killed);
         });
@@ -70,8 +72,8 @@ absl::StatusOr<Reply> KillTagHandler(const Call& call, bool killed) {
   HOTFIX_ASSIGN_OR_RETURN(std::string tag, KeyParam(call, "tag"));
   return DoWrite(
       call, call.Param("env"), killed ? "tag.kill" : "tag.revive", {},
-      [tag, killed](
-          const rapidjson::Document&, WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
+      [tag, killed](const rapidjson::Document&,
+                    WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
         w->audit_extra = absl::StrCat("\"tag\":", tools::JsonQuote(tag));
         return FlagService::Mutation(
             [tag, killed](rapidjson::Document& doc) -> absl::Status {
@@ -117,7 +119,8 @@ absl::StatusOr<Reply> DeleteFlag(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(std::string key, KeyParam(call, "key"));
   return DoWrite(
       call, call.Param("env"), "flag.delete", {},
-      [key](const rapidjson::Document&, WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
+      [key](const rapidjson::Document&,
+            WriteRequest*) -> absl::StatusOr<FlagService::Mutation> {
         return FlagService::Mutation([key](rapidjson::Document& doc) {
           return hotfixd::DeleteFlag(doc, key);
         });
@@ -144,7 +147,8 @@ absl::StatusOr<Reply> SetRolloutPercent(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(std::string key, KeyParam(call, "key"));
   return DoWrite(
       call, call.Param("env"), "flag.rollout", {"percent"},
-      [key](const rapidjson::Document& body, WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
+      [key](const rapidjson::Document& body,
+            WriteRequest* w) -> absl::StatusOr<FlagService::Mutation> {
         HOTFIX_ASSIGN_OR_RETURN(
             std::optional<double> percent,
             tools::GetOptionalNumber(body, "percent", "body"));

@@ -82,7 +82,8 @@ absl::StatusOr<Reply> GetMetrics(const Call& call) {
     Metrics::AppendTelemetry(counters, call.api.telemetry->dropped_by_sdks(),
                              &text);
   }
-  return Reply::Text(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+  return Reply::Text(std::move(text),
+                     "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }  // namespace hotfixd

@@ -37,7 +37,7 @@ absl::StatusOr<Reply> Propose(const Call& call, const EnvironmentState& env,
 struct Proposal {
   std::string action;  // "env.unprotect"
   std::string reason;
-  DocumentDiff diff;   // what it changes; its dry run must answer the same
+  DocumentDiff diff;  // what it changes; its dry run must answer the same
   std::vector<std::string> summary;
 };
 

@@ -46,7 +46,8 @@ absl::StatusOr<Side> LoadSide(const Call& call, std::string_view spec,
   const std::string_view name = spec.substr(0, at);
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        ToAbsl(what), ": expected ENV or ENV@VERSION (\"staging\", \"production@41\")"));
+        ToAbsl(what),
+        ": expected ENV or ENV@VERSION (\"staging\", \"production@41\")"));
   }
   HOTFIX_ASSIGN_OR_RETURN(auto state, Environment(call, name));
   Side side;
@@ -56,9 +57,9 @@ absl::StatusOr<Side> LoadSide(const Call& call, std::string_view spec,
   if (at != std::string_view::npos) {
     const std::optional<std::uint64_t> v = ParseVersion(spec.substr(at + 1));
     if (!v.has_value() || *v == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          ToAbsl(what), ": \"", ToAbsl(spec.substr(at + 1)),
-          "\" is not a version number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(ToAbsl(what), ": \"", ToAbsl(spec.substr(at + 1)),
+                       "\" is not a version number"));
     }
     if (*v != state->version) {
       HOTFIX_ASSIGN_OR_RETURN(VersionRow row,
@@ -130,8 +131,8 @@ Value& EnsureObject(rapidjson::Document& doc, const char* name) {
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd() || !it->value.IsObject()) {
     if (it != doc.MemberEnd()) doc.EraseMember(it);
-    doc.AddMember(Value(name, doc.GetAllocator()), Value(rapidjson::kObjectType),
-                  doc.GetAllocator());
+    doc.AddMember(Value(name, doc.GetAllocator()),
+                  Value(rapidjson::kObjectType), doc.GetAllocator());
     it = doc.FindMember(name);
   }
   return it->value;
@@ -154,10 +155,9 @@ absl::Status ApplyPromotion(const Side& source, const PromoteOptions& options,
     const Value* flag =
         from_flags != nullptr ? tools::FindMember(*from_flags, key) : nullptr;
     if (flag == nullptr) {
-      return absl::NotFoundError(absl::StrCat("body.flags[", i, "]: \"", key,
-                                              "\" does not exist in ",
-                                              source.env, " version ",
-                                              source.version));
+      return absl::NotFoundError(
+          absl::StrCat("body.flags[", i, "]: \"", key, "\" does not exist in ",
+                       source.env, " version ", source.version));
     }
     Value copy;
     copy.CopyFrom(*flag, alloc);
@@ -165,9 +165,9 @@ absl::Status ApplyPromotion(const Side& source, const PromoteOptions& options,
       copy.RemoveMember("killed");
       copy.RemoveMember("enabled");
       const Value* target_flags = tools::FindMember(doc, "flags");
-      const Value* target =
-          target_flags != nullptr ? tools::FindMember(*target_flags, key)
-                                  : nullptr;
+      const Value* target = target_flags != nullptr
+                                ? tools::FindMember(*target_flags, key)
+                                : nullptr;
       for (const char* member : {"killed", "enabled"}) {
         const Value* kept =
             target != nullptr ? tools::FindMember(*target, member) : nullptr;
@@ -190,7 +190,8 @@ absl::Status ApplyPromotion(const Side& source, const PromoteOptions& options,
       if (have != nullptr && !options.include_segments) {
         return absl::InvalidArgumentError(absl::StrCat(
             "flags.", key, ": segment \"", segment, "\" differs between ",
-            source.env, " and the target; send \"include_segments\": true "
+            source.env,
+            " and the target; send \"include_segments\": true "
             "(hotfixctl promote --include-segments) to replace it"));
       }
       if (have != nullptr) {

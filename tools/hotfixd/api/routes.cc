@@ -198,7 +198,6 @@ Api::Api(ApiContext* context) : context_(context) {
   };
 }
 
-
 // A request after routing: its route (null if none), path parameters, the
 // authenticated principal, and the reply when it was answered already.
 struct Api::Routed {
@@ -275,9 +274,9 @@ Reply Api::Replay(const HttpRequest& request, const Principal& who,
   if (!Allows(routed.route->access, who)) {
     return Reply::Error(
         403, "PERMISSION_DENIED",
-        absl::StrCat("the proposer's token \"", who.name, "\" no longer has the ",
-                     internal::ToAbsl(AccessName(routed.route->access)),
-                     " scope"));
+        absl::StrCat(
+            "the proposer's token \"", who.name, "\" no longer has the ",
+            internal::ToAbsl(AccessName(routed.route->access)), " scope"));
   }
   return Execute(request, routed, approval);
 }

@@ -131,7 +131,10 @@ void WriteFields(tools::JsonOut& out, std::string_view name,
                  const std::vector<FieldChange>& fields) {
   out.BeginArray(name);
   for (const FieldChange& f : fields) {
-    out.Begin().Str("path", f.path).Raw("before", f.before).Raw("after", f.after);
+    out.Begin()
+        .Str("path", f.path)
+        .Raw("before", f.before)
+        .Raw("after", f.after);
     out.End();
   }
   out.EndArray();
@@ -213,12 +216,12 @@ absl::StatusOr<Reply> DoWrite(const Call& call, std::string_view env,
   }
   w.action = std::move(action);
   w.dry_run = QueryFlag(call, "dry_run");
-  HOTFIX_ASSIGN_OR_RETURN(FlagService::Mutation mutation,
-                          make(body.json, &w));
+  HOTFIX_ASSIGN_OR_RETURN(FlagService::Mutation mutation, make(body.json, &w));
   if (call.approval != nullptr) {
-    absl::StrAppend(&w.audit_extra, w.audit_extra.empty() ? "" : ",",
-                    "\"request\":", call.approval->request_id,
-                    ",\"approved_by\":", tools::JsonQuote(call.approval->approver));
+    absl::StrAppend(
+        &w.audit_extra, w.audit_extra.empty() ? "" : ",",
+        "\"request\":", call.approval->request_id,
+        ",\"approved_by\":", tools::JsonQuote(call.approval->approver));
   }
   if (state->protected_env && call.approval == nullptr && !w.dry_run &&
       !IsImmediate(w.action)) {

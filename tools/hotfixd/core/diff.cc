@@ -100,8 +100,9 @@ DocumentDiff DiffDocuments(const Value& before, const Value& after) {
     change.kind = FlagChange::Kind::kAdded;
     diff.flags.push_back(std::move(change));
   }
-  std::sort(diff.flags.begin(), diff.flags.end(),
-            [](const FlagChange& a, const FlagChange& b) { return a.key < b.key; });
+  std::sort(
+      diff.flags.begin(), diff.flags.end(),
+      [](const FlagChange& a, const FlagChange& b) { return a.key < b.key; });
   for (const FlagChange& f : diff.flags) diff.changed_keys.push_back(f.key);
 
   DiffValues(&Member(before, "segments"), &Member(after, "segments"), "",
@@ -111,7 +112,8 @@ DocumentDiff DiffDocuments(const Value& before, const Value& after) {
       const Value& other_side = side == &before ? after : before;
       for (auto m = side->MemberBegin(); m != side->MemberEnd(); ++m) {
         const absl::string_view name = A(m->name);
-        if (name == "version" || name == "flags" || name == "segments") continue;
+        if (name == "version" || name == "flags" || name == "segments")
+          continue;
         const Value* other = tools::FindMember(
             other_side, std::string_view(name.data(), name.size()));
         if (side == &after && other != nullptr) continue;  // seen from before
@@ -176,12 +178,12 @@ std::vector<std::string> SummarizeDiff(const DocumentDiff& diff,
   const rapidjson::Value* old_flags = tools::FindMember(before, "flags");
   const rapidjson::Value* new_flags = tools::FindMember(after, "flags");
   for (const FlagChange& change : diff.flags) {
-    const rapidjson::Value* a =
-        old_flags != nullptr ? tools::FindMember(*old_flags, change.key)
-                             : nullptr;
-    const rapidjson::Value* b =
-        new_flags != nullptr ? tools::FindMember(*new_flags, change.key)
-                             : nullptr;
+    const rapidjson::Value* a = old_flags != nullptr
+                                    ? tools::FindMember(*old_flags, change.key)
+                                    : nullptr;
+    const rapidjson::Value* b = new_flags != nullptr
+                                    ? tools::FindMember(*new_flags, change.key)
+                                    : nullptr;
     lines.push_back(
         absl::StrCat(change.key, ": ", DescribeChange(change, a, b)));
   }

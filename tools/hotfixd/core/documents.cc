@@ -269,8 +269,7 @@ std::vector<std::string> RequiredBy(const rapidjson::Value& doc,
     for (const Value& p : prerequisites->GetArray()) {
       const Value* flag = tools::FindMember(p, "flag");
       if (flag != nullptr && flag->IsString() &&
-          std::string_view(flag->GetString(), flag->GetStringLength()) ==
-              key) {
+          std::string_view(flag->GetString(), flag->GetStringLength()) == key) {
         out.emplace_back(m.name.GetString(), m.name.GetStringLength());
         break;
       }
@@ -346,9 +345,9 @@ absl::Status SetRollout(rapidjson::Document& doc, std::string_view key,
   const double scaled = percent * 1000;
   const std::int64_t milli = std::llround(scaled);
   if (std::fabs(scaled - static_cast<double>(milli)) > 1e-6) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "percent: at most three decimals (0.001 % steps), got ",
-        tools::FormatNumber(percent)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("percent: at most three decimals (0.001 % steps), got ",
+                     tools::FormatNumber(percent)));
   }
   Value* flag = FindFlag(doc, key);
   if (flag == nullptr) return FlagNotFound(key);

@@ -21,11 +21,12 @@ double Shrunk(const ArmCounts& a) {
 
 double Variance(const ArmCounts& a) {
   const double p = Shrunk(a);
-  return p * (1 - p) /
-         std::max(1.0, static_cast<double>(a.outcomes()));
+  return p * (1 - p) / std::max(1.0, static_cast<double>(a.outcomes()));
 }
 
-std::string Percent(double rate) { return absl::StrFormat("%.2f%%", rate * 100); }
+std::string Percent(double rate) {
+  return absl::StrFormat("%.2f%%", rate * 100);
+}
 
 std::string Arm(const char* name, const ArmCounts& a) {
   return absl::StrCat(name, " ", a.failures, "/", a.outcomes(), " failed (",
@@ -42,9 +43,9 @@ std::string Bounds(const Interval& i, bool signed_values) {
 }  // namespace
 
 double ArmCounts::rate() const {
-  return outcomes() == 0 ? 0.0
-                         : static_cast<double>(failures) /
-                               static_cast<double>(outcomes());
+  return outcomes() == 0
+             ? 0.0
+             : static_cast<double>(failures) / static_cast<double>(outcomes());
 }
 
 Interval ConfidenceSequence(const ArmCounts& treatment,
@@ -55,8 +56,9 @@ Interval ConfidenceSequence(const ArmCounts& treatment,
   const double v =
       Variance(treatment) + (control != nullptr ? Variance(*control) : 0.0);
   const double tau2 = tau * tau;
-  const double h = std::sqrt(2 * v * (v + tau2) / tau2 *
-                             (std::log(1 / alpha) + 0.5 * std::log((v + tau2) / v)));
+  const double h =
+      std::sqrt(2 * v * (v + tau2) / tau2 *
+                (std::log(1 / alpha) + 0.5 * std::log((v + tau2) / v)));
   return {theta - h, theta + h};
 }
 
@@ -70,17 +72,17 @@ GuardJudgement Judge(const ArmCounts& treatment, const ArmCounts* control,
     return j;
   }
   const std::uint64_t need = criteria.min_samples;
-  if (treatment.outcomes() < need ||
-      (relative && control->outcomes() < need)) {
+  if (treatment.outcomes() < need || (relative && control->outcomes() < need)) {
     j.explanation = absl::StrCat(
-        "waiting for ", need, " outcomes per variant: ",
-        Arm("treatment", treatment),
+        "waiting for ", need,
+        " outcomes per variant: ", Arm("treatment", treatment),
         relative ? absl::StrCat(", ", Arm("control", *control)) : "");
     return j;
   }
   // Two rules at once share the error rate (Bonferroni).
   const double alpha = criteria.alpha / ((relative && absolute) ? 2 : 1);
-  const int confidence = static_cast<int>(std::lround((1 - criteria.alpha) * 100));
+  const int confidence =
+      static_cast<int>(std::lround((1 - criteria.alpha) * 100));
   bool regressed = false;
   bool healthy = true;
   std::string why = Arm("treatment", treatment);
@@ -92,9 +94,9 @@ GuardJudgement Judge(const ArmCounts& treatment, const ArmCounts* control,
     j.interval = ConfidenceSequence(treatment, control, alpha, tau);
     regressed = regressed || j.interval.low > 0;
     healthy = healthy && j.interval.high <= criteria.tolerance;
-    absl::StrAppend(&why, " vs ", Arm("control", *control),
-                    ": difference in ", Bounds(j.interval, true),
-                    ", tolerance ", Percent(criteria.tolerance));
+    absl::StrAppend(&why, " vs ", Arm("control", *control), ": difference in ",
+                    Bounds(j.interval, true), ", tolerance ",
+                    Percent(criteria.tolerance));
   }
   if (absolute) {
     const double tau = std::max(criteria.max_failure_rate / 2, 0.002);

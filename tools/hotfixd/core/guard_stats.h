@@ -87,8 +87,7 @@ struct GuardCriteria {
 //
 // Cost: a few floating-point operations.
 Interval ConfidenceSequence(const ArmCounts& treatment,
-                            const ArmCounts* control, double alpha,
-                            double tau);
+                            const ArmCounts* control, double alpha, double tau);
 
 enum class GuardVerdict {
   kWait,      // not enough evidence either way

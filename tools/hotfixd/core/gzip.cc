@@ -48,7 +48,8 @@ absl::StatusOr<std::string> Gunzip(std::string_view data,
     if (rc != Z_OK && rc != Z_STREAM_END) {
       inflateEnd(&zs);
       return absl::InvalidArgumentError(
-          absl::StrCat("body: not valid gzip (", zs.msg != nullptr ? zs.msg : "truncated", ")"));
+          absl::StrCat("body: not valid gzip (",
+                       zs.msg != nullptr ? zs.msg : "truncated", ")"));
     }
     const std::size_t produced = sizeof chunk - zs.avail_out;
     if (out.size() + produced > max_bytes) {

@@ -28,7 +28,8 @@ std::optional<std::string> Gzip(std::string_view data);
 //
 // `data` decompressed. InvalidArgument if it is not gzip;
 // ResourceExhausted as soon as the output would exceed `max_bytes`.
-absl::StatusOr<std::string> Gunzip(std::string_view data, std::size_t max_bytes);
+absl::StatusOr<std::string> Gunzip(std::string_view data,
+                                   std::size_t max_bytes);
 
 }  // namespace hotfixd
 }  // namespace hotfix

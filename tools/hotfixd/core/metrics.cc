@@ -80,8 +80,8 @@ void Metrics::AppendTelemetry(
   for (const auto& [key, c] : counters) {
     const auto& [env, flag, variant] = key;
     absl::StrAppend(out, "hotfixd_flag_exposures_total{env=\"", Label(env),
-                    "\",flag=\"", Label(flag), "\",variant=\"",
-                    Label(variant), "\"} ", std::get<0>(c), "\n");
+                    "\",flag=\"", Label(flag), "\",variant=\"", Label(variant),
+                    "\"} ", std::get<0>(c), "\n");
   }
   Header(out, "hotfixd_flag_outcomes_total", "counter",
          "Guarded operations SDKs reported, by result.");
@@ -95,8 +95,9 @@ void Metrics::AppendTelemetry(
                       failure ? std::get<2>(c) : std::get<1>(c), "\n");
     }
   }
-  Header(out, "hotfixd_telemetry_dropped_total", "counter",
-         "Counts SDKs reported they had to drop (server unreachable too long).");
+  Header(
+      out, "hotfixd_telemetry_dropped_total", "counter",
+      "Counts SDKs reported they had to drop (server unreachable too long).");
   absl::StrAppend(out, "hotfixd_telemetry_dropped_total ", dropped, "\n");
 }
 

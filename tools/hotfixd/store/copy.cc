@@ -89,9 +89,9 @@ absl::StatusOr<std::string> StoreDigest(Store& s) {
   }
   HOTFIX_ASSIGN_OR_RETURN(auto audit, AllAudit(s));
   for (const AuditRow& a : audit) {
-    Chain(&d, absl::StrCat("audit|", a.id, "|", a.created_at, "|", a.actor,
-                           "|", a.action, "|", a.env, "|", a.version, "|",
-                           a.reason, "|", a.detail));
+    Chain(&d, absl::StrCat("audit|", a.id, "|", a.created_at, "|", a.actor, "|",
+                           a.action, "|", a.env, "|", a.version, "|", a.reason,
+                           "|", a.detail));
   }
   HOTFIX_ASSIGN_OR_RETURN(auto tokens, s.ListTokens());
   for (const TokenRow& t : tokens) {
@@ -105,8 +105,8 @@ absl::StatusOr<std::string> StoreDigest(Store& s) {
                            r.request, "|", r.diff, "|", r.base_version, "|",
                            r.proposer, "|", r.proposer_token_id, "|", r.reason,
                            "|", r.created_at, "|", r.expires_at, "|", r.state,
-                           "|", r.decided_by, "|", r.decided_at, "|",
-                           r.comment, "|", r.applied_version));
+                           "|", r.decided_by, "|", r.decided_at, "|", r.comment,
+                           "|", r.applied_version));
   }
   HOTFIX_ASSIGN_OR_RETURN(auto hooks, s.ListWebhooks(""));
   for (const WebhookRow& w : hooks) {
@@ -116,10 +116,10 @@ absl::StatusOr<std::string> StoreDigest(Store& s) {
   }
   HOTFIX_ASSIGN_OR_RETURN(auto plans, s.ListRolloutPlans(""));
   for (const RolloutPlanRow& p : plans) {
-    Chain(&d, absl::StrCat("plan|", p.env, "|", p.flag, "|", p.spec, "|",
-                           p.state, "|", p.stage, "|", p.started_at, "|",
-                           p.stage_started_at, "|", p.updated_at, "|",
-                           p.created_by, "|", p.judgement));
+    Chain(&d,
+          absl::StrCat("plan|", p.env, "|", p.flag, "|", p.spec, "|", p.state,
+                       "|", p.stage, "|", p.started_at, "|", p.stage_started_at,
+                       "|", p.updated_at, "|", p.created_by, "|", p.judgement));
   }
   return d;
 }
@@ -190,8 +190,7 @@ absl::StatusOr<CopyReport> CopyStore(Store& from, Store& to) {
   if (source_digest != target_digest) {
     return absl::DataLossError(absl::StrCat(
         "the copy in ", to.Describe(), " differs from ", from.Describe(),
-        " (digest ", target_digest, " vs ", source_digest,
-        "); do not use it"));
+        " (digest ", target_digest, " vs ", source_digest, "); do not use it"));
   }
   report.digest = source_digest;
   report.epoch = NextEpoch(std::max(from.Epoch(), to.Epoch()),

@@ -33,8 +33,8 @@ struct CopyReport {
   std::size_t webhooks = 0;
   std::size_t rollout_plans = 0;
   std::size_t telemetry = 0;  // minutes x variants
-  std::string digest;  // StoreDigest() of both
-  std::uint32_t epoch = 0;  // the target's new epoch
+  std::string digest;         // StoreDigest() of both
+  std::uint32_t epoch = 0;    // the target's new epoch
 };
 
 // CopyStore()

@@ -36,9 +36,9 @@ std::string Message(const char* text) {
 
 bool IsConnectionState(const char* sqlstate) {
   if (sqlstate == nullptr) return false;
-  return absl::StartsWith(sqlstate, "08") ||    // connection exception
-         absl::StartsWith(sqlstate, "57P") ||   // shutdown, cannot connect now
-         std::strcmp(sqlstate, "53300") == 0;   // too many connections
+  return absl::StartsWith(sqlstate, "08") ||   // connection exception
+         absl::StartsWith(sqlstate, "57P") ||  // shutdown, cannot connect now
+         std::strcmp(sqlstate, "53300") == 0;  // too many connections
 }
 
 void IgnoreNotice(void*, const char*) {}
@@ -87,8 +87,9 @@ bool PgResult::IsNull(int row, int col) const {
 }
 
 std::int64_t PgResult::Int(int row, int col) const {
-  return IsNull(row, col) ? 0 : std::strtoll(PQgetvalue(result_, row, col),
-                                             nullptr, 10);
+  return IsNull(row, col)
+             ? 0
+             : std::strtoll(PQgetvalue(result_, row, col), nullptr, 10);
 }
 
 std::uint64_t PgResult::Uint(int row, int col) const {
@@ -103,29 +104,32 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
     const std::string& url, const std::string& describe) {
   // Defaults first; `dbname` (the URL, expanded) and what it says override
   // them. Then what hotfixd always needs.
-  const char* keys[] = {"connect_timeout",  "keepalives",
-                        "keepalives_idle",  "keepalives_interval",
-                        "keepalives_count", "tcp_user_timeout",
-                        "dbname",           "application_name",
+  const char* keys[] = {"connect_timeout",
+                        "keepalives",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "dbname",
+                        "application_name",
                         nullptr};
-  const char* values[] = {"5",   "1",         "5",       "2", "3",
+  const char* values[] = {"5",     "1",         "5",       "2",    "3",
                           "15000", url.c_str(), "hotfixd", nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("the database (", describe, ") is unavailable: out of memory"));
+    return absl::UnavailableError(absl::StrCat(
+        "the database (", describe, ") is unavailable: out of memory"));
   }
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = Message(PQerrorMessage(conn));
     PQfinish(conn);
-    return absl::UnavailableError(absl::StrCat(
-        "the database (", describe, ") is unavailable: ", message));
+    return absl::UnavailableError(absl::StrCat("the database (", describe,
+                                               ") is unavailable: ", message));
   }
   PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
   std::unique_ptr<PgConnection> c(new PgConnection(conn, describe));
   // Acknowledged means durable: whatever the server's default is.
-  auto set = c->Exec("SET synchronous_commit",
-                     "SET synchronous_commit = on");
+  auto set = c->Exec("SET synchronous_commit", "SET synchronous_commit = on");
   if (!set.ok()) return set.status();
   return c;
 }
@@ -140,7 +144,8 @@ absl::StatusOr<PgResult> PgConnection::Exec(const char* what,
   const auto& values = params.values();
   std::vector<const char*> raw;
   raw.reserve(values.size());
-  for (const auto& v : values) raw.push_back(v.has_value() ? v->c_str() : nullptr);
+  for (const auto& v : values)
+    raw.push_back(v.has_value() ? v->c_str() : nullptr);
   return Check(what, PgResult(PQexecParams(
                          conn_, sql.c_str(), static_cast<int>(raw.size()),
                          nullptr, raw.data(), nullptr, nullptr, 0)));
@@ -154,15 +159,17 @@ absl::StatusOr<PgResult> PgConnection::ExecScript(const char* what,
 absl::StatusOr<PgResult> PgConnection::Check(const char* what,
                                              PgResult result) {
   const PGresult* r = result.get();
-  const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  const ExecStatusType st =
+      r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return result;
   const char* sqlstate =
       r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string message = Message(r != nullptr ? PQresultErrorMessage(r)
-                                                   : PQerrorMessage(conn_));
+  const std::string message =
+      Message(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
   if (r == nullptr || broken() || IsConnectionState(sqlstate)) {
-    return absl::UnavailableError(absl::StrCat(
-        "the database (", describe_, ") is unavailable: ", what, ": ", message));
+    return absl::UnavailableError(absl::StrCat("the database (", describe_,
+                                               ") is unavailable: ", what, ": ",
+                                               message));
   }
   const std::string text = absl::StrCat("postgres: ", what, ": ", message);
   if (sqlstate != nullptr && std::strcmp(sqlstate, "23505") == 0) {
