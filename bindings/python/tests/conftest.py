@@ -163,6 +163,11 @@ _errors = logging.StreamHandler(sys.stderr)
 _errors.setLevel(logging.ERROR)
 logging.getLogger("hotfix").addHandler(_errors)
 logging.getLogger("hotfix").propagate = False
+# Ctrl-C as in a terminal: a process started in the background by a
+# non-interactive shell (`cmd &`, as CI runners and nohup do) inherits SIGINT
+# ignored, and Python then installs no handler, so SIGINT would never raise
+# KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 """
 
 
