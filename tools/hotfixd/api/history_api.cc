@@ -19,6 +19,34 @@
 
 namespace hotfix {
 namespace hotfixd {
+namespace {
+
+// One entry of GET /v1/admin/envs/{env}/history (docs/admin-api.md).
+void WriteVersion(tools::JsonOut& out, const VersionRow& r) {
+  out.U64("version", r.version)
+      .Str("time", tools::FormatTime(r.created_at))
+      .Str("actor", r.actor)
+      .Str("reason", r.reason)
+      .Str("action", r.action)
+      .Str("event", r.event)
+      .Raw("changed_keys", r.changed_keys)
+      .U64OrNull("restored_version", r.restored_version)
+      .Str("sha256", r.sha256);
+}
+
+// One entry of GET /v1/admin/audit (docs/admin-api.md).
+void WriteAuditEntry(tools::JsonOut& out, const AuditRow& a) {
+  out.I64("id", a.id)
+      .Str("time", tools::FormatTime(a.created_at))
+      .Str("actor", a.actor)
+      .Str("action", a.action)
+      .Str("env", a.env)
+      .U64OrNull("version", a.version)
+      .Str("reason", a.reason)
+      .Raw("detail", a.detail);
+}
+
+}  // namespace
 
 absl::StatusOr<Reply> ListHistory(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(auto state, Environment(call));
@@ -32,21 +60,9 @@ absl::StatusOr<Reply> ListHistory(const Call& call) {
   out.Begin()
       .Str("env", state->name)
       .U64("current_version", state->version)
-      .BeginArray("versions");
-  for (const VersionRow& r : rows) {
-    out.Begin()
-        .U64("version", r.version)
-        .Str("time", tools::FormatTime(r.created_at))
-        .Str("actor", r.actor)
-        .Str("reason", r.reason)
-        .Str("action", r.action)
-        .Str("event", r.event)
-        .Raw("changed_keys", r.changed_keys)
-        .U64OrNull("restored_version", r.restored_version)
-        .Str("sha256", r.sha256)
-        .End();
-  }
-  out.EndArray();
+      .BeginArray("versions")
+      .Objects(rows, WriteVersion)
+      .EndArray();
   if (!rows.empty() && static_cast<int>(rows.size()) == limit &&
       rows.back().version > 1) {
     out.U64("next_before", rows.back().version);
@@ -122,20 +138,7 @@ absl::StatusOr<Reply> ListAudit(const Call& call) {
   HOTFIX_ASSIGN_OR_RETURN(auto rows,
                           call.api.store->ListAudit(env, before_id, limit));
   tools::JsonOut out;
-  out.Begin().BeginArray("entries");
-  for (const AuditRow& a : rows) {
-    out.Begin()
-        .I64("id", a.id)
-        .Str("time", tools::FormatTime(a.created_at))
-        .Str("actor", a.actor)
-        .Str("action", a.action)
-        .Str("env", a.env)
-        .U64OrNull("version", a.version)
-        .Str("reason", a.reason)
-        .Raw("detail", a.detail)
-        .End();
-  }
-  out.EndArray();
+  out.Begin().BeginArray("entries").Objects(rows, WriteAuditEntry).EndArray();
   if (!rows.empty() && static_cast<int>(rows.size()) == limit) {
     out.I64("next_before", rows.back().id);
   }
