@@ -150,6 +150,35 @@ TEST(CountingTest, ConcurrentThreadsLoseNoCount) {
   EXPECT_EQ(totals[internal::kFailures], std::uint64_t{kThreads} * kEach / 4);
 }
 
+TEST(CountingTest, ExposureCountsAreExactAcrossTheirByteWraps) {
+  // A thread counts a counter's exposures in one byte and carries every
+  // 256th into a wide cell: each total around a wrap is exact, by name, by
+  // handle, and when a thread mixes the two.
+  auto client = MakeClient();
+  FlagHandle handle = client->Flag("fix-123");
+  std::uint64_t counted = 0;
+  auto count_to = [&](std::uint64_t target, bool by_handle) {
+    for (; counted < target; ++counted) {
+      EXPECT_TRUE(by_handle ? handle.Enabled() : client->Enabled("fix-123"));
+    }
+    return TotalsOf(*client, "fix-123", "on")[internal::kExposures];
+  };
+  for (const bool by_handle : {false, true}) {
+    const std::uint64_t base = counted;
+    for (const std::uint64_t n : {255u, 256u, 257u, 511u, 512u, 513u}) {
+      EXPECT_EQ(count_to(base + n, by_handle), base + n)
+          << (by_handle ? "by handle" : "by name") << " after " << n;
+    }
+  }
+  std::thread([&] {
+    for (int i = 0; i < 1000; ++i) {
+      EXPECT_TRUE(i % 3 == 0 ? handle.Enabled() : client->Enabled("fix-123"));
+    }
+  }).join();
+  EXPECT_EQ(TotalsOf(*client, "fix-123", "on")[internal::kExposures],
+            counted + 1000);
+}
+
 TEST(CountingTest, CountsOfExitedThreadsAreKept) {
   auto client = MakeClient();
   for (int round = 0; round < 5; ++round) {

@@ -123,21 +123,30 @@ struct HandleCell {
 HOTFIX_EXPORT void CountStaticExposure(const Client* client,
                                        std::uint64_t word) noexcept;
 
+// Carries the 256 exposures of counter `id` whose cell in the calling
+// thread's cached counters (ThreadCounts::exposures) has just wrapped to 0
+// into the counter's wide cell. The Client must be the one whose counters the
+// thread has cached.
+HOTFIX_EXPORT void CarryExposures(const Client* client,
+                                  std::uint32_t id) noexcept;
+
 // The calling thread's own shard of one Client's exposure counters
 // (src/client/counters.h), cached by CountStaticExposure() so that a handle's
-// static answer counts its exposure inline: the exposures of counter `id` are
-// the cell blocks[id >> kCountBlockBits][id & (kCountBlockSize - 1)] (a block
-// holds its counters' exposures, then their successes, then their failures:
-// kCountFields x kCountBlockSize cells); a null block is not allocated yet.
-// serial 0: nothing cached. Only the library fills or clears it (cleared when
-// the thread gives its hazard slot back at exit).
+// static answer counts its exposure inline. The exposures of counter `id`
+// (below kCountIds) are counted in one byte, exposures[id], whose wraps to 0
+// are carried by CarryExposures(): a byte per counter keeps the exposure
+// cells of 10,000 flags in a few hundred cache lines. `blocks` holds the
+// wide cells (the shard's outcomes, and the exposures carried) that the
+// library's own counting reads. serial 0: nothing cached. Only the library
+// fills or clears it (cleared when the thread gives its hazard slot back at
+// exit).
 struct ThreadCounts {
   std::uint64_t serial;
+  std::atomic<std::uint8_t>* exposures;
   std::atomic<std::atomic<std::uint64_t>*>* blocks;
 };
-inline constexpr unsigned kCountBlockBits = 8;
-inline constexpr std::uint32_t kCountBlockSize = 1u << kCountBlockBits;
-inline constexpr std::uint32_t kCountFields = 3;
+// Counter ids a Client can hand out (flag x variant pairs).
+inline constexpr std::uint32_t kCountIds = 1u << 16;
 
 // GCC and Clang: the cache is a constant-initialized thread-local that inline
 // code reads without a call (__thread: no TLS wrapper in C++17 code either).
@@ -285,19 +294,16 @@ class HOTFIX_EXPORT FlagHandle {
 #if defined(HOTFIX_INLINE_COUNTING)
     const internal::ThreadCounts& counts = internal::tls_thread_counts;
     if (__builtin_expect(counts.serial == cell_->counts_serial, 1)) {
+      // A word with kCountBit names a counter below kCountIds. Only this
+      // thread writes its shard: a load and a store, no read-modify-write
+      // instruction.
       const auto id = static_cast<std::uint32_t>(word >> 32);
-      std::atomic<std::uint64_t>* const block =
-          counts.blocks[id >> internal::kCountBlockBits].load(
-              std::memory_order_acquire);
-      if (__builtin_expect(block != nullptr, 1)) {
-        // Only this thread writes its shard: a load and a store, no
-        // read-modify-write instruction.
-        std::atomic<std::uint64_t>& exposures =
-            block[id & (internal::kCountBlockSize - 1)];
-        exposures.store(exposures.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
-        return;
-      }
+      std::atomic<std::uint8_t>& exposures = counts.exposures[id];
+      const auto n = static_cast<std::uint8_t>(
+          exposures.load(std::memory_order_relaxed) + 1);
+      exposures.store(n, std::memory_order_relaxed);
+      if (__builtin_expect(n == 0, 0)) internal::CarryExposures(client_, id);
+      return;
     }
 #endif
     internal::CountStaticExposure(client_, word);

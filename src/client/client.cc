@@ -239,11 +239,13 @@ bool Client::Enabled(std::string_view flag,
   if (slot == nullptr) return false;
   const std::uint32_t index = slot->index;
   internal::Counters* const counters = core_->counters();
-  if (slot->enabled_answer >= 0) {  // context-independent
+  if (const std::int8_t answer = slot->enabled_answer; answer >= 0) {
+    // Context-independent. The answer is read before the count, whose byte
+    // store the compiler must assume could alias it.
     if (counters != nullptr) {
-      counters->Count(guard.slot(), slot->static_counter, internal::kExposures);
+      counters->CountExposure(guard.slot(), slot->static_counter);
     }
-    return slot->enabled_answer != 0;
+    return answer != 0;
   }
   EvalClock clock;
   std::int32_t variant;
@@ -375,6 +377,11 @@ void CountStaticExposure(const Client* client, std::uint64_t word) noexcept {
   } else if (counters != nullptr) {
     CountWithTemporarySlot(client, counters, counter, kExposures);
   }
+}
+
+void CarryExposures(const Client* client, std::uint32_t id) noexcept {
+  Counters* const counters = ClientAccess::core(*client).counters();
+  if (counters != nullptr) counters->CarryExposures(id);
 }
 
 void CountOutcome(const Client* client, std::uint32_t counter,

@@ -9,10 +9,18 @@
 //
 // A counter is named by a counter id, assigned per (flag key, variant name)
 // for the Client's lifetime (client/telemetry.h), so counts survive new
-// snapshots. Shards are allocated on a slot's first count, and each block of
-// kBlockSize counters on the shard's first count in it: a thread's first
-// counted evaluation of a flag in a block it has not touched allocates once;
-// later counts never allocate.
+// snapshots.
+//
+// Exposures, counted on every evaluation, are counted in one byte per counter
+// (a shard's `exposures`): the exposure cells of 10,000 flags take 10 KiB to
+// 20 KiB, so they stay in the L1 and L2 caches beside the index walk. When a
+// byte wraps to 0 its 256 exposures are carried into the counter's wide cell
+// (`carried`). Both arrays are one anonymous mapping per shard, made on the
+// shard's first count, whose pages the kernel provides on first touch: a
+// thread that evaluates a few flags costs a page or two, and no later
+// exposure count allocates. Outcomes (successes, failures) are 64-bit cells in
+// blocks of kBlockSize counters, allocated on a shard's first outcome in the
+// block.
 //
 // Thread-safe: Count* from any thread (each through the slot it owns); Sum
 // from any thread.
@@ -27,9 +35,11 @@
 #include <vector>
 
 #include "absl/base/optimization.h"
+#include "absl/base/thread_annotations.h"
 #include "client/publisher.h"
 #include "hotfix/client.h"
 #include "model/model.h"  // kNoCounter
+#include "util/sync.h"
 
 namespace hotfix {
 namespace internal {
@@ -37,18 +47,17 @@ namespace internal {
 // What one counter counts.
 enum CounterField : int { kExposures = 0, kSuccesses = 1, kFailures = 2 };
 
-// FlagHandle's inline count (hotfix/client.h) adds to a counter's first cell.
-static_assert(kExposures == 0);
-
 class Counters {
  public:
-  // The layout FlagHandle's inline count reads (hotfix/client.h).
-  static constexpr std::uint32_t kBlockBits = kCountBlockBits;
-  static constexpr std::uint32_t kBlockSize = kCountBlockSize;
-  static constexpr std::uint32_t kFields = kCountFields;
-  static constexpr std::uint32_t kMaxBlocks = 256;
-  // Counter ids per Client (flag x variant pairs ever served).
-  static constexpr std::uint32_t kMaxCounters = kBlockSize * kMaxBlocks;
+  static constexpr std::uint32_t kBlockBits = 8;
+  static constexpr std::uint32_t kBlockSize = 1u << kBlockBits;
+  // Fields of an outcome block: kSuccesses, kFailures.
+  static constexpr std::uint32_t kOutcomeFields = 2;
+  // Counter ids per Client (flag x variant pairs ever served): the size of a
+  // shard's exposure bytes, which FlagHandle's inline count indexes
+  // (hotfix/client.h).
+  static constexpr std::uint32_t kMaxCounters = kCountIds;
+  static constexpr std::uint32_t kMaxBlocks = kMaxCounters / kBlockSize;
   // Hazard slots (threads evaluating at once) whose counts are kept; counts
   // made through a slot beyond this are lost (and counted in lost()).
   static constexpr std::uint32_t kMaxShards = 4096;
@@ -60,25 +69,49 @@ class Counters {
   Counters(const Counters&) = delete;
   Counters& operator=(const Counters&) = delete;
 
+  // CountExposure()
+  //
+  // Adds one to the exposures of counter `id` (kNoCounter: nothing), in the
+  // shard of the calling thread's own hazard slot when the thread has it
+  // cached (ThreadCounts), else in the shard of `slot`, which the caller owns
+  // (and then caches the thread's own).
+  //
+  // Cost: with the thread's shard cached, two thread-local loads, a load and
+  // a byte store in memory only this thread writes; every 256th count of a
+  // counter also calls CarryExposures(). Else a call: three dependent loads
+  // more, and the shard's first count maps its exposure bytes.
+  void CountExposure(const HazardSlot* slot, std::uint32_t id) noexcept {
+    const ThreadCounts& cached = tls_thread_counts;
+    if (ABSL_PREDICT_TRUE(cached.serial == serial_ && id < kMaxCounters)) {
+      std::atomic<std::uint8_t>& cell = cached.exposures[id];
+      // One writer per shard: no read-modify-write instruction needed.
+      const auto n =
+          static_cast<std::uint8_t>(cell.load(std::memory_order_relaxed) + 1);
+      cell.store(n, std::memory_order_relaxed);
+      if (ABSL_PREDICT_FALSE(n == 0)) CarryExposures(id);
+      return;
+    }
+    CountSlow(slot, id, kExposures);
+  }
+
   // Count()
   //
-  // Adds one to `field` of counter `id` (kNoCounter: nothing), in the shard of
-  // the calling thread's own hazard slot when the thread has it cached
-  // (ThreadCounts), else in the shard of `slot`, which the caller owns (and
-  // then caches the thread's own).
+  // Adds one to `field` of counter `id` (kNoCounter: nothing), as
+  // CountExposure() does.
   //
-  // Cost: with the thread's shard cached, two thread-local loads, two
-  // dependent loads and a store; else three dependent loads more. The first
-  // count of a shard or of one of its blocks allocates.
+  // Cost: exposures as CountExposure(); an outcome with the thread's shard
+  // cached, two thread-local loads, two dependent loads and a store; else
+  // three dependent loads more. A shard's first outcome in one of its blocks
+  // allocates.
   void Count(const HazardSlot* slot, std::uint32_t id,
              CounterField field) noexcept {
+    if (field == kExposures) return CountExposure(slot, id);
     const ThreadCounts& cached = tls_thread_counts;
     if (ABSL_PREDICT_TRUE(cached.serial == serial_ && id < kMaxCounters)) {
       Cell* block =
           cached.blocks[id >> kBlockBits].load(std::memory_order_acquire);
       if (ABSL_PREDICT_TRUE(block != nullptr)) {
-        Cell& cell = block[field * kBlockSize + (id & (kBlockSize - 1))];
-        // One writer per shard: no read-modify-write instruction needed.
+        Cell& cell = block[(field - 1) * kBlockSize + (id & (kBlockSize - 1))];
         cell.store(cell.load(std::memory_order_relaxed) + 1,
                    std::memory_order_relaxed);
         return;
@@ -87,13 +120,29 @@ class Counters {
     CountSlow(slot, id, field);
   }
 
+  // CarryExposures()
+  //
+  // Adds the 256 exposures of counter `id` whose byte in the calling thread's
+  // cached shard has just wrapped to 0 to the counter's wide cell. Only for
+  // the thread whose cached shard is this object's (CountExposure, and
+  // FlagHandle's inline count through hotfix::internal::CarryExposures).
+  //
+  // Cost: a few loads and a store.
+  [[gnu::noinline]] void CarryExposures(std::uint32_t id) noexcept;
+
   // Sum()
   //
   // The totals of every counter id below `ids` (index = id), summed over all
-  // shards, as of some moment during the call (each shard's counts are
-  // monotonic).
+  // shards: each at most the true total when the call returns, and never
+  // less than an earlier call's. (Between a byte's wrap to 0 and the store
+  // of its carry, the thread's shard reads 256 short; Sum then keeps the
+  // earlier total, and the next one is exact again. In a forked child a
+  // thread that did not survive the fork may have left such a carry undone:
+  // those 256 exposures are not counted in the child, which starts from the
+  // parent's totals anyway.)
   //
-  // Cost: a pass over every allocated block of every shard.
+  // Cost: a pass over every shard's exposure cells below `ids` and every
+  // allocated block.
   std::vector<Totals> Sum(std::uint32_t ids) const;
 
   // Counts lost because a slot's index or a counter id was out of range, or
@@ -105,10 +154,14 @@ class Counters {
 
  private:
   using Cell = std::atomic<std::uint64_t>;
-  // A block is kFields x kBlockSize cells (new[]): field f of the block's
-  // counter c is cell f * kBlockSize + c. Field-major, so that exposure
-  // counting, by far the most frequent, touches a third of the memory.
+  using Byte = std::atomic<std::uint8_t>;
+  // A block is kOutcomeFields x kBlockSize cells (new[]): field f of the
+  // block's counter c is cell (f - 1) * kBlockSize + c.
   struct Shard {
+    // One anonymous mapping (NewShard): the exposures of counter `id` are
+    // exposures[id] + carried[id].
+    Byte* exposures = nullptr;
+    Cell* carried = nullptr;
     std::atomic<Cell*> blocks[kMaxBlocks] = {};
   };
 
@@ -119,11 +172,19 @@ class Counters {
                                    CounterField field) noexcept;
   Shard* NewShard(std::uint32_t index) noexcept;
   Cell* NewBlock(Shard* shard, std::uint32_t id) noexcept;
-  [[gnu::noinline]] void CountLost() noexcept;
+  static void DeleteShard(Shard* shard) noexcept;
+  // Adds the 256 exposures of a wrapped byte of `shard` to the wide cell.
+  static void Carry(Shard* shard, std::uint32_t id) noexcept;
+  [[gnu::noinline]] void CountLost(std::uint64_t n = 1) noexcept;
 
   const std::uint64_t serial_;
   std::atomic<Shard*> shards_[kMaxShards] = {};
   std::atomic<std::uint64_t> lost_{0};
+  // Sum()'s last exposure totals. Every caller of Sum holds Telemetry's
+  // mutex, which Telemetry's fork handlers hold across fork(), so no thread
+  // holds sum_mu_ at a fork.
+  mutable Mutex sum_mu_;
+  mutable std::vector<std::uint64_t> last_exposures_ ABSL_GUARDED_BY(sum_mu_);
 };
 
 }  // namespace internal

@@ -18,7 +18,7 @@ namespace internal {
 constinit thread_local HazardSlot* tls_hazard_slot = nullptr;
 // Declared in hotfix/client.h (a C++17 header, hence __thread); its shard is
 // the one of tls_hazard_slot, so it is cleared when that slot is given back.
-__thread ThreadCounts tls_thread_counts = {0, nullptr};
+__thread ThreadCounts tls_thread_counts = {0, nullptr, nullptr};
 
 namespace {
 
@@ -87,7 +87,7 @@ void ReturnSlotAtThreadExit(void* slot) {
   tls_slot_returned = true;
   tls_hazard_slot = nullptr;
   // The next owner of the slot writes its shard.
-  tls_thread_counts = ThreadCounts{0, nullptr};
+  tls_thread_counts = ThreadCounts{0, nullptr, nullptr};
   GiveBack(static_cast<HazardSlot*>(slot));
 }
 
