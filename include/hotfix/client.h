@@ -33,8 +33,11 @@
 //  - With exposure counting on (TelemetryOptions::counting, the default), an
 //    evaluation that serves a variant also counts it: a few loads and one
 //    store to the calling thread's own counters (no lock, no locked
-//    instruction). A thread's first count, and its first count in each block
-//    of 256 flag x variant counters, allocates once (2 KiB, then 6 KiB).
+//    instruction). A thread's first count maps its counters (576 KiB of
+//    address space, a 4 KiB page backed on first touch) and allocates 2 KiB;
+//    later exposure counts never allocate. A thread's first outcome
+//    (Guard/Report) in each block of 256 flag x variant counters allocates
+//    once (4 KiB).
 //  - Evaluation is not async-signal-safe: do not evaluate from a signal
 //    handler.
 //
