@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_client.h"
 #include "bench_flags.h"
 #include "hotfix/client.h"
 #include "valgrind/callgrind.h"
@@ -30,20 +31,6 @@ namespace {
 
 constexpr std::size_t kFlags = 10'000;
 constexpr int kCalls = 200'000;
-
-std::unique_ptr<hotfix::Client> MakeClient(bool counting) {
-  hotfix::ClientOptions options;
-  options.bootstrap_json =
-      hotfix::bench::StaticFlagSetJson(kFlags, /*version=*/1, /*flip=*/false);
-  options.telemetry.counting = counting;
-  auto client = hotfix::Client::Create(options);
-  if (!client.ok()) {
-    std::fprintf(stderr, "Client::Create: %s\n",
-                 std::string(client.status().message()).c_str());
-    std::exit(1);
-  }
-  return *std::move(client);
-}
 
 [[gnu::noinline]] int ByName(const hotfix::Client& client,
                              const std::vector<std::string>& keys) {
@@ -78,8 +65,8 @@ void Measure(const char* name, F f) {
 
 int main() {
   const std::vector<std::string> keys = hotfix::bench::FlagKeys(kFlags);
-  auto on = MakeClient(true);
-  auto off = MakeClient(false);
+  auto on = hotfix::bench::StaticFlagsClient(kFlags, /*counting=*/true);
+  auto off = hotfix::bench::StaticFlagsClient(kFlags, /*counting=*/false);
   const hotfix::FlagHandle on_handle = on->Flag(keys[0]);
   const hotfix::FlagHandle off_handle = off->Flag(keys[0]);
   Measure("enabled_by_name_counting_off", [&] { return ByName(*off, keys); });

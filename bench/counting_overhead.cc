@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_client.h"
 #include "bench_flags.h"
 #include "hotfix/client.h"
 
@@ -45,20 +46,6 @@ namespace {
 
 constexpr std::size_t kFlags = 10'000;
 constexpr int kCallsPerSlice = 20'000;
-
-std::unique_ptr<hotfix::Client> MakeClient(bool counting) {
-  hotfix::ClientOptions options;
-  options.bootstrap_json =
-      hotfix::bench::StaticFlagSetJson(kFlags, /*version=*/1, /*flip=*/false);
-  options.telemetry.counting = counting;
-  auto client = hotfix::Client::Create(options);
-  if (!client.ok()) {
-    std::fprintf(stderr, "Client::Create: %s\n",
-                 std::string(client.status().message()).c_str());
-    std::exit(1);
-  }
-  return *std::move(client);
-}
 
 // One slice of a workload: kCallsPerSlice calls.
 struct Workload {
@@ -135,8 +122,10 @@ int main(int argc, char** argv) {
   const std::vector<std::string> all = hotfix::bench::FlagKeys(kFlags);
   std::vector<std::string> hot;
   for (std::size_t i = 0; i < 16; ++i) hot.push_back(all[i * all.size() / 16]);
-  const auto counting = MakeClient(true);
-  const auto quiet = MakeClient(false);
+  const auto counting =
+      hotfix::bench::StaticFlagsClient(kFlags, /*counting=*/true);
+  const auto quiet =
+      hotfix::bench::StaticFlagsClient(kFlags, /*counting=*/false);
   const Side on_side{counting.get(), counting->Flag(all[0])};
   const Side off_side{quiet.get(), quiet->Flag(all[0])};
   const Workload workloads[] = {
