@@ -179,6 +179,34 @@ TEST(CountingTest, ExposureCountsAreExactAcrossTheirByteWraps) {
             counted + 1000);
 }
 
+TEST(CountingTest, AnOutcomeSumHasTheFullSumsOutcomesAndNoExposures) {
+  // What a guard reads every guard_interval: successes and failures only,
+  // without a pass over every thread's exposure cells. A flag without a
+  // guard: a third of failures would trip fix-123's.
+  auto client = MakeClient(R"({"version": 1, "flags": {
+    "fix-123": {"variants": {"on": true, "off": false}, "default": "on"}}})");
+  for (int i = 0; i < 300; ++i) {
+    client->Enabled("fix-123");
+    client->Report("fix-123", i % 3 != 0);
+  }
+  Counters& counters = ClientAccess::core(*client).telemetry()->counters();
+  const std::vector<Counters::Totals> all = counters.Sum(64);
+  const std::vector<Counters::Totals> outcomes =
+      counters.Sum(64, Counters::SumOf::kOutcomes);
+  ASSERT_EQ(all.size(), outcomes.size());
+  bool counted = false;
+  for (std::size_t id = 0; id < all.size(); ++id) {
+    EXPECT_EQ(outcomes[id][internal::kExposures], 0u) << id;
+    EXPECT_EQ(outcomes[id][internal::kSuccesses], all[id][internal::kSuccesses])
+        << id;
+    EXPECT_EQ(outcomes[id][internal::kFailures], all[id][internal::kFailures])
+        << id;
+    if (all[id] == (Counters::Totals{300, 200, 100})) counted = true;
+  }
+  EXPECT_TRUE(counted) << "no counter holds fix-123's 300 exposures, 200 "
+                          "successes and 100 failures";
+}
+
 TEST(CountingTest, CountsOfExitedThreadsAreKept) {
   auto client = MakeClient();
   for (int round = 0; round < 5; ++round) {

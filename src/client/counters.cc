@@ -147,14 +147,15 @@ Counters::Cell* Counters::NewBlock(Shard* shard, std::uint32_t id) noexcept {
   return block;
 }
 
-std::vector<Counters::Totals> Counters::Sum(std::uint32_t ids) const {
+std::vector<Counters::Totals> Counters::Sum(std::uint32_t ids,
+                                            SumOf what) const {
   if (ids > kMaxCounters) ids = kMaxCounters;
   std::vector<Totals> totals(ids, Totals{0, 0, 0});
   const std::uint32_t blocks = (ids + kBlockSize - 1) >> kBlockBits;
   for (const std::atomic<Shard*>& s : shards_) {
     const Shard* shard = s.load(std::memory_order_acquire);
     if (shard == nullptr) continue;
-    for (std::uint32_t id = 0; id < ids; ++id) {
+    for (std::uint32_t id = 0; what == SumOf::kEverything && id < ids; ++id) {
       // The wide cell before the byte (acquire: see Carry); two statements,
       // as the operands of + are unsequenced.
       const std::uint64_t carried =
@@ -178,6 +179,7 @@ std::vector<Counters::Totals> Counters::Sum(std::uint32_t ids) const {
   }
   // Each shard's part is at most its true count (short by up to 255 while a
   // wrap is being carried), so the larger of this and the last sum is too.
+  if (what != SumOf::kEverything) return totals;
   MutexLock lock(&sum_mu_);
   if (last_exposures_.size() < ids) last_exposures_.resize(ids, 0);
   for (std::uint32_t id = 0; id < ids; ++id) {

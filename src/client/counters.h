@@ -130,6 +130,14 @@ class Counters {
   // Cost: a few loads and a store.
   [[gnu::noinline]] void CarryExposures(std::uint32_t id) noexcept;
 
+  // What Sum() adds up.
+  enum class SumOf {
+    kEverything,
+    // Successes and failures only (exposures left 0): what a guard judges,
+    // every guard_interval.
+    kOutcomes,
+  };
+
   // Sum()
   //
   // The totals of every counter id below `ids` (index = id), summed over all
@@ -141,9 +149,11 @@ class Counters {
   // those 256 exposures are not counted in the child, which starts from the
   // parent's totals anyway.)
   //
-  // Cost: a pass over every shard's exposure cells below `ids` and every
-  // allocated block.
-  std::vector<Totals> Sum(std::uint32_t ids) const;
+  // Cost: a pass over every allocated outcome block; kEverything also reads
+  // every shard's exposure cells below `ids` (two loads per id per thread
+  // that ever counted).
+  std::vector<Totals> Sum(std::uint32_t ids,
+                          SumOf what = SumOf::kEverything) const;
 
   // Counts lost because a slot's index or a counter id was out of range, or
   // an allocation failed.

@@ -113,7 +113,8 @@ void Telemetry::SetGuards(const CompiledFlagSet& set) {
   const absl::Duration now = absl::FromChrono(SteadyClock::now() - start_);
   auto start_window = [&](GuardedVariant& gv) {
     if (totals.empty()) {
-      totals = counters_.Sum(static_cast<std::uint32_t>(names_.size()));
+      totals = counters_.Sum(static_cast<std::uint32_t>(names_.size()),
+                             Counters::SumOf::kOutcomes);
     }
     if (gv.counter >= totals.size()) {
       gv.window.Add(now, 0, 0);
@@ -159,8 +160,8 @@ void Telemetry::SetGuards(const CompiledFlagSet& set) {
 std::vector<TripRecord> Telemetry::CheckGuards(absl::Duration now) {
   std::vector<TripRecord> trips;
   if (guards_.empty()) return trips;
-  const std::vector<Counters::Totals> totals =
-      counters_.Sum(static_cast<std::uint32_t>(names_.size()));
+  const std::vector<Counters::Totals> totals = counters_.Sum(
+      static_cast<std::uint32_t>(names_.size()), Counters::SumOf::kOutcomes);
   auto add = [&](GuardedVariant& gv) {
     if (gv.counter >= totals.size()) return;
     gv.window.Add(now, totals[gv.counter][kSuccesses],
